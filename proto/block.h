@@ -1,0 +1,47 @@
+/*  block: a fetched block, normalized to evmtap's JSON fields by the fetch worker, so that
+    the JSON-RPC answer is parsed once, in parallel across workers.
+    Header (small; the head poller reads only this): number, hash, parentHash, timestamp.
+    Body frame: [MSG_TYPE_BLOCK_BODY, 1, meta_json, [[hash, from, to|nil, input_empty, json]...]]. */
+#ifndef BLOCK_H_INCLUDED
+#define BLOCK_H_INCLUDED
+
+#include "msg.h"
+
+#define BLOCK_HASH_SIZE 67     //  "0x" + 64 hex digits + NUL
+#define BLOCK_ADDRESS_SIZE 43  //  "0x" + 40 hex digits + NUL
+
+typedef struct {
+    uint64_t number;
+    char hash [BLOCK_HASH_SIZE];
+    char parent_hash [BLOCK_HASH_SIZE];
+    uint64_t timestamp;      //  seconds since the epoch (block time)
+    uint32_t tx_count;
+} block_header_t;
+
+typedef struct {
+    char hash [BLOCK_HASH_SIZE];
+    char from [BLOCK_ADDRESS_SIZE];
+    char to [BLOCK_ADDRESS_SIZE];    //  "" when the node said null or nothing: a deployment
+    bool input_empty;                //  input is "0x"
+    char *json;                      //  the normalized transaction object (owned)
+    size_t json_len;
+} block_tx_t;
+
+typedef struct {
+    char *meta_json;         //  normalized block without its transactions (owned)
+    size_t meta_len;
+    block_tx_t *txs;         //  tx_count entries (owned)
+    size_t tx_count;
+} block_body_t;
+
+block_body_t *block_body_new (size_t tx_count);
+void block_body_destroy (block_body_t **self_p);
+
+zframe_t *block_body_encode (const block_body_t *self);
+int block_body_decode (zframe_t *frame, block_body_t **self_p);
+
+//  The header travels inside result and block messages; these pack and read it as 5 fields.
+void block_header_write (msg_writer_t *writer, const block_header_t *header);
+void block_header_read (msg_reader_t *reader, block_header_t *header);
+
+#endif

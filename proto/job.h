@@ -1,0 +1,25 @@
+/*  job: a unit of fetching, from a head poller through the dispatcher to one fetch worker.
+    Frame: [MSG_TYPE_JOB, 1, id, kind, number, chain_id, fetch_mode]. */
+#ifndef JOB_H_INCLUDED
+#define JOB_H_INCLUDED
+
+#include "msg.h"
+
+typedef enum {
+    JOB_CHAIN_ID = 1,  //  eth_chainId
+    JOB_HEAD = 2,      //  eth_blockNumber
+    JOB_BLOCK = 3,     //  block `number` with its transactions, by fetch_mode
+} job_kind_t;
+
+typedef struct {
+    uint64_t id;          //  unique per head poller, echoed in the result
+    job_kind_t kind;
+    uint64_t number;      //  JOB_BLOCK: the block number
+    uint64_t chain_id;    //  stamped on every record (legacy txs have none of their own)
+    int fetch_mode;       //  FETCH_BLOCK or FETCH_HASHES
+} job_t;
+
+zframe_t *job_encode (const job_t *self);
+int job_decode (zframe_t *frame, job_t *self);
+
+#endif

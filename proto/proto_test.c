@@ -1,0 +1,7 @@
+/*  placeholder */
+#include "evmtap.h"
+void
+proto_test (bool verbose)
+{
+    (void) verbose;
+}

@@ -1,0 +1,36 @@
+/*  checkpoint: evmtap's durable state in LMDB under <data-dir>/state: per chain, the last
+    block published (number and hash); per files-sink file, its size at that moment, so a
+    restart after SIGKILL cuts off what was written past the checkpoint (no duplicates).
+    One environment per process; @locality the broker writes, main reads before it starts. */
+#ifndef CHECKPOINT_H_INCLUDED
+#define CHECKPOINT_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _checkpoint_t checkpoint_t;
+
+//  Opens (creating) the store under data_dir. Returns NULL with LMDB's words in err.
+checkpoint_t *checkpoint_open (const char *data_dir, char *err, size_t err_size);
+void checkpoint_destroy (checkpoint_t **self_p);
+
+//  The last published block of a chain: 0 and fills number and hash (67 bytes), 1 when the
+//  chain has none yet, -1 on an LMDB error (logged).
+int checkpoint_get (checkpoint_t *self, const char *chain, uint64_t *number, char *hash);
+
+//  A write transaction: begin, any number of set_block/set_file, commit. Returns 0 or -1
+//  (logged); after -1 nothing of the transaction is stored.
+int checkpoint_begin (checkpoint_t *self);
+int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number,
+                          const char *hash);
+int checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size);
+int checkpoint_commit (checkpoint_t *self);
+
+//  Calls fn for every file recorded, with its checkpointed size.
+typedef void (checkpoint_file_fn) (const char *path, uint64_t size, void *arg);
+int checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg);
+
+void checkpoint_test (bool verbose);
+
+#endif

@@ -1,0 +1,8 @@
+/*  hexutil: placeholder until the module lands. */
+#include "evmtap.h"
+
+void
+hexutil_test (bool verbose)
+{
+    (void) verbose;
+}

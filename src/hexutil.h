@@ -1,0 +1,36 @@
+/*  hexutil: 0x-hex quantities and data as JSON-RPC writes them. Quantities go to uint64
+    or to exact decimal strings (up to 256 bits); data is checked and lower-cased. */
+#ifndef HEXUTIL_H_INCLUDED
+#define HEXUTIL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Longest decimal string of a 256-bit value, with its terminating NUL.
+#define HEX_DECIMAL_MAX 80
+
+//  Parses a quantity ("0x0", "0x1a"; leading zeros tolerated, upper case too) into
+//  *value. Returns 0, or -1 when it is not hex or does not fit in 64 bits.
+int hex_to_u64 (const char *hex, uint64_t *value);
+
+//  Writes the exact decimal form of a quantity of up to 256 bits into out
+//  (at least HEX_DECIMAL_MAX bytes). Returns 0, or -1 when not hex or wider than 256 bits.
+int hex_to_decimal (const char *hex, char *out, size_t out_size);
+
+//  True when text is "0x" followed by hex digits only (any case, any length, maybe none).
+bool hex_is_valid (const char *text);
+
+//  Copies text into out lower-cased (out needs strlen(text)+1 bytes).
+void hex_lower (const char *text, char *out);
+
+//  Decodes "0x..."/"..." hex with an even digit count into bytes. Returns the byte count,
+//  or -1 when malformed or larger than out_size.
+int hex_decode (const char *hex, uint8_t *out, size_t out_size);
+
+//  Writes "0x" and 2*size lowercase digits into out (2*size+3 bytes).
+void hex_encode (const uint8_t *data, size_t size, char *out);
+
+void hexutil_test (bool verbose);
+
+#endif

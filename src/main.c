@@ -1,0 +1,7 @@
+/*  main: placeholder */
+#include "evmtap.h"
+int
+main (void)
+{
+    return 0;
+}
