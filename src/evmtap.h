@@ -34,6 +34,9 @@ const char *evmtap_shared_data (void);
 #include "msg.h"
 #include "job.h"
 #include "block.h"
+#include "result.h"
+#include "block_msg.h"
+#include "batch.h"
 #include "normalize.h"
 
 #endif
