@@ -1,0 +1,117 @@
+/*  block: a normalized block's header and body (layout in block.h). */
+#include "evmtap.h"
+
+block_body_t *
+block_body_new (size_t tx_count)
+{
+    block_body_t *self = (block_body_t *) zmalloc (sizeof (block_body_t));
+    assert (self);
+    if (tx_count) {
+        self->txs = (block_tx_t *) calloc (tx_count, sizeof (block_tx_t));
+        assert (self->txs);
+    }
+    self->tx_count = tx_count;
+    return self;
+}
+
+void
+block_body_destroy (block_body_t **self_p)
+{
+    assert (self_p);
+    block_body_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; index < self->tx_count; index++)
+        free (self->txs [index].json);
+    free (self->txs);
+    free (self->meta_json);
+    free (self);
+    *self_p = NULL;
+}
+
+zframe_t *
+block_body_encode (const block_body_t *self)
+{
+    msg_writer_t writer;
+    msg_writer_init (&writer, MSG_TYPE_BLOCK_BODY, 2);
+    msg_write_strn (&writer, self->meta_json ? self->meta_json : "{}",
+                    self->meta_json ? self->meta_len : 2);
+    msg_write_array (&writer, self->tx_count);
+    for (size_t index = 0; index < self->tx_count; index++) {
+        const block_tx_t *tx = &self->txs [index];
+        msg_write_array (&writer, 5);
+        msg_write_str (&writer, tx->hash);
+        msg_write_str (&writer, tx->from);
+        if (*tx->to)
+            msg_write_str (&writer, tx->to);
+        else
+            msg_write_nil (&writer);
+        msg_write_bool (&writer, tx->input_empty);
+        msg_write_strn (&writer, tx->json ? tx->json : "{}", tx->json ? tx->json_len : 2);
+    }
+    return msg_writer_frame (&writer);
+}
+
+int
+block_body_decode (zframe_t *frame, block_body_t **self_p)
+{
+    *self_p = NULL;
+    msg_reader_t reader;
+    block_body_t *self = NULL;
+    if (msg_reader_init (&reader, frame, MSG_TYPE_BLOCK_BODY) == 0) {
+        size_t meta_len;
+        const char *meta = msg_read_strn (&reader, &meta_len);
+        const msgpack_object *items;
+        uint32_t count, index_saved;
+        uint32_t tx_count = msg_read_enter (&reader, &items, &count, &index_saved);
+        self = block_body_new (tx_count);
+        self->meta_json = strndup (meta ? meta : "", meta_len);
+        self->meta_len = meta_len;
+        for (uint32_t index = 0; index < tx_count && !reader.failed; index++) {
+            block_tx_t *tx = &self->txs [index];
+            const msgpack_object *tx_items;
+            uint32_t tx_fields, tx_index;
+            msg_read_enter (&reader, &tx_items, &tx_fields, &tx_index);
+            msg_read_str (&reader, tx->hash, sizeof (tx->hash));
+            msg_read_str (&reader, tx->from, sizeof (tx->from));
+            msg_read_str (&reader, tx->to, sizeof (tx->to));
+            tx->input_empty = msg_read_bool (&reader);
+            size_t json_len;
+            const char *json = msg_read_strn (&reader, &json_len);
+            tx->json = strndup (json ? json : "", json_len);
+            tx->json_len = json_len;
+            msg_read_leave (&reader, tx_items, tx_fields, tx_index);
+        }
+        msg_read_leave (&reader, items, count, index_saved);
+    }
+    int rc = msg_reader_status (&reader);
+    msg_reader_done (&reader);
+    if (rc == 0)
+        *self_p = self;
+    else
+        block_body_destroy (&self);
+    return rc;
+}
+
+void
+block_header_write (msg_writer_t *writer, const block_header_t *header)
+{
+    msg_write_u64 (writer, header->number);
+    msg_write_str (writer, header->hash);
+    msg_write_str (writer, header->parent_hash);
+    msg_write_u64 (writer, header->timestamp);
+    msg_write_u64 (writer, header->tx_count);
+}
+
+void
+block_header_read (msg_reader_t *reader, block_header_t *header)
+{
+    header->number = msg_read_u64 (reader);
+    msg_read_str (reader, header->hash, sizeof (header->hash));
+    msg_read_str (reader, header->parent_hash, sizeof (header->parent_hash));
+    header->timestamp = msg_read_u64 (reader);
+    uint64_t tx_count = msg_read_u64 (reader);
+    if (tx_count > UINT32_MAX)
+        reader->failed = true;
+    header->tx_count = (uint32_t) tx_count;
+}

@@ -1,0 +1,34 @@
+/*  job: encoding of fetch jobs (layout in job.h). */
+#include "evmtap.h"
+
+zframe_t *
+job_encode (const job_t *self)
+{
+    msg_writer_t writer;
+    msg_writer_init (&writer, MSG_TYPE_JOB, 5);
+    msg_write_u64 (&writer, self->id);
+    msg_write_u64 (&writer, (uint64_t) self->kind);
+    msg_write_u64 (&writer, self->number);
+    msg_write_u64 (&writer, self->chain_id);
+    msg_write_u64 (&writer, (uint64_t) self->fetch_mode);
+    return msg_writer_frame (&writer);
+}
+
+int
+job_decode (zframe_t *frame, job_t *self)
+{
+    msg_reader_t reader;
+    memset (self, 0, sizeof (*self));
+    if (msg_reader_init (&reader, frame, MSG_TYPE_JOB) == 0) {
+        self->id = msg_read_u64 (&reader);
+        self->kind = (job_kind_t) msg_read_u64 (&reader);
+        self->number = msg_read_u64 (&reader);
+        self->chain_id = msg_read_u64 (&reader);
+        self->fetch_mode = (int) msg_read_u64 (&reader);
+    }
+    int rc = msg_reader_status (&reader);
+    msg_reader_done (&reader);
+    if (rc == 0 && (self->kind < JOB_CHAIN_ID || self->kind > JOB_BLOCK || self->fetch_mode > 1))
+        rc = -2;
+    return rc;
+}
