@@ -5,14 +5,10 @@
 
 #include "evmtap.h"
 
-void fetch_worker_actor (zsock_t *pipe, void *args);
-void fetch_worker_test (bool verbose);
+#include "fetch_worker.h"
+#include "dispatcher.h"
 
-void dispatcher_actor (zsock_t *pipe, void *args);
-void dispatcher_test (bool verbose);
-
-void head_poller_actor (zsock_t *pipe, void *args);
-void head_poller_test (bool verbose);
+#include "head_poller.h"
 
 void classifier_actor (zsock_t *pipe, void *args);
 void classifier_test (bool verbose);

@@ -1,15 +1,1119 @@
-/*  broker: placeholder until the actor lands. */
+/*  broker: the only actor that talks to the sink. It receives one batch per block (every
+    record of that block, in order) on a PULL socket, writes the records to the sink, and
+    checkpoints in LMDB (group commit): the last block written per chain and the size of
+    every file written, after the files are on disk. A block is published when its
+    checkpoint is committed; on start every recorded file is cut back to its checkpointed
+    size, so what a killed process wrote past its checkpoint is not duplicated when the
+    blocks are published again.
+
+    Sinks: files, DIR/<topic>/<YYYY-MM-DD>.ndjson (UTC day of the block time), the record's
+    value JSON one per line; stdout, one line per record {"topic": T, "key": K, "value": V}.
+
+    Frames on the PULL socket (bound on args->endpoint):
+        MSG_TYPE_BATCH      a block's records (proto/batch.h)
+        MSG_TYPE_FLUSH      end of a chain's stream (proto/block_msg.h): checkpoint now
+    Anything else is logged and dropped (it can only come from a bug).
+
+    Pipe commands:
+        $TERM               checkpoint what is written, then leave
+        STATS               replies STATS <batches> <records> <bytes> <last commit>: totals
+                            written since start; the wall-clock time of the last checkpoint
+                            in ms since the epoch (0 when none yet)
+    Pipe reports (sent unasked, may come between a command and its reply):
+        FLUSHED <chain> <number>   after a FLUSH, once checkpointed: the chain's last block
+                            published, "-" when none
+        FAILED <reason>     a write, fsync or checkpoint failed (disk full...): the broker
+                            writes nothing more and never moves the checkpoint again; the
+                            blocks not checkpointed are published again after a restart
+    Start: signals 0 when ready; on failure logs why, fills args->error, signals 1 and
+    leaves (use broker_new to get NULL then). */
 #include "actors.h"
+#include "broker.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+//  Each open file's stdio buffer: large writes, few syscalls between checkpoints.
+#define BROKER_FILE_BUFFER (256 * 1024)
+
+//  A files-sink file: open while it is its topic's current day, kept closed until its size
+//  is checkpointed once its day has passed.
+typedef struct {
+    char *path;                 //  DIR/<topic>/<day>.ndjson, also its key in self->files
+    char *topic;                //  full topic name
+    char day [16];              //  YYYY-MM-DD
+    FILE *file;                 //  NULL once closed
+    char *buffer;               //  the FILE's buffer (stdio does not own it)
+    uint64_t size;              //  bytes in the file, counting those still buffered
+    bool dirty;                 //  written since the last checkpoint
+} s_file_t;
+
+//  What the broker knows of a chain.
+typedef struct {
+    char *name;                 //  topic prefix, key in self->chains
+    bool written;               //  written_* are set
+    uint64_t written_number;    //  last batch written (checkpointed or not)
+    char written_hash [BLOCK_HASH_SIZE];
+    bool dirty;                 //  a batch written since the last checkpoint
+    bool committed;             //  committed_number is set
+    uint64_t committed_number;  //  last block checkpointed
+} s_chain_t;
+
+typedef struct {
+    zsock_t *pipe;              //  actor pipe
+    zsock_t *pull;              //  batches and flushes arrive here
+    zpoller_t *poller;          //  pipe and pull
+    checkpoint_t *checkpoint;   //  @locality broker: the only writer
+    sink_kind_t sink;
+    char *files_dir;            //  files sink root
+    int commit_interval_ms;
+    zhashx_t *files;            //  path -> s_file_t: open files, and closed ones not yet
+                                //  checkpointed
+    zhashx_t *current;          //  topic -> s_file_t (borrowed from files): its open file
+    zhashx_t *chains;           //  chain name -> s_chain_t
+    char *line;                 //  stdout sink: the envelope being built
+    jsonw_t *jsonw;             //  stdout sink: escapes the envelope's strings
+    size_t line_capacity;
+    bool dirty;                 //  written since the last checkpoint
+    int64_t commit_due;         //  zclock_mono time the next checkpoint is due, when dirty
+    bool failed;                //  a write or checkpoint failed: write nothing more
+    bool terminated;            //  $TERM received
+    uint64_t batches;           //  STATS counters, since start
+    uint64_t records;
+    uint64_t bytes;
+    int64_t last_commit;        //  zclock_time of the last checkpoint, 0 before
+} self_t;
+
+
+//  --------------------------------------------------------------------------
+//  Files and chains
+
+static void
+s_file_destroy (s_file_t **self_p)
+{
+    s_file_t *self = *self_p;
+    if (self) {
+        if (self->file)
+            fclose (self->file);
+        free (self->buffer);
+        free (self->path);
+        free (self->topic);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static void
+s_file_destructor (void **item)
+{
+    s_file_destroy ((s_file_t **) item);
+}
+
+static void
+s_chain_destructor (void **item)
+{
+    s_chain_t *chain = (s_chain_t *) *item;
+    if (chain) {
+        free (chain->name);
+        free (chain);
+        *item = NULL;
+    }
+}
+
+//  Makes a file's directory entry durable: a checkpoint that names the file must not
+//  outlive the file itself across a power loss.
+static int
+s_sync_dir (const char *path)
+{
+    int fd = open (path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync (fd);
+    int saved = errno;
+    close (fd);
+    errno = saved;
+    return rc;
+}
+
+//  Records a failure: logs it, reports FAILED on the pipe once, stops all writing.
+static void
+s_fail (self_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    char *reason = zsys_vprintf (format, args);
+    va_end (args);
+    assert (reason);
+    zsys_error ("broker: %s; nothing more is written or checkpointed", reason);
+    if (!self->failed)
+        zstr_sendx (self->pipe, "FAILED", reason, NULL);
+    self->failed = true;
+    free (reason);
+}
+
+//  Flushes and syncs one file so that its size may be checkpointed. 0 or -1 (failed).
+static int
+s_file_sync (self_t *self, s_file_t *file)
+{
+    if (fflush (file->file) != 0) {
+        s_fail (self, "write %s: %s", file->path, strerror (errno));
+        return -1;
+    }
+    if (fdatasync (fileno (file->file)) != 0) {
+        s_fail (self, "fdatasync %s: %s", file->path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+//  Closes a file whose day has passed; it stays in self->files until its size is
+//  checkpointed. 0 or -1 (failed).
+static int
+s_file_close (self_t *self, s_file_t *file)
+{
+    int rc = s_file_sync (self, file);
+    if (rc == 0 && fclose (file->file) != 0) {
+        s_fail (self, "close %s: %s", file->path, strerror (errno));
+        rc = -1;
+    }
+    else
+    if (rc != 0)
+        fclose (file->file);
+    file->file = NULL;
+    free (file->buffer);
+    file->buffer = NULL;
+    if (!file->dirty)
+        zhashx_delete (self->files, file->path);
+    return rc;
+}
+
+//  A topic name becomes a directory name: refuse what would leave the files directory.
+static bool
+s_topic_valid (const char *topic)
+{
+    size_t len = strlen (topic);
+    return len > 0 && len < 256 && !strchr (topic, '/')
+        && !streq (topic, ".") && !streq (topic, "..");
+}
+
+//  Opens (appending) the file of a topic and day, recording it in the checkpoint store if
+//  it is new there, so that a restart can cut it even before its first checkpoint.
+static s_file_t *
+s_file_open (self_t *self, const char *topic, const char *day)
+{
+    char *dir = zsys_sprintf ("%s/%s", self->files_dir, topic);
+    char *path = zsys_sprintf ("%s/%s.ndjson", dir, day);
+    assert (dir && path);
+    s_file_t *file = (s_file_t *) zhashx_lookup (self->files, path);
+    if (!file) {
+        file = (s_file_t *) zmalloc (sizeof (s_file_t));
+        assert (file);
+        file->path = path;
+        file->topic = strdup (topic);
+        assert (file->topic);
+        snprintf (file->day, sizeof (file->day), "%s", day);
+        zhashx_insert (self->files, path, file);
+    }
+    else
+        free (path);
+    path = file->path;
+    assert (!file->file);
+
+    struct stat info;
+    if (stat (dir, &info) != 0) {
+        if (mkdir (dir, 0755) != 0 && errno != EEXIST) {
+            s_fail (self, "mkdir %s: %s", dir, strerror (errno));
+            free (dir);
+            return NULL;
+        }
+        s_sync_dir (self->files_dir);
+    }
+    file->file = fopen (path, "a");
+    if (!file->file || fstat (fileno (file->file), &info) != 0) {
+        s_fail (self, "open %s: %s", path, strerror (errno));
+        if (file->file)
+            fclose (file->file);
+        file->file = NULL;
+        free (dir);
+        return NULL;
+    }
+    file->buffer = (char *) malloc (BROKER_FILE_BUFFER);
+    assert (file->buffer);
+    setvbuf (file->file, file->buffer, _IOFBF, BROKER_FILE_BUFFER);
+    file->size = (uint64_t) info.st_size;
+
+    uint64_t recorded;
+    int rc = checkpoint_get_file (self->checkpoint, path, &recorded);
+    if (rc == 1) {
+        s_sync_dir (dir);
+        if (checkpoint_begin (self->checkpoint) != 0
+        ||  checkpoint_set_file (self->checkpoint, path, file->size) != 0
+        ||  checkpoint_commit (self->checkpoint) != 0)
+            rc = -1;
+        else
+            rc = 0;
+    }
+    free (dir);
+    if (rc != 0) {
+        s_fail (self, "cannot record %s in the checkpoint store (LMDB error logged)", path);
+        return NULL;
+    }
+    zhashx_update (self->current, topic, file);
+    return file;
+}
+
+//  The open file for a topic and day, closing the topic's file of an older day.
+static s_file_t *
+s_file_require (self_t *self, const char *topic, const char *day)
+{
+    s_file_t *file = (s_file_t *) zhashx_lookup (self->current, topic);
+    if (file && streq (file->day, day))
+        return file;
+    if (file) {
+        zhashx_delete (self->current, topic);
+        if (s_file_close (self, file) != 0)
+            return NULL;
+    }
+    return s_file_open (self, topic, day);
+}
+
+//  The chain's state, read from the checkpoint on first sight so that FLUSHED and the
+//  order check know what an earlier run published.
+static s_chain_t *
+s_chain_require (self_t *self, const char *name)
+{
+    s_chain_t *chain = (s_chain_t *) zhashx_lookup (self->chains, name);
+    if (chain)
+        return chain;
+    chain = (s_chain_t *) zmalloc (sizeof (s_chain_t));
+    assert (chain);
+    chain->name = strdup (name);
+    assert (chain->name);
+    uint64_t number;
+    char hash [BLOCK_HASH_SIZE];
+    if (checkpoint_get (self->checkpoint, name, &number, hash) == 0) {
+        chain->committed = chain->written = true;
+        chain->committed_number = chain->written_number = number;
+        snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", hash);
+    }
+    zhashx_insert (self->chains, name, chain);
+    return chain;
+}
+
+
+//  --------------------------------------------------------------------------
+//  Start: cut files back to their checkpoint
+
+typedef struct {
+    int errors;
+    char error [256];
+} s_cut_state_t;
+
+static void
+s_cut_file (const char *path, uint64_t size, void *arg)
+{
+    s_cut_state_t *state = (s_cut_state_t *) arg;
+    struct stat info;
+    if (stat (path, &info) != 0) {
+        if (errno == ENOENT)
+            return;             //  removed by an operator: nothing to cut
+        if (state->errors++ == 0)
+            snprintf (state->error, sizeof (state->error), "stat %s: %s", path,
+                      strerror (errno));
+        return;
+    }
+    if ((uint64_t) info.st_size > size) {
+        if (truncate (path, (off_t) size) != 0) {
+            if (state->errors++ == 0)
+                snprintf (state->error, sizeof (state->error), "truncate %s: %s", path,
+                          strerror (errno));
+            return;
+        }
+        zsys_info ("broker: %s: cut %" PRIu64 " bytes written after the last checkpoint",
+                   path, (uint64_t) info.st_size - size);
+    }
+    else
+    if ((uint64_t) info.st_size < size)
+        zsys_warning ("broker: %s: %" PRIu64 " bytes, shorter than its checkpoint (%" PRIu64
+                      "): changed outside evmtap?", path, (uint64_t) info.st_size, size);
+}
+
+
+//  --------------------------------------------------------------------------
+//  Actor
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (self) {
+        zpoller_destroy (&self->poller);
+        zsock_destroy (&self->pull);
+        zhashx_destroy (&self->current);
+        zhashx_destroy (&self->files);
+        zhashx_destroy (&self->chains);
+        checkpoint_destroy (&self->checkpoint);
+        free (self->files_dir);
+        free (self->line);
+        jsonw_destroy (&self->jsonw);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Opens the store, cuts recorded files back, binds. NULL with the reason in args->error.
+static self_t *
+s_self_new (zsock_t *pipe, broker_args_t *args)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->sink = args->sink;
+    self->commit_interval_ms = args->commit_interval_ms > 0
+                             ? args->commit_interval_ms: BROKER_COMMIT_INTERVAL_MS;
+    self->files_dir = args->files_dir
+                    ? strdup (args->files_dir): zsys_sprintf ("%s/topics", args->data_dir);
+    assert (self->files_dir);
+    self->files = zhashx_new ();
+    zhashx_set_destructor (self->files, s_file_destructor);
+    self->current = zhashx_new ();
+    self->chains = zhashx_new ();
+    zhashx_set_destructor (self->chains, s_chain_destructor);
+    self->jsonw = jsonw_new ();
+    assert (self->files && self->current && self->chains && self->jsonw);
+
+    if (self->sink != SINK_FILES && self->sink != SINK_STDOUT) {
+        snprintf (args->error, sizeof (args->error), "sink kind %d is not files or stdout",
+                  (int) self->sink);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    char err [256];
+    self->checkpoint = checkpoint_open (args->data_dir, err, sizeof (err));
+    if (!self->checkpoint) {
+        snprintf (args->error, sizeof (args->error), "checkpoint store: %.200s", err);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    s_cut_state_t cut = { 0, "" };
+    if (checkpoint_each_file (self->checkpoint, s_cut_file, &cut) != 0)
+        snprintf (args->error, sizeof (args->error),
+                  "cannot list the files of the checkpoint store (LMDB error logged)");
+    else
+    if (cut.errors)
+        snprintf (args->error, sizeof (args->error),
+                  "cannot cut files back to their checkpoint: %.160s (%d errors)", cut.error,
+                  cut.errors);
+    else
+    if (self->sink == SINK_FILES) {
+        struct stat info;
+        zsys_dir_create ("%s", self->files_dir);
+        errno = 0;
+        if (stat (self->files_dir, &info) != 0 || !S_ISDIR (info.st_mode))
+            snprintf (args->error, sizeof (args->error), "cannot create %s: %s",
+                      self->files_dir, errno? strerror (errno): "not a directory");
+    }
+    if (args->error [0]) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->pull = zsock_new (ZMQ_PULL);
+    assert (self->pull);
+    if (!args->endpoint || zsock_bind (self->pull, "%s", args->endpoint) == -1) {
+        snprintf (args->error, sizeof (args->error), "cannot bind %s: %s",
+                  args->endpoint? args->endpoint: "(no endpoint)", zmq_strerror (zmq_errno ()));
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->poller = zpoller_new (self->pipe, self->pull, NULL);
+    assert (self->poller);
+    return self;
+}
+
+//  Checkpoints everything written: files flushed and synced first, then one transaction.
+//  0, or -1 when it failed (reported) or had failed before.
+static int
+s_self_commit (self_t *self)
+{
+    if (self->failed)
+        return -1;
+    if (!self->dirty)
+        return 0;
+    s_file_t *file;
+    for (file = (s_file_t *) zhashx_first (self->files); file;
+         file = (s_file_t *) zhashx_next (self->files))
+        if (file->dirty && file->file && s_file_sync (self, file) != 0)
+            return -1;
+    if (self->sink == SINK_STDOUT && fflush (stdout) != 0) {
+        s_fail (self, "write stdout: %s", strerror (errno));
+        return -1;
+    }
+    int rc = checkpoint_begin (self->checkpoint);
+    s_chain_t *chain;
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain && rc == 0;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        if (chain->dirty)
+            rc = checkpoint_set_block (self->checkpoint, chain->name, chain->written_number,
+                                       chain->written_hash);
+    for (file = (s_file_t *) zhashx_first (self->files); file && rc == 0;
+         file = (s_file_t *) zhashx_next (self->files))
+        if (file->dirty)
+            rc = checkpoint_set_file (self->checkpoint, file->path, file->size);
+    if (rc == 0)
+        rc = checkpoint_commit (self->checkpoint);
+    else
+        checkpoint_abort (self->checkpoint);
+    if (rc != 0) {
+        s_fail (self, "checkpoint commit in the state store failed (LMDB error logged)");
+        return -1;
+    }
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        if (chain->dirty) {
+            chain->dirty = false;
+            chain->committed = true;
+            chain->committed_number = chain->written_number;
+        }
+    //  Closed files are forgotten once their final size is stored.
+    zlistx_t *closed = zlistx_new ();
+    assert (closed);
+    for (file = (s_file_t *) zhashx_first (self->files); file;
+         file = (s_file_t *) zhashx_next (self->files)) {
+        file->dirty = false;
+        if (!file->file)
+            zlistx_add_end (closed, file->path);
+    }
+    const char *path;
+    for (path = (const char *) zlistx_first (closed); path;
+         path = (const char *) zlistx_next (closed))
+        zhashx_delete (self->files, path);
+    zlistx_destroy (&closed);
+    self->dirty = false;
+    self->last_commit = zclock_time ();
+    return 0;
+}
+
+//  Makes room in the envelope line.
+static void
+s_line_reserve (self_t *self, size_t more, size_t used)
+{
+    if (used + more > self->line_capacity) {
+        self->line_capacity = (used + more) * 2;
+        self->line = (char *) realloc (self->line, self->line_capacity);
+        assert (self->line);
+    }
+}
+
+//  Appends text to the envelope line as a JSON string, escaped (and its UTF-8 made
+//  valid) by jsonw.
+static size_t
+s_line_json_string (self_t *self, size_t used, const char *text)
+{
+    jsonw_reset (self->jsonw);
+    jsonw_string (self->jsonw, text);
+    size_t len = jsonw_size (self->jsonw);
+    s_line_reserve (self, len, used);
+    memcpy (self->line + used, jsonw_data (self->jsonw), len);
+    return used + len;
+}
+
+static size_t
+s_line_raw (self_t *self, size_t used, const char *text, size_t len)
+{
+    s_line_reserve (self, len, used);
+    memcpy (self->line + used, text, len);
+    return used + len;
+}
+
+//  Writes one record to stdout as {"topic": T, "key": K, "value": V}. 0 or -1 (failed).
+static int
+s_write_stdout (self_t *self, const batch_record_t *record)
+{
+    size_t used = s_line_raw (self, 0, "{\"topic\": ", 10);
+    used = s_line_json_string (self, used, record->topic);
+    used = s_line_raw (self, used, ", \"key\": ", 9);
+    used = s_line_json_string (self, used, record->key);
+    used = s_line_raw (self, used, ", \"value\": ", 11);
+    used = s_line_raw (self, used, record->value, record->value_len);
+    used = s_line_raw (self, used, "}\n", 2);
+    if (fwrite (self->line, 1, used, stdout) != used) {
+        s_fail (self, "write stdout: %s", strerror (errno));
+        return -1;
+    }
+    self->bytes += used;
+    return 0;
+}
+
+//  Writes one record to its topic's file of the day. 0 or -1 (failed).
+static int
+s_write_file (self_t *self, const batch_record_t *record, const char *day)
+{
+    if (!s_topic_valid (record->topic)) {
+        zsys_error ("broker: record with topic '%.64s' dropped: not a valid file name",
+                    record->topic);
+        return 0;
+    }
+    s_file_t *file = s_file_require (self, record->topic, day);
+    if (!file)
+        return -1;
+    if (fwrite (record->value, 1, record->value_len, file->file) != record->value_len
+    ||  fputc ('\n', file->file) == EOF) {
+        s_fail (self, "write %s: %s", file->path, strerror (errno));
+        return -1;
+    }
+    file->size += record->value_len + 1;
+    file->dirty = true;
+    self->bytes += record->value_len + 1;
+    return 0;
+}
+
+static void
+s_self_handle_batch (self_t *self, batch_t *batch)
+{
+    s_chain_t *chain = s_chain_require (self, batch_chain (batch));
+    uint64_t number = batch_number (batch);
+    if (self->failed) {
+        zsys_debug ("broker: %s block %" PRIu64 " not written: the sink failed",
+                    chain->name, number);
+        return;
+    }
+    if (chain->written && number != chain->written_number + 1)
+        zsys_warning ("broker: %s block %" PRIu64 " follows block %" PRIu64
+                      " (expected %" PRIu64 ")", chain->name, number, chain->written_number,
+                      chain->written_number + 1);
+    //  A node's timestamp is outside input: past year 9999 it gets a file of its own.
+    char day [16] = "invalid-time";
+    time_t when = (time_t) batch_timestamp (batch);
+    struct tm tm;
+    if (batch_timestamp (batch) <= 253402300799ULL && gmtime_r (&when, &tm))
+        strftime (day, sizeof (day), "%Y-%m-%d", &tm);
+    else
+    if (self->sink == SINK_FILES)
+        zsys_warning ("broker: %s block %" PRIu64 " has timestamp %" PRIu64
+                      ", written to %s files", chain->name, number, batch_timestamp (batch),
+                      day);
+    size_t size = batch_size (batch);
+    for (size_t index = 0; index < size; index++) {
+        const batch_record_t *record = batch_record (batch, index);
+        int rc = self->sink == SINK_FILES? s_write_file (self, record, day)
+                                         : s_write_stdout (self, record);
+        if (rc != 0)
+            return;
+    }
+    chain->written = true;
+    chain->written_number = number;
+    snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
+    chain->dirty = true;
+    if (!self->dirty)
+        self->commit_due = zclock_mono () + self->commit_interval_ms;
+    self->dirty = true;
+    self->batches++;
+    self->records += size;
+}
+
+static void
+s_self_handle_flush (self_t *self, const char *name)
+{
+    s_self_commit (self);
+    s_chain_t *chain = s_chain_require (self, name);
+    char number [24] = "-";
+    if (chain->committed)
+        snprintf (number, sizeof (number), "%" PRIu64, chain->committed_number);
+    zstr_sendx (self->pipe, "FLUSHED", name, number, NULL);
+}
+
+static void
+s_self_handle_pull (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pull);
+    if (!msg)
+        return;                 //  interrupted
+    zframe_t *frame = zmsg_first (msg);
+    int type = zmsg_size (msg) == 1? msg_type (frame): -2;
+    if (type == MSG_TYPE_BATCH) {
+        batch_t *batch;
+        if (batch_decode (frame, &batch) == 0) {
+            s_self_handle_batch (self, batch);
+            batch_destroy (&batch);
+        }
+        else
+            zsys_error ("broker: malformed batch dropped (%zu bytes)", zframe_size (frame));
+    }
+    else
+    if (type == MSG_TYPE_FLUSH) {
+        char chain [BLOCK_MSG_CHAIN_SIZE];
+        if (flush_msg_decode (frame, chain, sizeof (chain)) == 0)
+            s_self_handle_flush (self, chain);
+        else
+            zsys_error ("broker: malformed flush dropped");
+    }
+    else
+        zsys_error ("broker: message of type %d (%zu frames) dropped", type,
+                    zmsg_size (msg));
+    zmsg_destroy (&msg);
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command) {
+        self->terminated = true;    //  interrupted
+        return;
+    }
+    if (streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "STATS")) {
+        char batches [24], records [24], bytes [24], last [24];
+        snprintf (batches, sizeof (batches), "%" PRIu64, self->batches);
+        snprintf (records, sizeof (records), "%" PRIu64, self->records);
+        snprintf (bytes, sizeof (bytes), "%" PRIu64, self->bytes);
+        snprintf (last, sizeof (last), "%" PRId64, self->last_commit);
+        zstr_sendx (self->pipe, "STATS", batches, records, bytes, last, NULL);
+    }
+    else
+        zsys_error ("broker: invalid pipe command '%s'", command);
+    zstr_free (&command);
+}
 
 void
 broker_actor (zsock_t *pipe, void *args)
 {
-    (void) args;
+    broker_args_t *broker_args = (broker_args_t *) args;
+    assert (broker_args);
+    broker_args->error [0] = 0;
+    self_t *self = s_self_new (pipe, broker_args);
+    if (!self) {
+        zsys_error ("broker: cannot start: %s", broker_args->error);
+        zsock_signal (pipe, 1);
+        return;
+    }
     zsock_signal (pipe, 0);
+    while (!self->terminated) {
+        int timeout = -1;
+        if (self->dirty && !self->failed) {
+            int64_t wait = self->commit_due - zclock_mono ();
+            timeout = wait > 0? (int) wait: 0;
+        }
+        void *which = zpoller_wait (self->poller, timeout);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else
+        if (which == self->pull)
+            s_self_handle_pull (self);
+        else
+        if (zpoller_terminated (self->poller))
+            break;
+        if (self->dirty && !self->failed && zclock_mono () >= self->commit_due)
+            s_self_commit (self);
+    }
+    s_self_commit (self);
+    s_self_destroy (&self);
+}
+
+zactor_t *
+broker_new (broker_args_t *args)
+{
+    assert (args);
+    args->error [0] = 0;
+    zactor_t *actor = zactor_new (broker_actor, args);
+    assert (actor);
+    if (args->error [0])
+        zactor_destroy (&actor);
+    return actor;
+}
+
+
+//  --------------------------------------------------------------------------
+//  Selftest
+
+//  The whole content of a file as a string ("" when absent).
+static char *
+s_test_slurp (const char *path)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return strdup ("");
+    fseek (file, 0, SEEK_END);
+    long size = ftell (file);
+    fseek (file, 0, SEEK_SET);
+    char *text = (char *) malloc ((size_t) size + 1);
+    assert (text);
+    assert (fread (text, 1, (size_t) size, file) == (size_t) size);
+    text [size] = 0;
+    fclose (file);
+    return text;
+}
+
+static void
+s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t timestamp,
+                   int records)
+{
+    char hash [BLOCK_HASH_SIZE];
+    snprintf (hash, sizeof (hash), "0x%064" PRIx64, number);
+    batch_t *batch = batch_new (chain, 1, number, hash, timestamp);
+    char key [32];
+    snprintf (key, sizeof (key), "%" PRIu64, number);
+    char *value = zsys_sprintf ("{\"number\":%" PRIu64 "}", number);
+    batch_add (batch, "t.blocks", key, value, strlen (value));
+    for (int index = 0; index < records; index++) {
+        snprintf (key, sizeof (key), "0x%02x\"\\", index);
+        value = zsys_sprintf ("{\"block\":%" PRIu64 ",\"i\":%d}", number, index);
+        batch_add (batch, "t.txs", key, value, strlen (value));
+    }
+    zframe_t *frame = batch_encode (batch);
+    assert (zframe_send (&frame, push, 0) == 0);
+    batch_destroy (&batch);
+}
+
+static void
+s_test_send_flush (zsock_t *push, const char *chain)
+{
+    zframe_t *frame = flush_msg_encode (chain);
+    assert (zframe_send (&frame, push, 0) == 0);
+}
+
+//  Waits for FLUSHED of a chain and checks the number reported.
+static void
+s_test_expect_flushed (zactor_t *broker, const char *chain, const char *number)
+{
+    char *verb, *name, *last;
+    assert (zstr_recvx (broker, &verb, &name, &last, NULL) == 3);
+    assert (streq (verb, "FLUSHED"));
+    assert (streq (name, chain));
+    assert (streq (last, number));
+    zstr_free (&verb);
+    zstr_free (&name);
+    zstr_free (&last);
+}
+
+//  Asks for STATS: batches, records, bytes, last commit.
+static void
+s_test_stats (zactor_t *broker, uint64_t *stats)
+{
+    zstr_send (broker, "STATS");
+    zmsg_t *msg = zmsg_recv (broker);
+    assert (msg && zmsg_size (msg) == 5);
+    char *verb = zmsg_popstr (msg);
+    assert (streq (verb, "STATS"));
+    zstr_free (&verb);
+    for (int index = 0; index < 4; index++) {
+        char *field = zmsg_popstr (msg);
+        stats [index] = strtoull (field, NULL, 10);
+        zstr_free (&field);
+    }
+    zmsg_destroy (&msg);
+}
+
+static int
+s_test_count_lines (const char *text)
+{
+    int lines = 0;
+    for (; *text; text++)
+        if (*text == '\n')
+            lines++;
+    return lines;
 }
 
 void
 broker_test (bool verbose)
 {
     (void) verbose;
+    char template_ [] = "/tmp/evmtap-broker-XXXXXX";
+    char *tmp = mkdtemp (template_);
+    assert (tmp);
+    char *data_dir = zsys_sprintf ("%s/data", tmp);
+    char endpoint [64];
+    snprintf (endpoint, sizeof (endpoint), "inproc://broker-test-%d", (int) getpid ());
+    //  2024-05-01 00:00:00 UTC and the next day.
+    const uint64_t day1 = 1714521600, day2 = day1 + 86400;
+
+    //  Files sink: records land in their topic's file of the block's UTC day.
+    broker_args_t args = { data_dir, SINK_FILES, NULL, endpoint, 50, "" };
+    zactor_t *broker = broker_new (&args);
+    assert (broker);
+    zsock_t *push = zsock_new_push (endpoint);
+    assert (push);
+    s_test_send_batch (push, "t", 100, day1 + 10, 2);
+    s_test_send_batch (push, "t", 101, day1 + 86399, 1);
+    s_test_send_batch (push, "t", 102, day2, 3);
+    s_test_send_flush (push, "t");
+    s_test_expect_flushed (broker, "t", "102");
+    s_test_send_flush (push, "other");
+    s_test_expect_flushed (broker, "other", "-");
+
+    char *blocks1 = zsys_sprintf ("%s/topics/t.blocks/2024-05-01.ndjson", data_dir);
+    char *blocks2 = zsys_sprintf ("%s/topics/t.blocks/2024-05-02.ndjson", data_dir);
+    char *txs1 = zsys_sprintf ("%s/topics/t.txs/2024-05-01.ndjson", data_dir);
+    char *txs2 = zsys_sprintf ("%s/topics/t.txs/2024-05-02.ndjson", data_dir);
+    char *text = s_test_slurp (blocks1);
+    assert (streq (text, "{\"number\":100}\n{\"number\":101}\n"));
+    free (text);
+    text = s_test_slurp (blocks2);
+    assert (streq (text, "{\"number\":102}\n"));
+    free (text);
+    text = s_test_slurp (txs1);
+    assert (streq (text, "{\"block\":100,\"i\":0}\n{\"block\":100,\"i\":1}\n"
+                         "{\"block\":101,\"i\":0}\n"));
+    free (text);
+    text = s_test_slurp (txs2);
+    assert (s_test_count_lines (text) == 3);
+    free (text);
+
+    //  STATS counts what was written.
+    uint64_t stats [4];
+    s_test_stats (broker, stats);
+    assert (stats [0] == 3 && stats [1] == 9 && stats [2] > 0 && stats [3] > 0);
+
+    //  Malformed frames are dropped; the broker goes on.
+    zframe_t *junk = zframe_new ("junk", 4);
+    assert (zframe_send (&junk, push, 0) == 0);
+    zstr_sendm (push, "two");
+    zstr_send (push, "frames");
+    //  The timer commits without a flush.
+    s_test_send_batch (push, "t", 103, day2 + 5, 0);
+    zclock_sleep (200);
+    char err [256];
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+
+    //  The checkpoint holds the last block and every file's size.
+    checkpoint_t *checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    uint64_t number, size;
+    char hash [BLOCK_HASH_SIZE];
+    assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
+    assert (number == 103);
+    assert (streq (hash, "0x0000000000000000000000000000000000000000000000000000000000000067"));
+    assert (checkpoint_get_file (checkpoint, blocks2, &size) == 0);
+    text = s_test_slurp (blocks2);
+    assert (size == strlen (text) && s_test_count_lines (text) == 2);
+    free (text);
+    assert (checkpoint_get_file (checkpoint, txs1, &size) == 0);
+    assert (size == 3 * strlen ("{\"block\":100,\"i\":0}\n"));
+    checkpoint_destroy (&checkpoint);
+
+    //  A crash: bytes past the checkpoint (a killed process's last writes) are cut on start;
+    //  a file recorded but removed is skipped.
+    FILE *file = fopen (blocks2, "a");
+    assert (file);
+    fputs ("{\"number\":104}\n{\"numb", file);
+    fclose (file);
+    char *gone = zsys_sprintf ("%s/topics/t.blocks/2024-04-30.ndjson", data_dir);
+    checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_begin (checkpoint) == 0);
+    assert (checkpoint_set_file (checkpoint, gone, 10) == 0);
+    assert (checkpoint_commit (checkpoint) == 0);
+    checkpoint_destroy (&checkpoint);
+
+    //  A restart goes on with 104; a gap (106) is written anyway, with a warning.
+    broker = broker_new (&args);
+    assert (broker);
+    text = s_test_slurp (blocks2);
+    assert (streq (text, "{\"number\":102}\n{\"number\":103}\n"));
+    free (text);
+    push = zsock_new_push (endpoint);
+    assert (push);
+    s_test_send_batch (push, "t", 104, day2 + 20, 0);
+    s_test_send_batch (push, "t", 106, day2 + 30, 0);
+    s_test_send_flush (push, "t");
+    s_test_expect_flushed (broker, "t", "106");
+    text = s_test_slurp (blocks2);
+    assert (s_test_count_lines (text) == 4);
+    free (text);
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+
+    //  SIGKILL between a write and its checkpoint: with a long interval, a block larger
+    //  than a file buffer reaches the disk uncheckpointed. A copy of the data directory
+    //  taken then is what a kill leaves behind (LMDB is consistent at every instant).
+    args.commit_interval_ms = 60000;
+    broker = broker_new (&args);
+    assert (broker);
+    push = zsock_new_push (endpoint);
+    assert (push);
+    char *blocks3 = zsys_sprintf ("%s/topics/t.blocks/2024-05-03.ndjson", data_dir);
+    char *txs3 = zsys_sprintf ("%s/topics/t.txs/2024-05-03.ndjson", data_dir);
+    const int big = 20000;          //  about 500 KB, twice a file buffer
+    s_test_send_batch (push, "t", 107, day2 + 86400, big);
+    for (int attempt = 0; attempt < 500 && stats [0] != 1; attempt++) {
+        zclock_sleep (10);
+        s_test_stats (broker, stats);
+    }
+    assert (stats [0] == 1);
+    char *command = zsys_sprintf ("cp -a '%s' '%s.killed'", data_dir, data_dir);
+    assert (system (command) == 0);
+    zstr_free (&command);
+    //  $TERM commits what is written.
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+    checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
+    assert (number == 107);
+    assert (checkpoint_get_file (checkpoint, blocks3, &size) == 0);
+    assert (size == strlen ("{\"number\":107}\n"));
+    checkpoint_destroy (&checkpoint);
+
+    //  Back to the state at the kill: 107 on disk in part, not checkpointed.
+    command = zsys_sprintf ("rm -rf '%s' && mv '%s.killed' '%s'", data_dir, data_dir, data_dir);
+    assert (system (command) == 0);
+    zstr_free (&command);
+    checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
+    assert (number == 106);
+    assert (checkpoint_get_file (checkpoint, txs3, &size) == 0);
+    assert (size == 0);             //  recorded before its first write
+    checkpoint_destroy (&checkpoint);
+    struct stat info;
+    assert (stat (txs3, &info) == 0 && info.st_size > 0);
+
+    //  The restart cuts the file back; 107 published again appears once.
+    broker = broker_new (&args);
+    assert (broker);
+    assert (stat (txs3, &info) == 0 && info.st_size == 0);
+    push = zsock_new_push (endpoint);
+    assert (push);
+    s_test_send_batch (push, "t", 107, day2 + 86400, big);
+    s_test_send_flush (push, "t");
+    s_test_expect_flushed (broker, "t", "107");
+    text = s_test_slurp (txs3);
+    assert (s_test_count_lines (text) == big);
+    const char *first = "{\"block\":107,\"i\":0}\n";
+    assert (strncmp (text, first, strlen (first)) == 0);
+    free (text);
+    text = s_test_slurp (blocks3);
+    assert (streq (text, "{\"number\":107}\n"));
+    free (text);
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+
+    //  stdout sink: one envelope per record, key escaped.
+    char *stdout_path = zsys_sprintf ("%s/stdout.txt", tmp);
+    fflush (stdout);
+    int saved_stdout = dup (STDOUT_FILENO);
+    assert (saved_stdout >= 0);
+    int fd = open (stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert (fd >= 0);
+    assert (dup2 (fd, STDOUT_FILENO) == STDOUT_FILENO);
+    close (fd);
+    broker_args_t stdout_args = { data_dir, SINK_STDOUT, NULL, endpoint, 50, "" };
+    broker = broker_new (&stdout_args);
+    assert (broker);
+    push = zsock_new_push (endpoint);
+    s_test_send_batch (push, "s", 5, day1, 1);
+    s_test_send_flush (push, "s");
+    s_test_expect_flushed (broker, "s", "5");
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+    fflush (stdout);
+    assert (dup2 (saved_stdout, STDOUT_FILENO) == STDOUT_FILENO);
+    close (saved_stdout);
+    text = s_test_slurp (stdout_path);
+    assert (streq (text,
+        "{\"topic\": \"t.blocks\", \"key\": \"5\", \"value\": {\"number\":5}}\n"
+        "{\"topic\": \"t.txs\", \"key\": \"0x00\\\"\\\\\", \"value\": {\"block\":5,\"i\":0}}\n"));
+    free (text);
+
+    //  Start failures: NULL with the reason.
+    char *blocker = zsys_sprintf ("%s/blocker", tmp);
+    file = fopen (blocker, "w");
+    assert (file);
+    fclose (file);
+    broker_args_t bad_args = { blocker, SINK_FILES, NULL, endpoint, 0, "" };
+    assert (broker_new (&bad_args) == NULL);
+    assert (strstr (bad_args.error, "checkpoint store"));
+    broker_args_t bad_dir = { data_dir, SINK_FILES, blocker, endpoint, 0, "" };
+    assert (broker_new (&bad_dir) == NULL);
+    assert (strstr (bad_dir.error, "cannot create"));
+    broker_args_t bad_endpoint = { data_dir, SINK_FILES, NULL, "nonsense://x", 0, "" };
+    assert (broker_new (&bad_endpoint) == NULL);
+    assert (strstr (bad_endpoint.error, "cannot bind"));
+
+    //  A topic that would leave the files directory is dropped, the rest written.
+    broker = broker_new (&args);
+    assert (broker);
+    push = zsock_new_push (endpoint);
+    assert (push);
+    batch_t *evil = batch_new ("v", 1, 1, "0x01", day1);
+    const char *topics [] = { "../escape", "..", "a/b", "", "v.ok" };
+    for (size_t index = 0; index < sizeof (topics) / sizeof (topics [0]); index++) {
+        char *value = strdup ("{}");
+        assert (value);
+        batch_add (evil, topics [index], "k", value, 2);
+    }
+    zframe_t *evil_frame = batch_encode (evil);
+    batch_destroy (&evil);
+    assert (zframe_send (&evil_frame, push, 0) == 0);
+    s_test_send_flush (push, "v");
+    s_test_expect_flushed (broker, "v", "1");
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+    char *escaped = zsys_sprintf ("%s/escape", data_dir);
+    assert (access (escaped, F_OK) != 0);
+    zstr_free (&escaped);
+    escaped = zsys_sprintf ("%s/topics/a", data_dir);
+    assert (access (escaped, F_OK) != 0);
+    zstr_free (&escaped);
+    escaped = zsys_sprintf ("%s/topics/v.ok/2024-05-01.ndjson", data_dir);
+    text = s_test_slurp (escaped);
+    assert (streq (text, "{}\n"));
+    free (text);
+    zstr_free (&escaped);
+
+    //  A write failure (no space left on /dev/full) reports FAILED, never checkpoints it.
+    if (access ("/dev/full", W_OK) == 0) {
+        broker = broker_new (&args);
+        assert (broker);
+        //  Point the day file of a fresh topic at /dev/full.
+        char *full_dir = zsys_sprintf ("%s/topics/t.full", data_dir);
+        char *full_path = zsys_sprintf ("%s/2024-05-01.ndjson", full_dir);
+        assert (mkdir (full_dir, 0755) == 0);
+        assert (symlink ("/dev/full", full_path) == 0);
+        push = zsock_new_push (endpoint);
+        batch_t *batch = batch_new ("t", 1, 108, "0x6c", day1);
+        char *value = strdup ("{\"x\":1}");
+        batch_add (batch, "t.full", "k", value, strlen (value));
+        zframe_t *frame = batch_encode (batch);
+        batch_destroy (&batch);
+        assert (zframe_send (&frame, push, 0) == 0);
+        s_test_send_flush (push, "t");
+        char *verb, *reason;
+        assert (zstr_recvx (broker, &verb, &reason, NULL) == 2);
+        assert (streq (verb, "FAILED"));
+        assert (strstr (reason, full_path));
+        zstr_free (&verb);
+        zstr_free (&reason);
+        s_test_expect_flushed (broker, "t", "107");
+        zsock_destroy (&push);
+        zactor_destroy (&broker);
+        checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+        assert (checkpoint);
+        assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
+        assert (number == 107);
+        checkpoint_destroy (&checkpoint);
+        unlink (full_path);
+        zstr_free (&full_path);
+        zstr_free (&full_dir);
+    }
+
+    zstr_free (&blocker);
+    zstr_free (&stdout_path);
+    zstr_free (&blocks3);
+    zstr_free (&txs3);
+    zstr_free (&gone);
+    zstr_free (&blocks1);
+    zstr_free (&blocks2);
+    zstr_free (&txs1);
+    zstr_free (&txs2);
+    zstr_free (&data_dir);
+    command = zsys_sprintf ("rm -rf '%s'", tmp);
+    assert (system (command) == 0);
+    zstr_free (&command);
 }

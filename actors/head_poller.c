@@ -1,15 +1,585 @@
-/*  head_poller: placeholder until the actor lands. */
+/*  head_poller: decides which blocks of one chain are fetched and when, and passes them on
+    in chain order. Behind the head it keeps up to `window` block jobs in flight; at the
+    head, the poll is the fetch: it asks for block n+1 itself, timed by block_clock, so a
+    steady chain costs about one request per block. It never skips a number: a block that
+    is not there yet, or whose fetch failed, is asked for again (with backoff) until it
+    comes, and blocks that arrive out of order wait until the gap before them is filled.
+
+    Pipe commands:
+        $TERM                   leave at once
+        DRAIN                   fetch nothing new; once the jobs in flight are back, pass on
+                                what is in order, send FLUSH, report DRAINED
+        STATS                   -> STATS blocks requests next_block head misses
+    Reports on the pipe:
+        DONE chain              block --to was passed on and FLUSH sent
+        DRAINED chain complete|partial
+                                after DRAIN; partial when blocks were left unpublished
+*/
 #include "actors.h"
+#include "head_poller.h"
+
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS 30000
+
+typedef struct {
+    uint64_t number;
+    int64_t due;             //  monotonic ms
+    int64_t backoff;         //  the wait before this try, doubled on the next failure
+} retry_t;
+
+typedef struct {
+    uint64_t job_id;
+    int kind;
+    uint64_t number;
+    int64_t sent;            //  when the job was issued (monotonic ms)
+    bool follow;             //  a poll at the head, timed by the clock
+    int64_t backoff;         //  carried from the retry that issued it
+} flight_t;
+
+//  Jobs in flight and blocks to retry are few (about the window), so plain arrays do.
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *jobs;           //  PAIR to the dispatcher
+    zsock_t *classifier;     //  PUSH
+    zpoller_t *poller;
+    head_poller_args_t *args;
+    block_clock_t *clock;
+    flight_t *flights;       //  jobs in flight
+    size_t flight_count;
+    size_t block_flights;    //  of which block jobs
+    retry_t *retries;        //  blocks to ask for again
+    size_t retry_count;
+    size_t capacity;         //  of both arrays
+    zhashx_t *pending;       //  block number (text) -> pending_t, fetched out of order
+    uint64_t next_job_id;
+    bool positioned;         //  next_issue is set (from the start or the first head)
+    bool head_known;
+    uint64_t head;           //  highest block known to exist
+    uint64_t next_issue;     //  lowest number never asked for
+    uint64_t next_forward;   //  next number to pass on
+    char last_hash [BLOCK_HASH_SIZE];
+    int64_t follow_due;      //  when to poll at the head
+    int64_t head_retry_due;  //  when to ask eth_blockNumber again after a failure
+    int64_t head_backoff;
+    bool head_job_out;
+    bool draining;
+    bool done;
+    bool terminated;
+    uint64_t blocks;         //  passed on
+    uint64_t requests;       //  JSON-RPC calls of every job, head polls included
+    uint64_t misses;         //  head polls that found nothing yet
+} self_t;
+
+//  A fetched block waiting for the blocks before it.
+typedef struct {
+    block_header_t header;
+    zmsg_t *msg;             //  the block message, ready to send
+} pending_t;
+
+static void
+s_pending_destroy (void **item)
+{
+    pending_t *pending = (pending_t *) *item;
+    zmsg_destroy (&pending->msg);
+    free (pending);
+    *item = NULL;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, head_poller_args_t *args)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->args = args;
+    self->jobs = zsock_new_pair (args->jobs);
+    self->classifier = zsock_new_push (args->classifier);
+    if (!self->jobs || !self->classifier) {
+        zsys_error ("head_poller %s: cannot connect to %s or %s", args->chain, args->jobs,
+                    args->classifier);
+        zsock_destroy (&self->jobs);
+        zsock_destroy (&self->classifier);
+        free (self);
+        return NULL;
+    }
+    self->poller = zpoller_new (self->pipe, self->jobs, NULL);
+    self->clock = block_clock_new (args->interval_ms ? args->interval_ms : 12000);
+    self->capacity = (size_t) args->window + 8;
+    self->flights = (flight_t *) calloc (self->capacity, sizeof (flight_t));
+    self->retries = (retry_t *) calloc (self->capacity, sizeof (retry_t));
+    assert (self->flights && self->retries);
+    self->pending = zhashx_new ();
+    zhashx_set_destructor (self->pending, s_pending_destroy);
+    if (args->start != OPTIONS_UNSET) {
+        self->next_issue = self->next_forward = (uint64_t) args->start;
+        self->positioned = true;
+        snprintf (self->last_hash, sizeof (self->last_hash), "%s",
+                  args->parent_hash ? args->parent_hash : "");
+    }
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    free (self->flights);
+    free (self->retries);
+    zhashx_destroy (&self->pending);
+    block_clock_destroy (&self->clock);
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->jobs);
+    zsock_destroy (&self->classifier);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_within_to (self_t *self, uint64_t number)
+{
+    return self->args->to == OPTIONS_UNSET || number <= (uint64_t) self->args->to;
+}
+
+static void
+s_issue (self_t *self, int kind, uint64_t number, bool follow, int64_t backoff)
+{
+    assert (self->flight_count < self->capacity);
+    flight_t *flight = &self->flights [self->flight_count++];
+    flight->job_id = ++self->next_job_id;
+    flight->kind = kind;
+    flight->number = number;
+    flight->sent = zclock_mono ();
+    flight->follow = follow;
+    flight->backoff = backoff;
+    if (kind == JOB_BLOCK)
+        self->block_flights++;
+    else
+        self->head_job_out = true;
+    job_t job = {.id = flight->job_id, .kind = (job_kind_t) kind, .number = number,
+                 .chain_id = self->args->chain_id, .fetch_mode = self->args->fetch_mode};
+    zframe_t *frame = job_encode (&job);
+    zframe_send (&frame, self->jobs, 0);
+}
+
+//  Takes the flight of a job back; false when the job is not ours (a stale or bad result).
+static bool
+s_land (self_t *self, uint64_t job_id, flight_t *landed)
+{
+    for (size_t index = 0; index < self->flight_count; index++)
+        if (self->flights [index].job_id == job_id) {
+            *landed = self->flights [index];
+            self->flights [index] = self->flights [--self->flight_count];
+            if (landed->kind == JOB_BLOCK)
+                self->block_flights--;
+            else
+                self->head_job_out = false;
+            return true;
+        }
+    return false;
+}
+
+static void
+s_retry_later (self_t *self, uint64_t number, int64_t previous_backoff)
+{
+    assert (self->retry_count < self->capacity);
+    retry_t *retry = &self->retries [self->retry_count++];
+    retry->number = number;
+    retry->backoff = previous_backoff ? previous_backoff * 2 : RETRY_FIRST_MS;
+    if (retry->backoff > RETRY_MAX_MS)
+        retry->backoff = RETRY_MAX_MS;
+    retry->due = zclock_mono () + retry->backoff;
+}
+
+//  Issues whatever is due: retries, catch-up jobs within the window, the head poll.
+static void
+s_pump (self_t *self)
+{
+    if (self->draining || self->done || self->terminated)
+        return;
+    int64_t now = zclock_mono ();
+    if (!self->head_known) {
+        if (!self->head_job_out && now >= self->head_retry_due)
+            s_issue (self, JOB_HEAD, 0, false, 0);
+        return;
+    }
+    size_t window = (size_t) self->args->window;
+    for (size_t index = 0; index < self->retry_count && self->block_flights < window;) {
+        retry_t retry = self->retries [index];
+        if (retry.due <= now) {
+            self->retries [index] = self->retries [--self->retry_count];
+            s_issue (self, JOB_BLOCK, retry.number, false, retry.backoff);
+        }
+        else
+            index++;
+    }
+    while (self->next_issue <= self->head && s_within_to (self, self->next_issue)
+           && self->block_flights < window)
+        s_issue (self, JOB_BLOCK, self->next_issue++, false, 0);
+    if (self->next_issue > self->head && s_within_to (self, self->next_issue)
+        && self->block_flights == 0 && self->retry_count == 0 && now >= self->follow_due)
+        s_issue (self, JOB_BLOCK, self->next_issue, true, 0);
+}
+
+//  Ends the chain's stream: the broker checkpoints at FLUSH, main hears DONE.
+static void
+s_finish (self_t *self)
+{
+    zframe_t *flush = flush_msg_encode (self->args->chain);
+    zframe_send (&flush, self->classifier, 0);
+    self->done = true;
+    zstr_sendx (self->pipe, "DONE", self->args->chain, NULL);
+}
+
+//  Passes on, in order, every block that is next in line; ends the stream at --to.
+static void
+s_forward (self_t *self)
+{
+    while (!self->done) {
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, self->next_forward);
+        pending_t *pending = (pending_t *) zhashx_lookup (self->pending, key);
+        if (!pending)
+            break;
+        //  Reorgs are handled in their own issue; until then a broken chain is reported.
+        if (*self->last_hash && strcmp (pending->header.parent_hash, self->last_hash))
+            zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not %s (reorg?)",
+                          self->args->chain, pending->header.number,
+                          pending->header.parent_hash, self->last_hash);
+        snprintf (self->last_hash, sizeof (self->last_hash), "%s", pending->header.hash);
+        zmsg_send (&pending->msg, self->classifier);
+        zhashx_delete (self->pending, key);
+        self->blocks++;
+        self->next_forward++;
+        if (!s_within_to (self, self->next_forward))
+            s_finish (self);
+    }
+}
+
+//  Ends a drain once every job is back: what is in order goes on, then FLUSH.
+static void
+s_check_drained (self_t *self)
+{
+    if (!self->draining || self->flight_count)
+        return;
+    s_forward (self);
+    bool complete = self->retry_count == 0 && zhashx_size (self->pending) == 0;
+    if (!self->done) {
+        zframe_t *flush = flush_msg_encode (self->args->chain);
+        zframe_send (&flush, self->classifier, 0);
+        self->done = true;
+    }
+    zstr_sendx (self->pipe, "DRAINED", self->args->chain, complete ? "complete" : "partial",
+                NULL);
+    self->draining = false;
+}
+
+static void
+s_handle_head (self_t *self, const result_t *result)
+{
+    if (result->status != RESULT_OK) {
+        self->head_backoff = self->head_backoff ? self->head_backoff * 2 : RETRY_FIRST_MS;
+        if (self->head_backoff > RETRY_MAX_MS)
+            self->head_backoff = RETRY_MAX_MS;
+        self->head_retry_due = zclock_mono () + self->head_backoff;
+        zsys_warning ("head_poller %s: head unknown: %s (again in %" PRId64 " ms)",
+                      self->args->chain, result->error, self->head_backoff);
+        return;
+    }
+    self->head_backoff = 0;
+    if (!self->positioned) {
+        self->next_issue = self->next_forward = result->value;
+        self->positioned = true;
+    }
+    if (!self->head_known || result->value > self->head)
+        self->head = result->value;
+    self->head_known = true;
+}
+
+static void
+s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zmsg_t **msg_p)
+{
+    int64_t now = zclock_mono ();
+    if (result->status == RESULT_OK) {
+        pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
+        assert (pending);
+        pending->header = result->header;
+        block_msg_t block = {.chain_id = self->args->chain_id, .header = result->header};
+        snprintf (block.chain, sizeof (block.chain), "%s", self->args->chain);
+        block_msg_encode (&block, *msg_p);
+        pending->msg = *msg_p;
+        *msg_p = NULL;
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, result->number);
+        if (zhashx_insert (self->pending, key, pending) != 0) {
+            void *item = pending;
+            s_pending_destroy (&item);
+        }
+        if (result->number > self->head)
+            self->head = result->number;
+        if (flight->follow) {
+            self->next_issue = result->number + 1;
+            self->follow_due = block_clock_hit (self->clock, flight->sent,
+                                                result->header.timestamp);
+            //  Far behind the chain (the node stalled, or we did): catch up in parallel.
+            int64_t lag_ms = zclock_time () - (int64_t) result->header.timestamp * 1000;
+            if (lag_ms > 4 * block_clock_interval (self->clock) + 2000) {
+                self->head_known = false;
+                self->follow_due = now;
+            }
+        }
+        return;
+    }
+    if (flight->follow && result->status == RESULT_NOT_FOUND) {
+        self->misses++;
+        self->follow_due = block_clock_miss (self->clock, flight->sent);
+        return;
+    }
+    if (result->status == RESULT_FAILED)
+        zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
+                      result->number, result->error);
+    //  Not there yet behind the head (a lagging provider), or failed: ask again later.
+    if (flight->follow)
+        self->follow_due = now + (flight->backoff ? flight->backoff * 2 : RETRY_FIRST_MS);
+    else
+        s_retry_later (self, result->number, flight->backoff);
+}
+
+static void
+s_self_handle_jobs (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->jobs);
+    if (!msg)
+        return;
+    result_t result;
+    flight_t flight;
+    if (result_decode (msg, &result) != 0)
+        zsys_error ("head_poller %s: malformed result", self->args->chain);
+    else if (!s_land (self, result.job_id, &flight))
+        zsys_error ("head_poller %s: result for unknown job %" PRIu64, self->args->chain,
+                    result.job_id);
+    else {
+        self->requests += result.requests;
+        if (flight.kind == JOB_HEAD)
+            s_handle_head (self, &result);
+        else if (result.status == RESULT_OK && zmsg_size (msg) != 1) {
+            zsys_error ("head_poller %s: block %" PRIu64 " came without its body",
+                        self->args->chain, result.number);
+            s_retry_later (self, result.number, flight.backoff);
+        }
+        else
+            s_handle_block (self, &flight, &result, &msg);
+        s_forward (self);
+    }
+    zmsg_destroy (&msg);
+    s_check_drained (self);
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "DRAIN")) {
+        if (!self->done)
+            self->draining = true;
+        else
+            zstr_sendx (self->pipe, "DRAINED", self->args->chain, "complete", NULL);
+        s_check_drained (self);
+    }
+    else if (streq (command, "STATS"))
+        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                    " %" PRIu64, self->blocks, self->requests, self->next_forward, self->head,
+                    self->misses);
+    else
+        zsys_error ("head_poller: unknown pipe command '%s'", command);
+    zstr_free (&command);
+}
+
+//  How long the loop may sleep before something is due.
+static int
+s_timeout (self_t *self)
+{
+    if (self->draining || self->done)
+        return -1;
+    int64_t now = zclock_mono ();
+    int64_t due = INT64_MAX;
+    if (!self->head_known)
+        due = self->head_job_out ? INT64_MAX : self->head_retry_due;
+    else {
+        for (size_t index = 0; index < self->retry_count; index++)
+            if (self->retries [index].due < due)
+                due = self->retries [index].due;
+        if (self->next_issue > self->head && self->block_flights == 0
+            && self->retry_count == 0 && s_within_to (self, self->next_issue))
+            due = self->follow_due < due ? self->follow_due : due;
+    }
+    if (due == INT64_MAX)
+        return -1;
+    return due <= now ? 0 : (int) (due - now > 1000 ? 1000 : due - now);
+}
 
 void
 head_poller_actor (zsock_t *pipe, void *args)
 {
-    (void) args;
-    zsock_signal (pipe, 0);
+    self_t *self = s_self_new (pipe, (head_poller_args_t *) args);
+    zsock_signal (pipe, self ? 0 : 1);
+    if (self && self->positioned && !s_within_to (self, self->next_forward))
+        s_finish (self);
+    while (self && !self->terminated) {
+        s_pump (self);
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, s_timeout (self));
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else if (which == self->jobs)
+            s_self_handle_jobs (self);
+        else if (zpoller_terminated (self->poller))
+            break;
+    }
+    s_self_destroy (&self);
+}
+
+//  Plays the dispatcher: receives the next job, checks its kind and number.
+static job_t
+s_test_expect_job (zsock_t *jobs, int kind, uint64_t number)
+{
+    zframe_t *frame = zframe_recv (jobs);
+    assert (frame);
+    job_t job;
+    assert (job_decode (frame, &job) == 0);
+    zframe_destroy (&frame);
+    assert (job.kind == (job_kind_t) kind);
+    assert (job.number == number);
+    return job;
+}
+
+static void
+s_test_answer (zsock_t *jobs, const job_t *job, result_status_t status, uint64_t value)
+{
+    result_t result = {.job_id = job->id, .kind = job->kind, .number = job->number,
+                       .status = status, .value = value, .requests = 1};
+    block_body_t *body = NULL;
+    if (job->kind == JOB_BLOCK && status == RESULT_OK) {
+        result.header.number = job->number;
+        snprintf (result.header.hash, sizeof (result.header.hash), "0x%04" PRIx64, job->number);
+        snprintf (result.header.parent_hash, sizeof (result.header.parent_hash), "0x%04" PRIx64,
+                  job->number - 1);
+        result.header.timestamp = (uint64_t) (zclock_time () / 1000);
+        body = block_body_new (0);
+        body->meta_json = strdup ("{}");
+        body->meta_len = 2;
+    }
+    zmsg_t *msg = result_encode (&result, body);
+    zmsg_send (&msg, jobs);
+    block_body_destroy (&body);
+}
+
+static uint64_t
+s_test_expect_block (zsock_t *classifier)
+{
+    zmsg_t *msg = zmsg_recv (classifier);
+    assert (msg);
+    block_msg_t block;
+    assert (block_msg_decode (msg, &block) == 0);
+    assert (streq (block.chain, "test") && block.chain_id == 5);
+    zmsg_destroy (&msg);
+    return block.header.number;
 }
 
 void
 head_poller_test (bool verbose)
 {
     (void) verbose;
+    zsock_t *jobs = zsock_new_pair ("@inproc://head-poller-test-jobs");
+    zsock_t *classifier = zsock_new_pull ("@inproc://head-poller-test-classifier");
+    zsock_set_rcvtimeo (jobs, 3000);
+    zsock_set_rcvtimeo (classifier, 3000);
+    head_poller_args_t args = {.chain = "test", .chain_id = 5,
+                               .jobs = ">inproc://head-poller-test-jobs",
+                               .classifier = ">inproc://head-poller-test-classifier",
+                               .start = 10, .to = 14, .fetch_mode = FETCH_BLOCK, .window = 2,
+                               .parent_hash = "0x0009", .interval_ms = 200};
+    zactor_t *poller = zactor_new (head_poller_actor, &args);
+    assert (poller);
+
+    //  The head first; then two catch-up jobs (the window), answered out of order.
+    job_t head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 12);
+    job_t ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
+    job_t eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
+    s_test_answer (jobs, &eleven, RESULT_OK, 0);
+    s_test_answer (jobs, &ten, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 10);
+    assert (s_test_expect_block (classifier) == 11);
+    //  Block 12 is known but not served yet: asked again, never skipped.
+    job_t twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
+    s_test_answer (jobs, &twelve, RESULT_NOT_FOUND, 0);
+    twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
+    s_test_answer (jobs, &twelve, RESULT_FAILED, 0);
+    twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
+    s_test_answer (jobs, &twelve, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 12);
+    //  Past the head: polls one block at a time.
+    job_t thirteen = s_test_expect_job (jobs, JOB_BLOCK, 13);
+    s_test_answer (jobs, &thirteen, RESULT_NOT_FOUND, 0);
+    thirteen = s_test_expect_job (jobs, JOB_BLOCK, 13);
+    s_test_answer (jobs, &thirteen, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 13);
+    job_t fourteen = s_test_expect_job (jobs, JOB_BLOCK, 14);
+    s_test_answer (jobs, &fourteen, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 14);
+    //  --to reached: FLUSH downstream, DONE on the pipe, no more jobs.
+    zframe_t *flush = zframe_recv (classifier);
+    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
+    zframe_destroy (&flush);
+    char *done = zstr_recv (poller);
+    assert (streq (done, "DONE"));
+    zstr_free (&done);
+    char *chain = zstr_recv (poller);
+    assert (streq (chain, "test"));
+    zstr_free (&chain);
+    zstr_send (poller, "STATS");
+    char *stats = zstr_recv (poller);
+    assert (streq (stats, "STATS 5 9 15 14 1"));
+    zstr_free (&stats);
+    zactor_destroy (&poller);
+
+    //  DRAIN while a job is in flight: the block still goes on, then FLUSH and DRAINED.
+    //  A PAIR takes one peer in its life, so the second poller gets fresh endpoints.
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-2");
+    classifier = zsock_new_pull ("@inproc://head-poller-test-classifier-2");
+    zsock_set_rcvtimeo (jobs, 3000);
+    zsock_set_rcvtimeo (classifier, 3000);
+    args.jobs = ">inproc://head-poller-test-jobs-2";
+    args.classifier = ">inproc://head-poller-test-classifier-2";
+    args.to = OPTIONS_UNSET;
+    poller = zactor_new (head_poller_actor, &args);
+    head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 100);
+    ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
+    eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
+    zstr_send (poller, "DRAIN");
+    s_test_answer (jobs, &ten, RESULT_OK, 0);
+    s_test_answer (jobs, &eleven, RESULT_NOT_FOUND, 0);
+    assert (s_test_expect_block (classifier) == 10);
+    flush = zframe_recv (classifier);
+    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
+    zframe_destroy (&flush);
+    char *drained = zstr_recv (poller);
+    assert (streq (drained, "DRAINED"));
+    zstr_free (&drained);
+    chain = zstr_recv (poller);
+    assert (streq (chain, "test"));
+    zstr_free (&chain);
+    char *state = zstr_recv (poller);
+    assert (streq (state, "partial"));
+    zstr_free (&state);
+    zactor_destroy (&poller);
+
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
 }

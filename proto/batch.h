@@ -35,6 +35,9 @@ size_t batch_size (batch_t *self);
 const batch_record_t *batch_record (batch_t *self, size_t index);
 
 zframe_t *batch_encode (batch_t *self);
+//  Decodes a frame (borrowed) into a new batch: 0, or -2 when malformed (*self_p NULL).
 int batch_decode (zframe_t *frame, batch_t **self_p);
+
+void batch_test (bool verbose);
 
 #endif

@@ -28,7 +28,7 @@ job_decode (zframe_t *frame, job_t *self)
     }
     int rc = msg_reader_status (&reader);
     msg_reader_done (&reader);
-    if (rc == 0 && (self->kind < JOB_CHAIN_ID || self->kind > JOB_BLOCK || self->fetch_mode > 1))
+    if (rc == 0 && (self->kind < JOB_HEAD || self->kind > JOB_BLOCK || self->fetch_mode > 1))
         rc = -2;
     return rc;
 }

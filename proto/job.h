@@ -6,7 +6,6 @@
 #include "msg.h"
 
 typedef enum {
-    JOB_CHAIN_ID = 1,  //  eth_chainId
     JOB_HEAD = 2,      //  eth_blockNumber
     JOB_BLOCK = 3,     //  block `number` with its transactions, by fetch_mode
 } job_kind_t;

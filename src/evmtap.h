@@ -4,6 +4,7 @@
 #define EVMTAP_H_INCLUDED
 
 #include <czmq.h>
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

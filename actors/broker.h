@@ -1,0 +1,25 @@
+/*  broker: the arguments of broker_actor (actors.h), the only actor that talks to the sink.
+    The actor copies what it needs before it signals, so the caller may free the arguments
+    once zactor_new has returned. */
+#ifndef BROKER_H_INCLUDED
+#define BROKER_H_INCLUDED
+
+#include "evmtap.h"
+
+#define BROKER_COMMIT_INTERVAL_MS 200
+
+typedef struct {
+    const char *data_dir;       //  LMDB state under <data_dir>/state
+    sink_kind_t sink;           //  SINK_FILES or SINK_STDOUT
+    const char *files_dir;      //  files sink root; NULL for <data_dir>/topics
+    const char *endpoint;       //  where to bind the PULL socket batches arrive on
+    int commit_interval_ms;     //  longest time a written batch waits for its checkpoint;
+                                //  0 for BROKER_COMMIT_INTERVAL_MS
+    char error [256];           //  out: why the start failed ("" when it did not), set
+                                //  before the actor signals
+} broker_args_t;
+
+//  Starts a broker; NULL when it could not start (the reason is in args->error and logged).
+zactor_t *broker_new (broker_args_t *args);
+
+#endif
