@@ -10,8 +10,7 @@
 
 #include "head_poller.h"
 
-void classifier_actor (zsock_t *pipe, void *args);
-void classifier_test (bool verbose);
+#include "classifier.h"
 
 void broker_actor (zsock_t *pipe, void *args);
 void broker_test (bool verbose);

@@ -1,15 +1,260 @@
-/*  classifier: placeholder until the actor lands. */
+/*  classifier: turns each block into the records of its topics, by the original system's
+    rules (DESIGN "classifier"), and hands the broker one batch per block, in the order the
+    blocks came. Records move the fetch worker's JSON text into the batch; nothing is
+    re-parsed here. End-of-stream markers (FLUSH) pass through in place.
+
+    Topics (each with the chain's prefix): mined.blocks.metadata (key: block number),
+    mined.txs.hash.ids, mined.tx.1.native_token_transfer, mined.tx.2.contract_deployment,
+    mined.tx.3.contract_interaction (key: transaction hash).
+
+    Pipe commands:
+        $TERM                   leave
+        STATS                   -> STATS blocks native deployments interactions
+*/
 #include "actors.h"
+#include "classifier.h"
+
+#define TOPIC_NATIVE "mined.tx.1.native_token_transfer"
+#define TOPIC_DEPLOYMENT "mined.tx.2.contract_deployment"
+#define TOPIC_INTERACTION "mined.tx.3.contract_interaction"
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *blocks;          //  PULL from head pollers
+    zsock_t *broker;          //  PUSH to the broker
+    zpoller_t *poller;
+    jsonw_t *writer;
+    bool terminated;
+    uint64_t block_count;
+    uint64_t native;
+    uint64_t deployments;
+    uint64_t interactions;
+} self_t;
+
+const char *
+classifier_topic (const block_tx_t *tx)
+{
+    if (!*tx->to)
+        return TOPIC_DEPLOYMENT;
+    return tx->input_empty ? TOPIC_NATIVE : TOPIC_INTERACTION;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, classifier_args_t *args)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->blocks = zsock_new (ZMQ_PULL);
+    self->broker = zsock_new_push (args->broker);
+    if (!self->broker || zsock_bind (self->blocks, "%s", args->endpoint) < 0) {
+        zsys_error ("classifier: cannot bind %s or reach the broker at %s", args->endpoint,
+                    args->broker);
+        zsock_destroy (&self->blocks);
+        zsock_destroy (&self->broker);
+        free (self);
+        return NULL;
+    }
+    self->writer = jsonw_new ();
+    self->poller = zpoller_new (self->pipe, self->blocks, NULL);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zpoller_destroy (&self->poller);
+    jsonw_destroy (&self->writer);
+    zsock_destroy (&self->blocks);
+    zsock_destroy (&self->broker);
+    free (self);
+    *self_p = NULL;
+}
+
+//  One batch of records for a block; the body's JSON texts move into it.
+static batch_t *
+s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
+{
+    batch_t *batch = batch_new (block->chain, block->chain_id, block->header.number,
+                                block->header.hash, block->header.timestamp);
+    char topic [BLOCK_MSG_CHAIN_SIZE + 48];
+    char key [24];
+    snprintf (topic, sizeof (topic), "%s.mined.blocks.metadata", block->chain);
+    snprintf (key, sizeof (key), "%" PRIu64, block->header.number);
+    batch_add (batch, topic, key, body->meta_json, body->meta_len);
+    body->meta_json = NULL;
+    snprintf (topic, sizeof (topic), "%s.mined.txs.hash.ids", block->chain);
+    for (size_t index = 0; index < body->tx_count; index++) {
+        block_tx_t *tx = &body->txs [index];
+        jsonw_reset (self->writer);
+        jsonw_object_begin (self->writer);
+        jsonw_key (self->writer, "chainId");
+        jsonw_u64 (self->writer, block->chain_id);
+        jsonw_key (self->writer, "blockNumber");
+        jsonw_u64 (self->writer, block->header.number);
+        jsonw_key (self->writer, "transactionIndex");
+        jsonw_u64 (self->writer, index);
+        jsonw_key (self->writer, "hash");
+        jsonw_string (self->writer, tx->hash);
+        jsonw_object_end (self->writer);
+        size_t size = jsonw_size (self->writer);
+        batch_add (batch, topic, tx->hash, jsonw_strdup (self->writer), size);
+    }
+    for (size_t index = 0; index < body->tx_count; index++) {
+        block_tx_t *tx = &body->txs [index];
+        if (!*tx->to)
+            self->deployments++;
+        else if (tx->input_empty)
+            self->native++;
+        else
+            self->interactions++;
+        snprintf (topic, sizeof (topic), "%s.%s", block->chain, classifier_topic (tx));
+        batch_add (batch, topic, tx->hash, tx->json, tx->json_len);
+        tx->json = NULL;
+    }
+    return batch;
+}
+
+static void
+s_self_handle_blocks (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->blocks);
+    if (!msg)
+        return;
+    if (msg_type (zmsg_first (msg)) == MSG_TYPE_FLUSH) {
+        zmsg_send (&msg, self->broker);
+        return;
+    }
+    block_msg_t block;
+    block_body_t *body = NULL;
+    if (block_msg_decode (msg, &block) != 0) {
+        zsys_error ("classifier: malformed block message dropped");
+        zmsg_destroy (&msg);
+        return;
+    }
+    zframe_t *frame = zmsg_pop (msg);
+    int rc = block_body_decode (frame, &body);
+    zframe_destroy (&frame);
+    zmsg_destroy (&msg);
+    if (rc != 0) {
+        zsys_error ("classifier: %s block %" PRIu64 ": malformed body dropped", block.chain,
+                    block.header.number);
+        return;
+    }
+    batch_t *batch = s_classify (self, &block, body);
+    block_body_destroy (&body);
+    zframe_t *out = batch_encode (batch);
+    batch_destroy (&batch);
+    zframe_send (&out, self->broker, 0);
+    self->block_count++;
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else if (streq (command, "STATS"))
+        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                    self->block_count, self->native, self->deployments, self->interactions);
+    else
+        zsys_error ("classifier: unknown pipe command '%s'", command);
+    zstr_free (&command);
+}
 
 void
 classifier_actor (zsock_t *pipe, void *args)
 {
-    (void) args;
-    zsock_signal (pipe, 0);
+    self_t *self = s_self_new (pipe, (classifier_args_t *) args);
+    zsock_signal (pipe, self ? 0 : 1);
+    while (self && !self->terminated) {
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, -1);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else if (which == self->blocks)
+            s_self_handle_blocks (self);
+        else if (zpoller_terminated (self->poller))
+            break;
+    }
+    s_self_destroy (&self);
 }
 
+//  A block of three transactions, one of each kind, goes in; one batch with the metadata,
+//  three hash ids and each transaction in its topic comes out; FLUSH passes through.
 void
 classifier_test (bool verbose)
 {
     (void) verbose;
+    zsock_t *broker = zsock_new_pull ("@inproc://classifier-test-broker");
+    zsock_set_rcvtimeo (broker, 3000);
+    classifier_args_t args = {"inproc://classifier-test", ">inproc://classifier-test-broker"};
+    zactor_t *classifier = zactor_new (classifier_actor, &args);
+    assert (classifier);
+    zsock_t *head = zsock_new_push (">inproc://classifier-test");
+
+    block_body_t *body = block_body_new (3);
+    body->meta_json = strdup ("{\"number\":9}");
+    body->meta_len = strlen (body->meta_json);
+    const char *tos [3] = {"0x0000000000000000000000000000000000000001", "",
+                           "0x0000000000000000000000000000000000000002"};
+    for (size_t index = 0; index < 3; index++) {
+        block_tx_t *tx = &body->txs [index];
+        snprintf (tx->hash, sizeof (tx->hash), "0x%064zx", index);
+        strcpy (tx->from, "0x00000000000000000000000000000000000000ff");
+        strcpy (tx->to, tos [index]);
+        tx->input_empty = index == 0;
+        tx->json = zsys_sprintf ("{\"hash\":\"%s\"}", tx->hash);
+        tx->json_len = strlen (tx->json);
+    }
+    assert (streq (classifier_topic (&body->txs [0]), TOPIC_NATIVE));
+    assert (streq (classifier_topic (&body->txs [1]), TOPIC_DEPLOYMENT));
+    assert (streq (classifier_topic (&body->txs [2]), TOPIC_INTERACTION));
+    zmsg_t *msg = zmsg_new ();
+    zframe_t *frame = block_body_encode (body);
+    zmsg_append (msg, &frame);
+    block_msg_t block = {.chain = "anvil", .chain_id = 31337};
+    block.header.number = 9;
+    block.header.timestamp = 1714521600;
+    strcpy (block.header.hash, "0x09");
+    block_msg_encode (&block, msg);
+    zmsg_send (&msg, head);
+    frame = flush_msg_encode ("anvil");
+    zframe_send (&frame, head, 0);
+
+    frame = zframe_recv (broker);
+    batch_t *batch;
+    assert (frame && batch_decode (frame, &batch) == 0);
+    zframe_destroy (&frame);
+    assert (batch_number (batch) == 9 && batch_size (batch) == 7);
+    assert (streq (batch_chain (batch), "anvil") && batch_timestamp (batch) == 1714521600);
+    const batch_record_t *record = batch_record (batch, 0);
+    assert (streq (record->topic, "anvil.mined.blocks.metadata") && streq (record->key, "9"));
+    record = batch_record (batch, 1);
+    assert (streq (record->topic, "anvil.mined.txs.hash.ids"));
+    cJSON *ids = cJSON_Parse (record->value);
+    assert (ids && cJSON_GetObjectItem (ids, "chainId")->valuedouble == 31337);
+    assert (cJSON_GetObjectItem (ids, "transactionIndex")->valuedouble == 0);
+    cJSON_Delete (ids);
+    assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE));
+    assert (streq (batch_record (batch, 5)->topic, "anvil." TOPIC_DEPLOYMENT));
+    assert (streq (batch_record (batch, 6)->topic, "anvil." TOPIC_INTERACTION));
+    assert (streq (batch_record (batch, 6)->key, body->txs [2].hash));
+    assert (streq (batch_record (batch, 6)->value, body->txs [2].json));
+    batch_destroy (&batch);
+    frame = zframe_recv (broker);
+    assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
+    zframe_destroy (&frame);
+    zstr_send (classifier, "STATS");
+    char *stats = zstr_recv (classifier);
+    assert (streq (stats, "STATS 1 1 1 1"));
+    zstr_free (&stats);
+
+    block_body_destroy (&body);
+    zsock_destroy (&head);
+    zactor_destroy (&classifier);
+    zsock_destroy (&broker);
 }
