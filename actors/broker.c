@@ -65,6 +65,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *pull;              //  batches and flushes arrive here
+    char *endpoint;             //  where pull is bound, NULL until it is
     zpoller_t *poller;          //  pipe and pull
     checkpoint_t *checkpoint;   //  @locality broker: the only writer
     sink_kind_t sink;
@@ -351,7 +352,12 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (self) {
         zpoller_destroy (&self->poller);
+        //  Closing a socket frees its inproc name later, in the I/O thread; unbinding frees
+        //  it now, so that a broker started next can bind it at once.
+        if (self->endpoint)
+            zsock_unbind (self->pull, "%s", self->endpoint);
         zsock_destroy (&self->pull);
+        free (self->endpoint);
         zhashx_destroy (&self->current);
         zhashx_destroy (&self->files);
         zhashx_destroy (&self->chains);
@@ -428,6 +434,8 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
         s_self_destroy (&self);
         return NULL;
     }
+    self->endpoint = strdup (args->endpoint);
+    assert (self->endpoint);
     self->poller = zpoller_new (self->pipe, self->pull, NULL);
     assert (self->poller);
     return self;
@@ -875,8 +883,15 @@ broker_test (bool verbose)
     zstr_sendm (push, "two");
     zstr_send (push, "frames");
     //  The timer commits without a flush.
+    int64_t flushed_at = (int64_t) stats [3];
     s_test_send_batch (push, "t", 103, day2 + 5, 0);
-    zclock_sleep (200);
+    for (int attempt = 0; attempt < 200; attempt++) {
+        zclock_sleep (10);
+        s_test_stats (broker, stats);
+        if (stats [0] == 4 && (int64_t) stats [3] > flushed_at)
+            break;
+    }
+    assert (stats [0] == 4 && (int64_t) stats [3] > flushed_at);
     char err [256];
     zsock_destroy (&push);
     zactor_destroy (&broker);

@@ -138,4 +138,5 @@ proto_test (bool verbose)
     s_test_job ();
     s_test_result_and_body ();
     s_test_block_msg ();
+    batch_test (verbose);
 }

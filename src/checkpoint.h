@@ -19,6 +19,10 @@ void checkpoint_destroy (checkpoint_t **self_p);
 //  chain has none yet, -1 on an LMDB error (logged).
 int checkpoint_get (checkpoint_t *self, const char *chain, uint64_t *number, char *hash);
 
+//  The checkpointed size of a files-sink file: 0 and fills size, 1 when the file is not
+//  recorded, -1 on an LMDB error (logged).
+int checkpoint_get_file (checkpoint_t *self, const char *path, uint64_t *size);
+
 //  A write transaction: begin, any number of set_block/set_file, commit. Returns 0 or -1
 //  (logged); after -1 nothing of the transaction is stored.
 int checkpoint_begin (checkpoint_t *self);
@@ -26,6 +30,8 @@ int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number
                           const char *hash);
 int checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size);
 int checkpoint_commit (checkpoint_t *self);
+//  Drops the open write transaction, if any: nothing of it is stored.
+void checkpoint_abort (checkpoint_t *self);
 
 //  Calls fn for every file recorded, with its checkpointed size.
 typedef void (checkpoint_file_fn) (const char *path, uint64_t size, void *arg);

@@ -41,21 +41,30 @@ char *jsonrpc_request (int64_t id, const char *method, const char *params_json);
 typedef struct _jsonrpc_batch_t jsonrpc_batch_t;
 jsonrpc_batch_t *jsonrpc_batch_new (void);
 void jsonrpc_batch_destroy (jsonrpc_batch_t **self_p);
-//  Adds a call with id = the number of calls added before it. Returns that id.
+//  Adds a call with id = the number of calls added before it. Returns that id, or -1 when
+//  the batch already holds JSONRPC_BATCH_MAX calls. params_json NULL means [].
 int jsonrpc_batch_add (jsonrpc_batch_t *self, const char *method, const char *params_json);
 size_t jsonrpc_batch_count (jsonrpc_batch_t *self);
 //  The body: a JSON array of the calls (borrowed until the next add or destroy).
 const char *jsonrpc_batch_body (jsonrpc_batch_t *self);
 
-//  Parses a single-call answer given the HTTP status and body. On JSONRPC_OK,
-//  answer->result points into *doc_p, which the caller frees with cJSON_Delete.
+//  Parses a single-call answer given the HTTP status and body (size bytes, need not be
+//  NUL-terminated; http_status 0 means no HTTP answer: JSONRPC_TRANSPORT). On JSONRPC_OK,
+//  answer->result points into *doc_p, which the caller frees with cJSON_Delete; on any
+//  other status *doc_p is NULL. Any integer id is accepted.
 jsonrpc_status_t jsonrpc_parse (int http_status, const char *body, size_t size,
                                 cJSON **doc_p, jsonrpc_answer_t *answer);
+
+//  Same as jsonrpc_parse, but a result whose id is not `id` is JSONRPC_BAD_ANSWER.
+jsonrpc_status_t jsonrpc_parse_id (int http_status, const char *body, size_t size, int64_t id,
+                                   cJSON **doc_p, jsonrpc_answer_t *answer);
 
 //  Parses a batch answer of `count` calls with ids 0..count-1, in any order, into
 //  answers[id]. Returns JSONRPC_OK when the envelope was sound (each answer then has its
 //  own status; a missing id is JSONRPC_BAD_ANSWER for that call), else the whole-answer
-//  status (also copied into every answer).
+//  status (also copied into every answer, and *doc_p is NULL). Ids outside 0..count-1 are
+//  ignored, a duplicate id spoils its call, and an error with id null (the server could not
+//  read the batch) applies to every call it left unanswered. Free *doc_p with cJSON_Delete.
 jsonrpc_status_t jsonrpc_parse_batch (int http_status, const char *body, size_t size,
                                       size_t count, cJSON **doc_p, jsonrpc_answer_t *answers);
 

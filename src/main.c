@@ -1,7 +1,357 @@
-/*  main: placeholder */
+/*  main: the evmtap command. Parses the command line, loads the config, starts the actors
+    (broker, classifier, then per chain a dispatcher, its fetch workers and a head poller),
+    waits for the end (--to reached, or a signal and the drain), and stops them in reverse.
+    Exit codes: README "Exit codes". */
 #include "evmtap.h"
-int
-main (void)
+#include "actors.h"
+#include "broker.h"
+#include "chain_plan.h"
+#include "chain_probe.h"
+
+//  Signals counted by our own handler: CZMQ's would interrupt every actor at once, and
+//  the drain must go in order. A second signal leaves at once.
+static volatile sig_atomic_t s_signals = 0;
+
+static void
+s_signal_handler (int signum)
 {
-    return 0;
+    (void) signum;
+    if (++s_signals >= 2)
+        _exit (EVMTAP_EXIT_UNDRAINED);
+}
+
+static bool
+s_signalled (void *arg)
+{
+    (void) arg;
+    return s_signals > 0;
+}
+
+static void
+s_install_signals (void)
+{
+    zsys_handler_set (NULL);
+    struct sigaction action;
+    memset (&action, 0, sizeof (action));
+    action.sa_handler = s_signal_handler;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+}
+
+static void
+s_print_usage (FILE *out)
+{
+    fprintf (out,
+             "evmtap %s: capture an EVM chain from JSON-RPC providers, classify every\n"
+             "transaction, and publish the records (NDJSON files or stdout).\n\n"
+             "Usage:\n"
+             "  evmtap run [--config FILE] [flags]   follow the head (and catch up from --from)\n"
+             "  evmtap version                       print the version\n"
+             "  evmtap help | --help                 this text\n\n"
+             "`evmtap run --help` lists every flag. Exit codes: 0 done, 1 failure,\n"
+             "2 usage or config error, 3 stopped with work left undone.\n",
+             EVMTAP_VERSION);
+}
+
+//  Everything a run starts, in start order; stopped in reverse.
+typedef struct {
+    chain_plan_t *plan;
+    char workers_endpoint [96];
+    char jobs_endpoint [96];
+    dispatcher_args_t dispatcher_args;
+    zactor_t *dispatcher;
+    zactor_t **workers;
+    head_poller_args_t poller_args;
+    zactor_t *poller;
+    bool started;             //  has actors (false when there was nothing to do)
+    bool done;                //  the head poller finished (--to) or drained
+    bool flushed;             //  the broker checkpointed its FLUSH
+    bool partial;             //  left blocks unpublished
+} chain_run_t;
+
+static void
+s_chain_stop (chain_run_t *chain)
+{
+    zactor_destroy (&chain->poller);
+    for (size_t index = 0; chain->workers && index < chain->plan->worker_count; index++)
+        zactor_destroy (&chain->workers [index]);
+    free (chain->workers);
+    chain->workers = NULL;
+    zactor_destroy (&chain->dispatcher);
+}
+
+static int
+s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
+{
+    chain_plan_t *plan = chain->plan;
+    snprintf (chain->workers_endpoint, sizeof (chain->workers_endpoint),
+              "inproc://evmtap-workers-%zu", index);
+    snprintf (chain->jobs_endpoint, sizeof (chain->jobs_endpoint), "inproc://evmtap-jobs-%zu",
+              index);
+    chain->dispatcher_args.workers = chain->workers_endpoint;
+    chain->dispatcher_args.jobs = chain->jobs_endpoint;
+    chain->dispatcher = zactor_new (dispatcher_actor, &chain->dispatcher_args);
+    if (!chain->dispatcher)
+        return -1;
+    chain->workers = (zactor_t **) calloc (plan->worker_count, sizeof (zactor_t *));
+    assert (chain->workers);
+    for (size_t worker = 0; worker < plan->worker_count; worker++) {
+        fetch_worker_args_t *args = fetch_worker_args_new (
+            chain->workers_endpoint, plan->workers [worker].url, plan->workers [worker].provider,
+            plan->workers [worker].key_name, plan->options->key_rps, options->rpc_timeout_ms);
+        chain->workers [worker] = zactor_new (fetch_worker_actor, args);
+        if (!chain->workers [worker])
+            return -1;
+    }
+    chain->poller_args = (head_poller_args_t) {
+        .chain = plan->name, .chain_id = plan->chain_id,
+        .jobs = zsys_sprintf (">%s", chain->jobs_endpoint),
+        .classifier = ">inproc://evmtap-classifier", .start = plan->start,
+        .to = plan->options->to, .fetch_mode = plan->options->fetch,
+        .window = (int) plan->worker_count * 2, .parent_hash = plan->parent_hash,
+        .interval_ms = 0};
+    chain->poller = zactor_new (head_poller_actor, &chain->poller_args);
+    chain->started = true;
+    return chain->poller ? 0 : -1;
+}
+
+//  Reads one report of a head poller: DONE chain, or DRAINED chain complete|partial.
+static void
+s_handle_poller (chain_run_t *chain)
+{
+    char *verb = NULL, *name = NULL, *state = NULL;
+    zstr_recvx (chain->poller, &verb, &name, &state, NULL);
+    if (verb && (streq (verb, "DONE") || streq (verb, "DRAINED"))) {
+        chain->done = true;
+        chain->partial = state && streq (state, "partial");
+    }
+    zstr_free (&verb);
+    zstr_free (&name);
+    zstr_free (&state);
+}
+
+//  Reads one report of the broker. Returns -1 when the sink failed.
+static int
+s_handle_broker (zactor_t *broker, chain_run_t *chains, size_t chain_count)
+{
+    char *verb = NULL, *name = NULL, *number = NULL;
+    zstr_recvx (broker, &verb, &name, &number, NULL);
+    int rc = 0;
+    if (verb && streq (verb, "FLUSHED") && name) {
+        for (size_t index = 0; index < chain_count; index++)
+            if (streq (chains [index].plan->name, name))
+                chains [index].flushed = true;
+    }
+    else if (verb && streq (verb, "FAILED")) {
+        zsys_error ("sink failed: %s", name ? name : "unknown reason");
+        rc = -1;
+    }
+    zstr_free (&verb);
+    zstr_free (&name);
+    zstr_free (&number);
+    return rc;
+}
+
+static void
+s_report (chain_run_t *chains, size_t chain_count, const char *when)
+{
+    for (size_t index = 0; index < chain_count; index++) {
+        chain_run_t *chain = &chains [index];
+        if (!chain->poller)
+            continue;
+        zstr_send (chain->poller, "STATS");
+        char *stats = zstr_recv (chain->poller);
+        uint64_t blocks = 0, requests = 0, next = 0, head = 0, misses = 0;
+        if (stats)
+            sscanf (stats, "STATS %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+                    &blocks, &requests, &next, &head, &misses);
+        zstr_free (&stats);
+        zsys_info ("%s %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
+                   ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
+                   when, chain->plan->name, blocks, next, head, requests,
+                   blocks ? (double) requests / (double) blocks : 0.0, misses);
+    }
+}
+
+static int
+s_run (int argc, char **argv)
+{
+    char err [512] = "";
+    options_t *options = options_new ();
+    int rc = options_parse_run (options, argc, argv, stdout, err, sizeof (err));
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf (stderr, "evmtap run: %s\n", err);
+        options_destroy (&options);
+        return rc > 0 ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
+    }
+    const char *unsupported = options->sink == SINK_KAFKA ? "--sink kafka"
+                              : options->redis            ? "--redis"
+                              : options->listen           ? "--listen"
+                              : options->control          ? "--control"
+                              : options->metrics          ? "--metrics"
+                              : options->watchlist_count  ? "--watchlist"
+                              : options->format_msgpack   ? "--format msgpack"
+                                                          : NULL;
+    for (size_t index = 0; !unsupported && index < options->chain_count; index++) {
+        chain_options_t *chain = &options->chains [index];
+        unsupported = chain->receipts                         ? "--receipts"
+                      : chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized"
+                      : chain->key_daily > 0                  ? "--key-daily"
+                                                              : NULL;
+    }
+    if (unsupported) {
+        fprintf (stderr, "evmtap run: %s is not available in evmtap %s yet\n", unsupported,
+                 EVMTAP_VERSION);
+        options_destroy (&options);
+        return EVMTAP_EXIT_USAGE;
+    }
+
+    size_t chain_count = options->chain_count;
+    chain_run_t *chains = (chain_run_t *) calloc (chain_count, sizeof (chain_run_t));
+    assert (chains);
+    int exit_code = EVMTAP_EXIT_OK;
+    for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
+        chains [index].plan = chain_plan_new (&options->chains [index], options->secrets_dir,
+                                              err, sizeof (err));
+        if (!chains [index].plan) {
+            fprintf (stderr, "evmtap run: %s\n", err);
+            exit_code = EVMTAP_EXIT_USAGE;
+        }
+    }
+    //  The chain id names the topics and the checkpoint, so it is needed first.
+    for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
+        chain_plan_t *plan = chains [index].plan;
+        uint64_t chain_id;
+        if (chain_probe_id (plan->workers [0].url, plan->workers [0].provider,
+                            options->rpc_timeout_ms, s_signalled, NULL, &chain_id)) {
+            exit_code = EVMTAP_EXIT_UNDRAINED;
+            break;
+        }
+        if (chain_plan_set_chain_id (plan, chain_id, err, sizeof (err))) {
+            fprintf (stderr, "evmtap run: %s\n", err);
+            exit_code = EVMTAP_EXIT_USAGE;
+        }
+        for (size_t other = 0; other < index && exit_code == EVMTAP_EXIT_OK; other++)
+            if (streq (chains [other].plan->name, plan->name)) {
+                fprintf (stderr, "evmtap run: two chains are named %s: give each its own "
+                         "name (topic prefix)\n", plan->name);
+                exit_code = EVMTAP_EXIT_USAGE;
+            }
+    }
+    if (exit_code == EVMTAP_EXIT_OK) {
+        checkpoint_t *checkpoint = checkpoint_open (options->data_dir, err, sizeof (err));
+        if (!checkpoint) {
+            fprintf (stderr, "evmtap run: %s\n", err);
+            exit_code = EVMTAP_EXIT_FAILURE;
+        }
+        for (size_t index = 0; checkpoint && index < chain_count; index++)
+            if (chain_plan_set_start (chains [index].plan, checkpoint))
+                exit_code = EVMTAP_EXIT_FAILURE;
+        checkpoint_destroy (&checkpoint);
+    }
+
+    zactor_t *broker = NULL;
+    zactor_t *classifier = NULL;
+    broker_args_t broker_args = {.data_dir = options->data_dir, .sink = options->sink,
+                                 .files_dir = options->sink_target,
+                                 .endpoint = "inproc://evmtap-broker"};
+    classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-broker"};
+    if (exit_code == EVMTAP_EXIT_OK) {
+        broker = broker_new (&broker_args);
+        if (!broker) {
+            fprintf (stderr, "evmtap run: %s\n", broker_args.error);
+            exit_code = EVMTAP_EXIT_FAILURE;
+        }
+    }
+    if (exit_code == EVMTAP_EXIT_OK) {
+        classifier = zactor_new (classifier_actor, &classifier_args);
+        for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++)
+            if (s_chain_start (&chains [index], options, index))
+                exit_code = EVMTAP_EXIT_FAILURE;
+    }
+
+    //  Wait for every chain to end (--to, or a signal and its drain).
+    zpoller_t *poller = zpoller_new (NULL);
+    if (broker)
+        zpoller_add (poller, broker);
+    for (size_t index = 0; index < chain_count; index++)
+        if (chains [index].poller)
+            zpoller_add (poller, chains [index].poller);
+    bool draining = false;
+    int64_t drain_deadline = 0;
+    int64_t next_report = zclock_mono () + 10000;
+    while (exit_code == EVMTAP_EXIT_OK) {
+        bool all_flushed = true;
+        for (size_t index = 0; index < chain_count; index++)
+            all_flushed &= chains [index].flushed;
+        if (all_flushed)
+            break;
+        if (s_signals && !draining) {
+            draining = true;
+            drain_deadline = zclock_mono () + options->drain_timeout_ms;
+            zsys_info ("stopping: finishing the blocks in flight (at most %d s)",
+                       options->drain_timeout_ms / 1000);
+            for (size_t index = 0; index < chain_count; index++)
+                zstr_send (chains [index].poller, "DRAIN");
+        }
+        if (draining && zclock_mono () >= drain_deadline) {
+            zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
+            exit_code = EVMTAP_EXIT_UNDRAINED;
+            break;
+        }
+        void *which = zpoller_wait (poller, 200);
+        if (which == broker) {
+            if (s_handle_broker (broker, chains, chain_count))
+                exit_code = EVMTAP_EXIT_FAILURE;
+        }
+        else
+            for (size_t index = 0; index < chain_count; index++)
+                if (which == chains [index].poller)
+                    s_handle_poller (&chains [index]);
+        if (zclock_mono () >= next_report) {
+            s_report (chains, chain_count, "progress");
+            next_report = zclock_mono () + 10000;
+        }
+    }
+    for (size_t index = 0; index < chain_count; index++)
+        if (chains [index].partial && exit_code == EVMTAP_EXIT_OK)
+            exit_code = EVMTAP_EXIT_UNDRAINED;
+    s_report (chains, chain_count, "end");
+    zpoller_destroy (&poller);
+
+    for (size_t index = chain_count; index-- > 0;) {
+        s_chain_stop (&chains [index]);
+        free ((char *) chains [index].poller_args.jobs);
+    }
+    zactor_destroy (&classifier);
+    zactor_destroy (&broker);
+    for (size_t index = 0; index < chain_count; index++)
+        chain_plan_destroy (&chains [index].plan);
+    free (chains);
+    options_destroy (&options);
+    return exit_code;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_install_signals ();
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("evmtap");
+    if (argc < 2 || streq (argv [1], "--help") || streq (argv [1], "-h")
+        || streq (argv [1], "help")) {
+        s_print_usage (argc < 2 ? stderr : stdout);
+        return argc < 2 ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_OK;
+    }
+    if (streq (argv [1], "version") || streq (argv [1], "--version")) {
+        printf ("evmtap %s\n", EVMTAP_VERSION);
+        return EVMTAP_EXIT_OK;
+    }
+    if (streq (argv [1], "run"))
+        return s_run (argc - 1, argv + 1);
+    fprintf (stderr, "evmtap: unknown command '%s' (see evmtap --help)\n", argv [1]);
+    return EVMTAP_EXIT_USAGE;
 }

@@ -29,8 +29,14 @@ void rpc_client_destroy (rpc_client_t **self_p);
 
 void rpc_client_set_abort (rpc_client_t *self, rpc_abort_fn *abort_fn, void *arg);
 
+//  Answers larger than max_answer bytes (after gzip decoding) fail as transport failures;
+//  0 restores the default of 256 MiB.
+void rpc_client_set_max_answer (rpc_client_t *self, size_t max_answer);
+
 //  Posts count bodies (at most 64) concurrently and waits for all of them. Each response
-//  gets its own outcome. Returns 0, or -1 when aborted (responses then hold no body).
+//  gets its own outcome (responses are overwritten: clear them before reuse). Returns 0,
+//  or -1 when aborted (responses then hold no body). The abort hook is asked at least
+//  every 50 ms while waiting.
 int rpc_client_post (rpc_client_t *self, const char **bodies, size_t count,
                      rpc_response_t *responses);
 

@@ -1,7 +1,8 @@
-/*  token_bucket: a per-key budget of requests (or provider units) per second. The bucket
-    holds at most one second's budget and refills continuously, so no sliding 1 s window
-    ever sees more than the budget; a bucket starts empty (a key taken over from another
-    worker may just have spent its second). */
+/*  token_bucket: a per-key budget of requests (or provider units) per second. It holds at
+    most one second's budget, and the budget comes back continuously as takes leave the
+    sliding 1 s window, so no sliding 1 s window ever sees more than the budget (a plain
+    token bucket would allow twice that after an idle second). A bucket starts empty (a key
+    taken over from another worker may just have spent its second). */
 #ifndef TOKEN_BUCKET_H_INCLUDED
 #define TOKEN_BUCKET_H_INCLUDED
 
