@@ -18,6 +18,10 @@ int hex_to_u64 (const char *hex, uint64_t *value);
 //  (at least HEX_DECIMAL_MAX bytes). Returns 0, or -1 when not hex or wider than 256 bits.
 int hex_to_decimal (const char *hex, char *out, size_t out_size);
 
+//  Writes value in decimal and a NUL into out (at least 21 bytes); returns the digit
+//  count. Shared with jsonw so that no integer goes through printf.
+size_t hex_u64_to_decimal (uint64_t value, char *out);
+
 //  True when text is "0x" followed by hex digits only (any case, any length, maybe none).
 bool hex_is_valid (const char *text);
 

@@ -25,6 +25,7 @@ void jsonw_array_end (jsonw_t *self);
 //  A member name inside an object; the next value call writes its value.
 void jsonw_key (jsonw_t *self, const char *key);
 
+//  A string (NULL writes null).
 void jsonw_string (jsonw_t *self, const char *text);
 void jsonw_string_len (jsonw_t *self, const char *text, size_t len);
 void jsonw_u64 (jsonw_t *self, uint64_t value);
@@ -32,10 +33,17 @@ void jsonw_i64 (jsonw_t *self, int64_t value);
 void jsonw_bool (jsonw_t *self, bool value);
 void jsonw_null (jsonw_t *self);
 
+//  Writes a 0x hex string lower-cased ("0X" prefix too). Returns 0, or -1 and writes
+//  nothing when text is not "0x" followed by hex digits only.
+int jsonw_hex (jsonw_t *self, const char *text, size_t len);
+
+//  Writes a string, lower-cased when it is 0x hex (see jsonw_hex), else as jsonw_string.
+void jsonw_string_lowerhex (jsonw_t *self, const char *text, size_t len);
+
 //  Writes a JSON text that is already valid (e.g. a record made by another jsonw) as a value.
 void jsonw_raw (jsonw_t *self, const char *json, size_t len);
 
-//  Writes a cJSON value as it is, strings that start with "0x" lower-cased (DESIGN: hex
+//  Writes a cJSON value as it is, strings that are 0x hex lower-cased (DESIGN: hex
 //  passes through lowercase). Used for accessList, withdrawals and other nested fields.
 void jsonw_cjson_lowerhex (jsonw_t *self, const cJSON *item);
 
