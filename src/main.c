@@ -117,12 +117,13 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     return chain->poller ? 0 : -1;
 }
 
-//  Reads one report of a head poller: DONE chain, or DRAINED chain complete|partial.
+//  Takes a head poller's report: DONE chain, or DRAINED chain complete|partial.
 static void
-s_handle_poller (chain_run_t *chain)
+s_take_report (chain_run_t *chain, zmsg_t *msg)
 {
-    char *verb = NULL, *name = NULL, *state = NULL;
-    zstr_recvx (chain->poller, &verb, &name, &state, NULL);
+    char *verb = zmsg_popstr (msg);
+    char *name = zmsg_popstr (msg);
+    char *state = zmsg_popstr (msg);
     if (verb && (streq (verb, "DONE") || streq (verb, "DRAINED"))) {
         chain->done = true;
         chain->partial = state && streq (state, "partial");
@@ -130,6 +131,15 @@ s_handle_poller (chain_run_t *chain)
     zstr_free (&verb);
     zstr_free (&name);
     zstr_free (&state);
+}
+
+static void
+s_handle_poller (chain_run_t *chain)
+{
+    zmsg_t *msg = zmsg_recv (chain->poller);
+    if (msg)
+        s_take_report (chain, msg);
+    zmsg_destroy (&msg);
 }
 
 //  Reads one report of the broker. Returns -1 when the sink failed.
@@ -154,6 +164,8 @@ s_handle_broker (zactor_t *broker, chain_run_t *chains, size_t chain_count)
     return rc;
 }
 
+//  Asks each head poller for its figures and logs them. Reports still queued on the pipe
+//  (DONE, DRAINED) are taken in passing.
 static void
 s_report (chain_run_t *chains, size_t chain_count, const char *when)
 {
@@ -162,7 +174,23 @@ s_report (chain_run_t *chains, size_t chain_count, const char *when)
         if (!chain->poller)
             continue;
         zstr_send (chain->poller, "STATS");
-        char *stats = zstr_recv (chain->poller);
+        char *stats = NULL;
+        while (true) {
+            zmsg_t *msg = zmsg_recv (chain->poller);
+            if (!msg)
+                break;
+            char *verb = zmsg_popstr (msg);
+            if (verb && strncmp (verb, "STATS ", 6) == 0)
+                stats = verb;
+            else {
+                zmsg_pushstr (msg, verb ? verb : "");
+                zstr_free (&verb);
+                s_take_report (chain, msg);
+            }
+            zmsg_destroy (&msg);
+            if (stats)
+                break;
+        }
         uint64_t blocks = 0, requests = 0, next = 0, head = 0, misses = 0;
         if (stats)
             sscanf (stats, "STATS %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
