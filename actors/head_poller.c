@@ -248,6 +248,7 @@ s_forward (self_t *self)
                           self->args->chain, pending->header.number,
                           pending->header.parent_hash, self->last_hash);
         snprintf (self->last_hash, sizeof (self->last_hash), "%s", pending->header.hash);
+        block_clock_observe (self->clock, pending->header.number, pending->header.timestamp);
         zmsg_send (&pending->msg, self->classifier);
         zhashx_delete (self->pending, key);
         self->blocks++;
@@ -320,7 +321,7 @@ s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zm
             self->head = result->number;
         if (flight->follow) {
             self->next_issue = result->number + 1;
-            self->follow_due = block_clock_hit (self->clock, flight->sent,
+            self->follow_due = block_clock_hit (self->clock, flight->sent, result->number,
                                                 result->header.timestamp);
             //  Far behind the chain (the node stalled, or we did): catch up in parallel.
             int64_t lag_ms = zclock_time () - (int64_t) result->header.timestamp * 1000;

@@ -15,6 +15,7 @@ struct _block_clock_t {
     int64_t hi;                //  ... and at or before this one (INT64_MIN: unknown)
     int64_t step;              //  search step after a miss past hi; doubles while missing
     uint64_t last_block_time;  //  timestamp of the last block seen, s (0: none)
+    uint64_t last_number;      //  its number
     int64_t deltas [DELTAS];   //  recent timestamp deltas, ms (0: empty slot)
     size_t delta_next;
     uint64_t hits;
@@ -58,9 +59,10 @@ s_compare (const void *a, const void *b)
 //  The median of the recent timestamp deltas: robust against a missed slot (24 s on a
 //  12 s chain) and against timestamps that share a second.
 static void
-s_learn_interval (block_clock_t *self, uint64_t block_time_s)
+s_learn_interval (block_clock_t *self, uint64_t number, uint64_t block_time_s)
 {
-    if (self->last_block_time && block_time_s > self->last_block_time) {
+    if (self->last_block_time && block_time_s > self->last_block_time
+        && number == self->last_number + 1) {
         self->deltas [self->delta_next] =
             (int64_t) (block_time_s - self->last_block_time) * 1000;
         self->delta_next = (self->delta_next + 1) % DELTAS;
@@ -74,6 +76,13 @@ s_learn_interval (block_clock_t *self, uint64_t block_time_s)
         self->interval = median > MIN_INTERVAL_MS ? median : MIN_INTERVAL_MS;
     }
     self->last_block_time = block_time_s;
+    self->last_number = number;
+}
+
+void
+block_clock_observe (block_clock_t *self, uint64_t number, uint64_t block_time_s)
+{
+    s_learn_interval (self, number, block_time_s);
 }
 
 static int64_t
@@ -85,9 +94,10 @@ s_next_poll (block_clock_t *self)
 }
 
 int64_t
-block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t block_time_s)
+block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t number,
+                 uint64_t block_time_s)
 {
-    s_learn_interval (self, block_time_s);
+    s_learn_interval (self, number, block_time_s);
     int64_t interval = self->interval;
     self->hi = sent_ms + interval;
     //  The first hit says only that the block appeared within the last interval; after
@@ -152,7 +162,7 @@ s_simulate (int64_t interval, int64_t jitter, int missed_every, int blocks, doub
             assert (polls < (uint64_t) blocks * 20);
             if (now >= appears) {
                 total_delay += now - appears;
-                now = block_clock_hit (self, now, block_time);
+                now = block_clock_hit (self, now, (uint64_t) block, block_time);
                 break;
             }
             int64_t next = block_clock_miss (self, now);
@@ -194,7 +204,13 @@ block_clock_test (bool verbose)
     //  The learned interval follows the timestamps, not the initial guess.
     self = block_clock_new (12000);
     for (uint64_t block = 0; block < 20; block++)
-        block_clock_hit (self, (int64_t) block * 2000, 1000 + block * 2);
+        block_clock_hit (self, (int64_t) block * 2000, block, 1000 + block * 2);
     assert (block_clock_interval (self) == 2000);
+    //  ... also from blocks passed on while catching up; a gap in numbers teaches nothing.
+    for (uint64_t block = 100; block < 120; block++)
+        block_clock_observe (self, block, 5000 + block * 5);
+    assert (block_clock_interval (self) == 5000);
+    block_clock_observe (self, 200, 100000);
+    assert (block_clock_interval (self) == 5000);
     block_clock_destroy (&self);
 }

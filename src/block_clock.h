@@ -15,9 +15,15 @@ typedef struct _block_clock_t block_clock_t;
 block_clock_t *block_clock_new (int64_t initial_interval_ms);
 void block_clock_destroy (block_clock_t **self_p);
 
-//  A poll for the next block sent at sent_ms found it; block_time_s is its timestamp.
+//  Learns the interval from a block passed on in order (catching up, not polling), so
+//  that the first poll at the head is already timed by the chain's real interval.
+void block_clock_observe (block_clock_t *self, uint64_t number, uint64_t block_time_s);
+
+//  A poll for the next block sent at sent_ms found it: block `number`, whose timestamp is
+//  block_time_s.
 //  Returns when to poll for the one after (monotonic ms).
-int64_t block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t block_time_s);
+int64_t block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t number,
+                         uint64_t block_time_s);
 
 //  A poll sent at sent_ms found nothing yet. Returns when to poll again.
 int64_t block_clock_miss (block_clock_t *self, int64_t sent_ms);
