@@ -130,3 +130,19 @@ start_anvil() {
     fi
     export ANVIL_URL ANVIL_PID ANVIL_LOG
 }
+
+# Starts tests/badrpc.py in front of UPSTREAM and waits until it answers. Sets BADRPC_URL
+# (http://127.0.0.1:PORT) and BADRPC_PID. Extra arguments go to badrpc.py.
+#   start_badrpc UPSTREAM [BADRPC ARGS...]
+start_badrpc() {
+    local upstream=$1 port_file
+    shift
+    port_file="$EVMTAP_TEST_ROOT/badrpc-$RANDOM.port"
+    python3 "$EVMTAP_ROOT/tests/badrpc.py" --upstream "$upstream" --port-file "$port_file" \
+        "$@" >"$port_file.log" 2>&1 &
+    BADRPC_PID=$!
+    register_pid "$BADRPC_PID"
+    wait_for 10 test -s "$port_file" || fail "badrpc.py did not start (log: $port_file.log)"
+    BADRPC_URL="http://127.0.0.1:$(cat "$port_file")"
+    export BADRPC_URL BADRPC_PID
+}
