@@ -976,9 +976,10 @@ options_print_run_usage (FILE *out)
 "Usage: evmtap run [--config FILE] [flags]\n"
 "\n"
 "Follows a chain's head (catching up from --from when given), classifies every transaction and\n"
-"publishes blocks, transactions and decoded calls to the sink. Flags describe one chain and\n"
+"publishes blocks and transactions to the sink. Flags describe one chain and\n"
 "override the config file; several chains need the config file (docs/config.md).\n"
-"Exit status: 0 drained, 2 usage or config error, 3 stopped with blocks undelivered.\n"
+"Exit status: 0 drained, 1 failure, 2 usage or config error, 3 stopped with blocks\n"
+"undelivered.\n"
 "\n"
 "  --config FILE               read settings from a ZPL config file; flags override it\n"
 "\n"
@@ -1019,7 +1020,11 @@ options_print_run_usage (FILE *out)
 "Both --flag VALUE and --flag=VALUE work. Key secrets never come from flags or the file:\n"
 "  EVMTAP_KEY_<NAME>           the secret of key NAME, upper-cased with '-' as '_'\n"
 "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
-"  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n",
+"  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
+"\n"
+"Not available in this version yet (refused with exit 2): --key-daily, --receipts,\n"
+"--delivery finalized, --sink kafka, --format msgpack, --redis, --listen, --control,\n"
+"--metrics, --watchlist.\n",
              OPTIONS_MAX_WORKERS, OPTIONS_DEFAULT_WORKERS,
              OPTIONS_MAX_CONFIRMATIONS, OPTIONS_DEFAULT_CONFIRMATIONS);
 }
