@@ -17,6 +17,8 @@ typedef struct {
                                 //  0 for BROKER_COMMIT_INTERVAL_MS
     char error [256];           //  out: why the start failed ("" when it did not), set
                                 //  before the actor signals
+    bool timer_only;            //  commit only on the timer and at FLUSH, never when idle
+                                //  (crash tests need written, uncommitted batches)
 } broker_args_t;
 
 //  Starts a broker; NULL when it could not start (the reason is in args->error and logged).

@@ -2,6 +2,7 @@
     CTest runs one module per entry (see CMakeLists.txt), so a failure names its module. */
 #include "evmtap.h"
 #include "actors.h"
+#include "test_http.h"
 
 typedef struct {
     const char *name;
@@ -21,6 +22,7 @@ static const selftest_t s_selftests [] = {
     {"checkpoint", checkpoint_test},
     {"block_clock", block_clock_test},
     {"proto", proto_test},
+    {"test_http", test_http_test},
     {"fetch_worker", fetch_worker_test},
     {"dispatcher", dispatcher_test},
     {"head_poller", head_poller_test},
