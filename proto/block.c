@@ -60,12 +60,12 @@ block_body_decode (zframe_t *frame, block_body_t **self_p)
     block_body_t *self = NULL;
     if (msg_reader_init (&reader, frame, MSG_TYPE_BLOCK_BODY) == 0) {
         size_t meta_len;
-        const char *meta = msg_read_strn (&reader, &meta_len);
+        char *meta = msg_read_strdup_len (&reader, &meta_len);
         const msgpack_object *items;
         uint32_t count, index_saved;
         uint32_t tx_count = msg_read_enter (&reader, &items, &count, &index_saved);
         self = block_body_new (tx_count);
-        self->meta_json = strndup (meta ? meta : "", meta_len);
+        self->meta_json = meta ? meta : strdup ("");
         self->meta_len = meta_len;
         for (uint32_t index = 0; index < tx_count && !reader.failed; index++) {
             block_tx_t *tx = &self->txs [index];
@@ -76,10 +76,9 @@ block_body_decode (zframe_t *frame, block_body_t **self_p)
             msg_read_str (&reader, tx->from, sizeof (tx->from));
             msg_read_str (&reader, tx->to, sizeof (tx->to));
             tx->input_empty = msg_read_bool (&reader);
-            size_t json_len;
-            const char *json = msg_read_strn (&reader, &json_len);
-            tx->json = strndup (json ? json : "", json_len);
-            tx->json_len = json_len;
+            tx->json = msg_read_strdup_len (&reader, &tx->json_len);
+            if (!tx->json)
+                tx->json = strdup ("");
             msg_read_leave (&reader, tx_items, tx_fields, tx_index);
         }
         msg_read_leave (&reader, items, count, index_saved);

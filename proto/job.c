@@ -21,14 +21,17 @@ job_decode (zframe_t *frame, job_t *self)
     memset (self, 0, sizeof (*self));
     if (msg_reader_init (&reader, frame, MSG_TYPE_JOB) == 0) {
         self->id = msg_read_u64 (&reader);
-        self->kind = (job_kind_t) msg_read_u64 (&reader);
+        uint64_t kind = msg_read_u64 (&reader);
         self->number = msg_read_u64 (&reader);
         self->chain_id = msg_read_u64 (&reader);
-        self->fetch_mode = (int) msg_read_u64 (&reader);
+        uint64_t fetch_mode = msg_read_u64 (&reader);
+        //  Ranges are checked before the narrowing casts.
+        if (kind < JOB_HEAD || kind > JOB_BLOCK || fetch_mode > FETCH_HASHES)
+            reader.failed = true;
+        self->kind = (job_kind_t) kind;
+        self->fetch_mode = (int) fetch_mode;
     }
     int rc = msg_reader_status (&reader);
     msg_reader_done (&reader);
-    if (rc == 0 && (self->kind < JOB_HEAD || self->kind > JOB_BLOCK || self->fetch_mode > 1))
-        rc = -2;
     return rc;
 }

@@ -1,6 +1,74 @@
 /*  msg: msgpack packing and checked reading shared by every evmtap message. */
 #include "evmtap.h"
 
+//  True when the msgpack bytes can hold every element their headers announce. msgpack-c
+//  allocates for a declared count before it looks at the bytes, so 5 bytes announcing 2^32
+//  elements would cost gigabytes: the counts are checked against the size first. Every
+//  element takes at least one byte, so pending elements may never outnumber the bytes left.
+static bool
+s_counts_plausible (const uint8_t *data, size_t size)
+{
+    uint64_t pending = 1;
+    size_t at = 0;
+    while (pending > 0) {
+        if (at >= size || pending > size - at)
+            return false;
+        pending--;
+        uint8_t tag = data [at++];
+        uint64_t skip = 0, children = 0;
+        size_t width = 0;
+        if (tag <= 0x7f || tag >= 0xe0 || tag == 0xc0 || tag == 0xc2 || tag == 0xc3)
+            ;
+        else if (tag >= 0x80 && tag <= 0x8f)
+            children = 2 * (uint64_t) (tag & 0x0f);
+        else if (tag >= 0x90 && tag <= 0x9f)
+            children = tag & 0x0f;
+        else if (tag >= 0xa0 && tag <= 0xbf)
+            skip = tag & 0x1f;
+        else
+            switch (tag) {
+                case 0xc4: case 0xd9: width = 1; break;     //  bin8, str8: length follows
+                case 0xc5: case 0xda: width = 2; break;
+                case 0xc6: case 0xdb: width = 4; break;
+                case 0xc7: width = 1; skip = 1; break;      //  ext8: length, type, data
+                case 0xc8: width = 2; skip = 1; break;
+                case 0xc9: width = 4; skip = 1; break;
+                case 0xca: skip = 4; break;
+                case 0xcb: skip = 8; break;
+                case 0xcc: case 0xd0: skip = 1; break;
+                case 0xcd: case 0xd1: skip = 2; break;
+                case 0xce: case 0xd2: skip = 4; break;
+                case 0xcf: case 0xd3: skip = 8; break;
+                case 0xd4: skip = 2; break;                 //  fixext: type and data
+                case 0xd5: skip = 3; break;
+                case 0xd6: skip = 5; break;
+                case 0xd7: skip = 9; break;
+                case 0xd8: skip = 17; break;
+                case 0xdc: case 0xde: width = 2; break;     //  array16, map16
+                case 0xdd: case 0xdf: width = 4; break;
+                default: return false;                      //  0xc1 is never used
+            }
+        if (width) {
+            if (size - at < width)
+                return false;
+            uint64_t count = 0;
+            for (size_t byte = 0; byte < width; byte++)
+                count = count << 8 | data [at++];
+            if (tag == 0xdc || tag == 0xdd)
+                children = count;
+            else if (tag == 0xde || tag == 0xdf)
+                children = 2 * count;
+            else
+                skip += count;
+        }
+        if (skip > size - at)
+            return false;
+        at += (size_t) skip;
+        pending += children;
+    }
+    return true;
+}
+
 int
 msg_type (zframe_t *frame)
 {
@@ -10,8 +78,9 @@ msg_type (zframe_t *frame)
     msgpack_unpacked_init (&unpacked);
     int type = -2;
     size_t offset = 0;
-    if (msgpack_unpack_next (&unpacked, (const char *) zframe_data (frame), zframe_size (frame),
-                             &offset) == MSGPACK_UNPACK_SUCCESS
+    if (s_counts_plausible (zframe_data (frame), zframe_size (frame))
+        && msgpack_unpack_next (&unpacked, (const char *) zframe_data (frame), zframe_size (frame),
+                                &offset) == MSGPACK_UNPACK_SUCCESS
         && unpacked.data.type == MSGPACK_OBJECT_ARRAY && unpacked.data.via.array.size >= 2
         && unpacked.data.via.array.ptr [0].type == MSGPACK_OBJECT_POSITIVE_INTEGER
         && unpacked.data.via.array.ptr [0].via.u64 < 256)
@@ -97,7 +166,8 @@ msg_reader_init (msg_reader_t *self, zframe_t *frame, msg_type_t type)
         return -2;
     }
     size_t offset = 0;
-    if (msgpack_unpack_next (&self->unpacked, (const char *) zframe_data (frame),
+    if (!s_counts_plausible (zframe_data (frame), zframe_size (frame))
+        || msgpack_unpack_next (&self->unpacked, (const char *) zframe_data (frame),
                              zframe_size (frame), &offset) != MSGPACK_UNPACK_SUCCESS
         || offset != zframe_size (frame) || self->unpacked.data.type != MSGPACK_OBJECT_ARRAY) {
         self->failed = true;
@@ -178,9 +248,23 @@ char *
 msg_read_strdup (msg_reader_t *self)
 {
     size_t len;
+    return msg_read_strdup_len (self, &len);
+}
+
+char *
+msg_read_strdup_len (msg_reader_t *self, size_t *len_p)
+{
+    size_t len;
     const char *text = msg_read_strn (self, &len);
+    *len_p = 0;
     if (!text)
         return NULL;
+    //  Texts are C strings everywhere after this: a NUL inside would cut them short.
+    if (memchr (text, 0, len)) {
+        self->failed = true;
+        return NULL;
+    }
+    *len_p = len;
     char *copy = (char *) malloc (len + 1);
     assert (copy);
     memcpy (copy, text, len);

@@ -60,8 +60,10 @@ void msg_reader_done (msg_reader_t *self);
 uint64_t msg_read_u64 (msg_reader_t *self);
 int64_t msg_read_i64 (msg_reader_t *self);
 bool msg_read_bool (msg_reader_t *self);
-//  A string copied into a fresh heap string, NULL for nil.
+//  A string copied into a fresh heap string, NULL for nil. A NUL inside is malformed.
 char *msg_read_strdup (msg_reader_t *self);
+//  The same, with the string's length.
+char *msg_read_strdup_len (msg_reader_t *self, size_t *len);
 //  A string copied into out (truncation is malformed); nil gives "".
 void msg_read_str (msg_reader_t *self, char *out, size_t out_size);
 //  A string borrowed from the frame (valid until msg_reader_done), with its length.

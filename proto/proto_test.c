@@ -131,6 +131,62 @@ s_test_block_msg (void)
     assert (msg_type (NULL) == -2);
 }
 
+//  Frames the fuzzer found (tests/fuzz/crashes): each is malformed, and says so.
+static zframe_t *
+s_frame_from_hex (const char *hex)
+{
+    uint8_t bytes [64];
+    int size = hex_decode (hex, bytes, sizeof (bytes));
+    assert (size > 0);
+    return zframe_new (bytes, (size_t) size);
+}
+
+static void
+s_test_hostile_frames (void)
+{
+    //  A NUL inside a text would make the copy shorter than its recorded length.
+    zframe_t *frame = s_frame_from_hex ("940601a37b007d90");
+    block_body_t *body;
+    assert (block_body_decode (frame, &body) == -2 && body == NULL);
+    zframe_destroy (&frame);
+    //  A map announcing 2^32 entries in 5 bytes: refused before msgpack allocates for it.
+    frame = s_frame_from_hex ("dfff7bff7b");
+    assert (msg_type (frame) == -2);
+    job_t job;
+    assert (job_decode (frame, &job) == -2);
+    zframe_destroy (&frame);
+    frame = s_frame_from_hex ("dd7fffffff01");
+    assert (msg_type (frame) == -2);
+    zframe_destroy (&frame);
+    //  A kind of 2^32+2 and a fetch mode of 2^31: out of range, not cut down to fit.
+    frame = s_frame_from_hex ("97010107cf00000001000000020001" "00");
+    assert (job_decode (frame, &job) == -2);
+    zframe_destroy (&frame);
+    frame = s_frame_from_hex ("9701010703000100ce80000000");
+    assert (job_decode (frame, &job) == -2);
+    zframe_destroy (&frame);
+    //  A result whose status is 2^32 is not RESULT_OK.
+    result_t result = {.job_id = 1, .kind = JOB_HEAD, .status = RESULT_OK};
+    zmsg_t *msg = result_encode (&result, NULL);
+    zframe_t *good = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+    uint8_t bytes [512];
+    size_t size = zframe_size (good);
+    memcpy (bytes, zframe_data (good), size);
+    zframe_destroy (&good);
+    //  [type, version, job_id, kind, number, status...]: status is the 6th element, 0x00.
+    assert (bytes [0] == 0x9e && bytes [6] == 0x00);
+    uint8_t patched [520];
+    memcpy (patched, bytes, 6);
+    const uint8_t wide [9] = {0xcf, 0, 0, 0, 1, 0, 0, 0, 0};
+    memcpy (patched + 6, wide, 9);
+    memcpy (patched + 15, bytes + 7, size - 7);
+    msg = zmsg_new ();
+    zmsg_addmem (msg, patched, size + 8);
+    assert (result_decode (msg, &result) == -2);
+    zmsg_destroy (&msg);
+}
+
 void
 proto_test (bool verbose)
 {
@@ -138,5 +194,6 @@ proto_test (bool verbose)
     s_test_job ();
     s_test_result_and_body ();
     s_test_block_msg ();
+    s_test_hostile_frames ();
     batch_test (verbose);
 }

@@ -32,9 +32,14 @@ result_decode (zmsg_t *msg, result_t *self)
     msg_reader_t reader;
     if (msg_reader_init (&reader, frame, MSG_TYPE_RESULT) == 0) {
         self->job_id = msg_read_u64 (&reader);
-        self->kind = (int) msg_read_u64 (&reader);
+        uint64_t kind = msg_read_u64 (&reader);
         self->number = msg_read_u64 (&reader);
-        self->status = (result_status_t) msg_read_u64 (&reader);
+        uint64_t status = msg_read_u64 (&reader);
+        //  Ranges are checked before the narrowing casts.
+        if (kind < JOB_HEAD || kind > JOB_BLOCK || status > RESULT_FAILED)
+            reader.failed = true;
+        self->kind = (int) kind;
+        self->status = (result_status_t) status;
         self->value = msg_read_u64 (&reader);
         self->requests = msg_read_u64 (&reader);
         msg_read_str (&reader, self->error, sizeof (self->error));
@@ -43,7 +48,5 @@ result_decode (zmsg_t *msg, result_t *self)
     int rc = msg_reader_status (&reader);
     msg_reader_done (&reader);
     zframe_destroy (&frame);
-    if (rc == 0 && self->status > RESULT_FAILED)
-        rc = -2;
     return rc;
 }

@@ -36,7 +36,7 @@ done
 logs="$work/block.log $work/hashes.log"
 provider="${BADRPC_URL#http://}"
 for cause in http_error rate_limited transport bad_answer rpc_error; do
-    grep -h "$provider" $logs | grep -q "$cause" || fail "no '$cause' line naming $provider"
+    grep -h "$provider" $logs | grep "$cause" >/dev/null || fail "no '$cause' line naming $provider"
 done
 pass "each kind of bad answer is logged with the provider's name and its cause"
 

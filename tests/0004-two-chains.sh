@@ -47,7 +47,7 @@ python3 "$EVMTAP_ROOT/tests/verify.py" --rpc "$url_a" --topics "$work/data/topic
 python3 "$EVMTAP_ROOT/tests/verify.py" --rpc "$url_b" --topics "$work/data/topics" \
     --chain side --from 0 --to "$head_b" --sent "$work/sent-b.jsonl" \
     --allow-extra transactionCount || fail "chain side"
-ls "$work/data/topics" | grep -qv '^anvil\.\|^side\.' && fail "a topic without a chain prefix"
+ls "$work/data/topics" | grep -v '^anvil\.\|^side\.' >/dev/null && fail "a topic without a chain prefix"
 pass "two chains in one process, each complete under its own prefix"
 
 # A chain whose node reports another chain id is refused, naming the chain.

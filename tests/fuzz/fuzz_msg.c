@@ -1,0 +1,241 @@
+/*  fuzz_msg: libFuzzer target for the frames actors exchange (proto/), which may come from
+    remote workers: every decoder reads the input as a frame.
+
+    Besides the sanitizers, the target holds each decoder to its contract: 0 or -2, nothing
+    allocated on -2, and a decoded value that re-encodes and decodes to the same fields.
+    Integer fields are also read back with plain msgpack, so a decoder that keeps fewer
+    bits than the frame held (and so accepts a value it should refuse) is caught. */
+#include "evmtap.h"
+
+//  The index-th element of the frame's top array as an unsigned integer; false when the
+//  frame is no array or that element is no positive integer.
+static bool
+s_raw_u64 (const uint8_t *data, size_t size, uint32_t index, uint64_t *value)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    bool found = false;
+    if (msgpack_unpack_next (&unpacked, (const char *) data, size, &offset)
+            == MSGPACK_UNPACK_SUCCESS
+        && unpacked.data.type == MSGPACK_OBJECT_ARRAY && index < unpacked.data.via.array.size
+        && unpacked.data.via.array.ptr [index].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *value = unpacked.data.via.array.ptr [index].via.u64;
+        found = true;
+    }
+    msgpack_unpacked_destroy (&unpacked);
+    return found;
+}
+
+//  Fails unless the index-th field of the frame is exactly value.
+static void
+s_check_raw (const uint8_t *data, size_t size, uint32_t index, uint64_t value)
+{
+    uint64_t raw;
+    if (!s_raw_u64 (data, size, index, &raw) || raw != value)
+        __builtin_trap ();
+}
+
+static void
+s_check_rc (int rc)
+{
+    if (rc != 0 && rc != -2)
+        __builtin_trap ();
+}
+
+static void
+s_check_header (const block_header_t *a, const block_header_t *b)
+{
+    if (a->number != b->number || strcmp (a->hash, b->hash) != 0
+        || strcmp (a->parent_hash, b->parent_hash) != 0 || a->timestamp != b->timestamp
+        || a->tx_count != b->tx_count)
+        __builtin_trap ();
+}
+
+static void
+s_fuzz_job (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    job_t job;
+    int rc = job_decode (frame, &job);
+    s_check_rc (rc);
+    if (rc == 0) {
+        //  [type, version, id, kind, number, chain_id, fetch_mode]
+        if (job.kind != JOB_HEAD && job.kind != JOB_BLOCK)
+            __builtin_trap ();
+        if (job.fetch_mode != FETCH_BLOCK && job.fetch_mode != FETCH_HASHES)
+            __builtin_trap ();
+        s_check_raw (data, size, 3, (uint64_t) job.kind);
+        s_check_raw (data, size, 6, (uint64_t) job.fetch_mode);
+        zframe_t *again = job_encode (&job);
+        job_t copy;
+        if (job_decode (again, &copy) != 0 || memcmp (&job, &copy, sizeof job) != 0)
+            __builtin_trap ();
+        zframe_destroy (&again);
+    }
+    zframe_destroy (&frame);
+}
+
+static void
+s_fuzz_result (const uint8_t *data, size_t size)
+{
+    //  A result as it arrives: the result frame, then maybe a body frame left untouched.
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, data, size);
+    zmsg_addmem (msg, "body", 4);
+    result_t result;
+    int rc = result_decode (msg, &result);
+    s_check_rc (rc);
+    if (zmsg_size (msg) != 1)
+        __builtin_trap ();
+    if (rc == 0) {
+        //  [type, version, job_id, kind, number, status, value, requests, error, header...]
+        if (result.status > RESULT_FAILED)
+            __builtin_trap ();
+        s_check_raw (data, size, 3, (uint64_t) result.kind);
+        s_check_raw (data, size, 5, (uint64_t) result.status);
+        if (!memchr (result.error, 0, sizeof result.error))
+            __builtin_trap ();
+        zmsg_t *again = result_encode (&result, NULL);
+        result_t copy;
+        if (result_decode (again, &copy) != 0 || copy.job_id != result.job_id
+            || copy.kind != result.kind || copy.number != result.number
+            || copy.status != result.status || copy.value != result.value
+            || copy.requests != result.requests || strcmp (copy.error, result.error) != 0)
+            __builtin_trap ();
+        s_check_header (&result.header, &copy.header);
+        zmsg_destroy (&again);
+    }
+    zmsg_destroy (&msg);
+}
+
+static void
+s_fuzz_block_body (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    block_body_t *body = (block_body_t *) 1;    //  must be set to NULL on failure
+    int rc = block_body_decode (frame, &body);
+    s_check_rc (rc);
+    if (rc != 0 && body)
+        __builtin_trap ();
+    if (rc == 0) {
+        if (!body)
+            __builtin_trap ();
+        //  The head poller and the classifier pass bodies on by re-encoding them.
+        zframe_t *again = block_body_encode (body);
+        block_body_t *copy = NULL;
+        if (block_body_decode (again, &copy) != 0 || copy->tx_count != body->tx_count
+            || copy->meta_len != body->meta_len
+            || memcmp (copy->meta_json, body->meta_json, body->meta_len) != 0)
+            __builtin_trap ();
+        for (size_t index = 0; index < body->tx_count; index++) {
+            const block_tx_t *a = &body->txs [index], *b = &copy->txs [index];
+            if (strcmp (a->hash, b->hash) != 0 || strcmp (a->from, b->from) != 0
+                || strcmp (a->to, b->to) != 0 || a->input_empty != b->input_empty
+                || a->json_len != b->json_len || memcmp (a->json, b->json, a->json_len) != 0)
+                __builtin_trap ();
+        }
+        block_body_destroy (&copy);
+        zframe_destroy (&again);
+        block_body_destroy (&body);
+    }
+    zframe_destroy (&frame);
+}
+
+static void
+s_fuzz_block_msg (const uint8_t *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addmem (msg, data, size);
+    zmsg_addmem (msg, "body", 4);
+    block_msg_t block;
+    int rc = block_msg_decode (msg, &block);
+    s_check_rc (rc);
+    if (zmsg_size (msg) != 1)
+        __builtin_trap ();
+    if (rc == 0) {
+        if (!memchr (block.chain, 0, sizeof block.chain))
+            __builtin_trap ();
+        zmsg_t *again = zmsg_new ();
+        block_msg_encode (&block, again);
+        block_msg_t copy;
+        if (block_msg_decode (again, &copy) != 0 || strcmp (copy.chain, block.chain) != 0
+            || copy.chain_id != block.chain_id)
+            __builtin_trap ();
+        s_check_header (&block.header, &copy.header);
+        zmsg_destroy (&again);
+    }
+    zmsg_destroy (&msg);
+}
+
+static void
+s_fuzz_flush (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    char chain [BLOCK_MSG_CHAIN_SIZE];
+    int rc = flush_msg_decode (frame, chain, sizeof chain);
+    s_check_rc (rc);
+    if (rc == 0) {
+        if (!memchr (chain, 0, sizeof chain))
+            __builtin_trap ();
+        zframe_t *again = flush_msg_encode (chain);
+        char copy [BLOCK_MSG_CHAIN_SIZE];
+        if (flush_msg_decode (again, copy, sizeof copy) != 0 || strcmp (copy, chain) != 0)
+            __builtin_trap ();
+        zframe_destroy (&again);
+    }
+    zframe_destroy (&frame);
+}
+
+static void
+s_fuzz_batch (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    batch_t *batch = (batch_t *) 1;             //  must be set to NULL on failure
+    int rc = batch_decode (frame, &batch);
+    s_check_rc (rc);
+    if (rc != 0 && batch)
+        __builtin_trap ();
+    if (rc == 0) {
+        if (strlen (batch_hash (batch)) >= BLOCK_HASH_SIZE)
+            __builtin_trap ();
+        zframe_t *again = batch_encode (batch);
+        batch_t *copy = NULL;
+        if (batch_decode (again, &copy) != 0 || batch_size (copy) != batch_size (batch)
+            || batch_chain_id (copy) != batch_chain_id (batch)
+            || batch_number (copy) != batch_number (batch)
+            || batch_timestamp (copy) != batch_timestamp (batch)
+            || strcmp (batch_chain (copy), batch_chain (batch)) != 0
+            || strcmp (batch_hash (copy), batch_hash (batch)) != 0)
+            __builtin_trap ();
+        for (size_t index = 0; index < batch_size (batch); index++) {
+            const batch_record_t *a = batch_record (batch, index);
+            const batch_record_t *b = batch_record (copy, index);
+            if (strcmp (a->topic, b->topic) != 0 || strcmp (a->key, b->key) != 0
+                || a->value_len != b->value_len || memcmp (a->value, b->value, a->value_len))
+                __builtin_trap ();
+        }
+        batch_destroy (&copy);
+        zframe_destroy (&again);
+        batch_destroy (&batch);
+    }
+    zframe_destroy (&frame);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    int type = msg_type (frame);
+    zframe_destroy (&frame);
+    if (type != -2 && (type < 0 || type > 255))
+        __builtin_trap ();
+    //  Every decoder sees every input: a frame of one type must be refused by the others.
+    s_fuzz_job (data, size);
+    s_fuzz_result (data, size);
+    s_fuzz_block_body (data, size);
+    s_fuzz_block_msg (data, size);
+    s_fuzz_flush (data, size);
+    s_fuzz_batch (data, size);
+    return 0;
+}
