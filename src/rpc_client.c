@@ -12,11 +12,7 @@
     @locality the actor that created the client. */
 #include "evmtap.h"
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <sys/socket.h>
 
 //  Bodies in flight per call, and the size of the easy handle pool.
 #define S_MAX_BODIES 64
@@ -430,292 +426,108 @@ rpc_client_post (rpc_client_t *self, const char **bodies, size_t count,
 }
 
 //  --------------------------------------------------------------------------
-//  Selftest: a small HTTP/1.1 server on 127.0.0.1, one thread polling every connection,
-//  whose answer depends on the last segment of the request path.
+//  Selftest: a loopback node (test_http) whose answer depends on the last segment of the
+//  request path.
+#include "test_http.h"
 
-#define S_SERVER_CONNS 96
+//  How long the "slow" path holds its answer back: longer than any timeout it meets.
 #define S_SLOW_MS 3000
-
-typedef struct {
-    int fd;                 //  -1 when the slot is free
-    char *in;               //  bytes received and not yet handled
-    size_t in_size;
-    size_t in_capacity;
-    int64_t respond_at;     //  a slow answer is due at this time (0: none pending)
-    char *slow_body;        //  the body of that answer
-} s_conn_t;
-
-typedef struct {
-    int listener;
-    int port;
-    pthread_t thread;
-    atomic_bool stop;
-    atomic_int accepted;    //  TCP connections accepted
-    atomic_int requests;    //  HTTP requests read
-    s_conn_t conns [S_SERVER_CONNS];
-} s_server_t;
 
 static const unsigned char s_gzip_body [] =
     "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xab\x56\xca\x2a\xce\xcf\x2b\x2a\x48\x56\xb2\x52"
     "\x32\xd2\x33\x50\xd2\x51\xca\x4c\x51\xb2\x32\xd4\x51\x2a\x4a\x2d\x2e\xcd\x29\x01\x8a\xa6"
     "\x57\x65\x16\x14\xa4\xa6\x28\xd5\x02\x00\xd8\x1d\xb4\x64\x2b\x00\x00\x00";
 
+//  Sets the answer's body to a copy of size bytes (they may hold NULs).
 static void
-s_conn_close (s_conn_t *conn)
+s_test_body (test_http_response_t *response, const void *data, size_t size)
 {
-    if (conn->fd >= 0)
-        close (conn->fd);
-    conn->fd = -1;
-    free (conn->in);
-    free (conn->slow_body);
-    memset (conn, 0, sizeof (*conn));
-    conn->fd = -1;
+    response->body = (char *) malloc (size + 1);
+    assert (response->body);
+    memcpy (response->body, data, size);
+    response->body [size] = 0;
+    response->size = size;
 }
 
 static void
-s_send_all (int fd, const void *data, size_t size)
+s_test_handler (const test_http_request_t *request, test_http_response_t *response, void *arg)
 {
-    const char *at = (const char *) data;
-    while (size > 0) {
-        ssize_t sent = send (fd, at, size, MSG_NOSIGNAL);
-        if (sent <= 0)
-            return;    //  the client left; the next read closes the connection
-        at += sent;
-        size -= (size_t) sent;
+    (void) arg;
+    const char *name = strrchr (request->path, '/');
+    name = name? name + 1: request->path;
+    if (streq (name, "ok")) {
+        s_test_body (response, request->body, request->body_size);
+        snprintf (response->headers, sizeof (response->headers),
+                  "Content-Type: application/json\r\n");
     }
-}
-
-static void
-s_answer (int fd, int status, const char *extra_headers, const void *body, size_t size)
-{
-    char head [512];
-    int length = snprintf (head, sizeof (head),
-                           "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
-                           status, size, extra_headers? extra_headers: "");
-    s_send_all (fd, head, (size_t) length);
-    s_send_all (fd, body, size);
-}
-
-//  Handles one complete request; returns false when the connection must close now.
-static bool
-s_handle (s_conn_t *conn, const char *path, const char *head, size_t head_size,
-          const char *body, size_t body_size)
-{
-    const char *name = strrchr (path, '/');
-    name = name? name + 1: path;
-    if (streq (name, "ok"))
-        s_answer (conn->fd, 200, "Content-Type: application/json\r\n", body, body_size);
     else
     if (streq (name, "headers"))
-        s_answer (conn->fd, 200, NULL, head, head_size);
+        s_test_body (response, request->head, request->head_size);
     else
     if (streq (name, "e500"))
-        s_answer (conn->fd, 500, NULL, "Internal Server Error", 21);
+        test_http_reply (response, 500, "Internal Server Error");
     else
-    if (streq (name, "e429")) {
-        const char *text = "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,"
-                           "\"message\":\"project ID request rate exceeded\"}}";
-        s_answer (conn->fd, 429, NULL, text, strlen (text));
+    if (streq (name, "e429"))
+        test_http_reply (response, 429, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,"
+                                        "\"message\":\"project ID request rate exceeded\"}}");
+    else
+    if (streq (name, "gzip")) {
+        s_test_body (response, s_gzip_body, sizeof (s_gzip_body) - 1);
+        snprintf (response->headers, sizeof (response->headers), "Content-Encoding: gzip\r\n");
     }
     else
-    if (streq (name, "gzip"))
-        s_answer (conn->fd, 200, "Content-Encoding: gzip\r\n", s_gzip_body, sizeof (s_gzip_body) - 1);
-    else
     if (streq (name, "truncated")) {
-        const char *text = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"";
-        s_send_all (conn->fd, text, strlen (text));
-        return false;
+        test_http_reply (response, 200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}");
+        response->fault = TEST_HTTP_TRUNCATE;
     }
     else
     if (streq (name, "close"))
-        return false;
+        response->fault = TEST_HTTP_CLOSE;
     else
     if (streq (name, "big")) {
         //  No length: the body ends when the connection does.
-        const char *text = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
-        s_send_all (conn->fd, text, strlen (text));
-        char filler [5000];
-        memset (filler, 'x', sizeof (filler));
-        s_send_all (conn->fd, filler, sizeof (filler));
-        return false;
+        const char *head = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+        char raw [5100];
+        memset (raw, 'x', sizeof (raw));
+        memcpy (raw, head, strlen (head));
+        s_test_body (response, raw, strlen (head) + 5000);
+        response->fault = TEST_HTTP_RAW;
     }
     else
     if (streq (name, "huge")) {
-        const char *text = "HTTP/1.1 200 OK\r\nContent-Length: 300000000\r\n\r\n{}";
-        s_send_all (conn->fd, text, strlen (text));
-        return false;
+        test_http_reply (response, 200, "HTTP/1.1 200 OK\r\nContent-Length: 300000000\r\n\r\n{}");
+        response->fault = TEST_HTTP_RAW;
     }
     else
     if (streq (name, "slow")) {
-        conn->respond_at = zclock_mono () + S_SLOW_MS;
-        conn->slow_body = strndup (body, body_size);
+        s_test_body (response, request->body, request->body_size);
+        response->delay_ms = S_SLOW_MS;
     }
     else
-        s_answer (conn->fd, 404, NULL, "", 0);
-    return true;
+        test_http_reply (response, 404, NULL);
 }
 
-//  Handles every complete request buffered on conn; false when it must close.
-static bool
-s_conn_process (s_server_t *server, s_conn_t *conn)
-{
-    while (conn->respond_at == 0) {
-        char *end = conn->in? memmem (conn->in, conn->in_size, "\r\n\r\n", 4): NULL;
-        if (!end)
-            return conn->in_size < 65536;
-        size_t head_size = (size_t) (end - conn->in) + 4;
-        size_t body_size = 0;
-        for (char *line = conn->in; line < end; ) {
-            char *line_end = memmem (line, (size_t) (end + 2 - line), "\r\n", 2);
-            if (strncasecmp (line, "Content-Length:", 15) == 0)
-                body_size = strtoul (line + 15, NULL, 10);
-            line = line_end + 2;
-        }
-        if (conn->in_size < head_size + body_size)
-            return true;
-        char path [256] = "";
-        sscanf (conn->in, "%*s %255s", path);
-        atomic_fetch_add (&server->requests, 1);
-        bool keep = s_handle (conn, path, conn->in, head_size, conn->in + head_size, body_size);
-        memmove (conn->in, conn->in + head_size + body_size,
-                 conn->in_size - head_size - body_size);
-        conn->in_size -= head_size + body_size;
-        if (!keep)
-            return false;
-    }
-    return true;
-}
-
-static void *
-s_server_run (void *arg)
-{
-    s_server_t *server = (s_server_t *) arg;
-    while (!atomic_load (&server->stop)) {
-        struct pollfd items [S_SERVER_CONNS + 1];
-        int slots [S_SERVER_CONNS + 1];
-        nfds_t nitems = 0;
-        items [nitems].fd = server->listener;
-        items [nitems].events = POLLIN;
-        slots [nitems++] = -1;
-        for (int index = 0; index < S_SERVER_CONNS; index++)
-            if (server->conns [index].fd >= 0) {
-                items [nitems].fd = server->conns [index].fd;
-                items [nitems].events = POLLIN;
-                slots [nitems++] = index;
-            }
-        if (poll (items, nitems, 5) < 0 && errno != EINTR)
-            break;
-        if (items [0].revents & POLLIN) {
-            int fd = accept (server->listener, NULL, NULL);
-            int free_slot = -1;
-            for (int index = 0; index < S_SERVER_CONNS && free_slot < 0; index++)
-                if (server->conns [index].fd < 0)
-                    free_slot = index;
-            if (fd >= 0 && free_slot < 0)
-                close (fd);
-            else
-            if (fd >= 0) {
-                server->conns [free_slot].fd = fd;
-                atomic_fetch_add (&server->accepted, 1);
-            }
-        }
-        for (nfds_t item = 1; item < nitems; item++) {
-            s_conn_t *conn = &server->conns [slots [item]];
-            if (items [item].revents & (POLLIN | POLLHUP | POLLERR)) {
-                char data [8192];
-                ssize_t got = recv (conn->fd, data, sizeof (data), MSG_DONTWAIT);
-                if (got <= 0) {
-                    s_conn_close (conn);
-                    continue;
-                }
-                if (conn->in_size + (size_t) got > conn->in_capacity) {
-                    conn->in_capacity = (conn->in_size + (size_t) got) * 2;
-                    conn->in = (char *) realloc (conn->in, conn->in_capacity);
-                    assert (conn->in);
-                }
-                memcpy (conn->in + conn->in_size, data, (size_t) got);
-                conn->in_size += (size_t) got;
-                if (!s_conn_process (server, conn))
-                    s_conn_close (conn);
-            }
-        }
-        //  Slow answers that are due
-        for (int index = 0; index < S_SERVER_CONNS; index++) {
-            s_conn_t *conn = &server->conns [index];
-            if (conn->fd >= 0 && conn->respond_at && zclock_mono () >= conn->respond_at) {
-                s_answer (conn->fd, 200, NULL, conn->slow_body, strlen (conn->slow_body));
-                zstr_free (&conn->slow_body);
-                conn->respond_at = 0;
-                if (!s_conn_process (server, conn))
-                    s_conn_close (conn);
-            }
-        }
-    }
-    return NULL;
-}
-
-static s_server_t *
-s_server_start (void)
-{
-    s_server_t *server = (s_server_t *) zmalloc (sizeof (s_server_t));
-    assert (server);
-    for (int index = 0; index < S_SERVER_CONNS; index++)
-        server->conns [index].fd = -1;
-    server->listener = socket (AF_INET, SOCK_STREAM, 0);
-    assert (server->listener >= 0);
-    struct sockaddr_in address = {0};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    address.sin_port = 0;
-    assert (bind (server->listener, (struct sockaddr *) &address, sizeof (address)) == 0);
-    assert (listen (server->listener, 128) == 0);
-    socklen_t length = sizeof (address);
-    assert (getsockname (server->listener, (struct sockaddr *) &address, &length) == 0);
-    server->port = ntohs (address.sin_port);
-    assert (pthread_create (&server->thread, NULL, s_server_run, server) == 0);
-    return server;
-}
-
-static void
-s_server_stop (s_server_t **server_p)
-{
-    s_server_t *server = *server_p;
-    atomic_store (&server->stop, true);
-    pthread_join (server->thread, NULL);
-    for (int index = 0; index < S_SERVER_CONNS; index++)
-        if (server->conns [index].fd >= 0)
-            s_conn_close (&server->conns [index]);
-    close (server->listener);
-    free (server);
-    *server_p = NULL;
-}
-
-//  A port on 127.0.0.1 where nobody listens.
+//  A port on 127.0.0.1 where nobody listens (any more).
 static int
 s_refused_port (void)
 {
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    assert (fd >= 0);
-    struct sockaddr_in address = {0};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    assert (bind (fd, (struct sockaddr *) &address, sizeof (address)) == 0);
-    socklen_t length = sizeof (address);
-    assert (getsockname (fd, (struct sockaddr *) &address, &length) == 0);
-    close (fd);
-    return ntohs (address.sin_port);
+    test_http_t *gone = test_http_new (s_test_handler, NULL);
+    assert (gone);
+    int port = test_http_port (gone);
+    test_http_destroy (&gone);
+    return port;
 }
 
 #define S_TEST_KEY "k3yS3cr3tDoNotLeak0123456789abcd"
 
 static rpc_client_t *
-s_client (s_server_t *server, const char *endpoint, int timeout_ms)
+s_client (test_http_t *server, const char *endpoint, int timeout_ms)
 {
     char url [256];
     snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/" S_TEST_KEY "/%s",
-              server->port, endpoint);
+              test_http_port (server), endpoint);
     char provider [64];
-    snprintf (provider, sizeof (provider), "127.0.0.1:%d", server->port);
+    snprintf (provider, sizeof (provider), "127.0.0.1:%d", test_http_port (server));
     rpc_client_t *client = rpc_client_new (url, provider, timeout_ms);
     assert (client);
     assert (streq (rpc_client_provider (client), provider));
@@ -759,7 +571,8 @@ rpc_client_test (bool verbose)
 {
     if (verbose)
         printf ("\n");
-    s_server_t *server = s_server_start ();
+    test_http_t *server = test_http_new (s_test_handler, NULL);
+    assert (server);
     rpc_response_t responses [S_MAX_BODIES];
     memset (responses, 0, sizeof (responses));
 
@@ -776,14 +589,14 @@ rpc_client_test (bool verbose)
     assert (rpc_client_post (client, NULL, 0, responses) == 0);
 
     //  Keep-alive: sequential calls reuse the one connection
-    int accepted = atomic_load (&server->accepted);
+    int accepted = test_http_connections (server);
     assert (accepted == 1);
     for (int index = 0; index < 5; index++) {
         assert (rpc_client_post (client, &body, 1, responses) == 0);
         assert (responses [0].http_status == 200);
         rpc_response_clear (&responses [0]);
     }
-    assert (atomic_load (&server->accepted) == 1);
+    assert (test_http_connections (server) == 1);
     assert (rpc_client_http_requests (client) == 6);
 
     //  Concurrent posts: each answer goes with its body; a second round opens nothing new
@@ -800,14 +613,14 @@ rpc_client_test (bool verbose)
         assert (streq (responses [index].body, texts [index]));
         rpc_response_clear (&responses [index]);
     }
-    accepted = atomic_load (&server->accepted);
+    accepted = test_http_connections (server);
     assert (accepted >= 2 && accepted <= 16);
     assert (rpc_client_post (client, bodies, 16, responses) == 0);
     for (int index = 0; index < 16; index++) {
         assert (streq (responses [index].body, texts [index]));
         rpc_response_clear (&responses [index]);
     }
-    assert (atomic_load (&server->accepted) == accepted);
+    assert (test_http_connections (server) == accepted);
     if (verbose)
         printf ("2 x 16 concurrent posts on %d connections in %" PRId64 " ms\n",
                 accepted, zclock_mono () - started);
@@ -998,6 +811,6 @@ rpc_client_test (bool verbose)
     assert (streq (out, "Failed to connect to 127.0.0.1 port 8545"));
     rpc_client_destroy (&client);
 
-    s_server_stop (&server);
+    test_http_destroy (&server);
     assert (server == NULL);
 }
