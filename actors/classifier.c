@@ -14,6 +14,12 @@
 #include "actors.h"
 #include "classifier.h"
 
+//  Batches queued towards the next actor, and blocks queued here, at most: when the sink
+//  stalls, this actor stops reading and the head pollers' queues fill up in turn.
+#define QUEUE_HWM 8
+//  How often a full output queue is looked at again.
+#define BACKPRESSURE_RETRY_MS 20
+
 #define TOPIC_NATIVE "mined.tx.1.native_token_transfer"
 #define TOPIC_DEPLOYMENT "mined.tx.2.contract_deployment"
 #define TOPIC_INTERACTION "mined.tx.3.contract_interaction"
@@ -22,7 +28,8 @@ typedef struct {
     zsock_t *pipe;
     zsock_t *blocks;          //  PULL from head pollers
     zsock_t *broker;          //  PUSH to the broker
-    zpoller_t *poller;
+    zpoller_t *poller;        //  pipe and blocks
+    zpoller_t *pipe_only;     //  pipe alone, while the output queue is full
     jsonw_t *writer;
     bool terminated;
     uint64_t block_count;
@@ -46,8 +53,11 @@ s_self_new (zsock_t *pipe, classifier_args_t *args)
     assert (self);
     self->pipe = pipe;
     self->blocks = zsock_new (ZMQ_PULL);
-    self->broker = zsock_new_push (args->broker);
-    if (!self->broker || zsock_bind (self->blocks, "%s", args->endpoint) < 0) {
+    self->broker = zsock_new (ZMQ_PUSH);
+    zsock_set_rcvhwm (self->blocks, QUEUE_HWM);
+    zsock_set_sndhwm (self->broker, QUEUE_HWM);
+    if (zsock_attach (self->broker, args->broker, false)
+        || zsock_bind (self->blocks, "%s", args->endpoint) < 0) {
         zsys_error ("classifier: cannot bind %s or reach the broker at %s", args->endpoint,
                     args->broker);
         zsock_destroy (&self->blocks);
@@ -57,6 +67,7 @@ s_self_new (zsock_t *pipe, classifier_args_t *args)
     }
     self->writer = jsonw_new ();
     self->poller = zpoller_new (self->pipe, self->blocks, NULL);
+    self->pipe_only = zpoller_new (self->pipe, NULL);
     return self;
 }
 
@@ -67,6 +78,7 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zpoller_destroy (&self->poller);
+    zpoller_destroy (&self->pipe_only);
     jsonw_destroy (&self->writer);
     zsock_destroy (&self->blocks);
     zsock_destroy (&self->broker);
@@ -172,12 +184,16 @@ classifier_actor (zsock_t *pipe, void *args)
     self_t *self = s_self_new (pipe, (classifier_args_t *) args);
     zsock_signal (pipe, self ? 0 : 1);
     while (self && !self->terminated) {
-        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, -1);
+        //  Read a block only when its batch can go on at once; a blocked send would also
+        //  keep $TERM waiting.
+        bool room = zsock_events (self->broker) & ZMQ_POLLOUT;
+        zpoller_t *poller = room ? self->poller : self->pipe_only;
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, room ? -1 : BACKPRESSURE_RETRY_MS);
         if (which == self->pipe)
             s_self_handle_pipe (self);
         else if (which == self->blocks)
             s_self_handle_blocks (self);
-        else if (zpoller_terminated (self->poller))
+        else if (zpoller_terminated (poller))
             break;
     }
     s_self_destroy (&self);

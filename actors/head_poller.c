@@ -20,6 +20,11 @@
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
+//  Blocks queued towards the classifier at most. When the sink stalls, blocks wait here
+//  (counted in the window), so fetching pauses instead of memory growing.
+#define CLASSIFIER_HWM 8
+//  How often blocks held back by a full classifier queue are offered again.
+#define BACKPRESSURE_RETRY_MS 20
 
 typedef struct {
     uint64_t number;
@@ -93,7 +98,12 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     self->pipe = pipe;
     self->args = args;
     self->jobs = zsock_new_pair (args->jobs);
-    self->classifier = zsock_new_push (args->classifier);
+    self->classifier = zsock_new (ZMQ_PUSH);
+    if (self->classifier) {
+        zsock_set_sndhwm (self->classifier, CLASSIFIER_HWM);
+        if (zsock_attach (self->classifier, args->classifier, false))
+            zsock_destroy (&self->classifier);
+    }
     if (!self->jobs || !self->classifier) {
         zsys_error ("head_poller %s: cannot connect to %s or %s", args->chain, args->jobs,
                     args->classifier);
@@ -204,7 +214,10 @@ s_pump (self_t *self)
             s_issue (self, JOB_HEAD, 0, false, 0);
         return;
     }
+    //  Blocks fetched but not yet passed on count against the window too.
     size_t window = (size_t) self->args->window;
+    size_t held = zhashx_size (self->pending);
+    window = window > held ? window - held : 0;
     for (size_t index = 0; index < self->retry_count && self->block_flights < window;) {
         retry_t retry = self->retries [index];
         if (retry.due <= now) {
@@ -233,7 +246,8 @@ s_finish (self_t *self)
 }
 
 //  Passes on, in order, every block that is next in line; ends the stream at --to.
-static void
+//  Returns true when a block that is next in line waits for room in the classifier's queue.
+static bool
 s_forward (self_t *self)
 {
     while (!self->done) {
@@ -242,6 +256,8 @@ s_forward (self_t *self)
         pending_t *pending = (pending_t *) zhashx_lookup (self->pending, key);
         if (!pending)
             break;
+        if (!(zsock_events (self->classifier) & ZMQ_POLLOUT))
+            return true;
         //  Reorgs are handled in their own issue; until then a broken chain is reported.
         if (*self->last_hash && strcmp (pending->header.parent_hash, self->last_hash))
             zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not %s (reorg?)",
@@ -256,15 +272,15 @@ s_forward (self_t *self)
         if (!s_within_to (self, self->next_forward))
             s_finish (self);
     }
+    return false;
 }
 
 //  Ends a drain once every job is back: what is in order goes on, then FLUSH.
 static void
 s_check_drained (self_t *self)
 {
-    if (!self->draining || self->flight_count)
+    if (!self->draining || self->flight_count || s_forward (self))
         return;
-    s_forward (self);
     bool complete = self->retry_count == 0 && zhashx_size (self->pending) == 0;
     if (!self->done) {
         zframe_t *flush = flush_msg_encode (self->args->chain);
@@ -403,6 +419,8 @@ s_self_handle_pipe (self_t *self)
 static int
 s_timeout (self_t *self)
 {
+    if (zhashx_size (self->pending) && !self->done)
+        return BACKPRESSURE_RETRY_MS;     //  maybe held back by a full queue
     if (self->draining || self->done)
         return -1;
     int64_t now = zclock_mono ();
@@ -430,6 +448,8 @@ head_poller_actor (zsock_t *pipe, void *args)
     if (self && self->positioned && !s_within_to (self, self->next_forward))
         s_finish (self);
     while (self && !self->terminated) {
+        s_forward (self);
+        s_check_drained (self);
         s_pump (self);
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, s_timeout (self));
         if (which == self->pipe)
@@ -581,6 +601,40 @@ head_poller_test (bool verbose)
     zstr_free (&state);
     zactor_destroy (&poller);
 
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+
+    //  Backpressure: a classifier that reads nothing stops the fetching once its queue and
+    //  the window are full; reading again lets it go on.
+    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-3");
+    classifier = zsock_new (ZMQ_PULL);
+    zsock_set_rcvhwm (classifier, 1);
+    assert (zsock_bind (classifier, "inproc://head-poller-test-classifier-3") == 0);
+    zsock_set_rcvtimeo (jobs, 300);
+    zsock_set_rcvtimeo (classifier, 3000);
+    args.jobs = ">inproc://head-poller-test-jobs-3";
+    args.classifier = ">inproc://head-poller-test-classifier-3";
+    poller = zactor_new (head_poller_actor, &args);
+    head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 1000);
+    uint64_t answered = 0;
+    while (answered < 100) {
+        zframe_t *frame = zframe_recv (jobs);
+        if (!frame)
+            break;              //  no job for 300 ms: fetching paused
+        job_t job;
+        assert (job_decode (frame, &job) == 0 && job.number == 10 + answered);
+        zframe_destroy (&frame);
+        s_test_answer (jobs, &job, RESULT_OK, 0);
+        answered++;
+    }
+    //  About the queues (8 + 1) and the window (2) fill up, not more.
+    assert (answered >= 9 && answered <= 16);
+    for (uint64_t index = 0; index < answered; index++)
+        assert (s_test_expect_block (classifier) == 10 + index);
+    zsock_set_rcvtimeo (jobs, 3000);
+    s_test_expect_job (jobs, JOB_BLOCK, 10 + answered);
+    zactor_destroy (&poller);
     zsock_destroy (&jobs);
     zsock_destroy (&classifier);
 }
