@@ -7,7 +7,11 @@
     blocks are published again.
 
     Sinks: files, DIR/<topic>/<YYYY-MM-DD>.ndjson (UTC day of the block time), the record's
-    value JSON one per line; stdout, one line per record {"topic": T, "key": K, "value": V}.
+    value JSON one per line; stdout, one line per record {"topic": T, "key": K, "value": V};
+    kafka (src/kafka_sink.h), one message per record. For Kafka a block is checkpointed
+    once librdkafka has confirmed the delivery of every message of that block and of the
+    chain's blocks before it; while the producer queue is full the broker stops reading
+    its PULL socket, so ZeroMQ's high-water marks pause the classifier and the fetching.
 
     Frames on the PULL socket (bound on args->endpoint):
         MSG_TYPE_BATCH      a block's records (proto/batch.h)
@@ -15,12 +19,17 @@
     Anything else is logged and dropped (it can only come from a bug).
 
     Pipe commands:
-        $TERM               checkpoint what is written, then leave
+        $TERM               checkpoint what is written (Kafka: delivered), then leave
+        ABANDON             Kafka: drop the batch waiting for room and every batch that
+                            arrives from now on (none is checkpointed), so that actors
+                            blocked sending to the broker can stop; files and stdout: no
+                            effect (they never stop reading)
         STATS               replies STATS <batches> <records> <bytes> <last commit>: totals
                             written since start; the wall-clock time of the last checkpoint
                             in ms since the epoch (0 when none yet)
     Pipe reports (sent unasked, may come between a command and its reply):
-        FLUSHED <chain> <number>   after a FLUSH, once checkpointed: the chain's last block
+        FLUSHED <chain> <number>   after a FLUSH, once checkpointed (Kafka: once every
+                            block of the chain is delivered): the chain's last block
                             published, "-" when none
         FAILED <reason>     a write, fsync or checkpoint failed (disk full...): the broker
                             writes nothing more and never moves the checkpoint again; the
@@ -38,6 +47,11 @@
 
 //  Each open file's stdio buffer: large writes, few syscalls between checkpoints.
 #define BROKER_FILE_BUFFER (256 * 1024)
+//  Kafka: batches queued in ZeroMQ on the broker's side while it waits for room; with the
+//  producer queue they bound what a stalled cluster holds in memory.
+#define BROKER_KAFKA_RCVHWM 16
+//  Kafka: the producer's events are served at least this often.
+#define BROKER_KAFKA_TICK_MS 1000
 
 //  A files-sink file: open while it is its topic's current day, kept closed until its size
 //  is checkpointed once its day has passed.
@@ -60,15 +74,17 @@ typedef struct {
     bool dirty;                 //  a batch written since the last checkpoint
     bool committed;             //  committed_number is set
     uint64_t committed_number;  //  last block checkpointed
+    bool flush_pending;         //  Kafka: FLUSHED is due once the chain is delivered
 } s_chain_t;
 
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *pull;              //  batches and flushes arrive here
     char *endpoint;             //  where pull is bound, NULL until it is
-    zpoller_t *poller;          //  pipe and pull
     checkpoint_t *checkpoint;   //  @locality broker: the only writer
     sink_kind_t sink;
+    kafka_sink_t *kafka;        //  @locality broker: the producer, for SINK_KAFKA
+    bool abandoned;             //  ABANDON received
     char *files_dir;            //  files sink root
     int commit_interval_ms;
     bool timer_only;            //  no commit when idle (broker_args_t)
@@ -352,7 +368,6 @@ s_self_destroy (self_t **self_p)
 {
     self_t *self = *self_p;
     if (self) {
-        zpoller_destroy (&self->poller);
         //  Closing a socket frees its inproc name later, in the I/O thread; unbinding frees
         //  it now, so that a broker started next can bind it at once.
         if (self->endpoint)
@@ -362,6 +377,7 @@ s_self_destroy (self_t **self_p)
         zhashx_destroy (&self->current);
         zhashx_destroy (&self->files);
         zhashx_destroy (&self->chains);
+        kafka_sink_destroy (&self->kafka);
         checkpoint_destroy (&self->checkpoint);
         free (self->files_dir);
         free (self->line);
@@ -393,8 +409,10 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     self->jsonw = jsonw_new ();
     assert (self->files && self->current && self->chains && self->jsonw);
 
-    if (self->sink != SINK_FILES && self->sink != SINK_STDOUT) {
-        snprintf (args->error, sizeof (args->error), "sink kind %d is not files or stdout",
+    if (self->sink != SINK_FILES && self->sink != SINK_STDOUT
+    &&  (self->sink != SINK_KAFKA || !args->kafka)) {
+        snprintf (args->error, sizeof (args->error),
+                  "sink kind %d is not files, stdout or kafka with its settings",
                   (int) self->sink);
         s_self_destroy (&self);
         return NULL;
@@ -424,12 +442,21 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
             snprintf (args->error, sizeof (args->error), "cannot create %s: %s",
                       self->files_dir, errno? strerror (errno): "not a directory");
     }
+    else
+    if (self->sink == SINK_KAFKA) {
+        char err [256];
+        self->kafka = kafka_sink_new (args->kafka, err, sizeof (err));
+        if (!self->kafka)
+            snprintf (args->error, sizeof (args->error), "%s", err);
+    }
     if (args->error [0]) {
         s_self_destroy (&self);
         return NULL;
     }
     self->pull = zsock_new (ZMQ_PULL);
     assert (self->pull);
+    if (self->kafka)
+        zsock_set_rcvhwm (self->pull, BROKER_KAFKA_RCVHWM);
     if (!args->endpoint || zsock_bind (self->pull, "%s", args->endpoint) == -1) {
         snprintf (args->error, sizeof (args->error), "cannot bind %s: %s",
                   args->endpoint? args->endpoint: "(no endpoint)", zmq_strerror (zmq_errno ()));
@@ -438,9 +465,49 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     }
     self->endpoint = strdup (args->endpoint);
     assert (self->endpoint);
-    self->poller = zpoller_new (self->pipe, self->pull, NULL);
-    assert (self->poller);
     return self;
+}
+
+//  Kafka: checkpoints each chain's last block delivered with all the blocks before it.
+//  0, or -1 when it failed (reported).
+static int
+s_self_commit_kafka (self_t *self)
+{
+    uint64_t number;
+    char hash [BLOCK_HASH_SIZE];
+    bool changed = false;
+    int rc = 0;
+    s_chain_t *chain;
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain && rc == 0;
+         chain = (s_chain_t *) zhashx_next (self->chains)) {
+        if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) != 0
+        ||  (chain->committed && chain->committed_number == number))
+            continue;
+        if (!changed)
+            rc = checkpoint_begin (self->checkpoint);
+        changed = true;
+        if (rc == 0)
+            rc = checkpoint_set_block (self->checkpoint, chain->name, number, hash);
+    }
+    if (changed && rc == 0)
+        rc = checkpoint_commit (self->checkpoint);
+    else
+    if (changed)
+        checkpoint_abort (self->checkpoint);
+    if (rc != 0) {
+        s_fail (self, "checkpoint commit in the state store failed (LMDB error logged)");
+        return -1;
+    }
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain && changed;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) == 0) {
+            chain->committed = true;
+            chain->committed_number = number;
+        }
+    self->dirty = false;
+    if (changed)
+        self->last_commit = zclock_time ();
+    return 0;
 }
 
 //  Checkpoints everything written: files flushed and synced first, then one transaction.
@@ -450,6 +517,8 @@ s_self_commit (self_t *self)
 {
     if (self->failed)
         return -1;
+    if (self->kafka)
+        return s_self_commit_kafka (self);
     if (!self->dirty)
         return 0;
     s_file_t *file;
@@ -580,9 +649,34 @@ s_write_file (self_t *self, const batch_record_t *record, const char *day)
     return 0;
 }
 
+//  Kafka: hands the batch to the producer (which takes it). It is checkpointed once
+//  delivered (s_self_commit_kafka).
 static void
-s_self_handle_batch (self_t *self, batch_t *batch)
+s_self_publish_kafka (self_t *self, s_chain_t *chain, batch_t **batch_p)
 {
+    batch_t *batch = *batch_p;
+    size_t size = batch_size (batch);
+    uint64_t bytes = 0;
+    for (size_t index = 0; index < size; index++)
+        bytes += batch_record (batch, index)->value_len;
+    chain->written = true;
+    chain->written_number = batch_number (batch);
+    snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
+    if (kafka_sink_publish (self->kafka, batch_p) < 0) {
+        s_fail (self, "%s", kafka_sink_error (self->kafka));
+        return;
+    }
+    self->batches++;
+    self->records += size;
+    self->bytes += bytes;
+}
+
+//  Writes a batch (files, stdout) or hands it to the producer, which then takes it (Kafka:
+//  *batch_p NULLed).
+static void
+s_self_handle_batch (self_t *self, batch_t **batch_p)
+{
+    batch_t *batch = *batch_p;
     s_chain_t *chain = s_chain_require (self, batch_chain (batch));
     uint64_t number = batch_number (batch);
     if (self->failed) {
@@ -590,10 +684,18 @@ s_self_handle_batch (self_t *self, batch_t *batch)
                     chain->name, number);
         return;
     }
+    if (self->abandoned) {
+        zsys_debug ("broker: %s block %" PRIu64 " dropped: stopping", chain->name, number);
+        return;
+    }
     if (chain->written && number != chain->written_number + 1)
         zsys_warning ("broker: %s block %" PRIu64 " follows block %" PRIu64
                       " (expected %" PRIu64 ")", chain->name, number, chain->written_number,
                       chain->written_number + 1);
+    if (self->kafka) {
+        s_self_publish_kafka (self, chain, batch_p);
+        return;
+    }
     //  A node's timestamp is outside input: past year 9999 it gets a file of its own.
     char day [16] = "invalid-time";
     time_t when = (time_t) batch_timestamp (batch);
@@ -625,14 +727,69 @@ s_self_handle_batch (self_t *self, batch_t *batch)
 }
 
 static void
-s_self_handle_flush (self_t *self, const char *name)
+s_self_send_flushed (self_t *self, s_chain_t *chain)
 {
-    s_self_commit (self);
-    s_chain_t *chain = s_chain_require (self, name);
     char number [24] = "-";
     if (chain->committed)
         snprintf (number, sizeof (number), "%" PRIu64, chain->committed_number);
-    zstr_sendx (self->pipe, "FLUSHED", name, number, NULL);
+    zstr_sendx (self->pipe, "FLUSHED", chain->name, number, NULL);
+}
+
+//  Kafka: reports FLUSHED for the chains whose blocks are all delivered and checkpointed
+//  (or when the sink failed: nothing more will be).
+static void
+s_self_check_flushes (self_t *self)
+{
+    s_chain_t *chain;
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        if (chain->flush_pending
+        &&  (self->failed || kafka_sink_outstanding (self->kafka, chain->name) == 0)) {
+            if (!self->failed)
+                s_self_commit (self);
+            chain->flush_pending = false;
+            s_self_send_flushed (self, chain);
+        }
+}
+
+static void
+s_self_handle_flush (self_t *self, const char *name)
+{
+    s_chain_t *chain = s_chain_require (self, name);
+    if (self->kafka) {
+        chain->flush_pending = true;
+        s_self_check_flushes (self);
+        return;
+    }
+    s_self_commit (self);
+    s_self_send_flushed (self, chain);
+}
+
+//  Kafka: serves the producer's events, and checkpoints what they delivered: at once when
+//  nothing waits to be read (following the head), else on the timer (catching up).
+static void
+s_self_service_kafka (self_t *self)
+{
+    if (kafka_sink_poll (self->kafka) < 0 && !self->failed)
+        s_fail (self, "%s", kafka_sink_error (self->kafka));
+    if (self->failed)
+        return;
+    uint64_t number;
+    char hash [BLOCK_HASH_SIZE];
+    s_chain_t *chain;
+    for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) == 0
+        &&  (!chain->committed || chain->committed_number != number)) {
+            if (!self->dirty)
+                self->commit_due = zclock_mono () + self->commit_interval_ms;
+            self->dirty = true;
+            break;
+        }
+    if (self->dirty && !self->timer_only && kafka_sink_ready (self->kafka)
+    &&  !(zsock_events (self->pull) & ZMQ_POLLIN))
+        s_self_commit (self);
+    s_self_check_flushes (self);
 }
 
 static void
@@ -646,12 +803,13 @@ s_self_handle_pull (self_t *self)
     if (type == MSG_TYPE_BATCH) {
         batch_t *batch;
         if (batch_decode (frame, &batch) == 0) {
-            s_self_handle_batch (self, batch);
+            s_self_handle_batch (self, &batch);
             batch_destroy (&batch);
             //  Nothing more waiting (following the head): publish now rather than at the
             //  next tick, since latency is what counts there. Catching up, batches queue
-            //  and the timer groups them.
-            if (!self->timer_only && !(zsock_events (self->pull) & ZMQ_POLLIN))
+            //  and the timer groups them. Kafka commits on delivery instead.
+            if (!self->timer_only && !self->kafka
+            &&  !(zsock_events (self->pull) & ZMQ_POLLIN))
                 s_self_commit (self);
         }
         else
@@ -681,6 +839,15 @@ s_self_handle_pipe (self_t *self)
     }
     if (streq (command, "$TERM"))
         self->terminated = true;
+    else
+    if (streq (command, "ABANDON")) {
+        if (self->kafka && !self->abandoned) {
+            zsys_warning ("broker: dropping the blocks not handed to Kafka yet: they are "
+                          "not checkpointed and are published again after a restart");
+            kafka_sink_abandon (self->kafka);
+            self->abandoned = true;
+        }
+    }
     else
     if (streq (command, "STATS")) {
         char batches [24], records [24], bytes [24], last [24];
@@ -714,18 +881,30 @@ broker_actor (zsock_t *pipe, void *args)
             int64_t wait = self->commit_due - zclock_mono ();
             timeout = wait > 0? (int) wait: 0;
         }
-        void *which = zpoller_wait (self->poller, timeout);
-        if (which == self->pipe)
+        if (self->kafka && (timeout < 0 || timeout > BROKER_KAFKA_TICK_MS))
+            timeout = BROKER_KAFKA_TICK_MS;
+        //  Kafka: while the producer queue is full the PULL socket is not read (once
+        //  failed or abandoned it is, and what comes is dropped).
+        bool reading = !self->kafka || self->failed || self->abandoned
+                    || kafka_sink_ready (self->kafka);
+        zmq_pollitem_t items [3] = {
+            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->pull), 0, reading ? ZMQ_POLLIN : 0, 0 },
+            { NULL, self->kafka ? kafka_sink_fd (self->kafka) : -1, ZMQ_POLLIN, 0 }};
+        int rc = zmq_poll (items, self->kafka ? 3 : 2, timeout);
+        if (rc == -1 && zmq_errno () != EINTR)
+            break;              //  the context is terminating
+        if (rc > 0 && (items [0].revents & ZMQ_POLLIN))
             s_self_handle_pipe (self);
-        else
-        if (which == self->pull)
+        if (rc > 0 && (items [1].revents & ZMQ_POLLIN) && !self->terminated)
             s_self_handle_pull (self);
-        else
-        if (zpoller_terminated (self->poller))
-            break;
+        if (self->kafka)
+            s_self_service_kafka (self);
         if (self->dirty && !self->failed && zclock_mono () >= self->commit_due)
             s_self_commit (self);
     }
+    if (self->kafka)
+        s_self_service_kafka (self);
     s_self_commit (self);
     s_self_destroy (&self);
 }
@@ -745,6 +924,9 @@ broker_new (broker_args_t *args)
 
 //  --------------------------------------------------------------------------
 //  Selftest
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 //  The whole content of a file as a string ("" when absent).
 static char *
@@ -848,7 +1030,7 @@ broker_test (bool verbose)
     const uint64_t day1 = 1714521600, day2 = day1 + 86400;
 
     //  Files sink: records land in their topic's file of the block's UTC day.
-    broker_args_t args = { data_dir, SINK_FILES, NULL, endpoint, 50, "", false };
+    broker_args_t args = { data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL };
     zactor_t *broker = broker_new (&args);
     assert (broker);
     zsock_t *push = zsock_new_push (endpoint);
@@ -1026,7 +1208,7 @@ broker_test (bool verbose)
     assert (fd >= 0);
     assert (dup2 (fd, STDOUT_FILENO) == STDOUT_FILENO);
     close (fd);
-    broker_args_t stdout_args = { data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false };
+    broker_args_t stdout_args = { data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false, NULL };
     broker = broker_new (&stdout_args);
     assert (broker);
     push = zsock_new_push (endpoint);
@@ -1049,13 +1231,13 @@ broker_test (bool verbose)
     file = fopen (blocker, "w");
     assert (file);
     fclose (file);
-    broker_args_t bad_args = { blocker, SINK_FILES, NULL, endpoint, 0, "", false };
+    broker_args_t bad_args = { blocker, SINK_FILES, NULL, endpoint, 0, "", false, NULL };
     assert (broker_new (&bad_args) == NULL);
     assert (strstr (bad_args.error, "checkpoint store"));
-    broker_args_t bad_dir = { data_dir, SINK_FILES, blocker, endpoint, 0, "", false };
+    broker_args_t bad_dir = { data_dir, SINK_FILES, blocker, endpoint, 0, "", false, NULL };
     assert (broker_new (&bad_dir) == NULL);
     assert (strstr (bad_dir.error, "cannot create"));
-    broker_args_t bad_endpoint = { data_dir, SINK_FILES, NULL, "nonsense://x", 0, "", false };
+    broker_args_t bad_endpoint = { data_dir, SINK_FILES, NULL, "nonsense://x", 0, "", false, NULL };
     assert (broker_new (&bad_endpoint) == NULL);
     assert (strstr (bad_endpoint.error, "cannot bind"));
 
@@ -1125,6 +1307,57 @@ broker_test (bool verbose)
         zstr_free (&full_path);
         zstr_free (&full_dir);
     }
+
+    //  Kafka: FLUSHED and the checkpoint come only once every message is delivered.
+    rd_kafka_conf_t *host_conf = rd_kafka_conf_new ();
+    rd_kafka_conf_set (host_conf, "log_level", "0", err, sizeof (err));
+    rd_kafka_t *host = rd_kafka_new (RD_KAFKA_PRODUCER, host_conf, err, sizeof (err));
+    assert (host);
+    rd_kafka_mock_cluster_t *mock = rd_kafka_mock_cluster_new (host, 1);
+    assert (mock);
+    kafka_sink_config_t kafka;
+    kafka_sink_config_defaults (&kafka);
+    kafka.brokers = rd_kafka_mock_cluster_bootstraps (mock);
+    kafka.linger_ms = 1;
+    kafka.message_timeout_ms = 2000;
+    char *kafka_dir = zsys_sprintf ("%s/kafka", tmp);
+    broker_args_t kafka_args = { kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka };
+    broker = broker_new (&kafka_args);
+    assert (broker);
+    push = zsock_new_push (endpoint);
+    assert (push);
+    s_test_send_batch (push, "k", 1, day1, 3);
+    s_test_send_batch (push, "k", 2, day1, 2);
+    s_test_send_flush (push, "k");
+    s_test_expect_flushed (broker, "k", "2");
+    //  The cluster down: no FLUSHED; back up: delivered, then FLUSHED.
+    rd_kafka_mock_broker_set_down (mock, 1);
+    s_test_send_batch (push, "k", 3, day1, 2);
+    s_test_send_flush (push, "k");
+    zpoller_t *waiter = zpoller_new (broker, NULL);
+    assert (zpoller_wait (waiter, 1500) == NULL);
+    rd_kafka_mock_broker_set_up (mock, 1);
+    s_test_expect_flushed (broker, "k", "3");
+    //  Abandoned while the cluster is down: block 4 is dropped, never checkpointed, and
+    //  the broker stops at once.
+    rd_kafka_mock_broker_set_down (mock, 1);
+    s_test_send_batch (push, "k", 4, day1, 2);
+    zstr_send (broker, "ABANDON");
+    s_test_send_batch (push, "k", 5, day1, 2);
+    zclock_sleep (200);
+    zsock_destroy (&push);
+    zactor_destroy (&broker);
+    zpoller_destroy (&waiter);
+    checkpoint = checkpoint_open (kafka_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_get (checkpoint, "k", &number, hash) == 0);
+    assert (number == 3);
+    checkpoint_destroy (&checkpoint);
+    broker_args_t no_kafka = { kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL };
+    assert (broker_new (&no_kafka) == NULL);
+    rd_kafka_mock_cluster_destroy (mock);
+    rd_kafka_destroy (host);
+    zstr_free (&kafka_dir);
 
     zstr_free (&blocker);
     zstr_free (&stdout_path);

@@ -5,12 +5,13 @@
 #define BROKER_H_INCLUDED
 
 #include "evmtap.h"
+#include "kafka_sink.h"
 
 #define BROKER_COMMIT_INTERVAL_MS 200
 
 typedef struct {
     const char *data_dir;       //  LMDB state under <data_dir>/state
-    sink_kind_t sink;           //  SINK_FILES or SINK_STDOUT
+    sink_kind_t sink;           //  SINK_FILES, SINK_STDOUT or SINK_KAFKA
     const char *files_dir;      //  files sink root; NULL for <data_dir>/topics
     const char *endpoint;       //  where to bind the PULL socket batches arrive on
     int commit_interval_ms;     //  longest time a written batch waits for its checkpoint;
@@ -19,6 +20,7 @@ typedef struct {
                                 //  before the actor signals
     bool timer_only;            //  commit only on the timer and at FLUSH, never when idle
                                 //  (crash tests need written, uncommitted batches)
+    const kafka_sink_config_t *kafka;   //  SINK_KAFKA: the producer's settings
 } broker_args_t;
 
 //  Starts a broker; NULL when it could not start (the reason is in args->error and logged).

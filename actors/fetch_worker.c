@@ -1,9 +1,20 @@
 /*  fetch_worker: executes JSON-RPC jobs for one chain with one provider and (at most) one
-    key, within the key's budget per second. It asks its dispatcher for work with READY and
-    answers each job with one result; transient failures (transport, HTTP 5xx, 429, bad or
-    truncated answers, error objects) are retried here with backoff and logged with the
-    provider's name and key pseudo-name, never the URL. A job that still fails is answered
-    RESULT_FAILED so the head poller can try again later: nothing is ever dropped.
+    key at a time, within the key's budget per second. It asks its dispatcher for work with
+    READY and answers each job with one result; transient failures (transport, HTTP 5xx,
+    bad or truncated answers, error objects) are retried here with backoff and logged with
+    the provider's name and key pseudo-name, never the URL. A job that still fails is
+    answered RESULT_FAILED so the head poller can try again later: nothing is ever dropped.
+
+    With a key pool (args->keypool) the worker leases its key: it takes the least used free
+    key when it needs one, waits (saying so once) while none is free, renews the lease while
+    it works, journals every request in the pool before sending it, and hands the key back
+    after args->rotate_ms or rotate_requests, after 10 s without work, and when it leaves.
+    A rate-limit answer (429, -32005, code 429) cools the key down for the provider's
+    backoff_seconds (else exponentially, by the pool) and a quota answer (402, -33000) parks
+    it; either way the worker moves to another key and the call is tried again without
+    counting as a failed attempt. Budgets are in the provider's units (args->costs); a key
+    whose daily budget would be exceeded is parked before it is. Without a pool the worker
+    keeps the one key it was given (selftests, keyless nodes).
 
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
         -> READY                 once, after connecting
@@ -16,6 +27,10 @@
 
 //  Blocks' transaction hashes are fetched in batches of this many, this many at once.
 #define HASH_BATCHES_IN_FLIGHT 8
+//  A leased key goes back to the pool after this long without work.
+#define KEY_IDLE_MS 10000
+//  While no key is free, the pool is asked again this often.
+#define KEY_WAIT_POLL_MS 250
 
 typedef struct {
     zsock_t *pipe;
@@ -27,6 +42,20 @@ typedef struct {
     jsonw_t *scratch;
     bool terminated;
     uint64_t requests;        //  JSON-RPC calls of the job under way
+    keypool_client_t *pool;   //  NULL without a pool
+    bool holding;             //  lease is ours
+    keypool_lease_t lease;
+    const char *key_name;     //  the key in use for logs (borrowed from args), or NULL
+    int64_t lease_ttl_ms;
+    int64_t lease_deadline;   //  zclock_mono: stop using the key after this unless renewed
+    int64_t renew_due;
+    int64_t rotate_due;
+    uint64_t lease_requests;  //  requests and units spent under this lease
+    uint64_t lease_units;
+    int64_t last_job;         //  zclock_mono of the last job's end
+    bool waiting_logged;      //  "all keys busy" said since the last lease
+    bool pool_down_logged;
+    char **pool_keys;         //  "<provider>/<name>" for each args->key_names
 } self_t;
 
 fetch_worker_args_t *
@@ -45,6 +74,30 @@ fetch_worker_args_new (const char *dispatcher, const char *url, const char *prov
     return args;
 }
 
+void
+fetch_worker_args_set_pool (fetch_worker_args_t *args, const char *keypool, const char *holder,
+                            const cost_table_t *costs, uint64_t key_daily, int64_t rotate_ms,
+                            uint64_t rotate_requests)
+{
+    args->keypool = strdup (keypool);
+    args->holder = strdup (holder);
+    args->costs = costs ? cost_table_dup (costs) : NULL;
+    args->key_daily = key_daily;
+    args->rotate_ms = rotate_ms;
+    args->rotate_requests = rotate_requests;
+}
+
+void
+fetch_worker_args_add_key (fetch_worker_args_t *args, const char *name, const char *url)
+{
+    args->key_names = (char **) realloc (args->key_names, (args->key_count + 1) * sizeof (char *));
+    args->key_urls = (char **) realloc (args->key_urls, (args->key_count + 1) * sizeof (char *));
+    assert (args->key_names && args->key_urls);
+    args->key_names [args->key_count] = strdup (name);
+    args->key_urls [args->key_count] = strdup (url);
+    args->key_count++;
+}
+
 static void
 s_args_destroy (fetch_worker_args_t **args_p)
 {
@@ -55,6 +108,15 @@ s_args_destroy (fetch_worker_args_t **args_p)
     secrets_free (&args->url);
     free (args->provider);
     free (args->key_name);
+    for (size_t index = 0; index < args->key_count; index++) {
+        free (args->key_names [index]);
+        secrets_free (&args->key_urls [index]);
+    }
+    free (args->key_names);
+    free (args->key_urls);
+    free (args->keypool);
+    free (args->holder);
+    cost_table_destroy (&args->costs);
     free (args);
     *args_p = NULL;
 }
@@ -119,20 +181,41 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
     self->pipe = pipe;
     self->args = args;
     self->dispatcher = zsock_new_dealer (args->dispatcher);
-    self->client = rpc_client_new (args->url, args->provider, args->timeout_ms);
-    self->bucket = token_bucket_new (args->key_rps);
     self->scratch = jsonw_new ();
-    if (!self->dispatcher || !self->client) {
+    self->key_name = args->key_name;
+    if (args->keypool) {
+        //  The client and bucket come with each lease.
+        self->pool = keypool_client_new (args->keypool);
+        self->pool_keys = (char **) calloc (args->key_count + 1, sizeof (char *));
+        assert (self->pool_keys);
+        for (size_t index = 0; index < args->key_count; index++)
+            self->pool_keys [index] = zsys_sprintf ("%s/%s", args->provider,
+                                                    args->key_names [index]);
+        //  Long enough for a request in flight and two missed renewals.
+        self->lease_ttl_ms = 2 * (int64_t) args->timeout_ms + 5000;
+        if (self->lease_ttl_ms < 15000)
+            self->lease_ttl_ms = 15000;
+    }
+    else {
+        self->client = rpc_client_new (args->url, args->provider, args->timeout_ms);
+        self->bucket = token_bucket_new (args->key_rps);
+    }
+    if (!self->dispatcher || (!self->client && !self->pool)) {
         zsys_error ("fetch_worker %s: cannot start (dispatcher %s)", args->provider,
                     args->dispatcher);
         zsock_destroy (&self->dispatcher);
         rpc_client_destroy (&self->client);
         token_bucket_destroy (&self->bucket);
         jsonw_destroy (&self->scratch);
+        keypool_client_destroy (&self->pool);
+        for (size_t index = 0; self->pool_keys && index < args->key_count; index++)
+            free (self->pool_keys [index]);
+        free (self->pool_keys);
         free (self);
         return NULL;
     }
-    rpc_client_set_abort (self->client, s_should_abort, self);
+    if (self->client)
+        rpc_client_set_abort (self->client, s_should_abort, self);
     self->poller = zpoller_new (self->pipe, self->dispatcher, NULL);
     return self;
 }
@@ -143,6 +226,12 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
+    if (self->holding)
+        keypool_client_release (self->pool, &self->lease, 0, 0);
+    keypool_client_destroy (&self->pool);
+    for (size_t index = 0; self->pool_keys && index < self->args->key_count; index++)
+        free (self->pool_keys [index]);
+    free (self->pool_keys);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->dispatcher);
     rpc_client_destroy (&self->client);
@@ -151,6 +240,211 @@ s_self_destroy (self_t **self_p)
     s_args_destroy (&self->args);
     free (self);
     *self_p = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  The leased key
+
+//  Hands the key back: cool_ms / park_ms as keypool_store_release. Returns the cool down
+//  the pool applied.
+static int64_t
+s_key_release (self_t *self, int64_t cool_ms, int64_t park_ms)
+{
+    int64_t applied = keypool_client_release (self->pool, &self->lease, cool_ms, park_ms);
+    self->holding = false;
+    rpc_client_destroy (&self->client);
+    token_bucket_destroy (&self->bucket);
+    return applied;
+}
+
+//  Starts using a key the pool leased: a fresh connection with its secret, and an empty
+//  bucket (the key's last holder may have spent its whole second).
+static void
+s_key_take (self_t *self, int64_t now)
+{
+    size_t index = 0;
+    while (index < self->args->key_count && !streq (self->pool_keys [index], self->lease.key))
+        index++;
+    assert (index < self->args->key_count);    //  the pool only leases keys it was given
+    self->key_name = self->args->key_names [index];
+    self->client = rpc_client_new (self->args->key_urls [index], self->args->provider,
+                                   self->args->timeout_ms);
+    assert (self->client);
+    rpc_client_set_abort (self->client, s_should_abort, self);
+    self->bucket = token_bucket_new (self->args->key_rps);
+    self->holding = true;
+    self->lease_deadline = now + self->lease_ttl_ms - 1000;
+    self->renew_due = now + self->lease_ttl_ms / 3;
+    self->rotate_due = self->args->rotate_ms > 0 ? now + self->args->rotate_ms : INT64_MAX;
+    self->lease_requests = self->lease_units = 0;
+    zsys_debug ("fetch_worker %s: %s took key %s (last 24 h: %" PRIu64 " requests, %" PRIu64
+                " units)", self->args->provider, self->args->holder, self->key_name,
+                self->lease.requests_24h, self->lease.units_24h);
+    if (self->waiting_logged)
+        zsys_info ("fetch_worker %s: %s has key %s after waiting", self->args->provider,
+                   self->args->holder, self->key_name);
+    self->waiting_logged = self->pool_down_logged = false;
+}
+
+//  Makes sure the worker holds a key it may use for the next needed_ms: renews the lease
+//  when due, rotates when due, leases another key when it has none (waiting while none is
+//  free). Returns 0, or -1 when leaving.
+static int
+s_key_ensure (self_t *self, int64_t needed_ms)
+{
+    if (!self->pool)
+        return 0;
+    while (!self->terminated) {
+        int64_t now = zclock_mono ();
+        if (self->holding) {
+            if (now >= self->rotate_due
+                || (self->args->rotate_requests
+                    && self->lease_requests >= self->args->rotate_requests)) {
+                s_key_release (self, 0, 0);
+                continue;
+            }
+            if (now >= self->renew_due) {
+                int rc = keypool_client_renew (self->pool, &self->lease, self->lease_ttl_ms);
+                if (rc == 0) {
+                    self->lease_deadline = now + self->lease_ttl_ms - 1000;
+                    self->renew_due = now + self->lease_ttl_ms / 3;
+                }
+                else
+                if (rc == 1) {
+                    zsys_warning ("fetch_worker %s: %s lost its lease on key %s (expired or "
+                                  "taken): moving to another key", self->args->provider,
+                                  self->args->holder, self->key_name);
+                    self->holding = false;
+                    rpc_client_destroy (&self->client);
+                    token_bucket_destroy (&self->bucket);
+                    continue;
+                }
+                else
+                    self->renew_due = now + 1000;    //  the store is away: try again soon
+            }
+            if (self->lease_deadline - now > needed_ms)
+                return 0;
+            //  The lease may run out before the request ends, and nobody can renew it: stop
+            //  using the key, since another worker may take it once it expires.
+            zsys_warning ("fetch_worker %s: %s cannot renew its lease on key %s: not using it",
+                          self->args->provider, self->args->holder, self->key_name);
+            self->holding = false;
+            rpc_client_destroy (&self->client);
+            token_bucket_destroy (&self->bucket);
+            continue;
+        }
+        keypool_busy_t busy;
+        int rc = keypool_client_acquire (self->pool, self->args->holder, self->lease_ttl_ms,
+                                         self->args->key_daily,
+                                         self->args->costs && cost_table_daily_utc (self->args->costs),
+                                         (const char **) self->pool_keys, self->args->key_count,
+                                         &self->lease, &busy);
+        if (rc == 0) {
+            s_key_take (self, zclock_mono ());
+            return 0;
+        }
+        int64_t wait = KEY_WAIT_POLL_MS;
+        if (rc == 1 && !self->waiting_logged) {
+            zsys_warning ("fetch_worker %s: %s waits for a free key: all %zu keys are busy (%d "
+                          "leased, %d cooling down, %d parked); a key is never shared",
+                          self->args->provider, self->args->holder, self->args->key_count,
+                          busy.leased, busy.cooling, busy.parked);
+            self->waiting_logged = true;
+        }
+        if (rc < 0) {
+            if (!self->pool_down_logged)
+                zsys_warning ("fetch_worker %s: %s waits for the key pool: %s",
+                              self->args->provider, self->args->holder, self->lease.token);
+            self->pool_down_logged = true;
+            wait = 1000;
+        }
+        if (s_pause (self, wait))
+            return -1;
+    }
+    return -1;
+}
+
+//  The time budget of one request: its timeout and a second of slack.
+static int64_t
+s_request_ms (self_t *self)
+{
+    return (int64_t) self->args->timeout_ms + 1000;
+}
+
+//  Before `calls` calls of method are sent: a key held, its daily and per-second budgets
+//  taken in the provider's units, and the calls journaled. Returns 0, or -1 when leaving.
+static int
+s_spend (self_t *self, const char *method, uint64_t calls)
+{
+    uint64_t units = calls * (self->args->costs ? cost_table_units (self->args->costs, method) : 1);
+    while (true) {
+        if (s_key_ensure (self, s_request_ms (self) + 1000))
+            return -1;
+        if (!self->pool)
+            return s_take_budget (self, (double) calls);
+        bool utc = self->args->costs && cost_table_daily_utc (self->args->costs);
+        uint64_t spent = (utc ? self->lease.units_today : self->lease.units_24h) + self->lease_units;
+        if (self->args->key_daily && spent + units > self->args->key_daily) {
+            //  Parked before the provider has to say so; the pool works out when it has room.
+            int64_t now = zclock_time ();
+            int64_t park = utc ? (now / 86400000 + 1) * 86400000 - now : 60000;
+            zsys_warning ("fetch_worker %s: key %s: daily budget of %" PRIu64 " %s reached: "
+                          "parked for %" PRId64 " s; moving to another key",
+                          self->args->provider, self->key_name, self->args->key_daily,
+                          cost_table_unit (self->args->costs), park / 1000);
+            s_key_release (self, 0, park);
+            continue;
+        }
+        if (s_take_budget (self, (double) units))
+            return -1;
+        if (!self->holding)
+            continue;
+        if (keypool_client_spend (self->pool, self->lease.key, method, calls, units)) {
+            zsys_error ("fetch_worker %s: the key pool cannot journal requests: not sending",
+                        self->args->provider);
+            if (s_pause (self, 1000))
+                return -1;
+            continue;
+        }
+        self->lease_requests += calls;
+        self->lease_units += units;
+        return 0;
+    }
+}
+
+//  A rate-limit or quota answer: the key cools down (the provider's backoff_seconds, else
+//  exponentially) or is parked, and the worker will take another one.
+static void
+s_key_punish (self_t *self, const char *what, const jsonrpc_answer_t *answer)
+{
+    const char *key_name = self->key_name;
+    if (answer->status == JSONRPC_RATE_LIMITED) {
+        int64_t cool = answer->backoff_seconds > 0 ? (int64_t) (answer->backoff_seconds * 1000) : -1;
+        if (cool == 0)
+            cool = 1;
+        int64_t applied = s_key_release (self, cool, 0);
+        zsys_warning ("fetch_worker %s key %s: %s: rate_limited: %s: cooling down for %" PRId64
+                      " ms, moving to another key", self->args->provider, key_name, what,
+                      answer->message, applied);
+    }
+    else {
+        int64_t now = zclock_time ();
+        bool utc = self->args->costs && cost_table_daily_utc (self->args->costs);
+        //  Infura's daily cap ends at 00:00 UTC; others do not say: an hour.
+        int64_t park = utc ? (now / 86400000 + 1) * 86400000 - now : 3600000;
+        s_key_release (self, 0, park);
+        zsys_warning ("fetch_worker %s key %s: %s: quota_exceeded: %s: parked for %" PRId64
+                      " s, moving to another key", self->args->provider, key_name, what,
+                      answer->message, park / 1000);
+    }
+}
+
+//  A rate-limit or quota answer with a pool: handled by moving to another key.
+static bool
+s_key_problem (self_t *self, const jsonrpc_answer_t *answer)
+{
+    return self->pool
+           && (answer->status == JSONRPC_RATE_LIMITED || answer->status == JSONRPC_QUOTA_EXCEEDED);
 }
 
 //  How long to wait before attempt number `attempt` (1-based) after a failure: the
@@ -168,12 +462,13 @@ s_backoff_ms (int attempt, const jsonrpc_answer_t *answer)
 static int
 s_after_failure (self_t *self, const char *what, int attempt, const jsonrpc_answer_t *answer)
 {
-    if (answer->status == JSONRPC_RATE_LIMITED || answer->status == JSONRPC_QUOTA_EXCEEDED)
+    if ((answer->status == JSONRPC_RATE_LIMITED || answer->status == JSONRPC_QUOTA_EXCEEDED)
+        && self->bucket)
         token_bucket_drain (self->bucket, zclock_mono ());
     int64_t backoff = s_backoff_ms (attempt, answer);
     zsys_warning ("fetch_worker %s%s%s: %s: %s: %s (attempt %d of %d, next in %" PRId64 " ms)",
-                  self->args->provider, self->args->key_name ? " key " : "",
-                  self->args->key_name ? self->args->key_name : "", what,
+                  self->args->provider, self->key_name ? " key " : "",
+                  self->key_name ? self->key_name : "", what,
                   jsonrpc_status_name (answer->status), answer->message, attempt,
                   self->args->attempts, attempt < self->args->attempts ? backoff : 0);
     if (attempt >= self->args->attempts)
@@ -192,7 +487,7 @@ s_call (self_t *self, const char *what, const char *method, const char *params,
     memset (answer, 0, sizeof (*answer));
     int rc = 1;
     for (int attempt = 1; attempt <= self->args->attempts && rc == 1; attempt++) {
-        if (s_take_budget (self, 1)) {
+        if (s_spend (self, method, 1)) {
             rc = -1;
             break;
         }
@@ -214,6 +509,12 @@ s_call (self_t *self, const char *what, const char *method, const char *params,
                  == JSONRPC_OK)
             rc = 0;
         rpc_response_clear (&response);
+        if (rc == 1 && s_key_problem (self, answer)) {
+            //  Not the provider failing: another key, and the attempt does not count.
+            s_key_punish (self, what, answer);
+            attempt--;
+            continue;
+        }
         if (rc == 1 && s_after_failure (self, what, attempt, answer))
             rc = -1;
     }
@@ -240,7 +541,11 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
     size_t per_batch = JSONRPC_BATCH_MAX;
     size_t in_flight = HASH_BATCHES_IN_FLIGHT;
     if (self->args->key_rps > 0) {
-        size_t budget = self->args->key_rps >= 1 ? (size_t) self->args->key_rps : 1;
+        //  The budget is in units: so many calls of this method.
+        uint64_t cost = self->args->costs
+                        ? cost_table_units (self->args->costs, "eth_getTransactionByHash") : 1;
+        double calls_per_second = cost ? self->args->key_rps / (double) cost : 1e9;
+        size_t budget = calls_per_second >= 1 ? (size_t) calls_per_second : 1;
         per_batch = budget < JSONRPC_BATCH_MAX ? budget : JSONRPC_BATCH_MAX;
         in_flight = budget / per_batch;
         in_flight = in_flight < 1 ? 1
@@ -268,7 +573,7 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
         int rc = 0;
         int attempt = 1;
         while (true) {
-            if (s_take_budget (self, (double) calls)) {
+            if (s_spend (self, "eth_getTransactionByHash", calls)) {
                 rc = -1;
                 break;
             }
@@ -319,6 +624,10 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
                 cJSON_Delete (docs [--*doc_count]);
             char what [64];
             snprintf (what, sizeof (what), "block %" PRIu64 " transactions by hash", number);
+            if (s_key_problem (self, &failure)) {
+                s_key_punish (self, what, &failure);
+                continue;
+            }
             if (s_after_failure (self, what, attempt, &failure)) {
                 rc = -1;
                 break;
@@ -491,13 +800,18 @@ fetch_worker_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zstr_send (self->dispatcher, "READY");
     while (!self->terminated) {
-        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, -1);
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, self->holding ? 1000 : -1);
         if (which == self->pipe)
             s_self_handle_pipe (self);
-        else if (which == self->dispatcher)
+        else if (which == self->dispatcher) {
             s_self_handle_job (self);
+            self->last_job = zclock_mono ();
+        }
         else if (zpoller_terminated (self->poller))
             break;
+        //  A key held without work is a key another worker may be waiting for.
+        if (self->holding && zclock_mono () - self->last_job >= KEY_IDLE_MS)
+            s_key_release (self, 0, 0);
     }
     s_self_destroy (&self);
 }
@@ -910,6 +1224,58 @@ fetch_worker_test (bool verbose)
     zsock_set_rcvtimeo (router, 0);
     zmsg_t *msg = zmsg_recv (router);
     assert (msg == NULL);    //  and answers nothing for the job it dropped
+
+    //  With a key pool: Infura's 429 on the first key cools it down for the hint, the
+    //  worker moves to the other key and the block arrives; both requests are journaled.
+    char dir [] = "/tmp/evmtap-fetch-worker-test-XXXXXX";
+    assert (mkdtemp (dir));
+    keypool_args_t pool_args = {.data_dir = dir, .endpoint = "inproc://fetch-worker-pool"};
+    keypool_t *pool = keypool_new (&pool_args);
+    assert (pool);
+    fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, "", "node-p", NULL, 0,
+                                                       10000);
+    char error [256];
+    cost_table_t *costs = cost_table_new ("infura", error, sizeof (error));
+    fetch_worker_args_set_pool (args, "inproc://fetch-worker-pool", "test:1:c/w0", costs, 0,
+                                0, 0);
+    cost_table_destroy (&costs);
+    const char *names [2] = {"ka", "kb"};
+    for (int index = 0; index < 2; index++) {
+        char url [128];
+        snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/%s%d", test_http_port (server),
+                  S_TEST_SECRET, index);
+        fetch_worker_args_add_key (args, names [index], url);
+    }
+    zactor_t *pooled = zactor_new (fetch_worker_actor, args);
+    assert (pooled);
+    msg = zmsg_recv (router);
+    assert (msg && zmsg_size (msg) == 2);
+    zframe_t *pooled_identity = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+    zsock_set_rcvtimeo (router, 5000);
+    s_node_plan (&node, S_E429, S_GOOD, S_GOOD);
+    body = s_block_job (router, pooled_identity, S_TEST_BLOCK, FETCH_BLOCK, &result);
+    s_check_header (&result, &node);
+    assert (result.requests == 2);
+    s_check_same_body (body, expected);
+    block_body_destroy (&body);
+    assert (keypool_flush (pool) == 0);
+    keypool_key_state_t *states;
+    size_t count;
+    assert (keypool_list (pool, &states, &count) == 0 && count == 2);
+    for (size_t index = 0; index < count; index++) {
+        if (verbose)
+            printf ("%s: %s, %" PRIu64 " requests, %" PRIu64 " credits\n", states [index].key,
+                    states [index].state, states [index].requests_24h, states [index].units_24h);
+        assert (states [index].requests_24h == 1 && states [index].units_24h == 80);
+    }
+    free (states);
+    zactor_destroy (&pooled);
+    zframe_destroy (&pooled_identity);
+    keypool_destroy (&pool);
+    char command [128];
+    snprintf (command, sizeof (command), "rm -rf %s", dir);
+    assert (system (command) == 0);
 
     block_body_destroy (&expected);
     zframe_destroy (&identity);

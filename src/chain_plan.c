@@ -1,5 +1,9 @@
 /*  chain_plan: per-chain worker assignment, naming and start point (see chain_plan.h). */
 #include "chain_plan.h"
+#include "chain_probe.h"
+#include "keypool.h"
+#include <inttypes.h>
+#include <unistd.h>
 
 chain_plan_t *
 chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err, size_t err_size)
@@ -8,39 +12,45 @@ chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err, si
     assert (self);
     self->options = options;
     self->start = OPTIONS_UNSET;
+    self->costs = cost_table_new (options->key_costs, err, err_size);
+    if (!self->costs) {
+        free (self);
+        return NULL;
+    }
     self->workers = (chain_worker_t *) calloc ((size_t) options->workers, sizeof (chain_worker_t));
     assert (self->workers);
-    size_t next_key = 0;
+    bool pooled = false;
     for (int index = 0; index < options->workers; index++) {
-        const char *url = options->rpc [(size_t) index % options->rpc_count];
-        chain_worker_t *worker = &self->workers [self->worker_count];
-        secrets_provider_name (url, worker->provider, sizeof (worker->provider));
-        if (!secrets_url_needs_key (url)) {
-            worker->url = secrets_fill_url (url, "");
-            self->worker_count++;
-            continue;
-        }
-        //  Each key serves one worker at a time: surplus workers are not started.
-        if (next_key >= options->key_count)
-            continue;
-        worker->key_name = options->keys [next_key++];
-        char *secret = secrets_lookup (worker->key_name, secrets_dir, err, err_size);
-        if (!secret) {
-            chain_plan_destroy (&self);
-            return NULL;
-        }
-        worker->url = secrets_fill_url (url, secret);
-        secrets_free (&secret);
-        self->worker_count++;
+        chain_worker_t *worker = &self->workers [self->worker_count++];
+        worker->url_template = options->rpc [(size_t) index % options->rpc_count];
+        secrets_provider_name (worker->url_template, worker->provider, sizeof (worker->provider));
+        worker->pooled = secrets_url_needs_key (worker->url_template);
+        pooled |= worker->pooled;
     }
-    if (self->worker_count < (size_t) options->workers)
-        zsys_warning ("chain %s: %d workers asked for, %zu keys: running %zu workers (a key "
-                      "is never shared)", options->name ? options->name : "(unnamed)",
-                      options->workers, options->key_count, self->worker_count);
-    if (self->worker_count == 0) {
+    if (pooled && options->key_count == 0) {
         snprintf (err, err_size, "chain %s: no worker can start: every rpc URL needs a {key} "
                   "and no keys are configured", options->name ? options->name : "(unnamed)");
         chain_plan_destroy (&self);
+        return NULL;
+    }
+    if (pooled) {
+        self->secrets = (char **) calloc (options->key_count + 1, sizeof (char *));
+        assert (self->secrets);
+        for (size_t key = 0; key < options->key_count; key++) {
+            self->secrets [key] = secrets_lookup (options->keys [key], secrets_dir, err, err_size);
+            if (!self->secrets [key]) {
+                chain_plan_destroy (&self);
+                return NULL;
+            }
+        }
+        //  Every worker is started: those beyond the keys wait for one (a key is never
+        //  shared), and take over when a key comes back or another cools down.
+        if ((size_t) options->workers > options->key_count)
+            zsys_warning ("chain %s: %d workers asked for, %zu keys: running %zu workers at "
+                          "a time; the other %zu wait for a free key (a key is never shared)",
+                          options->name ? options->name : "(unnamed)", options->workers,
+                          options->key_count, options->key_count,
+                          (size_t) options->workers - options->key_count);
     }
     return self;
 }
@@ -52,11 +62,159 @@ chain_plan_destroy (chain_plan_t **self_p)
     chain_plan_t *self = *self_p;
     if (!self)
         return;
-    for (size_t index = 0; index < self->worker_count; index++)
-        secrets_free (&self->workers [index].url);
+    for (size_t index = 0; self->secrets && index < self->options->key_count; index++)
+        secrets_free (&self->secrets [index]);
+    free (self->secrets);
+    cost_table_destroy (&self->costs);
     free (self->workers);
     free (self);
     *self_p = NULL;
+}
+
+//  The holder name of a worker in the pool: host:pid:chain/w<n>.
+static void
+s_holder (chain_plan_t *self, size_t worker, char *out, size_t size)
+{
+    char host [64] = "localhost";
+    gethostname (host, sizeof (host) - 1);
+    snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (),
+              *self->name ? self->name : "probe", worker);
+}
+
+fetch_worker_args_t *
+chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatcher,
+                        const char *keypool, int timeout_ms)
+{
+    assert (worker < self->worker_count);
+    chain_worker_t *plan = &self->workers [worker];
+    chain_options_t *options = self->options;
+    if (!plan->pooled) {
+        char *url = secrets_fill_url (plan->url_template, "");
+        fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, url, plan->provider, NULL,
+                                                           options->key_rps, timeout_ms);
+        secrets_free (&url);
+        return args;
+    }
+    fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, "", plan->provider, NULL,
+                                                       options->key_rps, timeout_ms);
+    char holder [200];
+    s_holder (self, worker, holder, sizeof (holder));
+    fetch_worker_args_set_pool (args, keypool, holder, self->costs,
+                                (uint64_t) options->key_daily,
+                                (int64_t) (options->key_rotate * 1000),
+                                options->key_rotate_requests);
+    for (size_t key = 0; key < options->key_count; key++) {
+        char *url = secrets_fill_url (plan->url_template, self->secrets [key]);
+        fetch_worker_args_add_key (args, options->keys [key], url);
+        secrets_free (&url);
+    }
+    return args;
+}
+
+//  One eth_chainId under a lease. Returns 0 with *chain_id, 1 failed (logged), -1 stopped.
+static int
+s_probe_once (chain_plan_t *self, keypool_client_t *pool, int timeout_ms,
+              bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+{
+    chain_worker_t *worker = &self->workers [0];
+    const char **keys = (const char **) calloc (self->options->key_count + 1, sizeof (char *));
+    char **names = (char **) calloc (self->options->key_count + 1, sizeof (char *));
+    assert (keys && names);
+    for (size_t key = 0; key < self->options->key_count; key++)
+        keys [key] = names [key] = zsys_sprintf ("%s/%s", worker->provider,
+                                                 self->options->keys [key]);
+    char holder [200];
+    s_holder (self, 0, holder, sizeof (holder));
+    keypool_lease_t lease;
+    keypool_busy_t busy;
+    int rc = 1;
+    while (rc == 1 && !should_stop (arg)) {
+        int got = keypool_client_acquire (pool, holder, 2 * (int64_t) timeout_ms + 5000, 0, false,
+                                          keys, self->options->key_count, &lease, &busy);
+        if (got != 0) {
+            zclock_sleep (250);
+            continue;
+        }
+        size_t index = 0;
+        while (!streq (keys [index], lease.key))
+            index++;
+        uint64_t units = cost_table_units (self->costs, "eth_chainId");
+        if (keypool_client_spend (pool, lease.key, "eth_chainId", 1, units)) {
+            keypool_client_release (pool, &lease, 0, 0);
+            zclock_sleep (1000);
+            continue;
+        }
+        char *url = secrets_fill_url (worker->url_template, self->secrets [index]);
+        rpc_client_t *client = rpc_client_new (url, worker->provider, timeout_ms);
+        secrets_free (&url);
+        char *body = jsonrpc_request (1, "eth_chainId", "[]");
+        const char *bodies [1] = {body};
+        rpc_response_t response;
+        memset (&response, 0, sizeof (response));
+        rpc_client_post (client, bodies, 1, &response);
+        free (body);
+        cJSON *doc = NULL;
+        jsonrpc_answer_t answer;
+        memset (&answer, 0, sizeof (answer));
+        jsonrpc_status_t status = response.transport_failed ? JSONRPC_TRANSPORT
+                                  : jsonrpc_parse (response.http_status, response.body,
+                                                   response.size, &doc, &answer);
+        if (status == JSONRPC_OK && cJSON_IsString (answer.result)
+            && hex_to_u64 (answer.result->valuestring, chain_id) == 0)
+            rc = 0;
+        else {
+            int64_t cool = status == JSONRPC_RATE_LIMITED
+                           ? (answer.backoff_seconds > 0 ? (int64_t) (answer.backoff_seconds * 1000) : -1)
+                           : 0;
+            int64_t park = status == JSONRPC_QUOTA_EXCEEDED ? 3600000 : 0;
+            cool = keypool_client_release (pool, &lease, cool, park);
+            zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
+                          " ms, parked for %" PRId64 " s)", worker->provider,
+                          self->options->keys [index], jsonrpc_status_name (status),
+                          response.transport_failed ? response.error : answer.message,
+                          cool > 0 ? cool : 0, park / 1000);
+            lease.key [0] = 0;
+            rc = 2;
+        }
+        cJSON_Delete (doc);
+        rpc_response_clear (&response);
+        rpc_client_destroy (&client);
+        if (rc == 0)
+            keypool_client_release (pool, &lease, 0, 0);
+        else {
+            rc = 1;
+            break;
+        }
+    }
+    for (size_t key = 0; key < self->options->key_count; key++)
+        free (names [key]);
+    free (names);
+    free ((void *) keys);
+    return rc == 0 ? 0 : should_stop (arg) ? -1 : 1;
+}
+
+int
+chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
+                  bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+{
+    chain_worker_t *worker = &self->workers [0];
+    if (!worker->pooled) {
+        char *url = secrets_fill_url (worker->url_template, "");
+        int rc = chain_probe_id (url, worker->provider, timeout_ms, should_stop, arg, chain_id);
+        secrets_free (&url);
+        return rc;
+    }
+    keypool_client_t *pool = keypool_client_new (keypool);
+    assert (pool);
+    int64_t backoff = 250;
+    int rc;
+    while ((rc = s_probe_once (self, pool, timeout_ms, should_stop, arg, chain_id)) == 1) {
+        for (int64_t waited = 0; waited < backoff && !should_stop (arg); waited += 50)
+            zclock_sleep (50);
+        backoff = backoff < 8000 ? backoff * 2 : 8000;
+    }
+    keypool_client_destroy (&pool);
+    return rc;
 }
 
 int

@@ -7,6 +7,9 @@
 #include "broker.h"
 #include "chain_plan.h"
 #include "chain_probe.h"
+#include "keypool.h"
+#include "cmd_decode.h"
+#include "decoder.h"
 
 //  Signals counted by our own handler: CZMQ's would interrupt every actor at once, and
 //  the drain must go in order. A second signal leaves at once.
@@ -48,6 +51,9 @@ s_print_usage (FILE *out)
              "transaction, and publish the records (NDJSON files or stdout).\n\n"
              "Usage:\n"
              "  evmtap run [--config FILE] [flags]   follow the head (and catch up from --from)\n"
+             "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
+             "                                       decode calldata (--log TOPICS DATA: a log)\n"
+             "  evmtap keys [--redis URL] [--json]    the key pool: holder, usage, state\n"
              "  evmtap version                       print the version\n"
              "  evmtap help | --help                 this text\n\n"
              "`evmtap run --help` lists every flag. Exit codes: 0 done, 1 failure,\n"
@@ -98,9 +104,8 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     chain->workers = (zactor_t **) calloc (plan->worker_count, sizeof (zactor_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
-        fetch_worker_args_t *args = fetch_worker_args_new (
-            chain->workers_endpoint, plan->workers [worker].url, plan->workers [worker].provider,
-            plan->workers [worker].key_name, plan->options->key_rps, options->rpc_timeout_ms);
+        fetch_worker_args_t *args = chain_plan_worker_args (
+            plan, worker, chain->workers_endpoint, KEYPOOL_ENDPOINT, options->rpc_timeout_ms);
         chain->workers [worker] = zactor_new (fetch_worker_actor, args);
         if (!chain->workers [worker])
             return -1;
@@ -175,6 +180,9 @@ s_report (chain_run_t *chains, size_t chain_count, const char *when)
             continue;
         zstr_send (chain->poller, "STATS");
         char *stats = NULL;
+        //  A head poller waiting for room downstream answers late: do not wait with it.
+        zsock_t *pipe = zactor_sock (chain->poller);
+        zsock_set_rcvtimeo (pipe, 1000);
         while (true) {
             zmsg_t *msg = zmsg_recv (chain->poller);
             if (!msg)
@@ -191,10 +199,14 @@ s_report (chain_run_t *chains, size_t chain_count, const char *when)
             if (stats)
                 break;
         }
+        zsock_set_rcvtimeo (pipe, -1);
+        if (!stats) {
+            zsys_info ("%s %s: no figures (the head poller is busy)", when, chain->plan->name);
+            continue;
+        }
         uint64_t blocks = 0, requests = 0, next = 0, head = 0, misses = 0;
-        if (stats)
-            sscanf (stats, "STATS %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
-                    &blocks, &requests, &next, &head, &misses);
+        sscanf (stats, "STATS %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+                &blocks, &requests, &next, &head, &misses);
         zstr_free (&stats);
         zsys_info ("%s %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
                    ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
@@ -215,19 +227,15 @@ s_run (int argc, char **argv)
         options_destroy (&options);
         return rc > 0 ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
     }
-    const char *unsupported = options->sink == SINK_KAFKA ? "--sink kafka"
-                              : options->redis            ? "--redis"
-                              : options->listen           ? "--listen"
+    const char *unsupported = options->listen             ? "--listen"
                               : options->control          ? "--control"
                               : options->metrics          ? "--metrics"
                               : options->watchlist_count  ? "--watchlist"
-                              : options->format_msgpack   ? "--format msgpack"
                                                           : NULL;
     for (size_t index = 0; !unsupported && index < options->chain_count; index++) {
         chain_options_t *chain = &options->chains [index];
         unsupported = chain->receipts                         ? "--receipts"
                       : chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized"
-                      : chain->key_daily > 0                  ? "--key-daily"
                                                               : NULL;
     }
     if (unsupported) {
@@ -249,12 +257,20 @@ s_run (int argc, char **argv)
             exit_code = EVMTAP_EXIT_USAGE;
         }
     }
+    //  The key pool (leases, usage journal) starts first: the probes lease their keys.
+    keypool_args_t pool_args = {.redis = options->redis, .data_dir = options->data_dir,
+                                .broker = "inproc://evmtap-broker"};
+    keypool_t *pool = NULL;
+    if (exit_code == EVMTAP_EXIT_OK && !(pool = keypool_new (&pool_args))) {
+        fprintf (stderr, "evmtap run: %s\n", pool_args.error);
+        exit_code = EVMTAP_EXIT_FAILURE;
+    }
     //  The chain id names the topics and the checkpoint, so it is needed first.
     for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
         chain_plan_t *plan = chains [index].plan;
         uint64_t chain_id;
-        if (chain_probe_id (plan->workers [0].url, plan->workers [0].provider,
-                            options->rpc_timeout_ms, s_signalled, NULL, &chain_id)) {
+        if (chain_plan_probe (plan, KEYPOOL_ENDPOINT, options->rpc_timeout_ms, s_signalled, NULL,
+                              &chain_id)) {
             exit_code = EVMTAP_EXIT_UNDRAINED;
             break;
         }
@@ -278,15 +294,40 @@ s_run (int argc, char **argv)
         for (size_t index = 0; checkpoint && index < chain_count; index++)
             if (chain_plan_set_start (chains [index].plan, checkpoint))
                 exit_code = EVMTAP_EXIT_FAILURE;
+        //  Usage entries go to the sink after the last one its checkpoint holds.
+        uint64_t usage_seq = 0;
+        char usage_hash [BLOCK_HASH_SIZE];
+        if (checkpoint && checkpoint_get (checkpoint, KEYPOOL_USAGE_CHAIN, &usage_seq,
+                                          usage_hash) >= 0)
+            keypool_publish_from (pool, usage_seq);
         checkpoint_destroy (&checkpoint);
     }
 
     zactor_t *broker = NULL;
     zactor_t *classifier = NULL;
+    zactor_t *decoder = NULL;
+    kafka_sink_config_t kafka = {
+        .brokers = options->sink_target, .msgpack = options->format_msgpack,
+        .linger_ms = options->kafka_linger_ms, .batch_bytes = options->kafka_batch_size,
+        .compression = options->kafka_compression, .partitions = options->kafka_partitions,
+        .replication = options->kafka_replication,
+        .queue_messages = options->kafka_queue_messages,
+        .queue_kbytes = options->kafka_queue_kbytes,
+        .message_timeout_ms = options->kafka_message_timeout_ms, .verbose = options->verbose};
     broker_args_t broker_args = {.data_dir = options->data_dir, .sink = options->sink,
-                                 .files_dir = options->sink_target,
-                                 .endpoint = "inproc://evmtap-broker"};
-    classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-broker"};
+                                 .files_dir = options->sink == SINK_FILES ? options->sink_target
+                                                                          : NULL,
+                                 .endpoint = "inproc://evmtap-broker", .kafka = &kafka};
+    classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
+    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
+    if (exit_code == EVMTAP_EXIT_OK) {
+        decoder_args.decoder = decoder_sources_load (options->abis, options->signatures, NULL,
+                                                     err, sizeof (err));
+        if (!decoder_args.decoder) {
+            fprintf (stderr, "evmtap run: %s\n", err);
+            exit_code = EVMTAP_EXIT_USAGE;
+        }
+    }
     if (exit_code == EVMTAP_EXIT_OK) {
         broker = broker_new (&broker_args);
         if (!broker) {
@@ -295,6 +336,7 @@ s_run (int argc, char **argv)
         }
     }
     if (exit_code == EVMTAP_EXIT_OK) {
+        decoder = zactor_new (decoder_actor, &decoder_args);
         classifier = zactor_new (classifier_actor, &classifier_args);
         for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++)
             if (s_chain_start (&chains [index], options, index))
@@ -327,6 +369,9 @@ s_run (int argc, char **argv)
         }
         if (draining && zclock_mono () >= drain_deadline) {
             zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
+            //  A broker waiting for Kafka no longer reads: actors blocked sending to it
+            //  could not stop. It drops what comes from now on instead.
+            zstr_send (broker, "ABANDON");
             exit_code = EVMTAP_EXIT_UNDRAINED;
             break;
         }
@@ -354,7 +399,10 @@ s_run (int argc, char **argv)
         s_chain_stop (&chains [index]);
         free ((char *) chains [index].poller_args.jobs);
     }
+    keypool_destroy (&pool);
     zactor_destroy (&classifier);
+    zactor_destroy (&decoder);
+    call_decoder_destroy (&decoder_args.decoder);
     zactor_destroy (&broker);
     for (size_t index = 0; index < chain_count; index++)
         chain_plan_destroy (&chains [index].plan);
@@ -380,6 +428,10 @@ main (int argc, char **argv)
     }
     if (streq (argv [1], "run"))
         return s_run (argc - 1, argv + 1);
+    if (streq (argv [1], "keys"))
+        return cmd_keys_main (argc - 1, argv + 1);
+    if (streq (argv [1], "decode"))
+        return cmd_decode_main (argc - 1, argv + 1);
     fprintf (stderr, "evmtap: unknown command '%s' (see evmtap --help)\n", argv [1]);
     return EVMTAP_EXIT_USAGE;
 }

@@ -9,6 +9,7 @@
     list rather than add to it, so that a flag always wins. The config format is documented in
     docs/config.md; keep the two in step. */
 #include "evmtap.h"
+#include "kafka_sink.h"
 #include <inttypes.h>
 #include <math.h>
 
@@ -25,10 +26,13 @@
 #define OPTIONS_MAX_BUDGET 1e12
 
 typedef enum {
-    S_CONFIG, S_CHAIN, S_CHAIN_ID, S_RPC, S_KEYS, S_KEY_RPS, S_KEY_DAILY, S_WORKERS, S_FROM,
+    S_CONFIG, S_CHAIN, S_CHAIN_ID, S_RPC, S_KEYS, S_KEY_RPS, S_KEY_DAILY, S_KEY_COSTS, S_KEY_ROTATE,
+    S_KEY_ROTATE_REQUESTS, S_WORKERS, S_FROM,
     S_TO, S_FETCH, S_RECEIPTS, S_DELIVERY, S_CONFIRMATIONS, S_DATA_DIR, S_SINK, S_FORMAT,
     S_REDIS, S_LISTEN, S_CONTROL, S_METRICS, S_WATCHLIST, S_DRAIN_TIMEOUT, S_RPC_TIMEOUT,
-    S_SECRETS_DIR, S_VERBOSE, S_HELP, S_COUNT
+    S_SECRETS_DIR, S_KAFKA_LINGER, S_KAFKA_BATCH_SIZE, S_KAFKA_COMPRESSION, S_KAFKA_PARTITIONS,
+    S_KAFKA_REPLICATION, S_KAFKA_QUEUE_MESSAGES, S_KAFKA_QUEUE_KBYTES, S_KAFKA_MESSAGE_TIMEOUT,
+    S_ABIS, S_SIGNATURES, S_VERBOSE, S_HELP, S_COUNT
 } s_setting_id_t;
 
 typedef enum {
@@ -55,6 +59,10 @@ static const s_setting_t s_settings [S_COUNT] = {
     {S_KEYS, "keys", 0, "keys", SCOPE_CHAIN, true, false},
     {S_KEY_RPS, "key-rps", 0, "key_rps", SCOPE_CHAIN, true, false},
     {S_KEY_DAILY, "key-daily", 0, "key_daily", SCOPE_CHAIN, true, false},
+    {S_KEY_COSTS, "key-costs", 0, "key_costs", SCOPE_CHAIN, true, false},
+    {S_KEY_ROTATE, "key-rotate", 0, "key_rotate", SCOPE_CHAIN, true, false},
+    {S_KEY_ROTATE_REQUESTS, "key-rotate-requests", 0, "key_rotate_requests", SCOPE_CHAIN, true,
+     false},
     {S_WORKERS, "workers", 0, "workers", SCOPE_CHAIN, true, false},
     {S_FROM, "from", 0, "from", SCOPE_CHAIN, true, false},
     {S_TO, "to", 0, "to", SCOPE_CHAIN, true, false},
@@ -73,8 +81,37 @@ static const s_setting_t s_settings [S_COUNT] = {
     {S_DRAIN_TIMEOUT, "drain-timeout", 0, "drain_timeout", SCOPE_GLOBAL, true, false},
     {S_RPC_TIMEOUT, "rpc-timeout", 0, "rpc_timeout", SCOPE_GLOBAL, true, false},
     {S_SECRETS_DIR, "secrets-dir", 0, "secrets_dir", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_LINGER, "kafka-linger-ms", 0, "kafka_linger_ms", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_BATCH_SIZE, "kafka-batch-size", 0, "kafka_batch_size", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_COMPRESSION, "kafka-compression", 0, "kafka_compression", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_PARTITIONS, "kafka-partitions", 0, "kafka_partitions", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_REPLICATION, "kafka-replication", 0, "kafka_replication", SCOPE_GLOBAL, true, false},
+    {S_KAFKA_QUEUE_MESSAGES, "kafka-queue-messages", 0, "kafka_queue_messages", SCOPE_GLOBAL,
+     true, false},
+    {S_KAFKA_QUEUE_KBYTES, "kafka-queue-kbytes", 0, "kafka_queue_kbytes", SCOPE_GLOBAL, true,
+     false},
+    {S_KAFKA_MESSAGE_TIMEOUT, "kafka-message-timeout-ms", 0, "kafka_message_timeout_ms",
+     SCOPE_GLOBAL, true, false},
+    {S_ABIS, "abis", 0, "abis", SCOPE_GLOBAL, true, false},
+    {S_SIGNATURES, "signatures", 0, "signatures", SCOPE_GLOBAL, true, false},
     {S_VERBOSE, "verbose", 'v', NULL, SCOPE_FLAG, false, false},
     {S_HELP, "help", 'h', NULL, SCOPE_FLAG, false, false},
+};
+
+//  The Kafka producer's numeric settings: one row each, checked alike (docs/config.md).
+typedef struct {
+    s_setting_id_t id;
+    uint64_t min, max;
+    const char *unit;
+} s_kafka_range_t;
+
+static const s_kafka_range_t s_kafka_ranges [] = {
+    {S_KAFKA_LINGER, 0, 900000, "milliseconds"},
+    {S_KAFKA_BATCH_SIZE, 1, 2147483647, "bytes"},
+    {S_KAFKA_PARTITIONS, 1, 100000, "partitions"},
+    {S_KAFKA_QUEUE_MESSAGES, 1, 10000000, "messages"},
+    {S_KAFKA_QUEUE_KBYTES, 1, 2147483647, "kilobytes"},
+    {S_KAFKA_MESSAGE_TIMEOUT, 0, 2147483647, "milliseconds"},
 };
 
 //  --------------------------------------------------------------------------
@@ -90,6 +127,7 @@ s_chain_init (chain_options_t *chain)
     chain->fetch = FETCH_BLOCK;
     chain->delivery = DELIVERY_INSTANT;
     chain->confirmations = OPTIONS_DEFAULT_CONFIRMATIONS;
+    chain->key_rotate = 300;
 }
 
 static void
@@ -112,6 +150,7 @@ static void
 s_chain_free (chain_options_t *chain)
 {
     zstr_free (&chain->name);
+    zstr_free (&chain->key_costs);
     s_chain_clear_rpc (chain);
     s_chain_clear_keys (chain);
 }
@@ -140,6 +179,14 @@ options_new (void)
     s_set_string (&self->data_dir, OPTIONS_DEFAULT_DATA_DIR);
     s_set_string (&self->secrets_dir, OPTIONS_DEFAULT_SECRETS_DIR);
     self->sink = SINK_FILES;
+    self->kafka_linger_ms = KAFKA_SINK_LINGER_MS;
+    self->kafka_batch_size = KAFKA_SINK_BATCH_BYTES;
+    s_set_string (&self->kafka_compression, KAFKA_SINK_COMPRESSION);
+    self->kafka_partitions = KAFKA_SINK_PARTITIONS;
+    self->kafka_replication = KAFKA_SINK_REPLICATION;
+    self->kafka_queue_messages = KAFKA_SINK_QUEUE_MESSAGES;
+    self->kafka_queue_kbytes = KAFKA_SINK_QUEUE_KBYTES;
+    self->kafka_message_timeout_ms = KAFKA_SINK_MESSAGE_TIMEOUT_MS;
     self->drain_timeout_ms = 10000;
     self->rpc_timeout_ms = 10000;
     return self;
@@ -154,11 +201,14 @@ options_destroy (options_t **self_p)
         zstr_free (&self->config_file);
         zstr_free (&self->data_dir);
         zstr_free (&self->sink_target);
+        zstr_free (&self->kafka_compression);
         zstr_free (&self->secrets_dir);
         zstr_free (&self->redis);
         zstr_free (&self->listen);
         zstr_free (&self->control);
         zstr_free (&self->metrics);
+        zstr_free (&self->abis);
+        zstr_free (&self->signatures);
         s_clear_watchlists (self);
         for (size_t index = 0; index < self->chain_count; index++)
             s_chain_free (&self->chains [index]);
@@ -437,6 +487,24 @@ s_apply (options_t *self, chain_options_t *chain, s_setting_id_t id, const char 
             else
                 chain->key_daily = number;
             return 0;
+        case S_KEY_COSTS:
+            if (!*value)
+                return s_reason (reason, reason_size, "empty: requests, infura, alchemy or a "
+                                 "cost table file");
+            s_set_string (&chain->key_costs, value);
+            return 0;
+        case S_KEY_ROTATE:
+            if (!s_parse_number (value, 0, 86400, &number))
+                return s_reason (reason, reason_size,
+                                 "\"%s\" is not a number of seconds from 0 (never) to 86400", value);
+            chain->key_rotate = number;
+            return 0;
+        case S_KEY_ROTATE_REQUESTS:
+            if (!s_parse_uint (value, 0, UINT64_MAX, &integer))
+                return s_reason (reason, reason_size,
+                                 "\"%s\" is not a number of requests from 0 (never)", value);
+            chain->key_rotate_requests = integer;
+            return 0;
         case S_WORKERS:
             if (!s_parse_uint (value, 1, OPTIONS_MAX_WORKERS, &integer))
                 return s_reason (reason, reason_size, "\"%s\" is not a number from 1 to %d",
@@ -517,6 +585,14 @@ s_apply (options_t *self, chain_options_t *chain, s_setting_id_t id, const char 
                 return -1;
             s_set_string (&self->control, value);
             return 0;
+        case S_ABIS:
+        case S_SIGNATURES:
+            //  Read (and refused when unreadable or malformed) when the run starts.
+            if (*value == 0)
+                return s_reason (reason, reason_size, "\"\" is not a %s",
+                                 id == S_ABIS ? "directory" : "file name");
+            s_set_string (id == S_ABIS ? &self->abis : &self->signatures, value);
+            return 0;
         case S_METRICS:
             if (!s_valid_host_port (value, false))
                 return s_reason (reason, reason_size, "\"%s\" is not HOST:PORT", value);
@@ -543,6 +619,48 @@ s_apply (options_t *self, chain_options_t *chain, s_setting_id_t id, const char 
                 return s_reason (reason, reason_size,
                                  "\"%s\" is not a number of seconds from 0.001 to 600", value);
             self->rpc_timeout_ms = (int) (number * 1000 + 0.5);
+            return 0;
+        case S_KAFKA_LINGER:
+        case S_KAFKA_BATCH_SIZE:
+        case S_KAFKA_PARTITIONS:
+        case S_KAFKA_QUEUE_MESSAGES:
+        case S_KAFKA_QUEUE_KBYTES:
+        case S_KAFKA_MESSAGE_TIMEOUT:
+            for (size_t row = 0; row < sizeof (s_kafka_ranges) / sizeof (s_kafka_ranges [0]);
+                 row++) {
+                const s_kafka_range_t *range = &s_kafka_ranges [row];
+                if (range->id != id)
+                    continue;
+                if (!s_parse_uint (value, range->min, range->max, &integer))
+                    return s_reason (reason, reason_size,
+                                     "\"%s\" is not a number of %s from %" PRIu64 " to %" PRIu64,
+                                     value, range->unit, range->min, range->max);
+                int *field = id == S_KAFKA_LINGER         ? &self->kafka_linger_ms
+                           : id == S_KAFKA_BATCH_SIZE     ? &self->kafka_batch_size
+                           : id == S_KAFKA_PARTITIONS     ? &self->kafka_partitions
+                           : id == S_KAFKA_QUEUE_MESSAGES ? &self->kafka_queue_messages
+                           : id == S_KAFKA_QUEUE_KBYTES   ? &self->kafka_queue_kbytes
+                                                          : &self->kafka_message_timeout_ms;
+                *field = (int) integer;
+                return 0;
+            }
+            break;
+        case S_KAFKA_COMPRESSION:
+            if (!streq (value, "none") && !streq (value, "gzip") && !streq (value, "snappy")
+            &&  !streq (value, "lz4") && !streq (value, "zstd"))
+                return s_reason (reason, reason_size,
+                                 "\"%s\" is not none, gzip, snappy, lz4 or zstd", value);
+            s_set_string (&self->kafka_compression, value);
+            return 0;
+        case S_KAFKA_REPLICATION:
+            if (streq (value, "default"))
+                self->kafka_replication = -1;
+            else
+            if (s_parse_uint (value, 1, 32767, &integer))
+                self->kafka_replication = (int) integer;
+            else
+                return s_reason (reason, reason_size,
+                                 "\"%s\" is not default or a number from 1 to 32767", value);
             return 0;
         case S_VERBOSE:
             self->verbose = true;
@@ -991,6 +1109,10 @@ options_print_run_usage (FILE *out)
 "  --keys NAME,NAME            API key names; {key} in an --rpc URL becomes a leased key's secret\n"
 "  --key-rps N                 per-key budget per second in the provider's units (default 0: none)\n"
 "  --key-daily N               per-key budget per day in the provider's units (default 0: none)\n"
+"  --key-costs NAME|FILE       the units: requests, infura (credits), alchemy (compute units)\n"
+"                              or a cost table file like config/costs/ (default requests)\n"
+"  --key-rotate SECONDS        a worker hands its key back after this long (default 300, 0 never)\n"
+"  --key-rotate-requests N     or after this many requests (default 0: never)\n"
 "  --workers N                 fetch workers, 1 to %d (default %d)\n"
 "  --from N                    first block (default: the current head)\n"
 "  --to N                      stop once block N is published (default: follow for ever)\n"
@@ -1005,12 +1127,24 @@ options_print_run_usage (FILE *out)
 "  --sink files[:DIR]|stdout|kafka:BROKERS  where messages go (default files, in\n"
 "                              <data-dir>/topics)\n"
 "  --format json|msgpack       Kafka values; files and stdout are always JSON (default json)\n"
+"  --kafka-linger-ms MS        Kafka producer linger.ms (default %d)\n"
+"  --kafka-batch-size BYTES    batch.size (default %d)\n"
+"  --kafka-compression CODEC   none, gzip, snappy, lz4 or zstd (default " KAFKA_SINK_COMPRESSION ")\n"
+"  --kafka-partitions N        partitions of the topics evmtap creates (default %d)\n"
+"  --kafka-replication N|default  their replication factor (default: the cluster's)\n"
+"  --kafka-queue-messages N    producer queue bound; fetching pauses when full (default %d)\n"
+"  --kafka-queue-kbytes N      producer queue bound in KB (default %d)\n"
+"  --kafka-message-timeout-ms MS  a delivery fails after MS and is produced again, the\n"
+"                              checkpoint waits (default %d; 0: never)\n"
 "  --redis URL                 redis://HOST:PORT shares the key pool between processes\n"
 "                              (default: a pool inside this process)\n"
 "  --listen tcp://HOST:PORT    accept remote `evmtap worker` processes (default: none)\n"
 "  --control ENDPOINT          socket for `evmtap ctl`: tcp://HOST:PORT, ipc://PATH\n"
 "  --metrics HOST:PORT         serve Prometheus text at /metrics (default: off)\n"
 "  --watchlist FILE            addresses to alert on, repeatable; named by the file's base name\n"
+"  --abis DIR                  ABIs to decode contract calls with: DIR/*.json, bound to\n"
+"                              contracts by DIR/addresses.json (default: config/abis)\n"
+"  --signatures FILE           4-byte selectors, `0x<selector><TAB><signature>` per line\n"
 "  --drain-timeout SECONDS     on SIGTERM, time to publish the blocks in flight (default 10)\n"
 "  --rpc-timeout SECONDS       per HTTP request to a provider (default 10)\n"
 "  --secrets-dir DIR           where key secret files live (default " OPTIONS_DEFAULT_SECRETS_DIR ")\n"
@@ -1022,11 +1156,12 @@ options_print_run_usage (FILE *out)
 "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
 "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
 "\n"
-"Not available in this version yet (refused with exit 2): --key-daily, --receipts,\n"
-"--delivery finalized, --sink kafka, --format msgpack, --redis, --listen, --control,\n"
-"--metrics, --watchlist.\n",
+"Not available in this version yet (refused with exit 2): --receipts,\n"
+"--delivery finalized, --listen, --control, --metrics, --watchlist.\n",
              OPTIONS_MAX_WORKERS, OPTIONS_DEFAULT_WORKERS,
-             OPTIONS_MAX_CONFIRMATIONS, OPTIONS_DEFAULT_CONFIRMATIONS);
+             OPTIONS_MAX_CONFIRMATIONS, OPTIONS_DEFAULT_CONFIRMATIONS,
+             KAFKA_SINK_LINGER_MS, KAFKA_SINK_BATCH_BYTES, KAFKA_SINK_PARTITIONS,
+             KAFKA_SINK_QUEUE_MESSAGES, KAFKA_SINK_QUEUE_KBYTES, KAFKA_SINK_MESSAGE_TIMEOUT_MS);
 }
 
 //  --------------------------------------------------------------------------
@@ -1158,6 +1293,9 @@ s_test_flags (void)
     assert (streq (chain->name, "main-net_2") && chain->chain_id == 1);
     assert (streq (options->data_dir, "/tmp/d"));
     assert (options->sink == SINK_KAFKA && streq (options->sink_target, "k1:9092,k2:9092"));
+    assert (options->kafka_linger_ms == KAFKA_SINK_LINGER_MS
+            && streq (options->kafka_compression, KAFKA_SINK_COMPRESSION)
+            && options->kafka_replication == -1);
     assert (options->format_msgpack);
     assert (streq (options->listen, "tcp://0.0.0.0:5555"));
     assert (streq (options->control, "ipc:///tmp/evmtap.ctl"));
@@ -1168,6 +1306,12 @@ s_test_flags (void)
     assert (options->verbose);
 
     //  Sinks, and the last of a repeated flag wins.
+    assert (S_RUN (options, err, "--kafka-linger-ms", "20", "--kafka-compression=zstd",
+                   "--kafka-replication", "3", "--kafka-queue-messages", "500",
+                   "--kafka-message-timeout-ms", "0") == 0);
+    assert (options->kafka_linger_ms == 20 && streq (options->kafka_compression, "zstd")
+            && options->kafka_replication == 3 && options->kafka_queue_messages == 500
+            && options->kafka_message_timeout_ms == 0);
     assert (S_RUN (options, err, "--sink", "stdout", "--verbose") == 0);
     assert (options->sink == SINK_STDOUT && !options->sink_target && options->verbose);
     assert (S_RUN (options, err, "--sink", "files:/var/topics", "--workers", "2",
@@ -1290,6 +1434,12 @@ s_test_flags (void)
     S_EXPECT_ERROR ("--sink: \"files:\" is not files, files:DIR, stdout or kafka:BROKERS",
                     "--sink", "files:");
     S_EXPECT_ERROR ("--format: \"JSON\" is not json or msgpack", "--format", "JSON");
+    S_EXPECT_ERROR ("--kafka-linger-ms: \"-1\" is not a number of milliseconds from 0 to 900000",
+                    "--kafka-linger-ms", "-1");
+    S_EXPECT_ERROR ("--kafka-compression: \"brotli\" is not none, gzip, snappy, lz4 or zstd",
+                    "--kafka-compression", "brotli");
+    S_EXPECT_ERROR ("--kafka-replication: \"0\" is not default or a number from 1 to 32767",
+                    "--kafka-replication", "0");
     S_EXPECT_ERROR ("--redis: \"127.0.0.1:6379\" is not a redis://HOST[:PORT] URL",
                     "--redis", "127.0.0.1:6379");
     S_EXPECT_ERROR ("--listen: \"127.0.0.1:5555\" is not tcp://HOST:PORT",

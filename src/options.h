@@ -28,6 +28,10 @@ typedef struct {
     size_t key_count;
     double key_rps;               //  per-key budget per second, 0 = unlimited
     double key_daily;             //  per-key daily budget, 0 = unlimited
+    char *key_costs;              //  cost table: requests, infura, alchemy or a file; NULL:
+                                  //  requests
+    double key_rotate;            //  seconds a worker keeps a key before handing it back
+    uint64_t key_rotate_requests; //  or requests; 0 = never
     int workers;                  //  fetch workers for this chain
     int64_t from;                 //  first block, OPTIONS_UNSET = the head
     int64_t to;                   //  last block, OPTIONS_UNSET = follow for ever
@@ -43,6 +47,14 @@ typedef struct {
     sink_kind_t sink;
     char *sink_target;            //  files: directory; kafka: brokers; NULL for default
     bool format_msgpack;          //  Kafka values as msgpack
+    int kafka_linger_ms;          //  Kafka producer (kafka_sink.h): linger.ms
+    int kafka_batch_size;         //  batch.size, bytes
+    char *kafka_compression;      //  none, gzip, snappy, lz4, zstd
+    int kafka_partitions;         //  topics created by evmtap
+    int kafka_replication;        //  ditto, -1 for the cluster's default
+    int kafka_queue_messages;     //  producer queue bound, messages
+    int kafka_queue_kbytes;       //  producer queue bound, kilobytes
+    int kafka_message_timeout_ms; //  a delivery fails (and is produced again) after this
     int drain_timeout_ms;         //  --drain-timeout, default 10 s
     int rpc_timeout_ms;           //  per HTTP request, default 10 s
     char *secrets_dir;            //  default /run/secrets
@@ -50,6 +62,8 @@ typedef struct {
     char *listen;                 //  --listen ENDPOINT or NULL
     char *control;                //  --control ENDPOINT or NULL
     char *metrics;                //  --metrics HOST:PORT or NULL
+    char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
+    char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
     char *watchlists [16];        //  --watchlist FILE (repeatable)
     size_t watchlist_count;
     bool verbose;

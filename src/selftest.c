@@ -3,6 +3,15 @@
 #include "evmtap.h"
 #include "actors.h"
 #include "test_http.h"
+#include "keypool.h"
+#include "cost_table.h"
+#include "kafka_sink.h"
+#include "keccak.h"
+#include "abi.h"
+#include "abi_decode.h"
+#include "signatures.h"
+#include "call_decoder.h"
+#include "decoder.h"
 
 typedef struct {
     const char *name;
@@ -23,11 +32,23 @@ static const selftest_t s_selftests [] = {
     {"block_clock", block_clock_test},
     {"proto", proto_test},
     {"test_http", test_http_test},
+    {"cost_table", cost_table_test},
+    {"usage_journal", usage_journal_test},
+    {"keypool_store", keypool_store_test},
+    {"keypool", keypool_test},
     {"fetch_worker", fetch_worker_test},
     {"dispatcher", dispatcher_test},
     {"head_poller", head_poller_test},
     {"classifier", classifier_test},
+    {"kafka_sink", kafka_sink_test},
     {"broker", broker_test},
+    {"keccak", keccak_test},
+    {"abi_type", abi_type_test},
+    {"abi", abi_test},
+    {"abi_decode", abi_decode_test},
+    {"signatures", signatures_test},
+    {"call_decoder", call_decoder_test},
+    {"decoder", decoder_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 

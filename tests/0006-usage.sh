@@ -44,6 +44,6 @@ expect 2 "unknown.cfg:2: .*colour" -- run --config "$work/unknown.cfg"
 pass "config errors name file, line and setting"
 
 # Features of later issues are refused by name rather than ignored.
-expect 2 "--sink kafka is not available" -- run --sink kafka:127.0.0.1:9092
+expect 2 "--kafka-compression" -- run --sink kafka:127.0.0.1:9092 --kafka-compression brotli
 expect 2 "--receipts is not available"   -- run --receipts
 pass "options whose feature has not landed are refused by name"

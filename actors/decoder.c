@@ -1,0 +1,318 @@
+/*  decoder: sits between the classifier and the broker. For every record of a batch whose
+    topic is <chain>.mined.tx.3.contract_interaction it adds, right after it, one record on
+    <chain>.mined.tx.3.contract_interaction.decoded (key: the transaction hash): DESIGN's
+    "Decoded call", decoded or with a reason, exactly one per contract interaction. Other
+    records pass unchanged and in order; so do end-of-stream markers (FLUSH).
+
+    Pipe commands:
+        $TERM                   leave
+        STATS                   -> STATS batches interactions decoded unknown_selector bad_calldata
+*/
+#include "actors.h"
+#include "decoder.h"
+
+//  Batches queued on each side of the decoder at most.
+#define DECODER_QUEUE_HWM 8
+//  How often a full broker queue is looked at again.
+#define DECODER_RETRY_MS 20
+
+#define DECODER_TOPIC_SUFFIX ".mined.tx.3.contract_interaction"
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *batches;           //  PULL from the classifier
+    zsock_t *broker;            //  PUSH to the broker
+    zpoller_t *poller;        //  pipe and batches
+    zpoller_t *pipe_only;     //  pipe alone, while the broker's queue is full
+    call_decoder_t *decoder;
+    bool terminated;
+    uint64_t batch_count;
+    uint64_t interactions;
+    uint64_t counts [3];        //  by call_decoding_t
+} self_t;
+
+static self_t *
+s_self_new (zsock_t *pipe, decoder_args_t *args)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->decoder = args->decoder;
+    args->decoder = NULL;
+    //  Small queues on both sides: when the sink stalls, this actor stops reading and the
+    //  classifier and head pollers stop in turn (fetching pauses, memory stays bounded).
+    self->batches = zsock_new (ZMQ_PULL);
+    self->broker = zsock_new (ZMQ_PUSH);
+    zsock_set_rcvhwm (self->batches, DECODER_QUEUE_HWM);
+    zsock_set_sndhwm (self->broker, DECODER_QUEUE_HWM);
+    if (!self->decoder || zsock_attach (self->broker, args->broker, false)
+        || zsock_bind (self->batches, "%s", args->endpoint) < 0) {
+        zsys_error ("decoder: cannot bind %s or reach the broker at %s (or no sources)",
+                    args->endpoint, args->broker);
+        zsock_destroy (&self->batches);
+        zsock_destroy (&self->broker);
+        call_decoder_destroy (&self->decoder);
+        free (self);
+        return NULL;
+    }
+    self->poller = zpoller_new (self->pipe, self->batches, NULL);
+    self->pipe_only = zpoller_new (self->pipe, NULL);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zpoller_destroy (&self->poller);
+    zpoller_destroy (&self->pipe_only);
+    zsock_destroy (&self->batches);
+    zsock_destroy (&self->broker);
+    call_decoder_destroy (&self->decoder);
+    free (self);
+    *self_p = NULL;
+}
+
+static bool
+s_is_interaction (const char *topic)
+{
+    size_t len = strlen (topic), suffix = strlen (DECODER_TOPIC_SUFFIX);
+    return len > suffix && streq (topic + len - suffix, DECODER_TOPIC_SUFFIX);
+}
+
+//  The batch with a decoded record after each contract interaction.
+static batch_t *
+s_decode_batch (self_t *self, batch_t *batch)
+{
+    batch_t *out = batch_new (batch_chain (batch), batch_chain_id (batch), batch_number (batch),
+                              batch_hash (batch), batch_timestamp (batch));
+    for (size_t index = 0; index < batch_size (batch); index++) {
+        const batch_record_t *record = batch_record (batch, index);
+        char *value = (char *) malloc (record->value_len + 1);
+        assert (value);
+        memcpy (value, record->value, record->value_len);
+        value [record->value_len] = 0;
+        batch_add (out, record->topic, record->key, value, record->value_len);
+        if (!s_is_interaction (record->topic))
+            continue;
+        self->interactions++;
+        size_t len = 0;
+        call_decoding_t decoding = CALL_BAD_CALLDATA;
+        char *decoded = call_decoder_record (self->decoder, record->value, record->value_len,
+                                             &len, &decoding);
+        if (!decoded) {
+            //  Cannot happen with the classifier's records; still one record, with a reason.
+            jsonw_t *writer = jsonw_new ();
+            jsonw_object_begin (writer);
+            jsonw_key (writer, "hash");
+            jsonw_string (writer, record->key);
+            jsonw_key (writer, "chainId");
+            jsonw_u64 (writer, batch_chain_id (batch));
+            jsonw_key (writer, "decoding");
+            jsonw_string (writer, "bad_calldata");
+            jsonw_key (writer, "reason");
+            jsonw_string (writer, "the transaction record lacks to, input, hash or blockNumber");
+            jsonw_object_end (writer);
+            len = jsonw_size (writer);
+            decoded = jsonw_strdup (writer);
+            jsonw_destroy (&writer);
+        }
+        self->counts [decoding]++;
+        char *topic = zsys_sprintf ("%s.decoded", record->topic);
+        batch_add (out, topic, record->key, decoded, len);
+        zstr_free (&topic);
+    }
+    return out;
+}
+
+static void
+s_self_handle_batches (self_t *self)
+{
+    zframe_t *frame = zframe_recv (self->batches);
+    if (!frame)
+        return;
+    batch_t *batch = NULL;
+    if (msg_type (frame) == MSG_TYPE_FLUSH || batch_decode (frame, &batch) != 0) {
+        //  FLUSH (or anything it does not know) goes on in place: the broker judges.
+        zframe_send (&frame, self->broker, 0);
+        return;
+    }
+    zframe_destroy (&frame);
+    batch_t *out = s_decode_batch (self, batch);
+    batch_destroy (&batch);
+    frame = batch_encode (out);
+    batch_destroy (&out);
+    zframe_send (&frame, self->broker, 0);
+    self->batch_count++;
+}
+
+static void
+s_self_handle_pipe (self_t *self)
+{
+    char *command = zstr_recv (self->pipe);
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "STATS"))
+        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                    self->batch_count, self->interactions, self->counts [CALL_DECODED],
+                    self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA]);
+    else
+        zsys_error ("decoder: unknown pipe command '%s'", command);
+    zstr_free (&command);
+}
+
+void
+decoder_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (decoder_args_t *) args);
+    zsock_signal (pipe, self ? 0 : 1);
+    while (self && !self->terminated) {
+        //  Read a batch only when it can go on at once; a blocked send would also keep
+        //  $TERM waiting.
+        bool room = zsock_events (self->broker) & ZMQ_POLLOUT;
+        zpoller_t *poller = room ? self->poller : self->pipe_only;
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, room ? -1 : DECODER_RETRY_MS);
+        if (which == self->pipe)
+            s_self_handle_pipe (self);
+        else
+        if (which == self->batches)
+            s_self_handle_batches (self);
+        else
+        if (zpoller_terminated (poller))
+            break;
+    }
+    s_self_destroy (&self);
+}
+
+call_decoder_t *
+decoder_sources_load (const char *abis, const char *signatures, const char *argv0, char *err,
+                      size_t err_size)
+{
+    if (abis || signatures)
+        return call_decoder_new (abis, NULL, signatures, err, err_size);
+    //  The shipped ABIs: build/<type>/evmtap sits two levels below the source tree.
+    char *candidates [3] = {NULL, NULL, NULL};
+    char exe [4096];
+    if (!argv0) {
+        ssize_t len = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
+        if (len > 0) {
+            exe [len] = 0;
+            argv0 = exe;
+        }
+    }
+    if (argv0 && strchr (argv0, '/')) {
+        char *copy = strdup (argv0);
+        assert (copy);
+        *strrchr (copy, '/') = 0;
+        candidates [0] = zsys_sprintf ("%s/../../config/abis", copy);
+        candidates [1] = zsys_sprintf ("%s/../config/abis", copy);
+        free (copy);
+    }
+    candidates [2] = strdup ("config/abis");
+    const char *found = NULL;
+    for (size_t index = 0; index < 3 && !found; index++)
+        if (candidates [index] && zsys_file_exists (candidates [index]))
+            found = candidates [index];
+    call_decoder_t *decoder;
+    if (found) {
+        zsys_info ("decoder: the ABIs of %s (no --abis or --signatures given)", found);
+        decoder = call_decoder_new (found, NULL, NULL, err, err_size);
+    }
+    else {
+        zsys_warning ("decoder: no --abis, no --signatures and no config/abis found: every "
+                      "contract call will be unknown_selector");
+        decoder = call_decoder_new (NULL, NULL, NULL, err, err_size);
+    }
+    for (size_t index = 0; index < 3; index++)
+        zstr_free (&candidates [index]);
+    return decoder;
+}
+
+//  A batch with an ERC-20 transfer, a call with an unknown selector and a native transfer
+//  goes in; it comes out with one decoded record right after each contract interaction;
+//  FLUSH passes through after it.
+void
+decoder_test (bool verbose)
+{
+    (void) verbose;
+    char dir [] = "/tmp/evmtap-decoder-XXXXXX";
+    assert (mkdtemp (dir));
+    char *path = zsys_sprintf ("%s/erc20.json", dir);
+    FILE *file = fopen (path, "w");
+    assert (file);
+    fputs ("[{\"type\":\"function\",\"name\":\"transfer\",\"inputs\":[{\"name\":\"to\","
+           "\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]}]", file);
+    fclose (file);
+    char err [256];
+    call_decoder_t *sources = decoder_sources_load (dir, NULL, NULL, err, sizeof (err));
+    assert (sources);
+    assert (!decoder_sources_load ("/nonexistent", NULL, NULL, err, sizeof (err)));
+
+    zsock_t *broker = zsock_new_pull ("@inproc://decoder-test-broker");
+    zsock_set_rcvtimeo (broker, 3000);
+    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources};
+    zactor_t *decoder = zactor_new (decoder_actor, &args);
+    assert (decoder && !args.decoder);
+    zsock_t *classifier = zsock_new_push (">inproc://decoder-test");
+
+    batch_t *batch = batch_new ("anvil", 31337, 9, "0x09", 1714521600);
+    const char *transfer =
+        "{\"chainId\":31337,\"hash\":\"0x01\",\"blockNumber\":9,"
+        "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"input\":\"0xa9059cbb"
+        "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
+        "00000000000000000000000000000000000000000000000000000000000003e8\"}";
+    const char *unknown = "{\"chainId\":31337,\"hash\":\"0x02\",\"blockNumber\":9,"
+                          "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
+                          "\"input\":\"0xdeadbeef\"}";
+    batch_add (batch, "anvil.mined.blocks.metadata", "9", strdup ("{\"number\":9}"), 12);
+    batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x01", strdup (transfer),
+               strlen (transfer));
+    batch_add (batch, "anvil.mined.tx.1.native_token_transfer", "0x03", strdup ("{}"), 2);
+    batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x02", strdup (unknown),
+               strlen (unknown));
+    batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x04", strdup ("{}"), 2);
+    zframe_t *frame = batch_encode (batch);
+    batch_destroy (&batch);
+    zframe_send (&frame, classifier, 0);
+    frame = flush_msg_encode ("anvil");
+    zframe_send (&frame, classifier, 0);
+
+    frame = zframe_recv (broker);
+    assert (frame && batch_decode (frame, &batch) == 0);
+    zframe_destroy (&frame);
+    assert (batch_number (batch) == 9 && batch_size (batch) == 8);
+    assert (streq (batch_record (batch, 1)->value, transfer));
+    const batch_record_t *record = batch_record (batch, 2);
+    assert (streq (record->topic, "anvil.mined.tx.3.contract_interaction.decoded"));
+    assert (streq (record->key, "0x01"));
+    cJSON *json = cJSON_Parse (record->value);
+    assert (json);
+    assert (streq (cJSON_GetObjectItem (json, "decoding")->valuestring, "decoded"));
+    assert (streq (cJSON_GetObjectItem (json, "source")->valuestring, "abi:erc20.json"));
+    assert (cJSON_GetObjectItem (json, "blockNumber")->valuedouble == 9);
+    assert (streq (cJSON_GetObjectItem (cJSON_GetObjectItem (json, "args"), "value")->valuestring,
+                   "1000"));
+    cJSON_Delete (json);
+    assert (streq (batch_record (batch, 3)->topic, "anvil.mined.tx.1.native_token_transfer"));
+    assert (strstr (batch_record (batch, 5)->value, "\"decoding\":\"unknown_selector\""));
+    assert (streq (batch_record (batch, 5)->key, "0x02"));
+    assert (strstr (batch_record (batch, 7)->value, "\"decoding\":\"bad_calldata\""));
+    batch_destroy (&batch);
+    frame = zframe_recv (broker);
+    assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
+    zframe_destroy (&frame);
+    zstr_send (decoder, "STATS");
+    char *stats = zstr_recv (decoder);
+    assert (streq (stats, "STATS 1 3 1 1 1"));
+    zstr_free (&stats);
+
+    zsock_destroy (&classifier);
+    zactor_destroy (&decoder);
+    zsock_destroy (&broker);
+    unlink (path);
+    zstr_free (&path);
+    rmdir (dir);
+}

@@ -1,0 +1,24 @@
+/*  decoder: the arguments of the decoder actor (see decoder.c). */
+#ifndef DECODER_H_INCLUDED
+#define DECODER_H_INCLUDED
+
+#include "evmtap.h"
+#include "call_decoder.h"
+
+typedef struct {
+    const char *endpoint;       //  to bind (PULL): the classifier sends batches here
+    const char *broker;         //  the broker's endpoint (PUSH, connect)
+    call_decoder_t *decoder;    //  the sources; the actor takes it (set to NULL here)
+} decoder_args_t;
+
+void decoder_actor (zsock_t *pipe, void *args);
+void decoder_test (bool verbose);
+
+//  Loads the decoding sources for `evmtap run`: --abis DIR and --signatures FILE, or when
+//  neither is given the ABIs shipped in config/abis (looked up beside the executable argv0,
+//  or /proc/self/exe when NULL, then in the working directory; none found means every call is unknown_selector, and says so).
+//  Returns NULL with the reason in err when a given source is unreadable or malformed.
+call_decoder_t *decoder_sources_load (const char *abis, const char *signatures,
+                                      const char *argv0, char *err, size_t err_size);
+
+#endif

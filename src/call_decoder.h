@@ -1,0 +1,59 @@
+/*  call_decoder: the decoding policy of DESIGN's "Decoded call" (and "Decoded log" for
+    `evmtap decode --log`). Sources, in order: the ABI bound to the contract (a folder's
+    addresses.json maps lowercase addresses to ABI files; --abi FILE binds one ABI to every
+    address), the folder's other ABIs, then a 4-byte signature file. Among the candidates
+    for a selector, the bound ABI's function wins when it decodes in bounds; otherwise the one
+    that decodes with the fewest trailing bytes, on a tie the first in that order; the other
+    signatures that also decode are listed in `candidates`.
+
+    One decoder belongs to one thread (it keeps scratch buffers). */
+#ifndef CALL_DECODER_H_INCLUDED
+#define CALL_DECODER_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+
+typedef enum {
+    CALL_DECODED = 0,
+    CALL_UNKNOWN_SELECTOR = 1,
+    CALL_BAD_CALLDATA = 2
+} call_decoding_t;
+
+typedef struct _call_decoder_t call_decoder_t;
+
+//  Loads the sources; any may be NULL. abis_dir: every *.json in it is an ABI, and
+//  addresses.json (when present) maps addresses to them. Returns NULL with the reason
+//  (naming the file) in err when a source cannot be read or is malformed.
+call_decoder_t *call_decoder_new (const char *abis_dir, const char *abi_file,
+                                  const char *signatures_file, char *err, size_t err_size);
+void call_decoder_destroy (call_decoder_t **self_p);
+
+//  Writes the fields of a decoded call from `to` on (to, selector, decoding, function,
+//  signature, args, source, candidates, trailing, reason) into writer, which is inside an
+//  object. to is a 0x address or NULL (written as null). Returns the decoding.
+call_decoding_t call_decoder_write (call_decoder_t *self, const char *to, const uint8_t *input,
+                                    size_t size, jsonw_t *writer);
+
+//  Makes the whole "Decoded call" record of a normalized transaction (a JSON object with
+//  hash, blockNumber, chainId, to and input, as the classifier publishes it). Returns a heap
+//  string (its length in *len), or NULL when the transaction lacks those fields.
+char *call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len,
+                           size_t *len, call_decoding_t *decoding);
+
+//  Writes the fields of a decoded log from `address` on (address, topic0, decoding, event,
+//  signature, args, source, candidates, trailing, reason): topics[0] is topic0. address may
+//  be NULL (left out). Returns the decoding (CALL_UNKNOWN_SELECTOR: no event for topic0;
+//  CALL_BAD_CALLDATA: none decodes).
+call_decoding_t call_decoder_write_log (call_decoder_t *self, const char *address,
+                                        const uint8_t (*topics) [32], size_t topic_count,
+                                        const uint8_t *data, size_t size, jsonw_t *writer);
+
+//  The text of a decoding value: "decoded", "unknown_selector", "bad_calldata".
+const char *call_decoding_name (call_decoding_t decoding);
+
+void call_decoder_test (bool verbose);
+
+#endif

@@ -1,0 +1,68 @@
+/*  usage_journal: every provider request a key makes, recorded in LMDB before it is sent,
+    under <data-dir>/journal (an environment of its own: the checkpoint owns
+    <data-dir>/state, and LMDB forbids opening one environment twice in a process).
+
+    Requests first add to pending counters per (minute, key, method). Sealing moves the
+    pending counters of each minute into one outbox entry with the journal's next sequence
+    number; a flusher sends entries to Redis in order, where a Lua script applies an entry
+    only when its number is above the last one applied for this journal, so resending after
+    a crash or an outage counts nothing twice. Entries stay (marked applied) for a while
+    after, so a restart can republish those the usage topic has not checkpointed.
+    @locality the keypool actor (src/keypool.c) is the only user of a journal. */
+#ifndef USAGE_JOURNAL_H_INCLUDED
+#define USAGE_JOURNAL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct _usage_journal_t usage_journal_t;
+
+//  One line of an outbox entry: one key's requests and units for one method.
+typedef struct {
+    char key [200];              //  "<provider>/<key name>", never a secret
+    char method [64];
+    uint64_t requests;
+    uint64_t units;
+} usage_line_t;
+
+//  One sealed minute.
+typedef struct {
+    uint64_t seq;                //  1, 2, 3... per journal
+    uint64_t minute;             //  unix time / 60
+    bool applied;                //  Redis has it (or there is no Redis)
+    usage_line_t *lines;         //  owned; usage_entry_clear frees
+    size_t count;
+} usage_entry_t;
+
+//  Opens (creating) <data_dir>/journal. Returns NULL with LMDB's words in err.
+usage_journal_t *usage_journal_open (const char *data_dir, char *err, size_t err_size);
+void usage_journal_destroy (usage_journal_t **self_p);
+
+//  The journal's id: 16 hex digits chosen when it was created; Redis keeps the last
+//  sequence number applied per id.
+const char *usage_journal_id (usage_journal_t *self);
+
+//  Adds requests and units to (minute, key, method), committed before it returns.
+//  Returns 0 or -1 (logged).
+int usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute,
+                         const char *method, uint64_t requests, uint64_t units);
+
+//  Moves the pending counters into outbox entries, one per minute, numbered in order, and
+//  syncs the journal to disk. Returns how many entries it made, or -1 (logged).
+int usage_journal_seal (usage_journal_t *self);
+
+//  The first outbox entry with seq > after: 0 (entry filled; clear it), 1 when there is
+//  none, -1 on an LMDB error or a damaged entry (logged).
+int usage_journal_entry (usage_journal_t *self, uint64_t after, usage_entry_t *entry);
+void usage_entry_clear (usage_entry_t *entry);
+
+//  Marks an entry applied, and forgets applied entries more than keep numbers older.
+int usage_journal_applied (usage_journal_t *self, uint64_t seq, uint64_t keep);
+
+//  Pending (unsealed) and unapplied totals of requests, for tests and stats.
+int usage_journal_totals (usage_journal_t *self, uint64_t *pending, uint64_t *unapplied);
+
+void usage_journal_test (bool verbose);
+
+#endif
