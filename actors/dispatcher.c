@@ -7,8 +7,10 @@
         <- job frame                     queued until a worker is free
         -> result frames                 as the worker sent them
     Worker side (ROUTER, bound at args->workers):
-        <- [identity] READY              the worker is free
-        <- [identity] result frames      the worker is free again
+        <- [identity] READY              the worker can take a job (it holds a key)
+        <- [identity] result frames      the job is done; READY follows when the worker
+                                         can take another (a worker waiting for a key
+                                         must not hold a job meanwhile)
         -> [identity] job frame
     Pipe commands:
         $TERM                            leave
@@ -109,11 +111,15 @@ s_self_handle_worker (self_t *self)
     char *key = zframe_strhex (identity);
     zhashx_delete (self->in_flight, key);
     free (key);
-    if (!zframe_streq (zmsg_first (msg), "READY"))
+    if (zframe_streq (zmsg_first (msg), "READY")) {
+        zlist_append (self->idle, identity);
+        s_dispatch (self);
+    }
+    else {
         zmsg_send (&msg, self->jobs);
+        zframe_destroy (&identity);
+    }
     zmsg_destroy (&msg);
-    zlist_append (self->idle, identity);
-    s_dispatch (self);
 }
 
 static void
@@ -202,7 +208,8 @@ dispatcher_test (bool verbose)
     assert (streq (stats, "STATS 1 2 0"));
     zstr_free (&stats);
 
-    //  Worker a answers; its result reaches the head poller and it gets job 3.
+    //  Worker a answers; its result reaches the head poller; it gets job 3 only once it
+    //  says READY again.
     result_t result = {.job_id = job_a.id, .kind = JOB_BLOCK, .number = job_a.number,
                        .status = RESULT_NOT_FOUND};
     zmsg_t *msg = result_encode (&result, NULL);
@@ -211,6 +218,11 @@ dispatcher_test (bool verbose)
     result_t copy;
     assert (msg && result_decode (msg, &copy) == 0 && copy.job_id == job_a.id);
     zmsg_destroy (&msg);
+    zsock_set_rcvtimeo (worker_a, 100);
+    frame = zframe_recv (worker_a);
+    assert (frame == NULL);
+    zsock_set_rcvtimeo (worker_a, 2000);
+    zstr_send (worker_a, "READY");
     frame = zframe_recv (worker_a);
     assert (frame && job_decode (frame, &job_a) == 0 && job_a.id == 3);
     zframe_destroy (&frame);

@@ -17,9 +17,10 @@
     keeps the one key it was given (selftests, keyless nodes).
 
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
-        -> READY                 once, after connecting
+        -> READY                 when it can take a job: after connecting and after
+                                 each result, once it holds a key (with a key pool)
         <- job frame             (proto/job.h)
-        -> result frames         (proto/result.h); counts as ready for the next job
+        -> result frames         (proto/result.h), then READY again
     Pipe commands:
         $TERM                    leave, even in the middle of a request
 */
@@ -287,19 +288,21 @@ s_key_take (self_t *self, int64_t now)
 }
 
 //  Makes sure the worker holds a key it may use for the next needed_ms: renews the lease
-//  when due, rotates when due, leases another key when it has none (waiting while none is
+//  when due, rotates when due and may_rotate (between jobs only: a job never waits for a
+//  key it gave up itself), leases another key when it has none (waiting while none is
 //  free). Returns 0, or -1 when leaving.
 static int
-s_key_ensure (self_t *self, int64_t needed_ms)
+s_key_ensure (self_t *self, int64_t needed_ms, bool may_rotate)
 {
     if (!self->pool)
         return 0;
     while (!self->terminated) {
         int64_t now = zclock_mono ();
         if (self->holding) {
-            if (now >= self->rotate_due
-                || (self->args->rotate_requests
-                    && self->lease_requests >= self->args->rotate_requests)) {
+            if (may_rotate
+                && (now >= self->rotate_due
+                    || (self->args->rotate_requests
+                        && self->lease_requests >= self->args->rotate_requests))) {
                 s_key_release (self, 0, 0);
                 continue;
             }
@@ -378,7 +381,7 @@ s_spend (self_t *self, const char *method, uint64_t calls)
 {
     uint64_t units = calls * (self->args->costs ? cost_table_units (self->args->costs, method) : 1);
     while (true) {
-        if (s_key_ensure (self, s_request_ms (self) + 1000))
+        if (s_key_ensure (self, s_request_ms (self) + 1000, false))
             return -1;
         if (!self->pool)
             return s_take_budget (self, (double) calls);
@@ -763,10 +766,8 @@ s_self_handle_job (self_t *self)
     zframe_t *frame = zframe_recv (self->dispatcher);
     job_t job;
     if (!frame || job_decode (frame, &job)) {
-        //  Say we are free again, or the dispatcher would wait for us for ever.
         zsys_error ("fetch_worker %s: malformed job from the dispatcher", self->args->provider);
         zframe_destroy (&frame);
-        zstr_send (self->dispatcher, "READY");
         return;
     }
     zframe_destroy (&frame);
@@ -787,6 +788,15 @@ s_self_handle_job (self_t *self)
     block_body_destroy (&body);
 }
 
+//  Tells the dispatcher this worker can take a job: with a key pool, once it holds a key,
+//  so that no job waits in a worker that waits for a key while others could run it.
+static void
+s_ready (self_t *self)
+{
+    if (!self->terminated && s_key_ensure (self, s_request_ms (self) + 1000, true) == 0)
+        zstr_send (self->dispatcher, "READY");
+}
+
 void
 fetch_worker_actor (zsock_t *pipe, void *args)
 {
@@ -798,7 +808,7 @@ fetch_worker_actor (zsock_t *pipe, void *args)
         return;
     }
     zsock_signal (pipe, 0);
-    zstr_send (self->dispatcher, "READY");
+    s_ready (self);
     while (!self->terminated) {
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, self->holding ? 1000 : -1);
         if (which == self->pipe)
@@ -806,6 +816,7 @@ fetch_worker_actor (zsock_t *pipe, void *args)
         else if (which == self->dispatcher) {
             s_self_handle_job (self);
             self->last_job = zclock_mono ();
+            s_ready (self);
         }
         else if (zpoller_terminated (self->poller))
             break;
@@ -1019,10 +1030,23 @@ s_send_job (zsock_t *router, zframe_t *identity, job_kind_t kind, uint64_t numbe
 static block_body_t *
 s_recv_result (zsock_t *router, zframe_t *identity, result_t *result)
 {
+    //  Several workers at once (identity NULL): their READYs may come before a result.
     zmsg_t *msg = zmsg_recv (router);
+    while (!identity && msg && zmsg_size (msg) == 2 && zframe_streq (zmsg_last (msg), "READY")) {
+        zmsg_destroy (&msg);
+        msg = zmsg_recv (router);
+    }
     assert (msg);
     zframe_t *from = zmsg_pop (msg);
     assert (identity == NULL || zframe_eq (from, identity));
+    //  One worker: every result is followed by its READY for the next job.
+    if (identity) {
+        zmsg_t *ready = zmsg_recv (router);
+        assert (ready && zmsg_size (ready) == 2);
+        assert (zframe_eq (zmsg_first (ready), from));
+        assert (zframe_streq (zmsg_last (ready), "READY"));
+        zmsg_destroy (&ready);
+    }
     zframe_destroy (&from);
     assert (result_decode (msg, result) == 0);
     assert (result->job_id == result->number * 10 + (uint64_t) result->kind);
@@ -1206,6 +1230,14 @@ fetch_worker_test (bool verbose)
         zactor_destroy (&failing [index]);
         zframe_destroy (&identities [index]);
     }
+    //  Their last READYs are of no more use.
+    zsock_set_rcvtimeo (router, 100);
+    zmsg_t *stale;
+    while ((stale = zmsg_recv (router))) {
+        assert (zmsg_size (stale) == 2 && zframe_streq (zmsg_last (stale), "READY"));
+        zmsg_destroy (&stale);
+    }
+    zsock_set_rcvtimeo (router, 5000);
     test_http_destroy (&broken_server);
     test_http_destroy (&closing_server);
 
@@ -1248,11 +1280,11 @@ fetch_worker_test (bool verbose)
     }
     zactor_t *pooled = zactor_new (fetch_worker_actor, args);
     assert (pooled);
-    msg = zmsg_recv (router);
+    zsock_set_rcvtimeo (router, 5000);
+    msg = zmsg_recv (router);       //  its READY, once it holds a key
     assert (msg && zmsg_size (msg) == 2);
     zframe_t *pooled_identity = zmsg_pop (msg);
     zmsg_destroy (&msg);
-    zsock_set_rcvtimeo (router, 5000);
     s_node_plan (&node, S_E429, S_GOOD, S_GOOD);
     body = s_block_job (router, pooled_identity, S_TEST_BLOCK, FETCH_BLOCK, &result);
     s_check_header (&result, &node);
