@@ -5,7 +5,7 @@
     python3 bench/make_big_blocks.py --rpc http://127.0.0.1:8545 --blocks 20 \
         [--txs-per-block 250] [--senders 10] [--deployments-per-block 1] [--seed 1]
 
-Setup (two blocks): the deployer deploys the test Token (tests/contracts/build), then
+Setup (two blocks): the deployer deploys the test Token (tests/contracts/artifacts), then
 hands tokens to every sender. Then each big block: K transactions with explicit nonces from
 several dev accounts, round robin (native transfers to dev accounts and fresh addresses,
 Token.transfer calls, and D Child deployments), sent as one JSON-RPC batch of

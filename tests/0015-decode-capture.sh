@@ -18,7 +18,7 @@ head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 
 # addresses.json: the first deployment of each contract, from its receipt.
 mkdir "$work/abis"
-cp "$EVMTAP_ROOT"/tests/contracts/build/*.json "$work/abis/"
+cp "$EVMTAP_ROOT"/tests/contracts/artifacts/*.json "$work/abis/"
 echo '{}' >"$work/addresses.json"
 for name in Token Counter Factory; do
     hash=$(jq -r --arg w "deploy $name" 'select(.what == $w) | .hash' "$work/sent.jsonl" | head -n 1)

@@ -5,7 +5,7 @@
                              [--seed S] [--mine] --out FILE
 
 It uses anvil's unlocked dev accounts (eth_accounts + eth_sendTransaction) and runs N rounds
-of K transactions. Round 1 deploys the test contracts (tests/contracts/build/*.json); later
+of K transactions. Round 1 deploys the test contracts (tests/contracts/artifacts/*.json); later
 rounds mix native transfers (to dev accounts, fresh addresses, a contract's receive()),
 token calls (transfer, approve, transferFrom), Counter calls with uint, string, bytes, array,
 tuple and payable arguments, internal deployments through Factory, calls with data to an
@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONTRACTS = os.path.join(HERE, "contracts", "build")
+CONTRACTS = os.path.join(HERE, "contracts", "artifacts")
 
 GWEI = 10**9
 ETHER = 10**18

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles the test contracts in this directory with solc-js (offline, standard JSON) and
-// writes build/<Contract>.json = {"abi": [...], "bytecode": "0x..."} for every contract.
+// writes artifacts/<Contract>.json = {"abi": [...], "bytecode": "0x..."} for every contract.
 // The artifacts are committed; run this only after changing a .sol file:
 //   node tests/contracts/compile.js        (solc from $EVMTAP_TOOLS, default ~/.cache/evmtap-tools)
 'use strict';
@@ -12,7 +12,7 @@ const tools = process.env.EVMTAP_TOOLS || path.join(os.homedir(), '.cache', 'evm
 const solc = require(path.join(tools, 'node_modules', 'solc'));
 
 const dir = __dirname;
-const out = path.join(dir, 'build');
+const out = path.join(dir, 'artifacts');
 const sources = {};
 for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.sol')).sort()) {
   sources[f] = { content: fs.readFileSync(path.join(dir, f), 'utf8') };
