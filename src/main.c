@@ -47,13 +47,13 @@ static void
 s_print_usage (FILE *out)
 {
     fprintf (out,
-             "evmtap %s: capture an EVM chain from JSON-RPC providers, classify every\n"
-             "transaction, and publish the records (NDJSON files or stdout).\n\n"
+             "evmtap %s: capture an EVM chain from JSON-RPC providers, classify and decode\n"
+             "every transaction, and publish the records (Kafka, NDJSON files or stdout).\n\n"
              "Usage:\n"
              "  evmtap run [--config FILE] [flags]   follow the head (and catch up from --from)\n"
              "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
              "                                       decode calldata (--log TOPICS DATA: a log)\n"
-             "  evmtap keys [--redis URL] [--json]    the key pool: holder, usage, state\n"
+             "  evmtap keys [--redis URL] [--json]   the key pool: holder, usage, state\n"
              "  evmtap version                       print the version\n"
              "  evmtap help | --help                 this text\n\n"
              "`evmtap run --help` lists every flag. Exit codes: 0 done, 1 failure,\n"
