@@ -5,11 +5,14 @@
 
     Topics (each with the chain's prefix): mined.blocks.metadata (key: block number),
     mined.txs.hash.ids, mined.tx.1.native_token_transfer, mined.tx.2.contract_deployment,
-    mined.tx.3.contract_interaction (key: transaction hash).
+    mined.tx.3.contract_interaction (key: transaction hash); with receipts, each
+    transaction's event logs right after it on the internal topic mined.logs (key:
+    <txhash>:<logIndex>), which the decoder turns into mined.logs.decoded and
+    mined.token_transfers.
 
     Pipe commands:
         $TERM                   leave
-        STATS                   -> STATS blocks native deployments interactions
+        STATS                   -> STATS blocks native deployments interactions logs
 */
 #include "actors.h"
 #include "classifier.h"
@@ -36,6 +39,7 @@ typedef struct {
     uint64_t native;
     uint64_t deployments;
     uint64_t interactions;
+    uint64_t logs;
 } self_t;
 
 const char *
@@ -115,6 +119,7 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         size_t size = jsonw_size (self->writer);
         batch_add (batch, topic, tx->hash, jsonw_strdup (self->writer), size);
     }
+    size_t log = 0;
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
         if (!*tx->to)
@@ -126,6 +131,16 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         snprintf (topic, sizeof (topic), "%s.%s", block->chain, classifier_topic (tx));
         batch_add (batch, topic, tx->hash, tx->json, tx->json_len);
         tx->json = NULL;
+        //  The transaction's logs (with --receipts) follow it, for the decoder.
+        snprintf (topic, sizeof (topic), "%s.%s", block->chain, CLASSIFIER_TOPIC_LOGS);
+        for (; log < body->log_count && body->logs [log].tx_index <= index; log++) {
+            block_log_t *entry = &body->logs [log];
+            char log_key [BLOCK_HASH_SIZE + 24];
+            snprintf (log_key, sizeof (log_key), "%s:%" PRIu64, tx->hash, entry->log_index);
+            batch_add (batch, topic, log_key, entry->json, entry->json_len);
+            entry->json = NULL;
+            self->logs++;
+        }
     }
     return batch;
 }
@@ -171,8 +186,9 @@ s_self_handle_pipe (self_t *self)
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
     else if (streq (command, "STATS"))
-        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
-                    self->block_count, self->native, self->deployments, self->interactions);
+        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                    self->block_count, self->native, self->deployments, self->interactions,
+                    self->logs);
     else
         zsys_error ("classifier: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -226,6 +242,14 @@ classifier_test (bool verbose)
         tx->json = zsys_sprintf ("{\"hash\":\"%s\"}", tx->hash);
         tx->json_len = strlen (tx->json);
     }
+    //  Two logs of the third transaction, one of the first.
+    block_body_set_logs (body, 3);
+    uint32_t log_txs [3] = {0, 2, 2};
+    for (size_t index = 0; index < 3; index++) {
+        body->logs [index] = (block_log_t) {log_txs [index], index + 5, NULL, 0};
+        body->logs [index].json = zsys_sprintf ("{\"logIndex\":%zu}", index + 5);
+        body->logs [index].json_len = strlen (body->logs [index].json);
+    }
     assert (streq (classifier_topic (&body->txs [0]), TOPIC_NATIVE));
     assert (streq (classifier_topic (&body->txs [1]), TOPIC_DEPLOYMENT));
     assert (streq (classifier_topic (&body->txs [2]), TOPIC_INTERACTION));
@@ -245,7 +269,7 @@ classifier_test (bool verbose)
     batch_t *batch;
     assert (frame && batch_decode (frame, &batch) == 0);
     zframe_destroy (&frame);
-    assert (batch_number (batch) == 9 && batch_size (batch) == 7);
+    assert (batch_number (batch) == 9 && batch_size (batch) == 10);
     assert (streq (batch_chain (batch), "anvil") && batch_timestamp (batch) == 1714521600);
     const batch_record_t *record = batch_record (batch, 0);
     assert (streq (record->topic, "anvil.mined.blocks.metadata") && streq (record->key, "9"));
@@ -256,17 +280,26 @@ classifier_test (bool verbose)
     assert (cJSON_GetObjectItem (ids, "transactionIndex")->valuedouble == 0);
     cJSON_Delete (ids);
     assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE));
-    assert (streq (batch_record (batch, 5)->topic, "anvil." TOPIC_DEPLOYMENT));
-    assert (streq (batch_record (batch, 6)->topic, "anvil." TOPIC_INTERACTION));
-    assert (streq (batch_record (batch, 6)->key, body->txs [2].hash));
-    assert (streq (batch_record (batch, 6)->value, body->txs [2].json));
+    assert (streq (batch_record (batch, 5)->topic, "anvil." CLASSIFIER_TOPIC_LOGS));
+    char *key = zsys_sprintf ("%s:5", body->txs [0].hash);
+    assert (streq (batch_record (batch, 5)->key, key));
+    zstr_free (&key);
+    assert (streq (batch_record (batch, 5)->value, "{\"logIndex\":5}"));
+    assert (streq (batch_record (batch, 6)->topic, "anvil." TOPIC_DEPLOYMENT));
+    assert (streq (batch_record (batch, 7)->topic, "anvil." TOPIC_INTERACTION));
+    assert (streq (batch_record (batch, 7)->key, body->txs [2].hash));
+    assert (streq (batch_record (batch, 7)->value, body->txs [2].json));
+    key = zsys_sprintf ("%s:7", body->txs [2].hash);
+    assert (streq (batch_record (batch, 9)->key, key));
+    zstr_free (&key);
+    assert (streq (batch_record (batch, 8)->topic, "anvil." CLASSIFIER_TOPIC_LOGS));
     batch_destroy (&batch);
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
     zframe_destroy (&frame);
     zstr_send (classifier, "STATS");
     char *stats = zstr_recv (classifier);
-    assert (streq (stats, "STATS 1 1 1 1"));
+    assert (streq (stats, "STATS 1 1 1 1 3"));
     zstr_free (&stats);
 
     block_body_destroy (&body);

@@ -1,12 +1,16 @@
 /*  decoder: sits between the classifier and the broker. For every record of a batch whose
     topic is <chain>.mined.tx.3.contract_interaction it adds, right after it, one record on
     <chain>.mined.tx.3.contract_interaction.decoded (key: the transaction hash): DESIGN's
-    "Decoded call", decoded or with a reason, exactly one per contract interaction. Other
+    "Decoded call", decoded or with a reason, exactly one per contract interaction. Each
+    internal log record (<chain>.mined.logs, with --receipts) is replaced by its "Decoded
+    log" on <chain>.mined.logs.decoded and, when the log is an ERC-20 or ERC-721 Transfer,
+    a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). Other
     records pass unchanged and in order; so do end-of-stream markers (FLUSH).
 
     Pipe commands:
         $TERM                   leave
-        STATS                   -> STATS batches interactions decoded unknown_selector bad_calldata
+        STATS                   -> STATS batches interactions decoded unknown_selector
+                                   bad_calldata logs logs_decoded transfers
 */
 #include "actors.h"
 #include "decoder.h"
@@ -17,6 +21,7 @@
 #define DECODER_RETRY_MS 20
 
 #define DECODER_TOPIC_SUFFIX ".mined.tx.3.contract_interaction"
+#define DECODER_LOGS_SUFFIX "." CLASSIFIER_TOPIC_LOGS
 
 typedef struct {
     zsock_t *pipe;
@@ -25,10 +30,14 @@ typedef struct {
     zpoller_t *poller;        //  pipe and batches
     zpoller_t *pipe_only;     //  pipe alone, while the broker's queue is full
     call_decoder_t *decoder;
+    log_record_t *log;
     bool terminated;
     uint64_t batch_count;
     uint64_t interactions;
     uint64_t counts [3];        //  by call_decoding_t
+    uint64_t logs;
+    uint64_t logs_decoded;
+    uint64_t transfers;
 } self_t;
 
 static self_t *
@@ -57,6 +66,7 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     }
     self->poller = zpoller_new (self->pipe, self->batches, NULL);
     self->pipe_only = zpoller_new (self->pipe, NULL);
+    self->log = log_record_new ();
     return self;
 }
 
@@ -71,15 +81,56 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->batches);
     zsock_destroy (&self->broker);
     call_decoder_destroy (&self->decoder);
+    log_record_destroy (&self->log);
     free (self);
     *self_p = NULL;
 }
 
 static bool
-s_is_interaction (const char *topic)
+s_ends_with (const char *topic, const char *suffix)
 {
-    size_t len = strlen (topic), suffix = strlen (DECODER_TOPIC_SUFFIX);
-    return len > suffix && streq (topic + len - suffix, DECODER_TOPIC_SUFFIX);
+    size_t len = strlen (topic), suffix_len = strlen (suffix);
+    return len > suffix_len && streq (topic + len - suffix_len, suffix);
+}
+
+//  The records of one internal log record: its decoded log, and its token transfer.
+static void
+s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
+{
+    self->logs++;
+    char err [128];
+    char *topic = zsys_sprintf ("%s.decoded", record->topic);
+    size_t len = 0;
+    if (log_record_parse (self->log, record->value, record->value_len, err, sizeof err)) {
+        //  Cannot happen with the fetch worker's records; still one record, with a reason.
+        jsonw_t *writer = jsonw_new ();
+        jsonw_object_begin (writer);
+        jsonw_key (writer, "chainId");
+        jsonw_u64 (writer, batch_chain_id (out));
+        jsonw_key (writer, "decoding");
+        jsonw_string (writer, "bad_calldata");
+        jsonw_key (writer, "reason");
+        jsonw_string (writer, err);
+        jsonw_object_end (writer);
+        len = jsonw_size (writer);
+        batch_add (out, topic, record->key, jsonw_strdup (writer), len);
+        jsonw_destroy (&writer);
+        zstr_free (&topic);
+        return;
+    }
+    call_decoding_t decoding;
+    char *decoded = log_record_decoded (self->log, self->decoder, &len, &decoding);
+    batch_add (out, topic, record->key, decoded, len);
+    zstr_free (&topic);
+    if (decoding == CALL_DECODED)
+        self->logs_decoded++;
+    char *transfer = log_record_transfer (self->log, &len);
+    if (transfer) {
+        topic = zsys_sprintf ("%s.mined.token_transfers", batch_chain (out));
+        batch_add (out, topic, record->key, transfer, len);
+        zstr_free (&topic);
+        self->transfers++;
+    }
 }
 
 //  The batch with a decoded record after each contract interaction.
@@ -90,12 +141,16 @@ s_decode_batch (self_t *self, batch_t *batch)
                               batch_hash (batch), batch_timestamp (batch));
     for (size_t index = 0; index < batch_size (batch); index++) {
         const batch_record_t *record = batch_record (batch, index);
+        if (s_ends_with (record->topic, DECODER_LOGS_SUFFIX)) {
+            s_decode_log (self, out, record);
+            continue;
+        }
         char *value = (char *) malloc (record->value_len + 1);
         assert (value);
         memcpy (value, record->value, record->value_len);
         value [record->value_len] = 0;
         batch_add (out, record->topic, record->key, value, record->value_len);
-        if (!s_is_interaction (record->topic))
+        if (!s_ends_with (record->topic, DECODER_TOPIC_SUFFIX))
             continue;
         self->interactions++;
         size_t len = 0;
@@ -156,9 +211,11 @@ s_self_handle_pipe (self_t *self)
         self->terminated = true;
     else
     if (streq (command, "STATS"))
-        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                    " %" PRIu64 " %" PRIu64 " %" PRIu64,
                     self->batch_count, self->interactions, self->counts [CALL_DECODED],
-                    self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA]);
+                    self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA],
+                    self->logs, self->logs_decoded, self->transfers);
     else
         zsys_error ("decoder: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -187,12 +244,10 @@ decoder_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
-call_decoder_t *
-decoder_sources_load (const char *abis, const char *signatures, const char *argv0, char *err,
-                      size_t err_size)
+//  The ABIs shipped in config/abis, when the run names no call sources.
+static call_decoder_t *
+s_default_sources (const char *argv0, char *err, size_t err_size)
 {
-    if (abis || signatures)
-        return call_decoder_new (abis, NULL, signatures, err, err_size);
     //  The shipped ABIs: build/<type>/evmtap sits two levels below the source tree.
     char *candidates [3] = {NULL, NULL, NULL};
     char exe [4096];
@@ -231,6 +286,19 @@ decoder_sources_load (const char *abis, const char *signatures, const char *argv
     return decoder;
 }
 
+call_decoder_t *
+decoder_sources_load (const char *abis, const char *signatures, const char *event_signatures,
+                      const char *argv0, char *err, size_t err_size)
+{
+    call_decoder_t *decoder = abis || signatures
+                              ? call_decoder_new (abis, NULL, signatures, err, err_size)
+                              : s_default_sources (argv0, err, err_size);
+    if (decoder && event_signatures
+        && call_decoder_add_signatures (decoder, event_signatures, err, err_size))
+        call_decoder_destroy (&decoder);
+    return decoder;
+}
+
 //  A batch with an ERC-20 transfer, a call with an unknown selector and a native transfer
 //  goes in; it comes out with one decoded record right after each contract interaction;
 //  FLUSH passes through after it.
@@ -247,9 +315,11 @@ decoder_test (bool verbose)
            "\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]}]", file);
     fclose (file);
     char err [256];
-    call_decoder_t *sources = decoder_sources_load (dir, NULL, NULL, err, sizeof (err));
+    call_decoder_t *sources = decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err));
     assert (sources);
-    assert (!decoder_sources_load ("/nonexistent", NULL, NULL, err, sizeof (err)));
+    assert (!decoder_sources_load ("/nonexistent", NULL, NULL, NULL, err, sizeof (err)));
+    assert (!decoder_sources_load (dir, NULL, "/nonexistent.tsv", NULL, err, sizeof (err)));
+    assert (strstr (err, "/nonexistent.tsv"));
 
     zsock_t *broker = zsock_new_pull ("@inproc://decoder-test-broker");
     zsock_set_rcvtimeo (broker, 3000);
@@ -274,6 +344,16 @@ decoder_test (bool verbose)
     batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x02", strdup (unknown),
                strlen (unknown));
     batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x04", strdup ("{}"), 2);
+    const char *log =
+        "{\"hash\":\"0x1111111111111111111111111111111111111111111111111111111111111111\","
+        "\"blockNumber\":9,\"chainId\":31337,\"transactionIndex\":3,\"logIndex\":0,"
+        "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":["
+        "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\","
+        "\"0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
+        "\"0x00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8\"],"
+        "\"data\":\"0x00000000000000000000000000000000000000000000000000000000000003e8\"}";
+    batch_add (batch, "anvil.mined.logs", "0x04:0", strdup (log), strlen (log));
+    batch_add (batch, "anvil.mined.logs", "0x04:1", strdup ("{}"), 2);
     zframe_t *frame = batch_encode (batch);
     batch_destroy (&batch);
     zframe_send (&frame, classifier, 0);
@@ -283,7 +363,7 @@ decoder_test (bool verbose)
     frame = zframe_recv (broker);
     assert (frame && batch_decode (frame, &batch) == 0);
     zframe_destroy (&frame);
-    assert (batch_number (batch) == 9 && batch_size (batch) == 8);
+    assert (batch_number (batch) == 9 && batch_size (batch) == 11);
     assert (streq (batch_record (batch, 1)->value, transfer));
     const batch_record_t *record = batch_record (batch, 2);
     assert (streq (record->topic, "anvil.mined.tx.3.contract_interaction.decoded"));
@@ -300,13 +380,25 @@ decoder_test (bool verbose)
     assert (strstr (batch_record (batch, 5)->value, "\"decoding\":\"unknown_selector\""));
     assert (streq (batch_record (batch, 5)->key, "0x02"));
     assert (strstr (batch_record (batch, 7)->value, "\"decoding\":\"bad_calldata\""));
+    //  The log record became a decoded log and a token transfer; a malformed one a reason.
+    record = batch_record (batch, 8);
+    assert (streq (record->topic, "anvil.mined.logs.decoded") && streq (record->key, "0x04:0"));
+    //  (The test's ABI has no events: the raw log goes along.)
+    assert (strstr (record->value, "\"decoding\":\"unknown_selector\""));
+    assert (strstr (record->value, "\"topics\":[\"0xddf252ad"));
+    record = batch_record (batch, 9);
+    assert (streq (record->topic, "anvil.mined.token_transfers") && streq (record->key, "0x04:0"));
+    assert (strstr (record->value, "\"standard\":\"erc20\"") && strstr (record->value, "\"value\":\"1000\""));
+    record = batch_record (batch, 10);
+    assert (streq (record->topic, "anvil.mined.logs.decoded") && streq (record->key, "0x04:1"));
+    assert (strstr (record->value, "\"decoding\":\"bad_calldata\",\"reason\":\"log record: hash"));
     batch_destroy (&batch);
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
     zframe_destroy (&frame);
     zstr_send (decoder, "STATS");
     char *stats = zstr_recv (decoder);
-    assert (streq (stats, "STATS 1 3 1 1 1"));
+    assert (streq (stats, "STATS 1 3 1 1 1 2 0 1"));
     zstr_free (&stats);
 
     zsock_destroy (&classifier);

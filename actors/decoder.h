@@ -4,6 +4,7 @@
 
 #include "evmtap.h"
 #include "call_decoder.h"
+#include "log_record.h"
 
 typedef struct {
     const char *endpoint;       //  to bind (PULL): the classifier sends batches here
@@ -18,7 +19,9 @@ void decoder_test (bool verbose);
 //  neither is given the ABIs shipped in config/abis (looked up beside the executable argv0,
 //  or /proc/self/exe when NULL, then in the working directory; none found means every call is unknown_selector, and says so).
 //  Returns NULL with the reason in err when a given source is unreadable or malformed.
+//  event_signatures: a topic file for logs, added after signatures.
 call_decoder_t *decoder_sources_load (const char *abis, const char *signatures,
-                                      const char *argv0, char *err, size_t err_size);
+                                      const char *event_signatures, const char *argv0,
+                                      char *err, size_t err_size);
 
 #endif

@@ -56,6 +56,7 @@ typedef struct {
     int64_t last_job;         //  zclock_mono of the last job's end
     bool waiting_logged;      //  "all keys busy" said since the last lease
     bool pool_down_logged;
+    bool no_block_receipts;   //  the node answered -32601 to eth_getBlockReceipts
     char **pool_keys;         //  "<provider>/<name>" for each args->key_names
 } self_t;
 
@@ -518,6 +519,9 @@ s_call (self_t *self, const char *what, const char *method, const char *params,
             attempt--;
             continue;
         }
+        //  A method the node does not have stays missing: the caller decides what next.
+        if (rc == 1 && answer->status == JSONRPC_NOT_SUPPORTED)
+            break;
         if (rc == 1 && s_after_failure (self, what, attempt, answer))
             rc = -1;
     }
@@ -531,14 +535,15 @@ s_block_param (uint64_t number, bool full, char *params, size_t size)
     snprintf (params, size, "[\"0x%" PRIx64 "\",%s]", number, full ? "true" : "false");
 }
 
-//  --fetch hashes: the transactions of a block whose `transactions` holds hashes, by
-//  eth_getTransactionByHash in batches. Fills txs (borrowed from docs). Returns 0, 1 on
-//  failure (reason in error), -1 when leaving.
+//  One call of method per transaction hash, in batches: eth_getTransactionByHash for
+//  --fetch hashes, eth_getTransactionReceipt for receipts from a node without
+//  eth_getBlockReceipts. Fills results (borrowed from docs). Returns 0, 1 on failure
+//  (reason in error), -1 when leaving.
 static int
-s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON **txs,
-                 cJSON **docs, size_t *doc_count, char *error, size_t error_size)
+s_fetch_by_hash (self_t *self, uint64_t number, const char *method, const char *const *hashes,
+                 size_t count, const cJSON **results, cJSON **docs, size_t *doc_count,
+                 char *error, size_t error_size)
 {
-    size_t count = (size_t) cJSON_GetArraySize (hashes);
     //  A key's second holds at most key_rps calls: never send more than that at once, or
     //  the provider answers 429 to the whole group every time.
     size_t per_batch = JSONRPC_BATCH_MAX;
@@ -546,7 +551,7 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
     if (self->args->key_rps > 0) {
         //  The budget is in units: so many calls of this method.
         uint64_t cost = self->args->costs
-                        ? cost_table_units (self->args->costs, "eth_getTransactionByHash") : 1;
+                        ? cost_table_units (self->args->costs, method) : 1;
         double calls_per_second = cost ? self->args->key_rps / (double) cost : 1e9;
         size_t budget = calls_per_second >= 1 ? (size_t) calls_per_second : 1;
         per_batch = budget < JSONRPC_BATCH_MAX ? budget : JSONRPC_BATCH_MAX;
@@ -564,11 +569,9 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
             batch [index] = jsonrpc_batch_new ();
             size_t start = (first + index) * per_batch;
             for (size_t call = start; call < count && call < start + per_batch; call++) {
-                const cJSON *hash = cJSON_GetArrayItem (hashes, (int) call);
                 char params [80];
-                snprintf (params, sizeof (params), "[\"%.66s\"]",
-                          cJSON_IsString (hash) ? hash->valuestring : "");
-                jsonrpc_batch_add (batch [index], "eth_getTransactionByHash", params);
+                snprintf (params, sizeof (params), "[\"%.66s\"]", hashes [call]);
+                jsonrpc_batch_add (batch [index], method, params);
                 calls++;
             }
             bodies [index] = jsonrpc_batch_body (batch [index]);
@@ -576,7 +579,7 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
         int rc = 0;
         int attempt = 1;
         while (true) {
-            if (s_spend (self, "eth_getTransactionByHash", calls)) {
+            if (s_spend (self, method, calls)) {
                 rc = -1;
                 break;
             }
@@ -608,14 +611,14 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
                     if (status != JSONRPC_OK || answers [call].status != JSONRPC_OK)
                         failure = answers [call];
                     else if (cJSON_IsNull (answers [call].result)) {
-                        //  The node knows the block but not yet one of its transactions.
+                        //  The node knows the block but not yet all of its transactions.
                         failure.status = JSONRPC_BAD_ANSWER;
                         snprintf (failure.message, sizeof (failure.message),
-                                  "transaction %zu of block %" PRIu64 " is null", start + call,
-                                  number);
+                                  "%s of transaction %zu of block %" PRIu64 " is null", method,
+                                  start + call, number);
                     }
                     else
-                        txs [start + call] = answers [call].result;
+                        results [start + call] = answers [call].result;
                 }
             }
             for (size_t index = 0; index < group; index++)
@@ -626,7 +629,7 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
             while (*doc_count > group_docs)
                 cJSON_Delete (docs [--*doc_count]);
             char what [64];
-            snprintf (what, sizeof (what), "block %" PRIu64 " transactions by hash", number);
+            snprintf (what, sizeof (what), "block %" PRIu64 " %s", number, method);
             if (s_key_problem (self, &failure)) {
                 s_key_punish (self, what, &failure);
                 continue;
@@ -648,6 +651,61 @@ s_fetch_by_hash (self_t *self, uint64_t number, const cJSON *hashes, const cJSON
             return rc;
     }
     return 0;
+}
+
+//  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts, or one
+//  eth_getTransactionReceipt per transaction (batched) from a node that answers -32601 to
+//  it (remembered for the rest of the run). Returns 0, 1 when the calls failed after
+//  their attempts, 2 when the receipts do not fit the block (another fork, not yet
+//  known: fetch the block again), -1 when leaving; error says why.
+static int
+s_fetch_receipts (self_t *self, const job_t *job, const block_header_t *header,
+                  block_body_t *body, char *error, size_t error_size)
+{
+    if (!self->no_block_receipts) {
+        char params [64], what [64];
+        snprintf (params, sizeof (params), "[\"0x%" PRIx64 "\"]", job->number);
+        snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
+        cJSON *doc = NULL;
+        jsonrpc_answer_t answer;
+        int rc = s_call (self, what, "eth_getBlockReceipts", params, &doc, &answer);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            rc = receipts_join_array (body, header, job->chain_id, answer.result, error,
+                                      error_size) ? 2 : 0;
+            cJSON_Delete (doc);
+            return rc;
+        }
+        if (answer.status != JSONRPC_NOT_SUPPORTED) {
+            snprintf (error, error_size, "%s: %s: %.120s", what, jsonrpc_status_name (answer.status),
+                      answer.message);
+            return 1;
+        }
+        zsys_notice ("fetch_worker %s: the node has no eth_getBlockReceipts (%s): receipts "
+                     "by transaction from now on", self->args->provider, answer.message);
+        self->no_block_receipts = true;
+    }
+    size_t count = body->tx_count;
+    const cJSON **receipts = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
+    const char **hashes = (const char **) calloc (count + 1, sizeof (char *));
+    cJSON **docs = (cJSON **) calloc (count + 1, sizeof (cJSON *));
+    assert (receipts && hashes && docs);
+    for (size_t index = 0; index < count; index++)
+        hashes [index] = body->txs [index].hash;
+    size_t doc_count = 0;
+    int rc = count ? s_fetch_by_hash (self, job->number, "eth_getTransactionReceipt", hashes,
+                                      count, receipts, docs, &doc_count, error, error_size)
+                   : 0;
+    if (rc == 0 && receipts_join (body, header, job->chain_id, receipts, count, error,
+                                  error_size))
+        rc = 2;
+    while (doc_count)
+        cJSON_Delete (docs [--doc_count]);
+    free (docs);
+    free (hashes);
+    free (receipts);
+    return rc;
 }
 
 //  Fetches and normalizes one block. Returns 0 with the result filled (and *body_p when
@@ -679,13 +737,17 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
         char error [200] = "";
         int normalized;
         if (by_hash) {
-            const cJSON *hashes = cJSON_GetObjectItemCaseSensitive (answer.result, "transactions");
-            size_t count = cJSON_IsArray (hashes) ? (size_t) cJSON_GetArraySize (hashes) : 0;
+            const cJSON *list = cJSON_GetObjectItemCaseSensitive (answer.result, "transactions");
+            size_t count = cJSON_IsArray (list) ? (size_t) cJSON_GetArraySize (list) : 0;
             const cJSON **txs = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
+            const char **hashes = (const char **) calloc (count + 1, sizeof (char *));
             cJSON **docs = (cJSON **) calloc (count + 1, sizeof (cJSON *));
-            size_t doc_count = 0;
-            int fetched = count ? s_fetch_by_hash (self, job->number, hashes, txs, docs,
-                                                   &doc_count, error, sizeof (error))
+            size_t doc_count = 0, index = 0;
+            for (const cJSON *hash = count ? list->child : NULL; hash; hash = hash->next)
+                hashes [index++] = cJSON_IsString (hash) ? hash->valuestring : "";
+            int fetched = count ? s_fetch_by_hash (self, job->number, "eth_getTransactionByHash",
+                                                   hashes, count, txs, docs, &doc_count, error,
+                                                   sizeof (error))
                                 : 0;
             if (fetched == 0)
                 normalized = normalize_block_hashes (answer.result, txs, count, job->chain_id,
@@ -696,6 +758,7 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
             while (doc_count)
                 cJSON_Delete (docs [--doc_count]);
             free (docs);
+            free (hashes);
             free (txs);
             if (fetched < 0) {
                 cJSON_Delete (doc);
@@ -714,16 +777,32 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
             normalized = normalize_block (answer.result, job->chain_id, &result->header, body_p,
                                           error, sizeof (error));
         cJSON_Delete (doc);
-        if (normalized == 0) {
-            if (result->header.number != job->number) {
+        if (normalized == 0 && result->header.number != job->number) {
+            block_body_destroy (body_p);
+            snprintf (error, sizeof (error), "asked for block %" PRIu64 ", got %" PRIu64,
+                      job->number, result->header.number);
+            normalized = -1;
+        }
+        if (normalized == 0 && job->receipts) {
+            int fetched = s_fetch_receipts (self, job, &result->header, *body_p, error,
+                                            sizeof (error));
+            if (fetched < 0)
+                return -1;
+            if (fetched == 1) {
                 block_body_destroy (body_p);
-                snprintf (error, sizeof (error), "asked for block %" PRIu64 ", got %" PRIu64,
-                          job->number, result->header.number);
-            }
-            else {
-                result->status = RESULT_OK;
+                result->status = RESULT_FAILED;
+                snprintf (result->error, sizeof (result->error), "%.40s: %.150s",
+                          self->args->provider, error);
                 return 0;
             }
+            if (fetched == 2) {
+                block_body_destroy (body_p);
+                normalized = -1;
+            }
+        }
+        if (normalized == 0) {
+            result->status = RESULT_OK;
+            return 0;
         }
         //  A block we could not use is retried like any other bad answer.
         jsonrpc_answer_t bad = {.status = JSONRPC_BAD_ANSWER};
@@ -827,493 +906,3 @@ fetch_worker_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
-//  --------------------------------------------------------------------------
-//  Selftest: the real actor against a fake node (test_http) serving a mainnet block, with
-//  the test playing the dispatcher on a ROUTER socket.
-#include "test_http.h"
-
-#define S_TEST_ENDPOINT "inproc://fetch-worker-test"
-#define S_TEST_SECRET "SECRET123"
-#define S_TEST_BLOCK 17000000
-
-//  How the fake node treats one request.
-typedef enum {
-    S_GOOD = 0,
-    S_E500,          //  HTTP 500
-    S_TRUNCATED,     //  half of a good answer, then the connection closes
-    S_GARBAGE,       //  200 with a body that is not JSON
-    S_E429,          //  Infura's rate limit with a 0.1 s backoff hint
-    S_CLOSE,         //  the connection closes without an answer
-    S_SLOW,          //  a good answer, 3 s late
-} s_fault_t;
-
-//  A node that knows one block. The test sets the plan only while no job is under way, so
-//  the server thread and the test never touch it at once.
-typedef struct {
-    uint64_t number;
-    cJSON *doc;                           //  the stored answer (owns everything below)
-    const cJSON *txs;                     //  the block's transactions
-    char *full;                           //  the block, JSON text
-    char *hashes;                         //  the block with transactions as hashes
-    s_fault_t plan [2];                   //  faults for the next two requests, in order
-    int planned;
-    int used;
-    s_fault_t otherwise;                  //  for requests past the plan
-} s_node_t;
-
-static void
-s_node_load (s_node_t *node, const char *file)
-{
-    char path [512];
-    snprintf (path, sizeof (path), "%s/blocks/mainnet/%s", evmtap_shared_data (), file);
-    zchunk_t *chunk = zchunk_slurp (path, 0);
-    assert (chunk);
-    node->doc = cJSON_ParseWithLength ((const char *) zchunk_data (chunk), zchunk_size (chunk));
-    zchunk_destroy (&chunk);
-    assert (node->doc);
-    cJSON *block = cJSON_GetObjectItemCaseSensitive (node->doc, "result");
-    const cJSON *number = cJSON_GetObjectItemCaseSensitive (block, "number");
-    assert (cJSON_IsString (number) && hex_to_u64 (number->valuestring, &node->number) == 0);
-    node->txs = cJSON_GetObjectItemCaseSensitive (block, "transactions");
-    node->full = cJSON_PrintUnformatted (block);
-    cJSON *copy = cJSON_Duplicate (block, true);
-    cJSON *hashes = cJSON_CreateArray ();
-    const cJSON *tx;
-    cJSON_ArrayForEach (tx, node->txs)
-        cJSON_AddItemToArray (hashes, cJSON_CreateString (
-            cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring));
-    cJSON_ReplaceItemInObjectCaseSensitive (copy, "transactions", hashes);
-    node->hashes = cJSON_PrintUnformatted (copy);
-    cJSON_Delete (copy);
-}
-
-static void
-s_node_clear (s_node_t *node)
-{
-    cJSON_Delete (node->doc);
-    cJSON_free (node->full);
-    cJSON_free (node->hashes);
-    memset (node, 0, sizeof (*node));
-}
-
-//  Sets how the node treats its next two requests, and every one after them.
-static void
-s_node_plan (s_node_t *node, s_fault_t first, s_fault_t second, s_fault_t otherwise)
-{
-    node->plan [0] = first;
-    node->plan [1] = second;
-    node->planned = 2;
-    node->used = 0;
-    node->otherwise = otherwise;
-}
-
-//  The answer to one call: its result as JSON text (freed by the caller).
-static char *
-s_node_result (s_node_t *node, const cJSON *call)
-{
-    const char *method = cJSON_GetStringValue (cJSON_GetObjectItemCaseSensitive (call, "method"));
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive (call, "params");
-    const char *first = cJSON_GetStringValue (cJSON_GetArrayItem (params, 0));
-    if (method && streq (method, "eth_blockNumber"))
-        return zsys_sprintf ("\"0x%" PRIx64 "\"", node->number);
-    uint64_t number;
-    if (method && streq (method, "eth_getBlockByNumber") && first
-        && hex_to_u64 (first, &number) == 0 && number == node->number)
-        return strdup (cJSON_IsTrue (cJSON_GetArrayItem (params, 1)) ? node->full
-                                                                    : node->hashes);
-    const cJSON *tx;
-    if (method && streq (method, "eth_getTransactionByHash") && first)
-        cJSON_ArrayForEach (tx, node->txs)
-            if (strcasecmp (cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring, first)
-                == 0)
-                return cJSON_PrintUnformatted (tx);
-    return strdup ("null");
-}
-
-static char *
-s_node_answer (s_node_t *node, const cJSON *call)
-{
-    char *result = s_node_result (node, call);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive (call, "id");
-    char *answer = zsys_sprintf ("{\"jsonrpc\":\"2.0\",\"id\":%" PRId64 ",\"result\":%s}",
-                                 cJSON_IsNumber (id) ? (int64_t) id->valuedouble : 0, result);
-    free (result);
-    return answer;
-}
-
-static void
-s_node_handle (const test_http_request_t *request, test_http_response_t *response, void *arg)
-{
-    s_node_t *node = (s_node_t *) arg;
-    s_fault_t fault = node->used < node->planned ? node->plan [node->used] : node->otherwise;
-    node->used++;
-    if (fault == S_E500)
-        test_http_reply (response, 500, "Internal Server Error");
-    else
-    if (fault == S_GARBAGE)
-        test_http_reply (response, 200, "<html><body>502 Bad Gateway</body></html>");
-    else
-    if (fault == S_E429)
-        test_http_reply (response, 429,
-                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":"
-                         "\"project ID request rate exceeded\",\"data\":{\"see\":"
-                         "\"https://infura.io/dashboard\",\"current_rps\":13.333,"
-                         "\"allowed_rps\":10.0,\"backoff_seconds\":0.1}}}");
-    else
-    if (fault == S_CLOSE)
-        response->fault = TEST_HTTP_CLOSE;
-    if (fault != S_GOOD && fault != S_TRUNCATED && fault != S_SLOW)
-        return;
-    cJSON *call = cJSON_ParseWithLength (request->body, request->body_size);
-    if (cJSON_IsArray (call)) {
-        //  A batch: answers in reverse order, as nodes may
-        size_t length = 1;
-        char *answer = (char *) malloc (3);
-        assert (answer);
-        answer [0] = '[';
-        for (int index = cJSON_GetArraySize (call) - 1; index >= 0; index--) {
-            char *one = s_node_answer (node, cJSON_GetArrayItem (call, index));
-            size_t more = strlen (one);
-            answer = (char *) realloc (answer, length + more + 3);
-            assert (answer);
-            if (length > 1)
-                answer [length++] = ',';
-            memcpy (answer + length, one, more);
-            length += more;
-            free (one);
-        }
-        answer [length++] = ']';
-        answer [length] = 0;
-        response->body = answer;
-    }
-    else
-        response->body = s_node_answer (node, call);
-    cJSON_Delete (call);
-    response->fault = fault == S_TRUNCATED ? TEST_HTTP_TRUNCATE : TEST_HTTP_ANSWER;
-    response->delay_ms = fault == S_SLOW ? 3000 : 0;
-}
-
-//  Starts a worker for the node at port and takes its READY.
-static zactor_t *
-s_worker_new (zsock_t *router, int port, const char *provider, int attempts,
-              zframe_t **identity_p)
-{
-    char url [128];
-    snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/" S_TEST_SECRET, port);
-    fetch_worker_args_t *args =
-        fetch_worker_args_new (S_TEST_ENDPOINT, url, provider, "key-a", 0, 10000);
-    args->attempts = attempts;
-    zactor_t *worker = zactor_new (fetch_worker_actor, args);
-    assert (worker);
-    zmsg_t *msg = zmsg_recv (router);
-    assert (msg && zmsg_size (msg) == 2);
-    *identity_p = zmsg_pop (msg);
-    char *ready = zmsg_popstr (msg);
-    assert (ready && streq (ready, "READY"));
-    zstr_free (&ready);
-    zmsg_destroy (&msg);
-    return worker;
-}
-
-static void
-s_send_job (zsock_t *router, zframe_t *identity, job_kind_t kind, uint64_t number, int mode)
-{
-    job_t job = {.id = number * 10 + (uint64_t) kind, .kind = kind, .number = number,
-                 .chain_id = 1, .fetch_mode = mode};
-    zframe_t *frame = zframe_dup (identity);
-    zframe_send (&frame, router, ZFRAME_MORE);
-    frame = job_encode (&job);
-    zframe_send (&frame, router, 0);
-}
-
-//  Receives one worker's result; returns its body (NULL when there is none).
-static block_body_t *
-s_recv_result (zsock_t *router, zframe_t *identity, result_t *result)
-{
-    //  Several workers at once (identity NULL): their READYs may come before a result.
-    zmsg_t *msg = zmsg_recv (router);
-    while (!identity && msg && zmsg_size (msg) == 2 && zframe_streq (zmsg_last (msg), "READY")) {
-        zmsg_destroy (&msg);
-        msg = zmsg_recv (router);
-    }
-    assert (msg);
-    zframe_t *from = zmsg_pop (msg);
-    assert (identity == NULL || zframe_eq (from, identity));
-    //  One worker: every result is followed by its READY for the next job.
-    if (identity) {
-        zmsg_t *ready = zmsg_recv (router);
-        assert (ready && zmsg_size (ready) == 2);
-        assert (zframe_eq (zmsg_first (ready), from));
-        assert (zframe_streq (zmsg_last (ready), "READY"));
-        zmsg_destroy (&ready);
-    }
-    zframe_destroy (&from);
-    assert (result_decode (msg, result) == 0);
-    assert (result->job_id == result->number * 10 + (uint64_t) result->kind);
-    block_body_t *body = NULL;
-    zframe_t *frame = zmsg_pop (msg);
-    if (frame)
-        assert (block_body_decode (frame, &body) == 0 && body);
-    zframe_destroy (&frame);
-    zmsg_destroy (&msg);
-    return body;
-}
-
-//  One block job; checks what every answer shares and returns the body.
-static block_body_t *
-s_block_job (zsock_t *router, zframe_t *identity, uint64_t number, int mode, result_t *result)
-{
-    s_send_job (router, identity, JOB_BLOCK, number, mode);
-    block_body_t *body = s_recv_result (router, identity, result);
-    assert (result->kind == JOB_BLOCK && result->number == number);
-    assert ((body != NULL) == (result->status == RESULT_OK));
-    return body;
-}
-
-static void
-s_check_header (const result_t *result, const s_node_t *node)
-{
-    const cJSON *block = cJSON_GetObjectItemCaseSensitive (node->doc, "result");
-    uint64_t timestamp = 0;
-    hex_to_u64 (cJSON_GetObjectItemCaseSensitive (block, "timestamp")->valuestring, &timestamp);
-    assert (result->status == RESULT_OK && result->header.number == node->number);
-    assert (streq (result->header.hash,
-                   cJSON_GetObjectItemCaseSensitive (block, "hash")->valuestring));
-    assert (streq (result->header.parent_hash,
-                   cJSON_GetObjectItemCaseSensitive (block, "parentHash")->valuestring));
-    assert (result->header.timestamp == timestamp && timestamp == 1680911891);
-    assert (result->header.tx_count == (uint32_t) cJSON_GetArraySize (node->txs));
-}
-
-//  A block fetched both ways holds the very same records.
-static void
-s_check_same_body (const block_body_t *body, const block_body_t *expected)
-{
-    assert (body->tx_count == expected->tx_count);
-    assert (body->meta_len == expected->meta_len
-            && memcmp (body->meta_json, expected->meta_json, body->meta_len) == 0);
-    for (size_t index = 0; index < body->tx_count; index++) {
-        const block_tx_t *tx = &body->txs [index], *want = &expected->txs [index];
-        assert (streq (tx->hash, want->hash) && streq (tx->from, want->from));
-        assert (streq (tx->to, want->to) && tx->input_empty == want->input_empty);
-        assert (tx->json_len == want->json_len && memcmp (tx->json, want->json, tx->json_len) == 0);
-    }
-}
-
-void
-fetch_worker_test (bool verbose)
-{
-    if (verbose)
-        printf ("\n");
-    int64_t test_started = zclock_mono ();
-    zsock_t *router = zsock_new_router ("@" S_TEST_ENDPOINT);
-    assert (router);
-    zsock_set_rcvtimeo (router, 5000);
-    s_node_t node = {0};
-    s_node_load (&node, "17000000.json");
-    assert (node.number == S_TEST_BLOCK);
-    size_t tx_count = (size_t) cJSON_GetArraySize (node.txs);
-    assert (tx_count > JSONRPC_BATCH_MAX * 2);    //  three batches by hash
-    test_http_t *server = test_http_new (s_node_handle, &node);
-    assert (server);
-    zframe_t *identity;
-    zactor_t *worker = s_worker_new (router, test_http_port (server), "node-a", 3, &identity);
-    result_t result;
-
-    //  JOB_HEAD
-    s_send_job (router, identity, JOB_HEAD, 0, FETCH_BLOCK);
-    assert (s_recv_result (router, identity, &result) == NULL);
-    assert (result.kind == JOB_HEAD && result.status == RESULT_OK);
-    assert (result.value == S_TEST_BLOCK && result.requests == 1);
-
-    //  --fetch block: one call
-    block_body_t *expected = s_block_job (router, identity, S_TEST_BLOCK, FETCH_BLOCK, &result);
-    s_check_header (&result, &node);
-    assert (result.requests == 1 && *result.error == 0);
-    assert (expected->tx_count == tx_count && expected->meta_len > 0);
-    for (size_t index = 0; index < tx_count; index++)
-        assert (streq (expected->txs [index].hash,
-                       cJSON_GetObjectItemCaseSensitive (cJSON_GetArrayItem (node.txs, (int) index),
-                                                         "hash")->valuestring));
-
-    //  --fetch hashes: the same records for 1 + tx_count calls
-    block_body_t *body = s_block_job (router, identity, S_TEST_BLOCK, FETCH_HASHES, &result);
-    s_check_header (&result, &node);
-    assert (result.requests == 1 + tx_count);
-    s_check_same_body (body, expected);
-    block_body_destroy (&body);
-
-    //  A block the node does not have yet, both ways
-    body = s_block_job (router, identity, S_TEST_BLOCK + 1, FETCH_BLOCK, &result);
-    assert (result.status == RESULT_NOT_FOUND && result.requests == 1);
-    body = s_block_job (router, identity, S_TEST_BLOCK + 1, FETCH_HASHES, &result);
-    assert (result.status == RESULT_NOT_FOUND && result.requests == 1);
-
-    //  Faults once (or twice) then good: the block arrives, every attempt is counted
-    struct {
-        s_fault_t first, second;
-        int mode;
-        uint64_t requests;
-    } faults [] = {
-        {S_E500, S_GOOD, FETCH_BLOCK, 2},
-        {S_TRUNCATED, S_GOOD, FETCH_BLOCK, 2},
-        {S_GARBAGE, S_GOOD, FETCH_BLOCK, 2},
-        {S_E429, S_GOOD, FETCH_BLOCK, 2},
-        {S_TRUNCATED, S_GARBAGE, FETCH_BLOCK, 3},
-        //  One failed batch of the block's transactions: the whole group is asked again
-        {S_GOOD, S_E500, FETCH_HASHES, 1 + 2 * tx_count},
-        {S_TRUNCATED, S_GOOD, FETCH_HASHES, 2 + tx_count},
-    };
-    int64_t backoff_elapsed = 0;    //  of the first fault with the default backoff
-    for (size_t index = 0; index < sizeof (faults) / sizeof (faults [0]); index++) {
-        s_node_plan (&node, faults [index].first, faults [index].second, S_GOOD);
-        int64_t started = zclock_mono ();
-        body = s_block_job (router, identity, S_TEST_BLOCK, faults [index].mode, &result);
-        int64_t elapsed = zclock_mono () - started;
-        if (verbose)
-            printf ("faults %d %d: %" PRIu64 " requests in %" PRId64 " ms\n",
-                    faults [index].first, faults [index].second, result.requests, elapsed);
-        s_check_header (&result, &node);
-        assert (result.requests == faults [index].requests);
-        s_check_same_body (body, expected);
-        block_body_destroy (&body);
-        //  The provider's hint (0.1 s) replaces the 250 ms backoff
-        if (faults [index].first == S_E429)
-            assert (elapsed >= 100 && elapsed < backoff_elapsed);
-        else {
-            assert (elapsed >= 250);
-            if (!backoff_elapsed)
-                backoff_elapsed = elapsed;
-        }
-    }
-    s_node_plan (&node, S_GOOD, S_GOOD, S_GOOD);
-
-    //  Nodes that always fail, three at once: RESULT_FAILED naming the provider, never the
-    //  URL's path with its secret
-    s_node_t broken = {0}, closing = {0};
-    s_node_plan (&broken, S_E500, S_E500, S_E500);
-    s_node_plan (&closing, S_CLOSE, S_CLOSE, S_CLOSE);
-    test_http_t *broken_server = test_http_new (s_node_handle, &broken);
-    test_http_t *closing_server = test_http_new (s_node_handle, &closing);
-    assert (broken_server && closing_server);
-    //  The port of a server just gone: nobody listens there
-    test_http_t *gone_server = test_http_new (s_node_handle, &closing);
-    assert (gone_server);
-    const char *providers [3] = {"node-broken", "node-closing", "node-refused"};
-    int ports [3] = {test_http_port (broken_server), test_http_port (closing_server),
-                     test_http_port (gone_server)};
-    test_http_destroy (&gone_server);
-    zactor_t *failing [3];
-    zframe_t *identities [3];
-    for (int index = 0; index < 3; index++)
-        failing [index] = s_worker_new (router, ports [index], providers [index], 3,
-                                        &identities [index]);
-    int64_t started = zclock_mono ();
-    for (int index = 0; index < 3; index++)
-        s_send_job (router, identities [index], JOB_BLOCK, S_TEST_BLOCK, FETCH_BLOCK);
-    bool seen [3] = {false, false, false};
-    for (int index = 0; index < 3; index++) {
-        assert (s_recv_result (router, NULL, &result) == NULL);
-        if (verbose)
-            printf ("failed: %s\n", result.error);
-        assert (result.status == RESULT_FAILED && result.requests == 3);
-        assert (strstr (result.error, S_TEST_SECRET) == NULL);
-        assert (strstr (result.error, "/v3") == NULL);
-        for (int which = 0; which < 3; which++)
-            if (strncmp (result.error, providers [which], strlen (providers [which])) == 0)
-                seen [which] = true;
-    }
-    assert (seen [0] && seen [1] && seen [2]);
-    assert (zclock_mono () - started >= 750);    //  250 + 500 ms between the attempts
-    assert (test_http_requests (broken_server) == 3 && test_http_requests (closing_server) == 3);
-    for (int index = 0; index < 3; index++) {
-        zactor_destroy (&failing [index]);
-        zframe_destroy (&identities [index]);
-    }
-    //  Their last READYs are of no more use.
-    zsock_set_rcvtimeo (router, 100);
-    zmsg_t *stale;
-    while ((stale = zmsg_recv (router))) {
-        assert (zmsg_size (stale) == 2 && zframe_streq (zmsg_last (stale), "READY"));
-        zmsg_destroy (&stale);
-    }
-    zsock_set_rcvtimeo (router, 5000);
-    test_http_destroy (&broken_server);
-    test_http_destroy (&closing_server);
-
-    //  $TERM while a slow request is in flight: the worker leaves at once
-    s_node_plan (&node, S_SLOW, S_SLOW, S_SLOW);
-    int requests = test_http_requests (server);
-    s_send_job (router, identity, JOB_BLOCK, S_TEST_BLOCK, FETCH_BLOCK);
-    while (test_http_requests (server) == requests)
-        zclock_sleep (5);
-    zclock_sleep (50);
-    started = zclock_mono ();
-    zactor_destroy (&worker);
-    if (verbose)
-        printf ("left in %" PRId64 " ms\n", zclock_mono () - started);
-    assert (zclock_mono () - started < 1000);
-    zsock_set_rcvtimeo (router, 0);
-    zmsg_t *msg = zmsg_recv (router);
-    assert (msg == NULL);    //  and answers nothing for the job it dropped
-
-    //  With a key pool: Infura's 429 on the first key cools it down for the hint, the
-    //  worker moves to the other key and the block arrives; both requests are journaled.
-    char dir [] = "/tmp/evmtap-fetch-worker-test-XXXXXX";
-    assert (mkdtemp (dir));
-    keypool_args_t pool_args = {.data_dir = dir, .endpoint = "inproc://fetch-worker-pool"};
-    keypool_t *pool = keypool_new (&pool_args);
-    assert (pool);
-    fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, "", "node-p", NULL, 0,
-                                                       10000);
-    char error [256];
-    cost_table_t *costs = cost_table_new ("infura", error, sizeof (error));
-    fetch_worker_args_set_pool (args, "inproc://fetch-worker-pool", "test:1:c/w0", costs, 0,
-                                0, 0);
-    cost_table_destroy (&costs);
-    const char *names [2] = {"ka", "kb"};
-    for (int index = 0; index < 2; index++) {
-        char url [128];
-        snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/%s%d", test_http_port (server),
-                  S_TEST_SECRET, index);
-        fetch_worker_args_add_key (args, names [index], url);
-    }
-    zactor_t *pooled = zactor_new (fetch_worker_actor, args);
-    assert (pooled);
-    zsock_set_rcvtimeo (router, 5000);
-    msg = zmsg_recv (router);       //  its READY, once it holds a key
-    assert (msg && zmsg_size (msg) == 2);
-    zframe_t *pooled_identity = zmsg_pop (msg);
-    zmsg_destroy (&msg);
-    s_node_plan (&node, S_E429, S_GOOD, S_GOOD);
-    body = s_block_job (router, pooled_identity, S_TEST_BLOCK, FETCH_BLOCK, &result);
-    s_check_header (&result, &node);
-    assert (result.requests == 2);
-    s_check_same_body (body, expected);
-    block_body_destroy (&body);
-    assert (keypool_flush (pool) == 0);
-    keypool_key_state_t *states;
-    size_t count;
-    assert (keypool_list (pool, &states, &count) == 0 && count == 2);
-    for (size_t index = 0; index < count; index++) {
-        if (verbose)
-            printf ("%s: %s, %" PRIu64 " requests, %" PRIu64 " credits\n", states [index].key,
-                    states [index].state, states [index].requests_24h, states [index].units_24h);
-        assert (states [index].requests_24h == 1 && states [index].units_24h == 80);
-    }
-    free (states);
-    zactor_destroy (&pooled);
-    zframe_destroy (&pooled_identity);
-    keypool_destroy (&pool);
-    char command [128];
-    snprintf (command, sizeof (command), "rm -rf %s", dir);
-    assert (system (command) == 0);
-
-    block_body_destroy (&expected);
-    zframe_destroy (&identity);
-    test_http_destroy (&server);
-    s_node_clear (&node);
-    zsock_destroy (&router);
-    if (verbose)
-        printf ("fetch_worker test: %" PRId64 " ms\n", zclock_mono () - test_started);
-}

@@ -170,7 +170,8 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, int64_t backoff)
     else
         self->head_job_out = true;
     job_t job = {.id = flight->job_id, .kind = (job_kind_t) kind, .number = number,
-                 .chain_id = self->args->chain_id, .fetch_mode = self->args->fetch_mode};
+                 .chain_id = self->args->chain_id, .fetch_mode = self->args->fetch_mode,
+                 .receipts = self->args->receipts};
     zframe_t *frame = job_encode (&job);
     zframe_send (&frame, self->jobs, 0);
 }

@@ -12,6 +12,7 @@ typedef struct {
     int64_t start;              //  first block to publish, OPTIONS_UNSET: the head
     int64_t to;                 //  last block, OPTIONS_UNSET: follow for ever
     int fetch_mode;             //  FETCH_BLOCK or FETCH_HASHES
+    bool receipts;              //  blocks with their receipts (--receipts)
     int window;                 //  jobs in flight at most while catching up
     const char *parent_hash;    //  hash of block start-1 when known (checkpoint), or ""
     int64_t interval_ms;        //  first guess of the block interval, 0: 12 s

@@ -24,16 +24,28 @@ block_body_destroy (block_body_t **self_p)
     for (size_t index = 0; index < self->tx_count; index++)
         free (self->txs [index].json);
     free (self->txs);
+    block_body_set_logs (self, 0);
     free (self->meta_json);
     free (self);
     *self_p = NULL;
+}
+
+void
+block_body_set_logs (block_body_t *self, size_t count)
+{
+    for (size_t index = 0; index < self->log_count; index++)
+        free (self->logs [index].json);
+    free (self->logs);
+    self->logs = count ? (block_log_t *) calloc (count, sizeof (block_log_t)) : NULL;
+    assert (self->logs || !count);
+    self->log_count = count;
 }
 
 zframe_t *
 block_body_encode (const block_body_t *self)
 {
     msg_writer_t writer;
-    msg_writer_init (&writer, MSG_TYPE_BLOCK_BODY, 2);
+    msg_writer_init (&writer, MSG_TYPE_BLOCK_BODY, 3);
     msg_write_strn (&writer, self->meta_json ? self->meta_json : "{}",
                     self->meta_json ? self->meta_len : 2);
     msg_write_array (&writer, self->tx_count);
@@ -48,6 +60,14 @@ block_body_encode (const block_body_t *self)
             msg_write_nil (&writer);
         msg_write_bool (&writer, tx->input_empty);
         msg_write_strn (&writer, tx->json ? tx->json : "{}", tx->json ? tx->json_len : 2);
+    }
+    msg_write_array (&writer, self->log_count);
+    for (size_t index = 0; index < self->log_count; index++) {
+        const block_log_t *log = &self->logs [index];
+        msg_write_array (&writer, 3);
+        msg_write_u64 (&writer, log->tx_index);
+        msg_write_u64 (&writer, log->log_index);
+        msg_write_strn (&writer, log->json ? log->json : "{}", log->json ? log->json_len : 2);
     }
     return msg_writer_frame (&writer);
 }
@@ -80,6 +100,25 @@ block_body_decode (zframe_t *frame, block_body_t **self_p)
             if (!tx->json)
                 tx->json = strdup ("");
             msg_read_leave (&reader, tx_items, tx_fields, tx_index);
+        }
+        msg_read_leave (&reader, items, count, index_saved);
+        uint32_t log_count = msg_read_enter (&reader, &items, &count, &index_saved);
+        block_body_set_logs (self, reader.failed ? 0 : log_count);
+        for (uint32_t index = 0; index < log_count && !reader.failed; index++) {
+            block_log_t *log = &self->logs [index];
+            const msgpack_object *log_items;
+            uint32_t log_fields, log_saved;
+            msg_read_enter (&reader, &log_items, &log_fields, &log_saved);
+            uint64_t tx_index = msg_read_u64 (&reader);
+            //  Checked before narrowing: a log names one of this block's transactions.
+            if (tx_index >= tx_count)
+                reader.failed = true;
+            log->tx_index = (uint32_t) tx_index;
+            log->log_index = msg_read_u64 (&reader);
+            log->json = msg_read_strdup_len (&reader, &log->json_len);
+            if (!log->json)
+                log->json = strdup ("");
+            msg_read_leave (&reader, log_items, log_fields, log_saved);
         }
         msg_read_leave (&reader, items, count, index_saved);
     }

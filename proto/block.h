@@ -1,7 +1,8 @@
 /*  block: a fetched block, normalized to evmtap's JSON fields by the fetch worker, so that
     the JSON-RPC answer is parsed once, in parallel across workers.
     Header (small; the head poller reads only this): number, hash, parentHash, timestamp.
-    Body frame: [MSG_TYPE_BLOCK_BODY, 1, meta_json, [[hash, from, to|nil, input_empty, json]...]]. */
+    Body frame: [MSG_TYPE_BLOCK_BODY, 1, meta_json, [[hash, from, to|nil, input_empty, json]...],
+    [[tx_index, log_index, json]...]]; the logs array is empty unless receipts were fetched. */
 #ifndef BLOCK_H_INCLUDED
 #define BLOCK_H_INCLUDED
 
@@ -27,14 +28,27 @@ typedef struct {
     size_t json_len;
 } block_tx_t;
 
+//  An event log from a receipt, normalized (docs/topics.md "internal log record"): the
+//  decoder turns it into a decoded log and, for a token Transfer, a token transfer.
+typedef struct {
+    uint32_t tx_index;               //  its transaction's position in the block
+    uint64_t log_index;              //  its position among the block's logs
+    char *json;                      //  the normalized log object (owned)
+    size_t json_len;
+} block_log_t;
+
 typedef struct {
     char *meta_json;         //  normalized block without its transactions (owned)
     size_t meta_len;
     block_tx_t *txs;         //  tx_count entries (owned)
     size_t tx_count;
+    block_log_t *logs;       //  log_count entries (owned), in the block's log order
+    size_t log_count;
 } block_body_t;
 
 block_body_t *block_body_new (size_t tx_count);
+//  Replaces the body's logs with count empty entries, to be filled.
+void block_body_set_logs (block_body_t *self, size_t count);
 void block_body_destroy (block_body_t **self_p);
 
 zframe_t *block_body_encode (const block_body_t *self);

@@ -1,5 +1,5 @@
 /*  job: a unit of fetching, from a head poller through the dispatcher to one fetch worker.
-    Frame: [MSG_TYPE_JOB, 1, id, kind, number, chain_id, fetch_mode]. */
+    Frame: [MSG_TYPE_JOB, 1, id, kind, number, chain_id, fetch_mode, receipts]. */
 #ifndef JOB_H_INCLUDED
 #define JOB_H_INCLUDED
 
@@ -16,6 +16,7 @@ typedef struct {
     uint64_t number;      //  JOB_BLOCK: the block number
     uint64_t chain_id;    //  stamped on every record (legacy txs have none of their own)
     int fetch_mode;       //  FETCH_BLOCK or FETCH_HASHES
+    bool receipts;        //  JOB_BLOCK: also the receipts (fields joined, logs carried)
 } job_t;
 
 zframe_t *job_encode (const job_t *self);

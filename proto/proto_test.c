@@ -6,13 +6,13 @@ static void
 s_test_job (void)
 {
     job_t job = {.id = 42, .kind = JOB_BLOCK, .number = 19000000, .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES};
+                 .fetch_mode = FETCH_HASHES, .receipts = true};
     zframe_t *frame = job_encode (&job);
     assert (msg_type (frame) == MSG_TYPE_JOB);
     job_t copy;
     assert (job_decode (frame, &copy) == 0);
     assert (copy.id == 42 && copy.kind == JOB_BLOCK && copy.number == 19000000);
-    assert (copy.chain_id == 1 && copy.fetch_mode == FETCH_HASHES);
+    assert (copy.chain_id == 1 && copy.fetch_mode == FETCH_HASHES && copy.receipts);
     //  Every truncation of a good frame is malformed, never a crash.
     for (size_t size = 0; size < zframe_size (frame); size++) {
         zframe_t *cut = zframe_new (zframe_data (frame), size);
@@ -42,6 +42,9 @@ s_sample_body (void)
     strcpy (body->txs [1].from, "0x03");
     body->txs [1].json = strdup ("{\"hash\":\"0xbb\",\"to\":null}");
     body->txs [1].json_len = strlen (body->txs [1].json);
+    block_body_set_logs (body, 2);
+    body->logs [0] = (block_log_t) {1, 0, strdup ("{\"logIndex\":0}"), 14};
+    body->logs [1] = (block_log_t) {1, 1, strdup ("{\"logIndex\":1}"), 14};
     return body;
 }
 
@@ -74,7 +77,16 @@ s_test_result_and_body (void)
     assert (streq (body_copy->txs [0].to, "0x02") && body_copy->txs [0].input_empty);
     assert (streq (body_copy->txs [1].to, "") && !body_copy->txs [1].input_empty);
     assert (streq (body_copy->txs [1].json, "{\"hash\":\"0xbb\",\"to\":null}"));
+    assert (body_copy->log_count == 2 && body_copy->logs [1].tx_index == 1);
+    assert (body_copy->logs [1].log_index == 1);
+    assert (streq (body_copy->logs [1].json, "{\"logIndex\":1}"));
     block_body_destroy (&body_copy);
+    //  A log naming a transaction the block does not have is malformed.
+    body->logs [1].tx_index = 2;
+    zframe_t *bad = block_body_encode (body);
+    assert (block_body_decode (bad, &body_copy) == -2 && body_copy == NULL);
+    zframe_destroy (&bad);
+    body->logs [1].tx_index = 1;
     for (size_t size = 0; size < zframe_size (frame); size++) {
         zframe_t *cut = zframe_new (zframe_data (frame), size);
         assert (block_body_decode (cut, &body_copy) == -2 && body_copy == NULL);

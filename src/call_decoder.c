@@ -27,7 +27,8 @@ struct _call_decoder_t {
     size_t file_count;
     zhashx_t *bound;            //  lowercase address -> s_abi_file_t * (borrowed)
     s_abi_file_t *bound_all;    //  --abi FILE: bound to every address
-    signatures_t *signatures;   //  the 4-byte (or topic) file, or NULL
+    signatures_t *signatures [CALL_SIGNATURE_FILES];   //  4-byte and topic files, in order
+    size_t signature_files;
     jsonw_t *best;              //  scratch: the best decoding so far
     jsonw_t *trial;             //  scratch: the candidate being tried
     jsonw_t *record;            //  scratch: call_decoder_record's output
@@ -162,14 +163,27 @@ call_decoder_new (const char *abis_dir, const char *abi_file, const char *signat
         if (!self->bound_all)
             rc = -1;
     }
-    if (rc == 0 && signatures_file) {
-        self->signatures = signatures_load (signatures_file, err, err_size);
-        if (!self->signatures)
-            rc = -1;
-    }
+    if (rc == 0 && signatures_file)
+        rc = call_decoder_add_signatures (self, signatures_file, err, err_size);
     if (rc)
         call_decoder_destroy (&self);
     return self;
+}
+
+int
+call_decoder_add_signatures (call_decoder_t *self, const char *path, char *err,
+                             size_t err_size)
+{
+    assert (self && path);
+    if (self->signature_files == CALL_SIGNATURE_FILES) {
+        snprintf (err, err_size, "%s: more than %d signature files", path, CALL_SIGNATURE_FILES);
+        return -1;
+    }
+    signatures_t *signatures = signatures_load (path, err, err_size);
+    if (!signatures)
+        return -1;
+    self->signatures [self->signature_files++] = signatures;
+    return 0;
 }
 
 void
@@ -186,7 +200,8 @@ call_decoder_destroy (call_decoder_t **self_p)
     }
     free (self->files);
     zhashx_destroy (&self->bound);
-    signatures_destroy (&self->signatures);
+    for (size_t index = 0; index < self->signature_files; index++)
+        signatures_destroy (&self->signatures [index]);
     jsonw_destroy (&self->best);
     jsonw_destroy (&self->trial);
     jsonw_destroy (&self->record);
@@ -202,9 +217,16 @@ s_add_candidate (s_candidate_t *candidates, size_t count, const abi_entry_t *ent
 {
     if (!entry || count >= CALL_MAX_CANDIDATES)
         return count;
-    for (size_t index = 0; index < count; index++)
-        if (streq (candidates [index].entry->signature, entry->signature))
+    //  Events of one signature differ in which parameters are indexed (ERC-20 and
+    //  ERC-721 Transfer): those are different candidates.
+    for (size_t index = 0; index < count; index++) {
+        const abi_entry_t *other = candidates [index].entry;
+        if (streq (other->signature, entry->signature)
+            && (entry->kind != ABI_EVENT || entry->inputs->count == 0
+                || memcmp (other->inputs->indexed, entry->inputs->indexed,
+                           entry->inputs->count * sizeof (bool)) == 0))
             return count;
+    }
     candidates [count] = (s_candidate_t) {entry, source, bound, from_signatures};
     return count + 1;
 }
@@ -235,9 +257,9 @@ s_gather (call_decoder_t *self, const char *to, const uint8_t *key, size_t key_l
                                            : abi_find_function (file->abi, key),
                                      file->source, false, false);
     }
-    if (self->signatures) {
+    for (size_t file = 0; file < self->signature_files; file++) {
         const abi_entry_t *found [CALL_MAX_CANDIDATES];
-        size_t total = signatures_find (self->signatures, key, key_len, found,
+        size_t total = signatures_find (self->signatures [file], key, key_len, found,
                                         CALL_MAX_CANDIDATES);
         for (size_t index = 0; index < total && index < CALL_MAX_CANDIDATES; index++)
             count = s_add_candidate (candidates, count, found [index], "4byte", false, true);
@@ -357,7 +379,8 @@ s_write_outcome (s_candidate_t *candidates, size_t count, s_outcome_t *outcome,
     jsonw_key (writer, "candidates");
     jsonw_array_begin (writer);
     for (size_t index = 0; index < count; index++)
-        if (outcome->fits [index] && (int) index != outcome->best)
+        if (outcome->fits [index] && (int) index != outcome->best
+            && !streq (candidates [index].entry->signature, chosen->entry->signature))
             jsonw_string (writer, candidates [index].entry->signature);
     jsonw_array_end (writer);
     jsonw_key (writer, "trailing");

@@ -31,6 +31,13 @@ call_decoder_t *call_decoder_new (const char *abis_dir, const char *abi_file,
                                   const char *signatures_file, char *err, size_t err_size);
 void call_decoder_destroy (call_decoder_t **self_p);
 
+//  A signature file can hold selectors and topics; the decoder takes this many at most.
+#define CALL_SIGNATURE_FILES 4
+//  Adds another signature file (e.g. event topics beside the 4-byte selectors), looked up
+//  after those already given. Returns 0, or -1 with the reason (naming the file) in err.
+int call_decoder_add_signatures (call_decoder_t *self, const char *path, char *err,
+                                 size_t err_size);
+
 //  Writes the fields of a decoded call from `to` on (to, selector, decoding, function,
 //  signature, args, source, candidates, trailing, reason) into writer, which is inside an
 //  object. to is a 0x address or NULL (written as null). Returns the decoding.

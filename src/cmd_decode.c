@@ -16,8 +16,8 @@ s_print_usage (FILE *out)
     fprintf (out,
              "Usage:\n"
              "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
-             "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR]\n"
-             "                --log TOPIC0[,TOPIC1...] DATA\n\n"
+             "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE]\n"
+             "                [--event-signatures FILE] [--to ADDR] --log TOPIC0[,TOPIC1...] DATA\n\n"
              "Decodes calldata (0x hex: selector and arguments) or, with --log, an event log\n"
              "(its topics and data), and prints one JSON line (docs/decoding.md).\n\n"
              "  --abi FILE         an ABI (JSON array, or an object with \"abi\") for any address\n"
@@ -25,6 +25,8 @@ s_print_usage (FILE *out)
              "                     picks the one of --to first, then the others are tried\n"
              "  --signatures FILE  a selector file, `0x<selector><TAB><signature>` per line\n"
              "                     (4-byte function selectors, or 32-byte event topics)\n"
+             "  --event-signatures FILE  another such file, looked up after --signatures (as\n"
+             "                     `evmtap run --event-signatures` takes it)\n"
              "  --to ADDR          the called contract (or the log's address)\n"
              "  --log TOPICS       decode an event: topics comma-separated, topic0 first\n"
              "  -h, --help         this text\n\n"
@@ -87,6 +89,7 @@ int
 cmd_decode_main (int argc, char **argv)
 {
     const char *abi = NULL, *abis = NULL, *signatures = NULL, *to = NULL, *log = NULL;
+    const char *event_signatures = NULL;
     const char *positional = NULL;
     for (int index = 1; index < argc; index++) {
         const char *arg = argv [index];
@@ -97,6 +100,7 @@ cmd_decode_main (int argc, char **argv)
         const char **target = streq (arg, "--abi")          ? &abi
                               : streq (arg, "--abis")       ? &abis
                               : streq (arg, "--signatures") ? &signatures
+                              : streq (arg, "--event-signatures") ? &event_signatures
                               : streq (arg, "--to")         ? &to
                               : streq (arg, "--log")        ? &log
                                                             : NULL;
@@ -134,6 +138,9 @@ cmd_decode_main (int argc, char **argv)
 
     char err [512] = "";
     call_decoder_t *decoder = call_decoder_new (abis, abi, signatures, err, sizeof (err));
+    if (decoder && event_signatures
+        && call_decoder_add_signatures (decoder, event_signatures, err, sizeof (err)))
+        call_decoder_destroy (&decoder);
     if (!decoder) {
         fprintf (stderr, "evmtap decode: %s\n", err);
         free (data);

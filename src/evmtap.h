@@ -39,5 +39,6 @@ const char *evmtap_shared_data (void);
 #include "block_msg.h"
 #include "batch.h"
 #include "normalize.h"
+#include "receipts.h"
 
 #endif

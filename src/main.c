@@ -115,6 +115,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
         .jobs = zsys_sprintf (">%s", chain->jobs_endpoint),
         .classifier = ">inproc://evmtap-classifier", .start = plan->start,
         .to = plan->options->to, .fetch_mode = plan->options->fetch,
+        .receipts = plan->options->receipts,
         .window = (int) plan->worker_count * 2, .parent_hash = plan->parent_hash,
         .interval_ms = 0};
     chain->poller = zactor_new (head_poller_actor, &chain->poller_args);
@@ -234,9 +235,7 @@ s_run (int argc, char **argv)
                                                           : NULL;
     for (size_t index = 0; !unsupported && index < options->chain_count; index++) {
         chain_options_t *chain = &options->chains [index];
-        unsupported = chain->receipts                         ? "--receipts"
-                      : chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized"
-                                                              : NULL;
+        unsupported = chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized" : NULL;
     }
     if (unsupported) {
         fprintf (stderr, "evmtap run: %s is not available in evmtap %s yet\n", unsupported,
@@ -321,7 +320,8 @@ s_run (int argc, char **argv)
     classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
     if (exit_code == EVMTAP_EXIT_OK) {
-        decoder_args.decoder = decoder_sources_load (options->abis, options->signatures, NULL,
+        decoder_args.decoder = decoder_sources_load (options->abis, options->signatures,
+                                                     options->event_signatures, NULL,
                                                      err, sizeof (err));
         if (!decoder_args.decoder) {
             fprintf (stderr, "evmtap run: %s\n", err);

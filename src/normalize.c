@@ -242,6 +242,12 @@ s_write_value (jsonw_t *writer, kind_t kind, const cJSON *item, const char **why
     return 0;
 }
 
+int
+normalize_value (jsonw_t *writer, const char *key, const cJSON *item, const char **why)
+{
+    return s_write_value (writer, s_rule (key).kind, item, why);
+}
+
 //  What a transaction said about its block, for the block's consistency check.
 typedef struct {
     uint64_t block_number;

@@ -31,6 +31,11 @@ int normalize_block_hashes (const cJSON *block, const cJSON *const *txs, size_t 
 int normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out,
                   char *err, size_t err_size);
 
+//  Writes item as the value of a field named key, by that field's rule (53-bit numbers,
+//  exact decimals, lower-cased hex; unknown fields pass through, hex lower-cased); the key
+//  itself is the caller's. For receipts and logs. Returns 0, or -1 with the reason in why.
+int normalize_value (jsonw_t *writer, const char *key, const cJSON *item, const char **why);
+
 void normalize_test (bool verbose);
 
 #endif

@@ -32,7 +32,7 @@ typedef enum {
     S_REDIS, S_LISTEN, S_CONTROL, S_METRICS, S_WATCHLIST, S_DRAIN_TIMEOUT, S_RPC_TIMEOUT,
     S_SECRETS_DIR, S_KAFKA_LINGER, S_KAFKA_BATCH_SIZE, S_KAFKA_COMPRESSION, S_KAFKA_PARTITIONS,
     S_KAFKA_REPLICATION, S_KAFKA_QUEUE_MESSAGES, S_KAFKA_QUEUE_KBYTES, S_KAFKA_MESSAGE_TIMEOUT,
-    S_ABIS, S_SIGNATURES, S_VERBOSE, S_HELP, S_COUNT
+    S_ABIS, S_SIGNATURES, S_EVENT_SIGNATURES, S_VERBOSE, S_HELP, S_COUNT
 } s_setting_id_t;
 
 typedef enum {
@@ -94,6 +94,7 @@ static const s_setting_t s_settings [S_COUNT] = {
      SCOPE_GLOBAL, true, false},
     {S_ABIS, "abis", 0, "abis", SCOPE_GLOBAL, true, false},
     {S_SIGNATURES, "signatures", 0, "signatures", SCOPE_GLOBAL, true, false},
+    {S_EVENT_SIGNATURES, "event-signatures", 0, "event_signatures", SCOPE_GLOBAL, true, false},
     {S_VERBOSE, "verbose", 'v', NULL, SCOPE_FLAG, false, false},
     {S_HELP, "help", 'h', NULL, SCOPE_FLAG, false, false},
 };
@@ -209,6 +210,7 @@ options_destroy (options_t **self_p)
         zstr_free (&self->metrics);
         zstr_free (&self->abis);
         zstr_free (&self->signatures);
+        zstr_free (&self->event_signatures);
         s_clear_watchlists (self);
         for (size_t index = 0; index < self->chain_count; index++)
             s_chain_free (&self->chains [index]);
@@ -587,11 +589,15 @@ s_apply (options_t *self, chain_options_t *chain, s_setting_id_t id, const char 
             return 0;
         case S_ABIS:
         case S_SIGNATURES:
+        case S_EVENT_SIGNATURES:
             //  Read (and refused when unreadable or malformed) when the run starts.
             if (*value == 0)
                 return s_reason (reason, reason_size, "\"\" is not a %s",
                                  id == S_ABIS ? "directory" : "file name");
-            s_set_string (id == S_ABIS ? &self->abis : &self->signatures, value);
+            s_set_string (id == S_ABIS         ? &self->abis
+                          : id == S_SIGNATURES ? &self->signatures
+                                               : &self->event_signatures,
+                          value);
             return 0;
         case S_METRICS:
             if (!s_valid_host_port (value, false))
@@ -1118,7 +1124,8 @@ options_print_run_usage (FILE *out)
 "  --to N                      stop once block N is published (default: follow for ever)\n"
 "  --fetch block|hashes        a block with its transactions in one request, or hashes then\n"
 "                              one request per transaction (default block)\n"
-"  --receipts                  also fetch receipts: logs and token transfers (one more request)\n"
+"  --receipts                  also fetch receipts (one more request per block): receipt\n"
+"                              fields on transactions, decoded logs, token transfers\n"
 "  --delivery instant|finalized  publish at once, or only --confirmations deep (default instant)\n"
 "  --confirmations K           depth for --delivery finalized, 0 to %d (default %d)\n"
 "\n"
@@ -1145,6 +1152,8 @@ options_print_run_usage (FILE *out)
 "  --abis DIR                  ABIs to decode contract calls with: DIR/*.json, bound to\n"
 "                              contracts by DIR/addresses.json (default: config/abis)\n"
 "  --signatures FILE           4-byte selectors, `0x<selector><TAB><signature>` per line\n"
+"  --event-signatures FILE     event topics for logs (--receipts), `0x<topic0><TAB><signature>`\n"
+"                              per line, `indexed` marked or guessed (default: the ABIs' events)\n"
 "  --drain-timeout SECONDS     on SIGTERM, time to publish the blocks in flight (default 10)\n"
 "  --rpc-timeout SECONDS       per HTTP request to a provider (default 10)\n"
 "  --secrets-dir DIR           where key secret files live (default " OPTIONS_DEFAULT_SECRETS_DIR ")\n"
@@ -1156,8 +1165,8 @@ options_print_run_usage (FILE *out)
 "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
 "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
 "\n"
-"Not available in this version yet (refused with exit 2): --receipts,\n"
-"--delivery finalized, --listen, --control, --metrics, --watchlist.\n",
+"Not available in this version yet (refused with exit 2): --delivery finalized,\n"
+"--listen, --control, --metrics, --watchlist.\n",
              OPTIONS_MAX_WORKERS, OPTIONS_DEFAULT_WORKERS,
              OPTIONS_MAX_CONFIRMATIONS, OPTIONS_DEFAULT_CONFIRMATIONS,
              KAFKA_SINK_LINGER_MS, KAFKA_SINK_BATCH_BYTES, KAFKA_SINK_PARTITIONS,
@@ -1275,7 +1284,10 @@ s_test_flags (void)
                    "--format", "msgpack", "--listen=tcp://0.0.0.0:5555",
                    "--control", "ipc:///tmp/evmtap.ctl", "--metrics=127.0.0.1:9100",
                    "--watchlist", "ofac.txt", "--watchlist=mine.txt", "--drain-timeout", "2.5",
-                   "--rpc-timeout=0.25", "--secrets-dir", "/tmp/secrets", "-v") == 0);
+                   "--rpc-timeout=0.25", "--secrets-dir", "/tmp/secrets", "--abis", "/tmp/abis",
+                   "--signatures", "/tmp/f.tsv", "--event-signatures=/tmp/e.tsv", "-v") == 0);
+    assert (streq (options->abis, "/tmp/abis") && streq (options->signatures, "/tmp/f.tsv"));
+    assert (streq (options->event_signatures, "/tmp/e.tsv"));
     chain = &options->chains [0];
     assert (options->chain_count == 1);
     assert (chain->rpc_count == 2);

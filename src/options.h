@@ -64,6 +64,7 @@ typedef struct {
     char *metrics;                //  --metrics HOST:PORT or NULL
     char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
     char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
+    char *event_signatures;       //  --event-signatures FILE: event topics, or NULL
     char *watchlists [16];        //  --watchlist FILE (repeatable)
     size_t watchlist_count;
     bool verbose;

@@ -11,6 +11,7 @@
 #include "abi_decode.h"
 #include "signatures.h"
 #include "call_decoder.h"
+#include "log_record.h"
 #include "decoder.h"
 
 typedef struct {
@@ -23,6 +24,7 @@ static const selftest_t s_selftests [] = {
     {"jsonw", jsonw_test},
     {"jsonrpc", jsonrpc_test},
     {"normalize", normalize_test},
+    {"receipts", receipts_test},
     {"rpc_client", rpc_client_test},
     {"token_bucket", token_bucket_test},
     {"secrets", secrets_test},
@@ -48,6 +50,7 @@ static const selftest_t s_selftests [] = {
     {"abi_decode", abi_decode_test},
     {"signatures", signatures_test},
     {"call_decoder", call_decoder_test},
+    {"log_record", log_record_test},
     {"decoder", decoder_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))

@@ -107,15 +107,31 @@ signatures_parse (const char *text, size_t len, const char *name, char *err, siz
         pos += line_len + 1;
         if (line_len == 0 || line [0] == '#')
             continue;
-        if (self->count == capacity) {
-            capacity *= 2;
-            self->lines = (s_line_t *) realloc (self->lines, capacity * sizeof (s_line_t));
-            assert (self->lines);
-        }
-        if (s_read_line (line, line_len, &self->lines [self->count]))
-            self->count++;
-        else
+        s_line_t read;
+        if (!s_read_line (line, line_len, &read)) {
             self->skipped++;
+            continue;
+        }
+        //  Several signatures of one key may share a line, `;`-separated (as the
+        //  event list with parameter names has them): one entry each, in order.
+        while (true) {
+            if (self->count == capacity) {
+                capacity *= 2;
+                self->lines = (s_line_t *) realloc (self->lines, capacity * sizeof (s_line_t));
+                assert (self->lines);
+            }
+            const char *semicolon = (const char *) memchr (read.text, ';', read.text_len);
+            s_line_t *entry = &self->lines [self->count];
+            *entry = read;
+            if (semicolon)
+                entry->text_len = (size_t) (semicolon - read.text);
+            if (entry->text_len)
+                self->count++;
+            if (!semicolon)
+                break;
+            read.text_len -= (size_t) (semicolon + 1 - read.text);
+            read.text = semicolon + 1;
+        }
     }
     if (self->count == 0) {
         snprintf (err, err_size, "%s: no `0x<selector><TAB><signature>` line (%zu skipped)",
@@ -229,7 +245,9 @@ signatures_test (bool verbose)
         "0xa9059cbb\tnottransfer(address,uint256)\n"
         "0x095ea7b3\tapprove(address,uint256)\r\n"
         "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\t"
-        "Transfer(address indexed from,address indexed to,uint256 value)\n"
+        "Transfer(address indexed from,address indexed to,uint256 value);"
+        "Transfer(address indexed from,address indexed to,uint256 indexed tokenId);"
+        "Transfer(address sender,address receiver,uint256 amount);\n"
         "garbage\n"
         "0x12345678\tbroken(uint7)\n"
         "0xa9059cbb\t\n";
@@ -237,7 +255,7 @@ signatures_test (bool verbose)
     signatures_t *signatures = signatures_parse (text, strlen (text), "test", err, sizeof (err));
     assert (signatures);
     //  Lines of a wrong shape are skipped at once; bad signatures when first looked up.
-    assert (signatures_size (signatures) == 6 && signatures_skipped (signatures) == 2);
+    assert (signatures_size (signatures) == 8 && signatures_skipped (signatures) == 2);
     const abi_entry_t *found [4];
     uint8_t transfer [4] = {0xa9, 0x05, 0x9c, 0xbb};
     assert (signatures_find (signatures, transfer, 4, found, 4) == 2);
@@ -253,8 +271,11 @@ signatures_test (bool verbose)
     uint8_t topic [32];
     assert (hex_decode ("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
                         topic, 32) == 32);
-    assert (signatures_find (signatures, topic, 32, found, 4) == 1);
+    //  One line, three `;`-separated alternatives, in their order.
+    assert (signatures_find (signatures, topic, 32, found, 4) == 3);
     assert (found [0]->kind == ABI_EVENT && found [0]->inputs->indexed [1]);
+    assert (!found [0]->inputs->indexed [2] && found [1]->inputs->indexed [2]);
+    assert (streq (found [2]->inputs->names [0], "sender") && !found [2]->inputs->indexed [0]);
     //  The topic's first 4 bytes are no function selector.
     assert (signatures_find (signatures, topic, 4, found, 4) == 0);
     signatures_destroy (&signatures);
