@@ -16,17 +16,7 @@ python3 "$EVMTAP_ROOT/tests/traffic.py" --rpc "$ANVIL_URL" --blocks 20 --txs-per
     --seed 3 --out "$work/sent.jsonl" >/dev/null
 head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 
-# addresses.json: the first deployment of each contract, from its receipt.
-mkdir "$work/abis"
-cp "$EVMTAP_ROOT"/tests/contracts/artifacts/*.json "$work/abis/"
-echo '{}' >"$work/addresses.json"
-for name in Token Counter Factory; do
-    hash=$(jq -r --arg w "deploy $name" 'select(.what == $w) | .hash' "$work/sent.jsonl" | head -n 1)
-    address=$(rpc "$ANVIL_URL" eth_getTransactionReceipt "[\"$hash\"]" | jq -r .contractAddress)
-    jq --arg a "${address,,}" --arg f "$name.json" '. + {($a): $f}' "$work/addresses.json" \
-        >"$work/addresses.tmp" && mv "$work/addresses.tmp" "$work/addresses.json"
-done
-cp "$work/addresses.json" "$work/abis/addresses.json"
+test_contract_abis "$work/abis" "$work/sent.jsonl"
 
 check() {
     local topics=$1 mode=$2

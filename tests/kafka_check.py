@@ -105,6 +105,15 @@ def consume(brokers, topic):
     return messages
 
 
+def derive_key(bare, value):
+    """DESIGN's key of a message from its value: block number, tx hash, <txhash>:<logIndex>."""
+    if "blocks" in bare:
+        return str(value["number"])
+    if bare.startswith(("mined.logs", "mined.token_transfers")):
+        return "%s:%d" % (value["hash"], value["logIndex"])
+    return value["hash"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--brokers", required=True)
@@ -126,7 +135,7 @@ def main():
                 number = value.get("number", value.get("blockNumber"))
                 if args.to is not None and number > args.to:
                     continue
-                key = str(value["number"]) if "blocks" in bare else value["hash"]
+                key = derive_key(bare, value)
                 files[key] = line
         kafka = {}
         for key, headers, raw in consume(args.brokers, topic):
@@ -138,7 +147,7 @@ def main():
             number = value.get("number", value.get("blockNumber"))
             if args.to is not None and number > args.to:
                 continue
-            derived = str(value["number"]) if "blocks" in bare else value["hash"]
+            derived = derive_key(bare, value)
             if key != derived:
                 problems.append(f"{topic}: key {key} for a value of key {derived}")
             if key in kafka:

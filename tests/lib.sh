@@ -146,3 +146,19 @@ start_badrpc() {
     BADRPC_URL="http://127.0.0.1:$(cat "$port_file")"
     export BADRPC_URL BADRPC_PID
 }
+
+# test_contract_abis DIR SENT: DIR gets the test contracts' ABIs and an addresses.json that
+# binds the first deployment of Token, Counter and Factory (from tests/traffic.py's SENT
+# file, addresses from their receipts) to them, as `--abis DIR` takes it.
+test_contract_abis() {
+    local dir=$1 sent=$2 name hash address
+    mkdir -p "$dir"
+    cp "$EVMTAP_ROOT"/tests/contracts/artifacts/*.json "$dir/"
+    echo '{}' >"$dir/addresses.json"
+    for name in Token Counter Factory; do
+        hash=$(jq -r --arg w "deploy $name" 'select(.what == $w) | .hash' "$sent" | head -n 1)
+        address=$(rpc "$ANVIL_URL" eth_getTransactionReceipt "[\"$hash\"]" | jq -r .contractAddress)
+        jq --arg a "${address,,}" --arg f "$name.json" '. + {($a): $f}' "$dir/addresses.json" \
+            >"$dir/addresses.tmp" && mv "$dir/addresses.tmp" "$dir/addresses.json"
+    done
+}
