@@ -11,7 +11,8 @@
 #     `sig-event` of its signature, non-indexed arguments equal `cast decode-abi`'s and
 #     indexed ones the topics;
 #   * mined.token_transfers equals the ERC-20 Transfer logs computed here from the receipts;
-#   * --fetch hashes --receipts writes byte-identical files.
+#   * --fetch hashes --receipts writes byte-identical files, and so does a node that answers
+#     -32601 to eth_getBlockReceipts (tests/badrpc.py --refuse): receipts by transaction.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
@@ -157,3 +158,20 @@ pass "receipt fields, one decoded log per log (ABI decoding equal to cast), toke
 diff -r "$work/block/topics" "$work/hashes/topics" >/dev/null \
     || fail "--fetch hashes --receipts wrote other records than --fetch block --receipts"
 pass "--fetch hashes --receipts: the same files"
+
+# A node without eth_getBlockReceipts (-32601): each worker says so once and asks
+# eth_getTransactionReceipt in batches instead; the files are the same.
+start_badrpc "$ANVIL_URL" --fault-rate 0 --refuse eth_getBlockReceipts
+"$evmtap" run --rpc "$BADRPC_URL" --from 0 --to "$head" --receipts --workers 2 \
+    --abis "$work/abis" --data-dir "$work/fallback" 2>"$work/fallback.log" \
+    || { tail -n 20 "$work/fallback.log" >&2; fail "evmtap run through a node without eth_getBlockReceipts exited $?"; }
+diff -r "$work/block/topics" "$work/fallback/topics" >/dev/null \
+    || fail "the eth_getTransactionReceipt fallback wrote other records"
+stats=$(curl -sS --max-time 5 "$BADRPC_URL/stats")
+refused=$(jq '.methods.eth_getBlockReceipts // 0' <<<"$stats")
+by_tx=$(jq '.methods.eth_getTransactionReceipt // 0' <<<"$stats")
+txs=$(wc -l <"$work/sent.jsonl")
+said=$(grep -c "no eth_getBlockReceipts" "$work/fallback.log" || true)
+[ "$refused" -ge 1 ] && [ "$refused" -le 2 ] && [ "$by_tx" = "$txs" ] && [ "$said" = "$refused" ] \
+    || fail "fallback: $refused eth_getBlockReceipts refused, $by_tx eth_getTransactionReceipt for $txs transactions, said $said times"
+pass "no eth_getBlockReceipts: $refused refused (one per worker), $by_tx eth_getTransactionReceipt, the same files"

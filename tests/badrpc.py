@@ -25,6 +25,10 @@ counts calls per key. Keys appear nowhere else (no logging of paths).
 Usage:
   python3 tests/badrpc.py --upstream http://127.0.0.1:PORT --port-file FILE
       [--fault-rate R] [--faults 500,429,...] [--seed N] [--timeout-seconds S]
+      [--refuse METHOD,...]
+
+--refuse answers single calls of these methods with JSON-RPC -32601 (method not found), like
+a node that lacks them (e.g. eth_getBlockReceipts); batches pass through.
 
 It binds 127.0.0.1:0 and writes the chosen port to --port-file. Stdlib only; exits 0 on
 SIGTERM or SIGINT.
@@ -267,6 +271,11 @@ class Handler(BaseHTTPRequestHandler):
                        "error": {"code": -32000, "message": "internal error (badrpc)"}}
                       for call in calls]
             self._send_json(200, errors if isinstance(document, list) else errors[0])
+        elif not isinstance(document, list) and methods[0] in server.options.refuse:
+            # A node without this method, as geth-era nodes lack eth_getBlockReceipts.
+            self._send_json(200, {"jsonrpc": "2.0", "id": calls[0].get("id"),
+                                  "error": {"code": -32601, "message": "the method %s does not "
+                                            "exist/is not available" % methods[0]}})
         else:
             self._proxy(body, fault)
 
@@ -322,6 +331,8 @@ def parse_options(argv):
     parser.add_argument("--timeout-seconds", type=float, default=30.0,
                         help="how long the timeout fault holds a request")
     parser.add_argument("--verbose", action="store_true", help="log requests (paths blanked)")
+    parser.add_argument("--refuse", default="", type=lambda text: set(filter(None, text.split(","))),
+                        help="methods answered with -32601 (single calls; batches pass)")
     options = parser.parse_args(argv)
     if not 0.0 <= options.fault_rate <= 1.0:
         parser.error("--fault-rate must be within 0..1")
