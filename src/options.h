@@ -90,6 +90,10 @@ void options_default_chain_name (uint64_t chain_id, char *out, size_t out_size);
 
 void options_print_run_usage (FILE *out);
 
+//  The flags `evmtap run` knows: the index-th long flag (without "--"), its short letter in
+//  *short_flag (0 when none), or NULL past the last. For the usage check and completions.
+const char *options_flag (size_t index, char *short_flag);
+
 void options_test (bool verbose);
 
 #endif
