@@ -94,7 +94,7 @@ static const char *s_scripts [5] = {
     "        local left = u\n"
     "        for _, m in ipairs(redis.call('ZRANGE', 'evmtap:minutes:'..pk, 0, -1)) do\n"
     "          left = left - tonumber(redis.call('HGET', h, 'u:'..m) or '0')\n"
-    "          if left < daily then ms = (tonumber(m) + 1441) * 60000 - now_ms; break end\n"
+    "          if left < daily then ms = (tonumber(m) + 1440) * 60000 - now_ms; break end\n"
     "        end\n"
     "      end\n"
     "      if ms < 1000 then ms = 1000 end\n"
@@ -302,7 +302,7 @@ s_memkey_room_ms (s_memkey_t *memkey, int64_t now_ms, uint64_t daily)
         if (memkey->minute [slot] == minute)
             units -= memkey->units [slot];
         if (units < daily)
-            return (int64_t) (minute + S_WINDOW_MINUTES + 1) * 60000 - now_ms;
+            return (int64_t) (minute + S_WINDOW_MINUTES) * 60000 - now_ms;
     }
     return 60000;
 }
