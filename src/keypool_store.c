@@ -813,6 +813,17 @@ s_test_rules (keypool_store_t *store, bool verbose)
 void
 keypool_store_test (bool verbose)
 {
+    //  A day's budget spent in the oldest minute of the window: room the moment that minute
+    //  leaves it, when the usage count (s_memkey_usage) stops counting it.
+    s_memkey_t *spent = (s_memkey_t *) zmalloc (sizeof (s_memkey_t));
+    assert (spent);
+    int64_t now_ms = 1795400000123;
+    uint64_t oldest = (uint64_t) now_ms / 60000 + 1 - S_WINDOW_MINUTES;
+    spent->minute [oldest % S_WINDOW_MINUTES] = oldest;
+    spent->units [oldest % S_WINDOW_MINUTES] = 1000;
+    assert (s_memkey_room_ms (spent, now_ms, 1000) == (now_ms / 60000 + 1) * 60000 - now_ms);
+    free (spent);
+
     char err [256];
     assert (!keypool_store_new ("127.0.0.1:6379", err, sizeof (err)));
     assert (!keypool_store_new ("redis://", err, sizeof (err)));
