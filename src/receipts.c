@@ -10,6 +10,8 @@
 #define ADDRESS_LEN (BLOCK_ADDRESS_SIZE - 1)
 //  LOG0..LOG4: an event log has at most four topics.
 #define LOG_TOPICS_MAX 4
+//  2^53 - 1, as normalize.c holds numbers to: log_record.c reads the record back as doubles.
+#define LOG_INDEX_MAX 9007199254740991ULL
 
 //  Receipt fields that repeat the transaction or the block, or that go elsewhere (logs
 //  become log records; the bloom filter is derived from them): not joined.
@@ -93,8 +95,9 @@ s_write_log (jsonw_t *writer, const cJSON *log, const block_header_t *header, ui
         return -1;
     }
     failure->field = "logIndex";
-    if (!cJSON_IsString (log_index) || hex_to_u64 (log_index->valuestring, &out->log_index)) {
-        failure->why = "is not a hex quantity";
+    if (!cJSON_IsString (log_index) || hex_to_u64 (log_index->valuestring, &out->log_index)
+        || out->log_index > LOG_INDEX_MAX) {
+        failure->why = "is not a hex quantity of at most 53 bits";
         return -1;
     }
     failure->field = "topics";
@@ -409,6 +412,8 @@ receipts_test (bool verbose)
         {"\"address\":\"0x0000000000000000000000000000000000000001\"", "\"address\":null",
          "receipt 0 log 1: field 'address' is not"},
         {"\"logIndex\":\"0x1\"", "\"logIndex\":7", "log 1: field 'logIndex' is not"},
+        {"\"logIndex\":\"0x1\"", "\"logIndex\":\"0x20000000000000\"",
+         "log 1: field 'logIndex' is not"},
         {"\"gasUsed\":\"0x5208\"", "\"gasUsed\":\"0xzz\"", "receipt 0: field 'gasUsed' is not"},
         {"\"logs\":[]", "\"logs\":{}", "receipt 1: field 'logs' is not an array"},
         {"\"transactionIndex\":\"0x0\"", "\"transactionIndex\":\"0x1\"",
