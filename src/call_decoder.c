@@ -433,72 +433,6 @@ call_decoder_write_log (call_decoder_t *self, const char *address, const uint8_t
     return s_write_outcome (candidates, count, &outcome, data, size, true, self->best, writer);
 }
 
-//  Finds the top-level members of a JSON object text (as jsonw wrote it) named in keys;
-//  values [i] points at the raw value text of keys [i] (NULL when absent), lens [i] its
-//  length. Returns -1 when the text is not an object it can read.
-static int
-s_members (const char *json, size_t len, const char *const *keys, size_t key_count,
-           const char **values, size_t *lens)
-{
-    for (size_t index = 0; index < key_count; index++)
-        values [index] = NULL;
-    size_t pos = 0;
-    while (pos < len && isspace ((uint8_t) json [pos]))
-        pos++;
-    if (pos >= len || json [pos++] != '{')
-        return -1;
-    while (pos < len) {
-        while (pos < len && (isspace ((uint8_t) json [pos]) || json [pos] == ','))
-            pos++;
-        if (pos < len && json [pos] == '}')
-            return 0;
-        if (pos >= len || json [pos] != '"')
-            return -1;
-        size_t key_start = ++pos;
-        while (pos < len && json [pos] != '"')
-            pos += json [pos] == '\\' ? 2 : 1;
-        if (pos >= len)
-            return -1;
-        size_t key_len = pos++ - key_start;
-        while (pos < len && (isspace ((uint8_t) json [pos]) || json [pos] == ':'))
-            pos++;
-        size_t value_start = pos;
-        int depth = 0;
-        bool in_string = false;
-        for (; pos < len; pos++) {
-            char c = json [pos];
-            if (in_string) {
-                if (c == '\\')
-                    pos++;
-                else
-                if (c == '"')
-                    in_string = false;
-            }
-            else
-            if (c == '"')
-                in_string = true;
-            else
-            if (c == '{' || c == '[')
-                depth++;
-            else
-            if ((c == '}' || c == ']') && depth > 0)
-                depth--;
-            else
-            if ((c == ',' || c == '}') && depth == 0)
-                break;
-        }
-        if (pos >= len)
-            return -1;
-        for (size_t index = 0; index < key_count; index++)
-            if (strlen (keys [index]) == key_len
-                && memcmp (keys [index], json + key_start, key_len) == 0) {
-                values [index] = json + value_start;
-                lens [index] = pos - value_start;
-            }
-    }
-    return -1;
-}
-
 //  Decodes digits (an even count of hex digits, not NUL-terminated) into out, which holds
 //  digits / 2 bytes. Returns the byte count, or -1 on a non-hex digit. The transaction's
 //  input is decoded in place in the record's text, with no copy.
@@ -532,7 +466,7 @@ call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, s
     static const char *const keys [KEYS] = {"hash", "blockNumber", "chainId", "to", "input"};
     const char *values [KEYS];
     size_t lens [KEYS] = {0};
-    if (s_members (tx_json, tx_len, keys, KEYS, values, lens))
+    if (jsonw_members (tx_json, tx_len, keys, KEYS, values, lens))
         return NULL;
     for (size_t index = 0; index < KEYS; index++)
         if (!values [index])

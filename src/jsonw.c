@@ -579,6 +579,69 @@ jsonw_strdup (jsonw_t *self)
     return copy;
 }
 
+int
+jsonw_members (const char *json, size_t len, const char *const *keys, size_t key_count,
+               const char **values, size_t *lens)
+{
+    for (size_t index = 0; index < key_count; index++)
+        values [index] = NULL;
+    size_t pos = 0;
+    while (pos < len && isspace ((uint8_t) json [pos]))
+        pos++;
+    if (pos >= len || json [pos++] != '{')
+        return -1;
+    while (pos < len) {
+        while (pos < len && (isspace ((uint8_t) json [pos]) || json [pos] == ','))
+            pos++;
+        if (pos < len && json [pos] == '}')
+            return 0;
+        if (pos >= len || json [pos] != '"')
+            return -1;
+        size_t key_start = ++pos;
+        while (pos < len && json [pos] != '"')
+            pos += json [pos] == '\\' ? 2 : 1;
+        if (pos >= len)
+            return -1;
+        size_t key_len = pos++ - key_start;
+        while (pos < len && (isspace ((uint8_t) json [pos]) || json [pos] == ':'))
+            pos++;
+        size_t value_start = pos;
+        int depth = 0;
+        bool in_string = false;
+        for (; pos < len; pos++) {
+            char c = json [pos];
+            if (in_string) {
+                if (c == '\\')
+                    pos++;
+                else
+                if (c == '"')
+                    in_string = false;
+            }
+            else
+            if (c == '"')
+                in_string = true;
+            else
+            if (c == '{' || c == '[')
+                depth++;
+            else
+            if ((c == '}' || c == ']') && depth > 0)
+                depth--;
+            else
+            if ((c == ',' || c == '}') && depth == 0)
+                break;
+        }
+        if (pos >= len)
+            return -1;
+        for (size_t index = 0; index < key_count; index++)
+            if (strlen (keys [index]) == key_len
+                && memcmp (keys [index], json + key_start, key_len) == 0) {
+                values [index] = json + value_start;
+                lens [index] = pos - value_start;
+            }
+    }
+    return -1;
+}
+
 //  --------------------------------------------------------------------------
 //  Selftest
 
@@ -799,6 +862,19 @@ jsonw_test (bool verbose)
     jsonw_object_begin (writer);
     jsonw_object_end (writer);
     assert (streq (jsonw_data (writer), "{}"));
+
+    //  Top-level members only: nested keys and keys inside strings are not members.
+    const char *object = "{\"a\":{\"b\":1,\"c\":[2,\"}\"]},\"s\":\"\\\"b\\\":\",\"b\":[{}],\"n\":null}";
+    const char *names [4] = {"b", "c", "n", "a"};
+    const char *values [4];
+    size_t lens [4];
+    assert (jsonw_members (object, strlen (object), names, 4, values, lens) == 0);
+    assert (values [0] && lens [0] == 4 && memcmp (values [0], "[{}]", 4) == 0);
+    assert (!values [1]);
+    assert (values [2] && lens [2] == 4 && memcmp (values [2], "null", 4) == 0);
+    assert (values [3] && lens [3] == 19);
+    assert (jsonw_members ("[1]", 3, names, 4, values, lens) == -1);
+    assert (jsonw_members ("{\"a\":1", 6, names, 4, values, lens) == -1);
 
     jsonw_destroy (&writer);
     assert (writer == NULL);

@@ -54,6 +54,12 @@ size_t jsonw_size (jsonw_t *self);
 //  Returns the document as a fresh heap string (caller frees) and resets the writer.
 char *jsonw_strdup (jsonw_t *self);
 
+//  Finds the top-level members of a JSON object text (as jsonw wrote it) named in keys,
+//  without parsing the values: values [i] points at the raw value text of keys [i] (NULL
+//  when absent), lens [i] its length. Returns -1 when the text is not an object it can read.
+int jsonw_members (const char *json, size_t len, const char *const *keys, size_t key_count,
+                   const char **values, size_t *lens);
+
 void jsonw_test (bool verbose);
 
 #endif

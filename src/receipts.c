@@ -8,6 +8,8 @@
 
 #define HASH_LEN (BLOCK_HASH_SIZE - 1)
 #define ADDRESS_LEN (BLOCK_ADDRESS_SIZE - 1)
+//  A receipt has a dozen fields; far more means an answer not worth joining.
+#define RECEIPT_FIELDS_MAX 64
 //  LOG0..LOG4: an event log has at most four topics.
 #define LOG_TOPICS_MAX 4
 //  2^53 - 1, as normalize.c holds numbers to: log_record.c reads the record back as doubles.
@@ -204,14 +206,37 @@ s_write_receipt (jsonw_t *fields, const cJSON *receipt, const block_header_t *he
     if (s_check_number (receipt, "blockNumber", header->number, failure)
         || s_check_number (receipt, "transactionIndex", tx_index, failure))
         return -1;
-    jsonw_reset (fields);
-    jsonw_object_begin (fields);
+    //  The receipt's own fields; one the transaction already has (an L2's extra field in
+    //  both) or one the receipt repeats stays as it was: a key appears once in a record.
+    const char *names [RECEIPT_FIELDS_MAX];
+    const cJSON *items [RECEIPT_FIELDS_MAX];
+    size_t count = 0;
     for (const cJSON *child = receipt->child; child; child = child->next) {
         if (!child->string || s_skipped (child->string))
             continue;
-        jsonw_key (fields, child->string);
-        if (normalize_value (fields, child->string, child, &failure->why)) {
-            failure->field = child->string;
+        if (count == RECEIPT_FIELDS_MAX) {
+            failure->why = "has too many fields";
+            return -1;
+        }
+        names [count] = child->string;
+        items [count++] = child;
+    }
+    const char *present [RECEIPT_FIELDS_MAX];
+    size_t lens [RECEIPT_FIELDS_MAX];
+    if (jsonw_members (tx->json, tx->json_len, names, count, present, lens))
+        for (size_t index = 0; index < count; index++)
+            present [index] = NULL;
+    jsonw_reset (fields);
+    jsonw_object_begin (fields);
+    for (size_t index = 0; index < count; index++) {
+        bool repeated = present [index] != NULL;
+        for (size_t earlier = 0; earlier < index && !repeated; earlier++)
+            repeated = streq (names [earlier], names [index]);
+        if (repeated)
+            continue;
+        jsonw_key (fields, names [index]);
+        if (normalize_value (fields, names [index], items [index], &failure->why)) {
+            failure->field = names [index];
             return -1;
         }
     }
@@ -338,7 +363,8 @@ s_sample (block_header_t *header)
     block_body_t *body = block_body_new (2);
     snprintf (body->txs [0].hash, sizeof body->txs [0].hash, "0x%064d", 1);
     snprintf (body->txs [1].hash, sizeof body->txs [1].hash, "0x%064d", 2);
-    body->txs [0].json = zsys_sprintf ("{\"hash\":\"%s\",\"chainId\":1}", body->txs [0].hash);
+    body->txs [0].json = zsys_sprintf ("{\"hash\":\"%s\",\"chainId\":1,\"depositNonce\":\"0x1\","
+                                       "\"nested\":{\"status\":2}}", body->txs [0].hash);
     body->txs [0].json_len = strlen (body->txs [0].json);
     body->txs [1].json = strdup ("{}");
     body->txs [1].json_len = 2;
@@ -352,7 +378,8 @@ s_receipts_text (const char *first_hash, const char *log_data)
         "[{\"transactionHash\":\"%s\",\"transactionIndex\":\"0x0\",\"blockHash\":\"0x%064d\","
         "\"blockNumber\":\"0x7\",\"from\":\"0x01\",\"status\":\"0x1\",\"gasUsed\":\"0x5208\","
         "\"cumulativeGasUsed\":\"0x5208\",\"effectiveGasPrice\":\"0x3B9ACA00\","
-        "\"contractAddress\":null,\"logsBloom\":\"0x00\",\"type\":\"0x2\",\"logs\":["
+        "\"contractAddress\":null,\"logsBloom\":\"0x00\",\"type\":\"0x2\",\"depositNonce\":\"0x9\","
+        "\"gasUsed\":\"0x1\",\"logs\":["
         "{\"address\":\"0xA0B86991C6218B36C1D19D4A2E9EB0CE3606EB48\",\"topics\":["
         "\"0xDDF252AD1BE2C89B69C2B068FC378DAA952BA7F163C4A11628F55A4DF523B3EF\"],"
         "\"data\":\"%s\",\"logIndex\":\"0x0\",\"transactionHash\":\"%s\",\"blockNumber\":\"0x7\"},"
@@ -378,7 +405,8 @@ receipts_test (bool verbose)
     assert (array);
     assert (receipts_join_array (body, &header, 1, array, err, sizeof err) == 0);
     char *expected = zsys_sprintf (
-        "{\"hash\":\"%s\",\"chainId\":1,\"status\":1,\"gasUsed\":21000,"
+        "{\"hash\":\"%s\",\"chainId\":1,\"depositNonce\":\"0x1\",\"nested\":{\"status\":2},"
+        "\"status\":1,\"gasUsed\":21000,"
         "\"cumulativeGasUsed\":21000,\"effectiveGasPrice\":\"1000000000\","
         "\"contractAddress\":null}", hash);
     assert (streq (body->txs [0].json, expected) && body->txs [0].json_len == strlen (expected));
