@@ -867,7 +867,7 @@ jsonw_test (bool verbose)
     const char *object = "{\"a\":{\"b\":1,\"c\":[2,\"}\"]},\"s\":\"\\\"b\\\":\",\"b\":[{}],\"n\":null}";
     const char *names [4] = {"b", "c", "n", "a"};
     const char *values [4];
-    size_t lens [4];
+    size_t lens [4] = {0};
     assert (jsonw_members (object, strlen (object), names, 4, values, lens) == 0);
     assert (values [0] && lens [0] == 4 && memcmp (values [0], "[{}]", 4) == 0);
     assert (!values [1]);
