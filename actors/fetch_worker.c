@@ -16,6 +16,11 @@
     whose daily budget would be exceeded is parked before it is. Without a pool the worker
     keeps the one key it was given (selftests, keyless nodes).
 
+    With receipts (job->receipts) the block's receipts are joined onto it (src/receipts.c):
+    with --fetch block, eth_getBlockReceipts goes in one JSON-RPC batch with the block; a
+    node that answers -32601 gets batched eth_getTransactionReceipt calls instead, from then
+    on. Receipts that do not fit the block (another fork) make the block be fetched again.
+
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
         -> READY                 when it can take a job: after connecting and after
                                  each result, once it holds a key (with a key pool)
@@ -480,53 +485,93 @@ s_after_failure (self_t *self, const char *what, int attempt, const jsonrpc_answ
     return s_pause (self, backoff);
 }
 
-//  One JSON-RPC call with retries. On success *doc_p holds the parsed answer and
-//  answer->result points into it. Returns 0, 1 when every attempt failed (answer says why),
-//  -1 when leaving.
+//  JSON-RPC calls in one HTTP request (a batch when there are several), with retries. On
+//  success *doc_p holds the parsed answer and answers [i].result points into it. A call
+//  after the first may answer -32601 (not supported: the caller falls back); any other
+//  failed call fails the request, which is tried again whole. Returns 0, 1 when every
+//  attempt failed (answers [0] says why), -1 when leaving.
 static int
-s_call (self_t *self, const char *what, const char *method, const char *params,
-        cJSON **doc_p, jsonrpc_answer_t *answer)
+s_call_many (self_t *self, const char *what, size_t count, const char *const *methods,
+             const char *const *params, cJSON **doc_p, jsonrpc_answer_t *answers)
 {
-    char *body = jsonrpc_request (1, method, params);
-    memset (answer, 0, sizeof (*answer));
+    assert (count >= 1);
+    char *single = NULL;
+    jsonrpc_batch_t *batch = NULL;
+    if (count == 1)
+        single = jsonrpc_request (1, methods [0], params [0]);
+    else {
+        batch = jsonrpc_batch_new ();
+        for (size_t index = 0; index < count; index++)
+            jsonrpc_batch_add (batch, methods [index], params [index]);
+    }
+    const char *bodies [1] = {single ? single : jsonrpc_batch_body (batch)};
+    memset (answers, 0, count * sizeof (*answers));
+    jsonrpc_answer_t failure;
+    memset (&failure, 0, sizeof (failure));
     int rc = 1;
     for (int attempt = 1; attempt <= self->args->attempts && rc == 1; attempt++) {
-        if (s_spend (self, method, 1)) {
-            rc = -1;
+        for (size_t index = 0; index < count && rc == 1; index++)
+            if (s_spend (self, methods [index], 1))
+                rc = -1;
+        if (rc < 0)
             break;
-        }
         rpc_response_t response;
         memset (&response, 0, sizeof (response));
-        const char *bodies [1] = {body};
-        self->requests++;
+        self->requests += count;
         if (rpc_client_post (self->client, bodies, 1, &response)) {
             rc = -1;
             break;
         }
+        memset (&failure, 0, sizeof (failure));
         if (response.transport_failed) {
-            memset (answer, 0, sizeof (*answer));
-            answer->status = JSONRPC_TRANSPORT;
-            snprintf (answer->message, sizeof (answer->message), "%s", response.error);
+            failure.status = JSONRPC_TRANSPORT;
+            snprintf (failure.message, sizeof (failure.message), "%s", response.error);
         }
-        else if (jsonrpc_parse (response.http_status, response.body, response.size, doc_p,
-                                answer)
-                 == JSONRPC_OK)
-            rc = 0;
+        else {
+            jsonrpc_status_t status =
+                single ? jsonrpc_parse (response.http_status, response.body, response.size,
+                                        doc_p, &answers [0])
+                       : jsonrpc_parse_batch (response.http_status, response.body, response.size,
+                                              count, doc_p, answers);
+            for (size_t index = 0; index < count && failure.status == JSONRPC_OK; index++)
+                if (answers [index].status != JSONRPC_OK
+                    && (index == 0 || answers [index].status != JSONRPC_NOT_SUPPORTED))
+                    failure = answers [index];
+            if (status != JSONRPC_OK && failure.status == JSONRPC_OK)
+                failure = answers [0];
+            if (failure.status == JSONRPC_OK)
+                rc = 0;
+            else {
+                cJSON_Delete (*doc_p);
+                *doc_p = NULL;
+            }
+        }
         rpc_response_clear (&response);
-        if (rc == 1 && s_key_problem (self, answer)) {
+        if (rc == 1 && s_key_problem (self, &failure)) {
             //  Not the provider failing: another key, and the attempt does not count.
-            s_key_punish (self, what, answer);
+            s_key_punish (self, what, &failure);
             attempt--;
             continue;
         }
         //  A method the node does not have stays missing: the caller decides what next.
-        if (rc == 1 && answer->status == JSONRPC_NOT_SUPPORTED)
+        if (rc == 1 && failure.status == JSONRPC_NOT_SUPPORTED)
             break;
-        if (rc == 1 && s_after_failure (self, what, attempt, answer))
+        if (rc == 1 && s_after_failure (self, what, attempt, &failure))
             rc = -1;
     }
-    free (body);
+    if (rc == 1)
+        answers [0] = failure;
+    free (single);
+    jsonrpc_batch_destroy (&batch);
     return rc;
+}
+
+//  One JSON-RPC call with retries (see s_call_many).
+static int
+s_call (self_t *self, const char *what, const char *method, const char *params,
+        cJSON **doc_p, jsonrpc_answer_t *answer)
+{
+    return s_call_many (self, what, 1, &method, &params, doc_p, answer);
 }
 
 static void
@@ -653,14 +698,16 @@ s_fetch_by_hash (self_t *self, uint64_t number, const char *method, const char *
     return 0;
 }
 
-//  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts, or one
-//  eth_getTransactionReceipt per transaction (batched) from a node that answers -32601 to
-//  it (remembered for the rest of the run). Returns 0, 1 when the calls failed after
-//  their attempts, 2 when the receipts do not fit the block (another fork, not yet
-//  known: fetch the block again), -1 when leaving; error says why.
+//  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts (its
+//  answer in `fetched` when it came with the block), or one eth_getTransactionReceipt per
+//  transaction (batched) from a node that answers -32601 to it (remembered for the rest of
+//  the run). Returns 0, 1 when the calls failed after their attempts, 2 when the receipts
+//  do not fit the block (another fork, not yet known: fetch the block again), -1 when
+//  leaving; error says why.
 static int
 s_fetch_receipts (self_t *self, const job_t *job, const block_header_t *header,
-                  block_body_t *body, char *error, size_t error_size)
+                  block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
+                  size_t error_size)
 {
     if (!self->no_block_receipts) {
         char params [64], what [64];
@@ -668,10 +715,14 @@ s_fetch_receipts (self_t *self, const job_t *job, const block_header_t *header,
         snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
         cJSON *doc = NULL;
         jsonrpc_answer_t answer;
-        int rc = s_call (self, what, "eth_getBlockReceipts", params, &doc, &answer);
+        int rc = 0;
+        if (fetched)
+            answer = *fetched;
+        else
+            rc = s_call (self, what, "eth_getBlockReceipts", params, &doc, &answer);
         if (rc < 0)
             return -1;
-        if (rc == 0) {
+        if (rc == 0 && answer.status == JSONRPC_OK) {
             rc = receipts_join_array (body, header, job->chain_id, answer.result, error,
                                       error_size) ? 2 : 0;
             cJSON_Delete (doc);
@@ -714,13 +765,21 @@ static int
 s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **body_p)
 {
     bool by_hash = job->fetch_mode == FETCH_HASHES;
-    char params [64], what [64];
+    char params [64], receipts_params [64], what [80];
     s_block_param (job->number, !by_hash, params, sizeof (params));
-    snprintf (what, sizeof (what), "eth_getBlockByNumber %" PRIu64, job->number);
+    snprintf (receipts_params, sizeof (receipts_params), "[\"0x%" PRIx64 "\"]", job->number);
+    const char *methods [2] = {"eth_getBlockByNumber", "eth_getBlockReceipts"};
+    const char *all_params [2] = {params, receipts_params};
     for (int attempt = 1;; attempt++) {
+        //  With receipts the block and its receipts go in one batch: one round trip, and
+        //  the join checks that they are of the same block.
+        bool batched = job->receipts && !by_hash && !self->no_block_receipts;
+        snprintf (what, sizeof (what), "eth_getBlockByNumber%s %" PRIu64,
+                  batched ? "+eth_getBlockReceipts" : "", job->number);
         cJSON *doc = NULL;
-        jsonrpc_answer_t answer;
-        int rc = s_call (self, what, "eth_getBlockByNumber", params, &doc, &answer);
+        jsonrpc_answer_t answers [2];
+        int rc = s_call_many (self, what, batched ? 2 : 1, methods, all_params, &doc, answers);
+        jsonrpc_answer_t answer = answers [0];
         if (rc < 0)
             return -1;
         if (rc > 0) {
@@ -776,7 +835,6 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
         else
             normalized = normalize_block (answer.result, job->chain_id, &result->header, body_p,
                                           error, sizeof (error));
-        cJSON_Delete (doc);
         if (normalized == 0 && result->header.number != job->number) {
             block_body_destroy (body_p);
             snprintf (error, sizeof (error), "asked for block %" PRIu64 ", got %" PRIu64,
@@ -784,8 +842,11 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
             normalized = -1;
         }
         if (normalized == 0 && job->receipts) {
-            int fetched = s_fetch_receipts (self, job, &result->header, *body_p, error,
+            int fetched = s_fetch_receipts (self, job, &result->header, *body_p,
+                                            batched ? &answers [1] : NULL, error,
                                             sizeof (error));
+            cJSON_Delete (doc);
+            doc = NULL;
             if (fetched < 0)
                 return -1;
             if (fetched == 1) {
@@ -800,6 +861,7 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
                 normalized = -1;
             }
         }
+        cJSON_Delete (doc);
         if (normalized == 0) {
             result->status = RESULT_OK;
             return 0;

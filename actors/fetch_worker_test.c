@@ -412,6 +412,16 @@ fetch_worker_test (bool verbose)
     assert (result.status == RESULT_OK && result.requests == 1 + tx_count);
     s_check_same_body (body, with_receipts);
     block_body_destroy (&body);
+    //  A fresh worker asks block and receipts in one batch; the refused receipts make it
+    //  fall back at once, with the block it already has
+    zframe_t *fresh_identity;
+    zactor_t *fresh = s_worker_new (router, test_http_port (server), "node-a", 3, &fresh_identity);
+    body = s_block_job (router, fresh_identity, S_TEST_BLOCK, FETCH_BLOCK | S_RECEIPTS, &result);
+    assert (result.status == RESULT_OK && result.requests == 2 + tx_count);
+    s_check_same_body (body, with_receipts);
+    block_body_destroy (&body);
+    zactor_destroy (&fresh);
+    zframe_destroy (&fresh_identity);
     block_body_destroy (&with_receipts);
     node.no_block_receipts = false;
 

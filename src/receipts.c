@@ -341,12 +341,32 @@ receipts_join_array (block_body_t *body, const block_header_t *header, uint64_t 
                   cJSON_IsNull (array) ? "null (block not known to the node)" : "not an array");
         return -1;
     }
+    //  Receipts go to their transactions by transactionIndex: not every source lists them
+    //  in block order (the stored answer of mainnet block 483920 does not). The join then
+    //  checks each one's transactionHash.
     size_t count = (size_t) cJSON_GetArraySize (array);
     const cJSON **receipts = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
     assert (receipts);
-    size_t index = 0;
-    for (const cJSON *item = array->child; item; item = item->next)
-        receipts [index++] = item;
+    size_t position = 0;
+    for (const cJSON *item = array->child; item; item = item->next, position++) {
+        const cJSON *index_item = cJSON_IsObject (item)
+                                  ? cJSON_GetObjectItemCaseSensitive (item, "transactionIndex")
+                                  : NULL;
+        uint64_t index = position;
+        if (cJSON_IsString (index_item) && hex_to_u64 (index_item->valuestring, &index) == 0
+            && index < count && !receipts [index])
+            receipts [index] = item;
+        else
+        if (index_item && !cJSON_IsNull (index_item)) {
+            snprintf (err, err_size, "block %" PRIu64 " receipt %zu: field 'transactionIndex' "
+                      "is not a free transaction position", header->number, position);
+            free (receipts);
+            return -1;
+        }
+        else
+        if (position < count && !receipts [position])
+            receipts [position] = item;
+    }
     int rc = receipts_join (body, header, chain_id, receipts, count, err, err_size);
     free (receipts);
     return rc;
@@ -385,7 +405,8 @@ s_receipts_text (const char *first_hash, const char *log_data)
         "\"data\":\"%s\",\"logIndex\":\"0x0\",\"transactionHash\":\"%s\",\"blockNumber\":\"0x7\"},"
         "{\"address\":\"0x0000000000000000000000000000000000000001\",\"topics\":[],"
         "\"data\":\"0x\",\"logIndex\":\"0x1\"}]},"
-        "{\"transactionHash\":\"0x%064d\",\"status\":\"0x0\",\"blockHash\":\"0x%064d\","
+        "{\"transactionHash\":\"0x%064d\",\"transactionIndex\":\"0x1\",\"status\":\"0x0\","
+        "\"blockHash\":\"0x%064d\","
         "\"contractAddress\":\"0x5FbDB2315678afecb367f032d93F642f64180aa3\",\"logs\":[]}]",
         first_hash, 7, log_data, first_hash, 2, 7);
 }
@@ -424,6 +445,21 @@ receipts_test (bool verbose)
     zstr_free (&expected);
     assert (body->logs [1].log_index == 1 && strstr (body->logs [1].json, "\"topics\":[]"));
     cJSON_Delete (array);
+
+    //  Receipts out of block order go to their transactions by transactionIndex: the same.
+    block_header_t reordered_header;
+    block_body_t *reordered = s_sample (&reordered_header);
+    array = cJSON_Parse (text);
+    cJSON *first = cJSON_DetachItemFromArray (array, 0);
+    cJSON_AddItemToArray (array, first);
+    assert (receipts_join_array (reordered, &reordered_header, 1, array, err, sizeof err) == 0);
+    assert (reordered->log_count == body->log_count);
+    for (size_t index = 0; index < body->tx_count; index++)
+        assert (streq (reordered->txs [index].json, body->txs [index].json));
+    for (size_t index = 0; index < body->log_count; index++)
+        assert (streq (reordered->logs [index].json, body->logs [index].json));
+    block_body_destroy (&reordered);
+    cJSON_Delete (array);
     zstr_free (&text);
     block_body_destroy (&body);
 
@@ -445,7 +481,9 @@ receipts_test (bool verbose)
         {"\"gasUsed\":\"0x5208\"", "\"gasUsed\":\"0xzz\"", "receipt 0: field 'gasUsed' is not"},
         {"\"logs\":[]", "\"logs\":{}", "receipt 1: field 'logs' is not an array"},
         {"\"transactionIndex\":\"0x0\"", "\"transactionIndex\":\"0x1\"",
-         "field 'transactionIndex' names another one"},
+         "receipt 1: field 'transactionIndex' is not a free transaction position"},
+        {"\"transactionIndex\":\"0x0\"", "\"transactionIndex\":\"0x2\"",
+         "receipt 0: field 'transactionIndex' is not a free transaction position"},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases [0]; index++) {
         body = s_sample (&header);

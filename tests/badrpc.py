@@ -27,8 +27,8 @@ Usage:
       [--fault-rate R] [--faults 500,429,...] [--seed N] [--timeout-seconds S]
       [--refuse METHOD,...]
 
---refuse answers single calls of these methods with JSON-RPC -32601 (method not found), like
-a node that lacks them (e.g. eth_getBlockReceipts); batches pass through.
+--refuse answers the calls of these methods with JSON-RPC -32601 (method not found), like a
+node that lacks them (e.g. eth_getBlockReceipts); in a batch, the other calls go upstream.
 
 It binds 127.0.0.1:0 and writes the chosen port to --port-file. Stdlib only; exits 0 on
 SIGTERM or SIGINT.
@@ -271,13 +271,33 @@ class Handler(BaseHTTPRequestHandler):
                        "error": {"code": -32000, "message": "internal error (badrpc)"}}
                       for call in calls]
             self._send_json(200, errors if isinstance(document, list) else errors[0])
-        elif not isinstance(document, list) and methods[0] in server.options.refuse:
-            # A node without this method, as geth-era nodes lack eth_getBlockReceipts.
-            self._send_json(200, {"jsonrpc": "2.0", "id": calls[0].get("id"),
-                                  "error": {"code": -32601, "message": "the method %s does not "
-                                            "exist/is not available" % methods[0]}})
+        elif any(m in server.options.refuse for m in methods):
+            self._refuse(document, calls, methods)
         else:
             self._proxy(body, fault)
+
+    def _refuse(self, document, calls, methods):
+        """A node without some methods (as older nodes lack eth_getBlockReceipts): their
+        calls get -32601, the others of a batch go upstream."""
+        refuse = self.server.options.refuse
+        errors = [{"jsonrpc": "2.0", "id": call.get("id"),
+                   "error": {"code": -32601,
+                             "message": "the method %s does not exist/is not available" % m}}
+                  for call, m in zip(calls, methods) if m in refuse]
+        if not isinstance(document, list):
+            self._send_json(200, errors[0])
+            return
+        forward = [call for call, m in zip(calls, methods) if m not in refuse]
+        answers = []
+        if forward:
+            try:
+                status, answer = self.server.upstream.post(json.dumps(forward).encode())
+                answers = json.loads(answer)
+            except (OSError, http.client.HTTPException, ValueError) as error:
+                self.server.stats.count_upstream_error()
+                self._send(502, ("upstream: %s\n" % type(error).__name__).encode(), "text/plain")
+                return
+        self._send_json(200, (answers if isinstance(answers, list) else [answers]) + errors)
 
     def _proxy(self, body, fault):
         try:
@@ -332,7 +352,7 @@ def parse_options(argv):
                         help="how long the timeout fault holds a request")
     parser.add_argument("--verbose", action="store_true", help="log requests (paths blanked)")
     parser.add_argument("--refuse", default="", type=lambda text: set(filter(None, text.split(","))),
-                        help="methods answered with -32601 (single calls; batches pass)")
+                        help="methods answered with -32601 (in batches too)")
     options = parser.parse_args(argv)
     if not 0.0 <= options.fault_rate <= 1.0:
         parser.error("--fault-rate must be within 0..1")
