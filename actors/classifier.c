@@ -17,22 +17,13 @@
 #include "actors.h"
 #include "classifier.h"
 
-//  Batches queued towards the next actor, and blocks queued here, at most: when the sink
-//  stalls, this actor stops reading and the head pollers' queues fill up in turn.
-#define QUEUE_HWM 8
-//  How often a full output queue is looked at again.
-#define BACKPRESSURE_RETRY_MS 20
-
 #define TOPIC_NATIVE "mined.tx.1.native_token_transfer"
 #define TOPIC_DEPLOYMENT "mined.tx.2.contract_deployment"
 #define TOPIC_INTERACTION "mined.tx.3.contract_interaction"
 
 typedef struct {
     zsock_t *pipe;
-    zsock_t *blocks;          //  PULL from head pollers
-    zsock_t *broker;          //  PUSH to the broker
-    zpoller_t *poller;        //  pipe and blocks
-    zpoller_t *pipe_only;     //  pipe alone, while the output queue is full
+    stage_t *stage;           //  blocks from head pollers in, batches to the decoder out
     jsonw_t *writer;
     bool terminated;
     uint64_t block_count;
@@ -56,22 +47,12 @@ s_self_new (zsock_t *pipe, classifier_args_t *args)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     assert (self);
     self->pipe = pipe;
-    self->blocks = zsock_new (ZMQ_PULL);
-    self->broker = zsock_new (ZMQ_PUSH);
-    zsock_set_rcvhwm (self->blocks, QUEUE_HWM);
-    zsock_set_sndhwm (self->broker, QUEUE_HWM);
-    if (zsock_attach (self->broker, args->broker, false)
-        || zsock_bind (self->blocks, "%s", args->endpoint) < 0) {
-        zsys_error ("classifier: cannot bind %s or reach the broker at %s", args->endpoint,
-                    args->broker);
-        zsock_destroy (&self->blocks);
-        zsock_destroy (&self->broker);
+    self->stage = stage_new ("classifier", pipe, args->endpoint, args->broker);
+    if (!self->stage) {
         free (self);
         return NULL;
     }
     self->writer = jsonw_new ();
-    self->poller = zpoller_new (self->pipe, self->blocks, NULL);
-    self->pipe_only = zpoller_new (self->pipe, NULL);
     return self;
 }
 
@@ -81,11 +62,8 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
-    zpoller_destroy (&self->poller);
-    zpoller_destroy (&self->pipe_only);
+    stage_destroy (&self->stage);
     jsonw_destroy (&self->writer);
-    zsock_destroy (&self->blocks);
-    zsock_destroy (&self->broker);
     free (self);
     *self_p = NULL;
 }
@@ -148,11 +126,11 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
 static void
 s_self_handle_blocks (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->blocks);
+    zmsg_t *msg = zmsg_recv (stage_input (self->stage));
     if (!msg)
         return;
     if (msg_type (zmsg_first (msg)) == MSG_TYPE_FLUSH) {
-        zmsg_send (&msg, self->broker);
+        zmsg_send (&msg, stage_output (self->stage));
         return;
     }
     block_msg_t block;
@@ -175,7 +153,7 @@ s_self_handle_blocks (self_t *self)
     block_body_destroy (&body);
     zframe_t *out = batch_encode (batch);
     batch_destroy (&batch);
-    zframe_send (&out, self->broker, 0);
+    zframe_send (&out, stage_output (self->stage), 0);
     self->block_count++;
 }
 
@@ -200,16 +178,13 @@ classifier_actor (zsock_t *pipe, void *args)
     self_t *self = s_self_new (pipe, (classifier_args_t *) args);
     zsock_signal (pipe, self ? 0 : 1);
     while (self && !self->terminated) {
-        //  Read a block only when its batch can go on at once; a blocked send would also
-        //  keep $TERM waiting.
-        bool room = zsock_events (self->broker) & ZMQ_POLLOUT;
-        zpoller_t *poller = room ? self->poller : self->pipe_only;
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, room ? -1 : BACKPRESSURE_RETRY_MS);
+        //  A block is read only when its batch can go on at once (stage.h).
+        zsock_t *which = stage_wait (self->stage);
         if (which == self->pipe)
             s_self_handle_pipe (self);
-        else if (which == self->blocks)
+        else if (which)
             s_self_handle_blocks (self);
-        else if (zpoller_terminated (poller))
+        else
             break;
     }
     s_self_destroy (&self);

@@ -15,20 +15,12 @@
 #include "actors.h"
 #include "decoder.h"
 
-//  Batches queued on each side of the decoder at most.
-#define DECODER_QUEUE_HWM 8
-//  How often a full broker queue is looked at again.
-#define DECODER_RETRY_MS 20
-
 #define DECODER_TOPIC_SUFFIX ".mined.tx.3.contract_interaction"
 #define DECODER_LOGS_SUFFIX "." CLASSIFIER_TOPIC_LOGS
 
 typedef struct {
     zsock_t *pipe;
-    zsock_t *batches;           //  PULL from the classifier
-    zsock_t *broker;            //  PUSH to the broker
-    zpoller_t *poller;        //  pipe and batches
-    zpoller_t *pipe_only;     //  pipe alone, while the broker's queue is full
+    stage_t *stage;             //  batches from the classifier in, to the broker out
     call_decoder_t *decoder;
     log_record_t *log;
     bool terminated;
@@ -48,24 +40,17 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     self->pipe = pipe;
     self->decoder = args->decoder;
     args->decoder = NULL;
-    //  Small queues on both sides: when the sink stalls, this actor stops reading and the
-    //  classifier and head pollers stop in turn (fetching pauses, memory stays bounded).
-    self->batches = zsock_new (ZMQ_PULL);
-    self->broker = zsock_new (ZMQ_PUSH);
-    zsock_set_rcvhwm (self->batches, DECODER_QUEUE_HWM);
-    zsock_set_sndhwm (self->broker, DECODER_QUEUE_HWM);
-    if (!self->decoder || zsock_attach (self->broker, args->broker, false)
-        || zsock_bind (self->batches, "%s", args->endpoint) < 0) {
-        zsys_error ("decoder: cannot bind %s or reach the broker at %s (or no sources)",
-                    args->endpoint, args->broker);
-        zsock_destroy (&self->batches);
-        zsock_destroy (&self->broker);
+    if (!self->decoder) {
+        zsys_error ("decoder: no decoding sources");
+        free (self);
+        return NULL;
+    }
+    self->stage = stage_new ("decoder", pipe, args->endpoint, args->broker);
+    if (!self->stage) {
         call_decoder_destroy (&self->decoder);
         free (self);
         return NULL;
     }
-    self->poller = zpoller_new (self->pipe, self->batches, NULL);
-    self->pipe_only = zpoller_new (self->pipe, NULL);
     self->log = log_record_new ();
     return self;
 }
@@ -76,10 +61,7 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
-    zpoller_destroy (&self->poller);
-    zpoller_destroy (&self->pipe_only);
-    zsock_destroy (&self->batches);
-    zsock_destroy (&self->broker);
+    stage_destroy (&self->stage);
     call_decoder_destroy (&self->decoder);
     log_record_destroy (&self->log);
     free (self);
@@ -185,13 +167,13 @@ s_decode_batch (self_t *self, batch_t *batch)
 static void
 s_self_handle_batches (self_t *self)
 {
-    zframe_t *frame = zframe_recv (self->batches);
+    zframe_t *frame = zframe_recv (stage_input (self->stage));
     if (!frame)
         return;
     batch_t *batch = NULL;
     if (msg_type (frame) == MSG_TYPE_FLUSH || batch_decode (frame, &batch) != 0) {
         //  FLUSH (or anything it does not know) goes on in place: the broker judges.
-        zframe_send (&frame, self->broker, 0);
+        zframe_send (&frame, stage_output (self->stage), 0);
         return;
     }
     zframe_destroy (&frame);
@@ -199,7 +181,7 @@ s_self_handle_batches (self_t *self)
     batch_destroy (&batch);
     frame = batch_encode (out);
     batch_destroy (&out);
-    zframe_send (&frame, self->broker, 0);
+    zframe_send (&frame, stage_output (self->stage), 0);
     self->batch_count++;
 }
 
@@ -227,18 +209,14 @@ decoder_actor (zsock_t *pipe, void *args)
     self_t *self = s_self_new (pipe, (decoder_args_t *) args);
     zsock_signal (pipe, self ? 0 : 1);
     while (self && !self->terminated) {
-        //  Read a batch only when it can go on at once; a blocked send would also keep
-        //  $TERM waiting.
-        bool room = zsock_events (self->broker) & ZMQ_POLLOUT;
-        zpoller_t *poller = room ? self->poller : self->pipe_only;
-        zsock_t *which = (zsock_t *) zpoller_wait (poller, room ? -1 : DECODER_RETRY_MS);
+        //  A batch is read only when it can go on at once (stage.h).
+        zsock_t *which = stage_wait (self->stage);
         if (which == self->pipe)
             s_self_handle_pipe (self);
         else
-        if (which == self->batches)
+        if (which)
             s_self_handle_batches (self);
         else
-        if (zpoller_terminated (poller))
             break;
     }
     s_self_destroy (&self);

@@ -40,5 +40,6 @@ const char *evmtap_shared_data (void);
 #include "batch.h"
 #include "normalize.h"
 #include "receipts.h"
+#include "stage.h"
 
 #endif

@@ -25,6 +25,7 @@ static const selftest_t s_selftests [] = {
     {"jsonrpc", jsonrpc_test},
     {"normalize", normalize_test},
     {"receipts", receipts_test},
+    {"stage", stage_test},
     {"rpc_client", rpc_client_test},
     {"token_bucket", token_bucket_test},
     {"secrets", secrets_test},
