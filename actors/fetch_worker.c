@@ -566,6 +566,20 @@ s_call_many (self_t *self, const char *what, size_t count, const char *const *me
     return rc;
 }
 
+//  Whether these calls fit in one second of the key's budget together: a batch reaches the
+//  provider at one instant, so it counts them in the same second.
+static bool
+s_fits_one_second (self_t *self, const char *const *methods, size_t count)
+{
+    if (self->args->key_rps <= 0)
+        return true;
+    double units = 0;
+    for (size_t index = 0; index < count; index++)
+        units += self->pool && self->args->costs
+                 ? (double) cost_table_units (self->args->costs, methods [index]) : 1;
+    return units <= self->args->key_rps;
+}
+
 //  One JSON-RPC call with retries (see s_call_many).
 static int
 s_call (self_t *self, const char *what, const char *method, const char *params,
@@ -771,9 +785,10 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
     const char *methods [2] = {"eth_getBlockByNumber", "eth_getBlockReceipts"};
     const char *all_params [2] = {params, receipts_params};
     for (int attempt = 1;; attempt++) {
-        //  With receipts the block and its receipts go in one batch: one round trip, and
-        //  the join checks that they are of the same block.
-        bool batched = job->receipts && !by_hash && !self->no_block_receipts;
+        //  With receipts the block and its receipts go in one batch when the key's second
+        //  holds both: one round trip; the join checks that they are of the same block.
+        bool batched = job->receipts && !by_hash && !self->no_block_receipts
+                       && s_fits_one_second (self, methods, 2);
         snprintf (what, sizeof (what), "eth_getBlockByNumber%s %" PRIu64,
                   batched ? "+eth_getBlockReceipts" : "", job->number);
         cJSON *doc = NULL;

@@ -245,17 +245,26 @@ s_write_receipt (jsonw_t *fields, const cJSON *receipt, const block_header_t *he
     return 0;
 }
 
+//  One receipt per transaction, or the answer is of no use.
+static int
+s_check_count (const block_body_t *body, const block_header_t *header, size_t count, char *err,
+               size_t err_size)
+{
+    if (count == body->tx_count)
+        return 0;
+    snprintf (err, err_size, "block %" PRIu64 ": %zu receipts for %zu transactions",
+              header->number, count, body->tx_count);
+    return -1;
+}
+
 int
 receipts_join (block_body_t *body, const block_header_t *header, uint64_t chain_id,
                const cJSON *const *receipts, size_t count, char *err, size_t err_size)
 {
     assert (body);
     assert (header);
-    if (count != body->tx_count) {
-        snprintf (err, err_size, "block %" PRIu64 ": %zu receipts for %zu transactions",
-                  header->number, count, body->tx_count);
+    if (s_check_count (body, header, count, err, err_size))
         return -1;
-    }
     size_t log_total = 0;
     for (size_t index = 0; index < count; index++) {
         const cJSON *logs = cJSON_IsObject (receipts [index])
@@ -345,6 +354,8 @@ receipts_join_array (block_body_t *body, const block_header_t *header, uint64_t 
     //  in block order (the stored answer of mainnet block 483920 does not). The join then
     //  checks each one's transactionHash.
     size_t count = (size_t) cJSON_GetArraySize (array);
+    if (s_check_count (body, header, count, err, err_size))
+        return -1;
     const cJSON **receipts = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
     assert (receipts);
     size_t position = 0;
