@@ -2,7 +2,7 @@
 # Benchmark: following the head (prints figures, asserts nothing).
 #
 #   bench/follow_head.sh [--duration D] [--block-time S] [--txs-per-block K] [--workers W]
-#                        [--fetch block|hashes] [--per-block] [--evmtap PATH]
+#                        [--fetch block|hashes] [--receipts] [--per-block] [--evmtap PATH]
 #
 # Starts anvil --block-time S (default 1) on 127.0.0.1 and a steady stream of transactions
 # (tests/traffic.py, K per round, default 3: a few per block), then evmtap `run` from the
@@ -14,6 +14,7 @@
 # proxy's /stats every 20 ms. Prints provider calls per block (whole run and steady
 # state after the first 10 blocks), evmtap's own count and early head polls, latency
 # percentiles, and what the original mechanism would have cost for the same blocks.
+# --receipts runs evmtap with --receipts (the block's receipts in the same batch).
 # --per-block adds one line per block (for investigating).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -31,6 +32,7 @@ BLOCK_TIME=1
 PER_BLOCK=3
 WORKERS=4
 FETCH=block
+RECEIPTS=()
 PER_BLOCK_REPORT=
 EVMTAP="$ROOT/build/release/evmtap"
 
@@ -42,6 +44,7 @@ while [ $# -gt 0 ]; do
         --txs-per-block) PER_BLOCK=$2; shift 2 ;;
         --workers) WORKERS=$2; shift 2 ;;
         --fetch) FETCH=$2; shift 2 ;;
+        --receipts) RECEIPTS=(--receipts); shift ;;
         --per-block) PER_BLOCK_REPORT=--per-block; shift ;;
         --evmtap) EVMTAP=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -75,7 +78,7 @@ wait_for 10 test -e "$WORK/watch.ready" || fail "head_watch.py did not start"
 
 START_HEAD=$(rpc "$ANVIL_URL" eth_blockNumber)
 log "anvil head $((START_HEAD)), evmtap --fetch $FETCH following for $DURATION s"
-"$EVMTAP" run --rpc "$BADRPC_URL" --fetch "$FETCH" --workers "$WORKERS" \
+"$EVMTAP" run --rpc "$BADRPC_URL" --fetch "$FETCH" "${RECEIPTS[@]}" --workers "$WORKERS" \
     --data-dir "$WORK/data" 2>"$WORK/evmtap.stderr" &
 EVMTAP_PID=$!
 register_pid "$EVMTAP_PID"
@@ -98,8 +101,8 @@ log "evmtap exit code after SIGTERM: $RC (0 expected), stopped in $(( (T1 - T0) 
 grep -E '^[EW]:' "$WORK/evmtap.stderr" | head -n 20 >&2 || true
 grep 'end ' "$WORK/evmtap.stderr" >&2 || true
 python3 "$HERE/head_watch.py" report --watch "$WORK/watch.json" \
-    --stderr "$WORK/evmtap.stderr" --interval-hint "$BLOCK_TIME" $PER_BLOCK_REPORT
-echo "evmtap --fetch $FETCH --workers $WORKERS, $DURATION s; exit code after SIGTERM: $RC"
+    --stderr "$WORK/evmtap.stderr" --interval-hint "$BLOCK_TIME" $PER_BLOCK_REPORT "${RECEIPTS[@]}"
+echo "evmtap --fetch $FETCH ${RECEIPTS[*]} --workers $WORKERS, $DURATION s; exit code after SIGTERM: $RC"
 if [ "${EVMTAP_KEEP_TMP:-0}" = 1 ]; then
     log "evmtap stderr: $WORK/evmtap.stderr, samples: $WORK/watch.json"
 fi
