@@ -113,8 +113,10 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         snprintf (topic, sizeof (topic), "%s.%s", block->chain, CLASSIFIER_TOPIC_LOGS);
         for (; log < body->log_count && body->logs [log].tx_index <= index; log++) {
             block_log_t *entry = &body->logs [log];
+            //  The log's own transaction names the key (the body was checked to hold it).
             char log_key [BLOCK_HASH_SIZE + 24];
-            snprintf (log_key, sizeof (log_key), "%s:%" PRIu64, tx->hash, entry->log_index);
+            snprintf (log_key, sizeof (log_key), "%s:%" PRIu64, body->txs [entry->tx_index].hash,
+                      entry->log_index);
             batch_add (batch, topic, log_key, entry->json, entry->json_len);
             entry->json = NULL;
             self->logs++;
