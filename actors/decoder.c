@@ -75,6 +75,30 @@ s_ends_with (const char *topic, const char *suffix)
     return len > suffix_len && streq (topic + len - suffix_len, suffix);
 }
 
+//  The record published for an input the decoder cannot read at all: bad_calldata with the
+//  reason (hash left out when NULL). A heap string, its length in *len.
+static char *
+s_undecodable (const char *hash, uint64_t chain_id, const char *reason, size_t *len)
+{
+    jsonw_t *writer = jsonw_new ();
+    jsonw_object_begin (writer);
+    if (hash) {
+        jsonw_key (writer, "hash");
+        jsonw_string (writer, hash);
+    }
+    jsonw_key (writer, "chainId");
+    jsonw_u64 (writer, chain_id);
+    jsonw_key (writer, "decoding");
+    jsonw_string (writer, "bad_calldata");
+    jsonw_key (writer, "reason");
+    jsonw_string (writer, reason);
+    jsonw_object_end (writer);
+    *len = jsonw_size (writer);
+    char *text = jsonw_strdup (writer);
+    jsonw_destroy (&writer);
+    return text;
+}
+
 //  The records of one internal log record: its decoded log, and its token transfer.
 static void
 s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
@@ -85,18 +109,8 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     size_t len = 0;
     if (log_record_parse (self->log, record->value, record->value_len, err, sizeof err)) {
         //  Cannot happen with the fetch worker's records; still one record, with a reason.
-        jsonw_t *writer = jsonw_new ();
-        jsonw_object_begin (writer);
-        jsonw_key (writer, "chainId");
-        jsonw_u64 (writer, batch_chain_id (out));
-        jsonw_key (writer, "decoding");
-        jsonw_string (writer, "bad_calldata");
-        jsonw_key (writer, "reason");
-        jsonw_string (writer, err);
-        jsonw_object_end (writer);
-        len = jsonw_size (writer);
-        batch_add (out, topic, record->key, jsonw_strdup (writer), len);
-        jsonw_destroy (&writer);
+        char *failed = s_undecodable (NULL, batch_chain_id (out), err, &len);
+        batch_add (out, topic, record->key, failed, len);
         zstr_free (&topic);
         return;
     }
@@ -139,23 +153,11 @@ s_decode_batch (self_t *self, batch_t *batch)
         call_decoding_t decoding = CALL_BAD_CALLDATA;
         char *decoded = call_decoder_record (self->decoder, record->value, record->value_len,
                                              &len, &decoding);
-        if (!decoded) {
+        if (!decoded)
             //  Cannot happen with the classifier's records; still one record, with a reason.
-            jsonw_t *writer = jsonw_new ();
-            jsonw_object_begin (writer);
-            jsonw_key (writer, "hash");
-            jsonw_string (writer, record->key);
-            jsonw_key (writer, "chainId");
-            jsonw_u64 (writer, batch_chain_id (batch));
-            jsonw_key (writer, "decoding");
-            jsonw_string (writer, "bad_calldata");
-            jsonw_key (writer, "reason");
-            jsonw_string (writer, "the transaction record lacks to, input, hash or blockNumber");
-            jsonw_object_end (writer);
-            len = jsonw_size (writer);
-            decoded = jsonw_strdup (writer);
-            jsonw_destroy (&writer);
-        }
+            decoded = s_undecodable (record->key, batch_chain_id (batch),
+                                     "the transaction record lacks to, input, hash or blockNumber",
+                                     &len);
         self->counts [decoding]++;
         char *topic = zsys_sprintf ("%s.decoded", record->topic);
         batch_add (out, topic, record->key, decoded, len);
