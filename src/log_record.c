@@ -67,8 +67,9 @@ static int
 s_number_member (const cJSON *doc, const char *name, uint64_t *value)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive (doc, name);
-    //  At most 2^53: the record's numbers are exact in a double.
-    if (!cJSON_IsNumber (item) || item->valuedouble < 0 || item->valuedouble > 9007199254740991.0)
+    //  The record's numbers are exact in a double up to the bound normalize keeps.
+    if (!cJSON_IsNumber (item) || item->valuedouble < 0
+        || item->valuedouble > (double) NORMALIZE_NUMBER_MAX)
         return -1;
     *value = (uint64_t) item->valuedouble;
     return 0;

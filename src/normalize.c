@@ -11,8 +11,6 @@
 
 #define BIT(field) (1u << (field))
 
-//  The largest integer a JSON number holds exactly (2^53 - 1).
-#define NUMBER_MAX 9007199254740991ull
 
 //  Lengths of "0x" hashes and addresses, without the NUL.
 #define HASH_LEN (BLOCK_HASH_SIZE - 1)
@@ -151,7 +149,7 @@ s_read_number (const cJSON *item, uint64_t *value, const char **why)
         *why = cJSON_IsNull (item) ? "is null" : "is not a hex string";
         return -1;
     }
-    if (hex_to_u64 (item->valuestring, value) || *value > NUMBER_MAX) {
+    if (hex_to_u64 (item->valuestring, value) || *value > NORMALIZE_NUMBER_MAX) {
         *why = "is not a hex quantity of at most 53 bits";
         return -1;
     }
@@ -219,7 +217,7 @@ s_write_value (jsonw_t *writer, kind_t kind, const cJSON *item, const char **why
     const char *text = item->valuestring;
     if (kind == KIND_NUMBER) {
         uint64_t value;
-        if (hex_to_u64 (text, &value) || value > NUMBER_MAX) {
+        if (hex_to_u64 (text, &value) || value > NORMALIZE_NUMBER_MAX) {
             *why = "is not a hex quantity of at most 53 bits";
             return -1;
         }

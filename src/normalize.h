@@ -15,6 +15,10 @@
 
 typedef struct cJSON cJSON;
 
+//  The largest integer a JSON number holds exactly (2^53 - 1): quantities up to it are
+//  written as numbers, and every reader of evmtap's records may rely on that bound.
+#define NORMALIZE_NUMBER_MAX 9007199254740991ull
+
 //  A block from eth_getBlockByNumber(n, true): transactions are objects. Fills header and
 //  a new body. Returns 0, or -1 with the reason in err.
 int normalize_block (const cJSON *block, uint64_t chain_id, block_header_t *header,

@@ -12,8 +12,6 @@
 #define RECEIPT_FIELDS_MAX 64
 //  LOG0..LOG4: an event log has at most four topics.
 #define LOG_TOPICS_MAX 4
-//  2^53 - 1, as normalize.c holds numbers to: log_record.c reads the record back as doubles.
-#define LOG_INDEX_MAX 9007199254740991ULL
 
 //  Receipt fields that repeat the transaction or the block, or that go elsewhere (logs
 //  become log records; the bloom filter is derived from them): not joined.
@@ -98,7 +96,7 @@ s_write_log (jsonw_t *writer, const cJSON *log, const block_header_t *header, ui
     }
     failure->field = "logIndex";
     if (!cJSON_IsString (log_index) || hex_to_u64 (log_index->valuestring, &out->log_index)
-        || out->log_index > LOG_INDEX_MAX) {
+        || out->log_index > NORMALIZE_NUMBER_MAX) {
         failure->why = "is not a hex quantity of at most 53 bits";
         return -1;
     }
