@@ -14,15 +14,8 @@
 #     Python proxy is far slower than evmtap, so time through it would measure the proxy).
 # Prints medians per mode and the ratios hashes/block. Defaults: N=20, K=250, W=4, R=3.
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-# A private temporary root (tests/lib.sh makes its directory inside $TMPDIR), removed at exit.
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmtap-bench.XXXXXX")
-export TMPDIR="$BENCH_TMP"
-# shellcheck source=tests/lib.sh disable=SC1091
-source "$ROOT/tests/lib.sh"
-EVMTAP_TEST_DIRS+=("$BENCH_TMP")
-EVMTAP_TEST_NAME=fetch_modes
+# shellcheck source=bench/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh" fetch_modes
 
 BLOCKS=20
 PER_BLOCK=250

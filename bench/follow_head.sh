@@ -17,15 +17,8 @@
 # --receipts runs evmtap with --receipts (the block's receipts in the same batch).
 # --per-block adds one line per block (for investigating).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-# A private temporary root (tests/lib.sh makes its directory inside $TMPDIR), removed at exit.
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmtap-bench.XXXXXX")
-export TMPDIR="$BENCH_TMP"
-# shellcheck source=tests/lib.sh disable=SC1091
-source "$ROOT/tests/lib.sh"
-EVMTAP_TEST_DIRS+=("$BENCH_TMP")
-EVMTAP_TEST_NAME=follow_head
+# shellcheck source=bench/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh" follow_head
 
 DURATION=60
 BLOCK_TIME=1

@@ -14,14 +14,8 @@
 #    when the delivery report of a block's last message arrives. Prints p50/p99/max of
 #    the delay after the first 5 blocks (target: p99 <= 250 ms).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmtap-bench.XXXXXX")
-export TMPDIR="$BENCH_TMP"
-# shellcheck source=tests/lib.sh disable=SC1091
-source "$ROOT/tests/lib.sh"
-EVMTAP_TEST_DIRS+=("$BENCH_TMP")
-EVMTAP_TEST_NAME=kafka_bench
+# shellcheck source=bench/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh" kafka_bench
 
 BUILD="$ROOT/build/release"
 COUNT=3000

@@ -17,14 +17,8 @@
 # HTTP requests per block; wall time from start to exit. Medians, and ratios to `receipts`.
 # Defaults: N=20, K=30, R=3.
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/.." && pwd)"
-BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/evmtap-bench.XXXXXX")
-export TMPDIR="$BENCH_TMP"
-# shellcheck source=tests/lib.sh disable=SC1091
-source "$ROOT/tests/lib.sh"
-EVMTAP_TEST_DIRS+=("$BENCH_TMP")
-EVMTAP_TEST_NAME=receipts
+# shellcheck source=bench/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh" receipts
 
 BLOCKS=20
 PER_BLOCK=30
