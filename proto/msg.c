@@ -237,8 +237,9 @@ msg_read_strn (msg_reader_t *self, size_t *len)
     if (item && item->type == MSGPACK_OBJECT_NIL)
         return NULL;
     if (item && item->type == MSGPACK_OBJECT_STR) {
+        //  msgpack-c leaves ptr NULL for a string of length 0, which would read as nil.
         *len = item->via.str.size;
-        return item->via.str.ptr;
+        return item->via.str.size ? item->via.str.ptr : "";
     }
     self->failed = true;
     return NULL;

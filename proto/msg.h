@@ -66,7 +66,8 @@ char *msg_read_strdup (msg_reader_t *self);
 char *msg_read_strdup_len (msg_reader_t *self, size_t *len);
 //  A string copied into out (truncation is malformed); nil gives "".
 void msg_read_str (msg_reader_t *self, char *out, size_t out_size);
-//  A string borrowed from the frame (valid until msg_reader_done), with its length.
+//  A string borrowed from the frame (valid until msg_reader_done), with its length; nil
+//  gives NULL, an empty string "".
 const char *msg_read_strn (msg_reader_t *self, size_t *len);
 //  Enters a nested array; returns its element count. msg_read_leave returns to the parent.
 uint32_t msg_read_enter (msg_reader_t *self, const msgpack_object **saved_items,
