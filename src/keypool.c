@@ -106,8 +106,8 @@ s_publish (self_t *self, const usage_entry_t *entry)
 }
 
 //  Seals the journal, applies what the store lacks in order, publishes what the broker
-//  lacks. Returns the requests not yet in the store.
-static uint64_t
+//  lacks.
+static void
 s_flush (self_t *self)
 {
     self->flush_due = zclock_mono () + self->flush_interval_ms;
@@ -137,6 +137,12 @@ s_flush (self_t *self)
         self->publish_cursor = entry.seq;
         usage_entry_clear (&entry);
     }
+}
+
+//  The requests journaled but not yet in the store.
+static uint64_t
+s_unapplied (self_t *self)
+{
     uint64_t pending = 0, unapplied = 0;
     usage_journal_totals (self->journal, &pending, &unapplied);
     return pending + unapplied;
@@ -250,8 +256,10 @@ s_handle_pipe (self_t *self)
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
     else
-    if (streq (command, "FLUSH"))
-        zstr_sendf (self->pipe, "FLUSHED %" PRIu64, s_flush (self));
+    if (streq (command, "FLUSH")) {
+        s_flush (self);
+        zstr_sendf (self->pipe, "FLUSHED %" PRIu64, s_unapplied (self));
+    }
     else
     if (streq (command, "PUBLISH-FROM")) {
         char *after = zmsg_popstr (msg);
@@ -328,7 +336,8 @@ s_actor (zsock_t *pipe, void *args_arg)
         if (zclock_mono () >= self->flush_due)
             s_flush (self);
     }
-    uint64_t left = s_flush (self);
+    s_flush (self);
+    uint64_t left = s_unapplied (self);
     if (left)
         zsys_warning ("keypool: %" PRIu64 " requests stay journaled for the next start (%s)",
                       left, keypool_store_error (self->store));

@@ -315,8 +315,6 @@ s_memory_acquire (keypool_store_t *self, const char **keys, size_t count, const 
     int64_t now = zclock_time ();
     s_memkey_t *best = NULL;
     uint64_t best_requests = 0, best_units = 0, best_today = 0;
-    memset (busy, 0, sizeof (*busy));
-    busy->soonest_ms = -1;
     for (size_t index = 0; index < count; index++) {
         s_memkey_t *memkey = s_memkey (self, keys [index]);
         if (!memkey)
@@ -803,9 +801,16 @@ s_test_rules (keypool_store_t *store, bool verbose)
     assert (keypool_store_acquire (store, keys, 3, "h:1:w4", 5000, 250, false, &lease, &busy) == 1);
     assert (busy.parked == 2 && busy.cooling == 1);
     assert (busy.soonest_ms > 1000);
-    //  A lease expires on its own
-    keypool_store_t *unused = store;
-    (void) unused;
+    //  A lease that is not renewed expires on its own, and its old token is then worthless
+    const char *lone [1] = {"p/d"};
+    assert (keypool_store_acquire (store, lone, 1, "h:1:w5", 200, 0, false, &lease, &busy) == 0);
+    assert (keypool_store_acquire (store, lone, 1, "h:1:w6", 5000, 0, false, &other, &busy) == 1);
+    assert (busy.leased == 1);
+    zclock_sleep (300);
+    assert (keypool_store_acquire (store, lone, 1, "h:1:w6", 5000, 0, false, &other, &busy) == 0);
+    assert (streq (other.key, "p/d"));
+    assert (keypool_store_renew (store, "p/d", lease.token, 5000) == 1);
+    assert (keypool_store_release (store, "p/d", other.token, 0, 0) == 0);
     if (verbose)
         printf ("rules hold on the %s store\n", keypool_store_shared (store) ? "redis" : "memory");
 }
