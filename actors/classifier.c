@@ -97,6 +97,8 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         size_t size = jsonw_size (self->writer);
         batch_add (batch, topic, tx->hash, jsonw_strdup (self->writer), size);
     }
+    char logs_topic [BLOCK_MSG_CHAIN_SIZE + 48];
+    snprintf (logs_topic, sizeof (logs_topic), "%s.%s", block->chain, CLASSIFIER_TOPIC_LOGS);
     size_t log = 0;
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
@@ -110,14 +112,13 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         batch_add (batch, topic, tx->hash, tx->json, tx->json_len);
         tx->json = NULL;
         //  The transaction's logs (with --receipts) follow it, for the decoder.
-        snprintf (topic, sizeof (topic), "%s.%s", block->chain, CLASSIFIER_TOPIC_LOGS);
         for (; log < body->log_count && body->logs [log].tx_index <= index; log++) {
             block_log_t *entry = &body->logs [log];
             //  The log's own transaction names the key (the body was checked to hold it).
             char log_key [BLOCK_HASH_SIZE + 24];
             snprintf (log_key, sizeof (log_key), "%s:%" PRIu64, body->txs [entry->tx_index].hash,
                       entry->log_index);
-            batch_add (batch, topic, log_key, entry->json, entry->json_len);
+            batch_add (batch, logs_topic, log_key, entry->json, entry->json_len);
             entry->json = NULL;
             self->logs++;
         }

@@ -158,23 +158,33 @@ batch_encode (batch_t *self)
     return msg_writer_frame (&writer);
 }
 
-//  A string field as a fresh heap string; nil or a wrong type marks the reader failed, and
-//  so does a NUL inside a name (chain, hash, topic, key), which would cut it short later.
+//  A name (chain, hash, topic, key) as a fresh heap string: nil, a wrong type or a NUL
+//  inside (it would cut the name short later) marks the reader failed.
 static char *
-s_read_text (msg_reader_t *reader, size_t *len_p, bool binary)
+s_read_name (msg_reader_t *reader, size_t *len_p)
 {
     size_t len;
-    const char *text = msg_read_strn (reader, &len);
-    if (!text || (!binary && memchr (text, 0, len))) {
+    char *name = msg_read_strdup_len (reader, &len);
+    if (!name)
+        reader->failed = true;
+    if (len_p)
+        *len_p = len;
+    return name;
+}
+
+//  A record's value as a fresh heap string, NUL bytes kept (its length says where it ends).
+static char *
+s_read_value (msg_reader_t *reader, size_t *len_p)
+{
+    const char *text = msg_read_strn (reader, len_p);
+    if (!text) {
         reader->failed = true;
         return NULL;
     }
-    char *copy = (char *) malloc (len + 1);
+    char *copy = (char *) malloc (*len_p + 1);
     assert (copy);
-    memcpy (copy, text, len);
-    copy [len] = 0;
-    if (len_p)
-        *len_p = len;
+    memcpy (copy, text, *len_p);
+    copy [*len_p] = 0;
     return copy;
 }
 
@@ -189,11 +199,11 @@ batch_decode (zframe_t *frame, batch_t **self_p)
         return -2;
     }
     batch_t *self = s_batch_alloc ();
-    self->chain = s_read_text (&reader, NULL, false);
+    self->chain = s_read_name (&reader, NULL);
     self->chain_id = msg_read_u64 (&reader);
     self->number = msg_read_u64 (&reader);
     size_t hash_len = 0;
-    self->hash = s_read_text (&reader, &hash_len, false);
+    self->hash = s_read_name (&reader, &hash_len);
     if (hash_len >= BLOCK_HASH_SIZE)
         reader.failed = true;           //  the checkpoint stores at most a full hash
     self->timestamp = msg_read_u64 (&reader);
@@ -205,9 +215,9 @@ batch_decode (zframe_t *frame, batch_t **self_p)
         uint32_t record_count, record_index;
         msg_read_enter (&reader, &record_items, &record_count, &record_index);
         batch_record_t *record = s_batch_append (self);
-        record->topic = s_read_text (&reader, NULL, false);
-        record->key = s_read_text (&reader, NULL, false);
-        record->value = s_read_text (&reader, &record->value_len, true);
+        record->topic = s_read_name (&reader, NULL);
+        record->key = s_read_name (&reader, NULL);
+        record->value = s_read_value (&reader, &record->value_len);
         msg_read_leave (&reader, record_items, record_count, record_index);
     }
     msg_read_leave (&reader, saved_items, saved_count, saved_index);
