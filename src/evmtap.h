@@ -29,7 +29,6 @@ const char *evmtap_shared_data (void);
 #include "secrets.h"
 #include "rpc_client.h"
 #include "zpl.h"
-#include "options.h"
 #include "checkpoint.h"
 #include "block_clock.h"
 #include "msg.h"
@@ -41,5 +40,6 @@ const char *evmtap_shared_data (void);
 #include "normalize.h"
 #include "receipts.h"
 #include "stage.h"
+#include "options.h"
 
 #endif

@@ -305,14 +305,10 @@ s_run (int argc, char **argv)
     zactor_t *broker = NULL;
     zactor_t *classifier = NULL;
     zactor_t *decoder = NULL;
-    kafka_sink_config_t kafka = {
-        .brokers = options->sink_target, .msgpack = options->format_msgpack,
-        .linger_ms = options->kafka_linger_ms, .batch_bytes = options->kafka_batch_size,
-        .compression = options->kafka_compression, .partitions = options->kafka_partitions,
-        .replication = options->kafka_replication,
-        .queue_messages = options->kafka_queue_messages,
-        .queue_kbytes = options->kafka_queue_kbytes,
-        .message_timeout_ms = options->kafka_message_timeout_ms, .verbose = options->verbose};
+    kafka_sink_config_t kafka = options->kafka;
+    kafka.brokers = options->sink_target;
+    kafka.msgpack = options->format_msgpack;
+    kafka.verbose = options->verbose;
     broker_args_t broker_args = {.data_dir = options->data_dir, .sink = options->sink,
                                  .files_dir = options->sink == SINK_FILES ? options->sink_target
                                                                           : NULL,

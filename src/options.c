@@ -104,16 +104,23 @@ typedef struct {
     s_setting_id_t id;
     uint64_t min, max;
     const char *unit;
+    size_t field;                   //  offset of the int in kafka_sink_config_t
 } s_kafka_range_t;
 
 static const s_kafka_range_t s_kafka_ranges [] = {
-    {S_KAFKA_LINGER, 0, 900000, "milliseconds"},
-    {S_KAFKA_BATCH_SIZE, 1, 2147483647, "bytes"},
-    {S_KAFKA_PARTITIONS, 1, 100000, "partitions"},
-    {S_KAFKA_QUEUE_MESSAGES, 1, 10000000, "messages"},
-    {S_KAFKA_QUEUE_KBYTES, 1, 2147483647, "kilobytes"},
-    {S_KAFKA_MESSAGE_TIMEOUT, 0, 2147483647, "milliseconds"},
+    {S_KAFKA_LINGER, 0, 900000, "milliseconds", offsetof (kafka_sink_config_t, linger_ms)},
+    {S_KAFKA_BATCH_SIZE, 1, 2147483647, "bytes", offsetof (kafka_sink_config_t, batch_bytes)},
+    {S_KAFKA_PARTITIONS, 1, 100000, "partitions", offsetof (kafka_sink_config_t, partitions)},
+    {S_KAFKA_QUEUE_MESSAGES, 1, 10000000, "messages",
+     offsetof (kafka_sink_config_t, queue_messages)},
+    {S_KAFKA_QUEUE_KBYTES, 1, 2147483647, "kilobytes",
+     offsetof (kafka_sink_config_t, queue_kbytes)},
+    {S_KAFKA_MESSAGE_TIMEOUT, 0, 2147483647, "milliseconds",
+     offsetof (kafka_sink_config_t, message_timeout_ms)},
 };
+
+//  The codecs librdkafka takes; the setting points at one of these, so options owns no copy.
+static const char *s_kafka_codecs [] = {"none", "gzip", "snappy", "lz4", "zstd"};
 
 //  --------------------------------------------------------------------------
 //  Construction
@@ -180,14 +187,7 @@ options_new (void)
     s_set_string (&self->data_dir, OPTIONS_DEFAULT_DATA_DIR);
     s_set_string (&self->secrets_dir, OPTIONS_DEFAULT_SECRETS_DIR);
     self->sink = SINK_FILES;
-    self->kafka_linger_ms = KAFKA_SINK_LINGER_MS;
-    self->kafka_batch_size = KAFKA_SINK_BATCH_BYTES;
-    s_set_string (&self->kafka_compression, KAFKA_SINK_COMPRESSION);
-    self->kafka_partitions = KAFKA_SINK_PARTITIONS;
-    self->kafka_replication = KAFKA_SINK_REPLICATION;
-    self->kafka_queue_messages = KAFKA_SINK_QUEUE_MESSAGES;
-    self->kafka_queue_kbytes = KAFKA_SINK_QUEUE_KBYTES;
-    self->kafka_message_timeout_ms = KAFKA_SINK_MESSAGE_TIMEOUT_MS;
+    kafka_sink_config_defaults (&self->kafka);
     self->drain_timeout_ms = 10000;
     self->rpc_timeout_ms = 10000;
     return self;
@@ -202,7 +202,6 @@ options_destroy (options_t **self_p)
         zstr_free (&self->config_file);
         zstr_free (&self->data_dir);
         zstr_free (&self->sink_target);
-        zstr_free (&self->kafka_compression);
         zstr_free (&self->secrets_dir);
         zstr_free (&self->redis);
         zstr_free (&self->listen);
@@ -641,29 +640,25 @@ s_apply (options_t *self, chain_options_t *chain, s_setting_id_t id, const char 
                     return s_reason (reason, reason_size,
                                      "\"%s\" is not a number of %s from %" PRIu64 " to %" PRIu64,
                                      value, range->unit, range->min, range->max);
-                int *field = id == S_KAFKA_LINGER         ? &self->kafka_linger_ms
-                           : id == S_KAFKA_BATCH_SIZE     ? &self->kafka_batch_size
-                           : id == S_KAFKA_PARTITIONS     ? &self->kafka_partitions
-                           : id == S_KAFKA_QUEUE_MESSAGES ? &self->kafka_queue_messages
-                           : id == S_KAFKA_QUEUE_KBYTES   ? &self->kafka_queue_kbytes
-                                                          : &self->kafka_message_timeout_ms;
-                *field = (int) integer;
+                *(int *) ((char *) &self->kafka + range->field) = (int) integer;
                 return 0;
             }
             break;
         case S_KAFKA_COMPRESSION:
-            if (!streq (value, "none") && !streq (value, "gzip") && !streq (value, "snappy")
-            &&  !streq (value, "lz4") && !streq (value, "zstd"))
-                return s_reason (reason, reason_size,
-                                 "\"%s\" is not none, gzip, snappy, lz4 or zstd", value);
-            s_set_string (&self->kafka_compression, value);
-            return 0;
+            for (size_t codec = 0; codec < sizeof (s_kafka_codecs) / sizeof (s_kafka_codecs [0]);
+                 codec++)
+                if (streq (value, s_kafka_codecs [codec])) {
+                    self->kafka.compression = s_kafka_codecs [codec];
+                    return 0;
+                }
+            return s_reason (reason, reason_size,
+                             "\"%s\" is not none, gzip, snappy, lz4 or zstd", value);
         case S_KAFKA_REPLICATION:
             if (streq (value, "default"))
-                self->kafka_replication = -1;
+                self->kafka.replication = -1;
             else
             if (s_parse_uint (value, 1, 32767, &integer))
-                self->kafka_replication = (int) integer;
+                self->kafka.replication = (int) integer;
             else
                 return s_reason (reason, reason_size,
                                  "\"%s\" is not default or a number from 1 to 32767", value);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "kafka_sink.h"
 
 typedef enum { FETCH_BLOCK = 0, FETCH_HASHES = 1 } fetch_mode_t;
 typedef enum { SINK_FILES = 0, SINK_STDOUT = 1, SINK_KAFKA = 2 } sink_kind_t;
@@ -47,14 +48,7 @@ typedef struct {
     sink_kind_t sink;
     char *sink_target;            //  files: directory; kafka: brokers; NULL for default
     bool format_msgpack;          //  Kafka values as msgpack
-    int kafka_linger_ms;          //  Kafka producer (kafka_sink.h): linger.ms
-    int kafka_batch_size;         //  batch.size, bytes
-    char *kafka_compression;      //  none, gzip, snappy, lz4, zstd
-    int kafka_partitions;         //  topics created by evmtap
-    int kafka_replication;        //  ditto, -1 for the cluster's default
-    int kafka_queue_messages;     //  producer queue bound, messages
-    int kafka_queue_kbytes;       //  producer queue bound, kilobytes
-    int kafka_message_timeout_ms; //  a delivery fails (and is produced again) after this
+    kafka_sink_config_t kafka;    //  Kafka producer settings; run adds brokers, msgpack, verbose
     int drain_timeout_ms;         //  --drain-timeout, default 10 s
     int rpc_timeout_ms;           //  per HTTP request, default 10 s
     char *secrets_dir;            //  default /run/secrets

@@ -133,9 +133,9 @@ s_test_flags (void)
     assert (streq (chain->name, "main-net_2") && chain->chain_id == 1);
     assert (streq (options->data_dir, "/tmp/d"));
     assert (options->sink == SINK_KAFKA && streq (options->sink_target, "k1:9092,k2:9092"));
-    assert (options->kafka_linger_ms == KAFKA_SINK_LINGER_MS
-            && streq (options->kafka_compression, KAFKA_SINK_COMPRESSION)
-            && options->kafka_replication == -1);
+    assert (options->kafka.linger_ms == KAFKA_SINK_LINGER_MS
+            && streq (options->kafka.compression, KAFKA_SINK_COMPRESSION)
+            && options->kafka.replication == -1);
     assert (options->format_msgpack);
     assert (streq (options->listen, "tcp://0.0.0.0:5555"));
     assert (streq (options->control, "ipc:///tmp/evmtap.ctl"));
@@ -149,9 +149,9 @@ s_test_flags (void)
     assert (S_RUN (options, err, "--kafka-linger-ms", "20", "--kafka-compression=zstd",
                    "--kafka-replication", "3", "--kafka-queue-messages", "500",
                    "--kafka-message-timeout-ms", "0") == 0);
-    assert (options->kafka_linger_ms == 20 && streq (options->kafka_compression, "zstd")
-            && options->kafka_replication == 3 && options->kafka_queue_messages == 500
-            && options->kafka_message_timeout_ms == 0);
+    assert (options->kafka.linger_ms == 20 && streq (options->kafka.compression, "zstd")
+            && options->kafka.replication == 3 && options->kafka.queue_messages == 500
+            && options->kafka.message_timeout_ms == 0);
     assert (S_RUN (options, err, "--sink", "stdout", "--verbose") == 0);
     assert (options->sink == SINK_STDOUT && !options->sink_target && options->verbose);
     assert (S_RUN (options, err, "--sink", "files:/var/topics", "--workers", "2",
