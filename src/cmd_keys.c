@@ -68,11 +68,8 @@ cmd_keys_main (int argc, char **argv)
                 "REQUESTS_24H", "UNITS_24H");
     for (size_t index = 0; index < count; index++) {
         keypool_key_state_t *state = &states [index];
-        const char *slash = strchr (state->key, '/');
         char provider [KEYPOOL_KEY_SIZE];
-        snprintf (provider, sizeof (provider), "%.*s", slash ? (int) (slash - state->key) : 0,
-                  state->key);
-        const char *name = slash ? slash + 1 : state->key;
+        const char *name = keypool_key_split (state->key, provider, sizeof (provider));
         if (json) {
             cJSON *item = cJSON_CreateObject ();
             cJSON_AddStringToObject (item, "key", name);

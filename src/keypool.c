@@ -52,11 +52,8 @@ s_publish (self_t *self, const usage_entry_t *entry)
         if (done [first])
             continue;
         const char *pool_key = entry->lines [first].key;
-        const char *slash = strchr (pool_key, '/');
-        char provider [200], key [200];
-        snprintf (provider, sizeof (provider), "%.*s",
-                  slash ? (int) (slash - pool_key) : 0, pool_key);
-        snprintf (key, sizeof (key), "%s", slash ? slash + 1 : pool_key);
+        char provider [KEYPOOL_KEY_SIZE];
+        const char *key = keypool_key_split (pool_key, provider, sizeof (provider));
         //  Methods first (their sums make the totals), then the record around them.
         jsonw_t *methods = jsonw_new ();
         jsonw_object_begin (methods);

@@ -407,6 +407,14 @@ keypool_store_destroy (keypool_store_t **self_p)
     *self_p = NULL;
 }
 
+const char *
+keypool_key_split (const char *pool_key, char *provider, size_t provider_size)
+{
+    const char *slash = strchr (pool_key, '/');
+    snprintf (provider, provider_size, "%.*s", slash ? (int) (slash - pool_key) : 0, pool_key);
+    return slash ? slash + 1 : pool_key;
+}
+
 bool
 keypool_store_shared (keypool_store_t *self)
 {
@@ -801,6 +809,11 @@ s_test_rules (keypool_store_t *store, bool verbose)
     assert (keypool_store_acquire (store, keys, 3, "h:1:w4", 5000, 250, false, &lease, &busy) == 1);
     assert (busy.parked == 2 && busy.cooling == 1);
     assert (busy.soonest_ms > 1000);
+    char provider [KEYPOOL_KEY_SIZE];
+    assert (streq (keypool_key_split ("infura/k1", provider, sizeof (provider)), "k1")
+            && streq (provider, "infura"));
+    assert (streq (keypool_key_split ("k1", provider, sizeof (provider)), "k1")
+            && streq (provider, ""));
     //  A lease that is not renewed expires on its own, and its old token is then worthless
     const char *lone [1] = {"p/d"};
     assert (keypool_store_acquire (store, lone, 1, "h:1:w5", 200, 0, false, &lease, &busy) == 0);

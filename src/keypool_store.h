@@ -82,6 +82,10 @@ int keypool_store_apply (keypool_store_t *self, const char *journal_id,
 //  Every key the store knows, sorted by name. 0 (free *states), -1 unreachable.
 int keypool_store_list (keypool_store_t *self, keypool_key_state_t **states, size_t *count);
 
+//  The key name of a pool key "<provider>/<key name>" (a pointer into it); the provider is
+//  copied into provider ("" when the pool key has no provider).
+const char *keypool_key_split (const char *pool_key, char *provider, size_t provider_size);
+
 //  The store's last error in its own words ("" when none).
 const char *keypool_store_error (keypool_store_t *self);
 
