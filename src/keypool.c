@@ -45,12 +45,9 @@ s_publish (self_t *self, const usage_entry_t *entry)
     struct tm tm;
     gmtime_r (&when, &tm);
     strftime (minute, sizeof (minute), "%Y-%m-%dT%H:%M:00Z", &tm);
-    bool *done = (bool *) calloc (entry->count + 1, sizeof (bool));
-    assert (done);
     jsonw_t *jsonw = jsonw_new ();
-    for (size_t first = 0; first < entry->count; first++) {
-        if (done [first])
-            continue;
+    for (size_t first = 0, end; first < entry->count; first = end) {
+        end = usage_entry_key_end (entry, first);
         const char *pool_key = entry->lines [first].key;
         char provider [KEYPOOL_KEY_SIZE];
         const char *key = keypool_key_split (pool_key, provider, sizeof (provider));
@@ -58,10 +55,7 @@ s_publish (self_t *self, const usage_entry_t *entry)
         jsonw_t *methods = jsonw_new ();
         jsonw_object_begin (methods);
         uint64_t requests = 0, units = 0;
-        for (size_t line = first; line < entry->count; line++) {
-            if (done [line] || !streq (entry->lines [line].key, pool_key))
-                continue;
-            done [line] = true;
+        for (size_t line = first; line < end; line++) {
             requests += entry->lines [line].requests;
             units += entry->lines [line].units;
             jsonw_key (methods, entry->lines [line].method);
@@ -96,7 +90,6 @@ s_publish (self_t *self, const usage_entry_t *entry)
         batch_add (batch, KEYPOOL_USAGE_TOPIC, record_key, value, value_len);
     }
     jsonw_destroy (&jsonw);
-    free (done);
     zframe_t *frame = batch_encode (batch);
     zframe_send (&frame, self->broker, 0);
     batch_destroy (&batch);

@@ -556,14 +556,13 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
     uint64_t *requests = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
     uint64_t *units = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
     assert (names && requests && units);
-    for (size_t index = 0; index < entry->count; index++) {
-        size_t which = 0;
-        while (which < keys && !streq (names [which], entry->lines [index].key))
-            which++;
-        if (which == keys)
-            names [keys++] = entry->lines [index].key;
-        requests [which] += entry->lines [index].requests;
-        units [which] += entry->lines [index].units;
+    for (size_t first = 0, end; first < entry->count; first = end, keys++) {
+        end = usage_entry_key_end (entry, first);
+        names [keys] = entry->lines [first].key;
+        for (size_t line = first; line < end; line++) {
+            requests [keys] += entry->lines [line].requests;
+            units [keys] += entry->lines [line].units;
+        }
     }
     int rc = 0;
     if (!self->host) {

@@ -269,6 +269,15 @@ usage_entry_clear (usage_entry_t *entry)
     memset (entry, 0, sizeof (*entry));
 }
 
+size_t
+usage_entry_key_end (const usage_entry_t *entry, size_t first)
+{
+    size_t end = first + 1;
+    while (end < entry->count && streq (entry->lines [end].key, entry->lines [first].key))
+        end++;
+    return end;
+}
+
 //  Parses an outbox value. Returns 0 or -1 when damaged.
 static int
 s_entry_parse (const MDB_val *value, usage_entry_t *entry)
@@ -472,6 +481,16 @@ usage_journal_test (bool verbose)
     //  Old applied entries are forgotten, unapplied ones never
     assert (usage_journal_applied (journal, 3, 1) == 0);
     assert (usage_journal_entry (journal, 0, &entry) == 0 && entry.seq == 2 && !entry.applied);
+    usage_entry_clear (&entry);
+    //  Spent in any order, one key's lines come adjacent: readers sum them by runs
+    assert (usage_journal_spend (journal, "p/k2", 103, "eth_call", 1, 80) == 0);
+    assert (usage_journal_spend (journal, "p/k1", 103, "eth_call", 1, 80) == 0);
+    assert (usage_journal_spend (journal, "p/k2", 103, "eth_chainId", 1, 5) == 0);
+    assert (usage_journal_spend (journal, "p/k1", 103, "eth_blockNumber", 1, 80) == 0);
+    assert (usage_journal_seal (journal) == 1);
+    assert (usage_journal_entry (journal, 3, &entry) == 0 && entry.count == 4);
+    assert (usage_entry_key_end (&entry, 0) == 2 && usage_entry_key_end (&entry, 2) == 4);
+    assert (streq (entry.lines [0].key, "p/k1") && streq (entry.lines [2].key, "p/k2"));
     usage_entry_clear (&entry);
     usage_journal_destroy (&journal);
     usage_journal_destroy (&journal);

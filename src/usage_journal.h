@@ -31,7 +31,7 @@ typedef struct {
     uint64_t seq;                //  1, 2, 3... per journal
     uint64_t minute;             //  unix time / 60
     bool applied;                //  Redis has it (or there is no Redis)
-    usage_line_t *lines;         //  owned; usage_entry_clear frees
+    usage_line_t *lines;         //  owned; usage_entry_clear frees; in key order (sealed so)
     size_t count;
 } usage_entry_t;
 
@@ -56,6 +56,8 @@ int usage_journal_seal (usage_journal_t *self);
 //  none, -1 on an LMDB error or a damaged entry (logged).
 int usage_journal_entry (usage_journal_t *self, uint64_t after, usage_entry_t *entry);
 void usage_entry_clear (usage_entry_t *entry);
+//  The end of the run of lines from first that share its key: one key's lines are adjacent.
+size_t usage_entry_key_end (const usage_entry_t *entry, size_t first);
 
 //  Marks an entry applied, and forgets applied entries more than keep numbers older.
 int usage_journal_applied (usage_journal_t *self, uint64_t seq, uint64_t keep);
