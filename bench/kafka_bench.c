@@ -18,28 +18,6 @@ typedef struct {
     block_body_t *body;
 } s_recorded_t;
 
-static char *
-s_slurp (const char *path, size_t *size)
-{
-    FILE *file = fopen (path, "rb");
-    if (!file)
-        return NULL;
-    fseek (file, 0, SEEK_END);
-    long length = ftell (file);
-    fseek (file, 0, SEEK_SET);
-    char *text = (char *) malloc ((size_t) length + 1);
-    assert (text);
-    if (fread (text, 1, (size_t) length, file) != (size_t) length) {
-        free (text);
-        fclose (file);
-        return NULL;
-    }
-    text [length] = 0;
-    fclose (file);
-    *size = (size_t) length;
-    return text;
-}
-
 //  Loads and normalizes every recorded block of dir. Returns how many.
 static size_t
 s_load (const char *dir, s_recorded_t *blocks, size_t max)
@@ -54,9 +32,10 @@ s_load (const char *dir, s_recorded_t *blocks, size_t max)
         if (len < 6 || strcmp (entry->d_name + len - 5, ".json") != 0)
             continue;
         char *path = zsys_sprintf ("%s/%s", dir, entry->d_name);
-        size_t size;
-        char *text = s_slurp (path, &size);
-        cJSON *root = text ? cJSON_ParseWithLength (text, size) : NULL;
+        zchunk_t *chunk = zchunk_slurp (path, 0);
+        cJSON *root = chunk ? cJSON_ParseWithLength ((const char *) zchunk_data (chunk),
+                                                     zchunk_size (chunk))
+                            : NULL;
         cJSON *result = root ? cJSON_GetObjectItem (root, "result") : NULL;
         char err [256];
         if (result && normalize_block (result, 1, &blocks [count].header,
@@ -65,7 +44,7 @@ s_load (const char *dir, s_recorded_t *blocks, size_t max)
         else
             fprintf (stderr, "evmtap_kafka_bench: %s skipped\n", path);
         cJSON_Delete (root);
-        free (text);
+        zchunk_destroy (&chunk);
         zstr_free (&path);
     }
     closedir (handle);

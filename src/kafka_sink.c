@@ -88,12 +88,11 @@ struct _kafka_sink_t {
     bool fatal;                 //  the producer raised a fatal error: make a new one
     bool stopping;              //  purging at destroy: failures are expected
     bool no_create_topics;      //  the cluster has no CreateTopics (logged once)
-    bool cluster_probed;        //  asked once whether it has a controller
-    int64_t controller_checked_at;  //  zclock_mono of the last s_cluster_has_controller
+    int64_t controller_checked_at;  //  zclock_mono of the last s_cluster_has_controller,
+                                    //  0 until the cluster is first probed
     int controller_known;       //  its answer
     char error [512];           //  why the sink cannot go on
     msgpack_sbuffer sbuffer;    //  msgpack values
-    int blocks_delivered;       //  counted by s_advance for kafka_sink_poll
     uint64_t delivered;         //  stats
     uint64_t bytes;
     uint64_t failed;
@@ -210,8 +209,9 @@ s_retry_destructor (void **item)
     s_retry_destroy ((s_retry_t **) item);
 }
 
+//  For the containers of plain structs (blocks, topics): nothing inside to free.
 static void
-s_block_destructor (void **item)
+s_free_destructor (void **item)
 {
     free (*item);
     *item = NULL;
@@ -229,13 +229,6 @@ s_chain_destructor (void **item)
     }
 }
 
-static void
-s_topic_destructor (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
-
 static s_chain_t *
 s_chain_require (kafka_sink_t *self, const char *name)
 {
@@ -246,7 +239,7 @@ s_chain_require (kafka_sink_t *self, const char *name)
         chain->name = strdup (name);
         chain->window = zlistx_new ();
         assert (chain->name && chain->window);
-        zlistx_set_destructor (chain->window, s_block_destructor);
+        zlistx_set_destructor (chain->window, s_free_destructor);
         zhashx_insert (self->chains, name, chain);
     }
     return chain;
@@ -270,7 +263,6 @@ s_advance (kafka_sink_t *self)
                 zsys_info ("kafka: %s block %" PRIu64 " delivered: %zu messages, at %" PRId64
                            " ms", chain->name, block->number, block->messages, zclock_time ());
             zlistx_delete (chain->window, zlistx_cursor (chain->window));
-            self->blocks_delivered++;
         }
     }
 }
@@ -496,7 +488,7 @@ kafka_sink_new (const kafka_sink_config_t *config, char *err, size_t err_size)
     self->retries = zlistx_new ();
     assert (self->chains && self->topics && self->retries);
     zhashx_set_destructor (self->chains, s_chain_destructor);
-    zhashx_set_destructor (self->topics, s_topic_destructor);
+    zhashx_set_destructor (self->topics, s_free_destructor);
     zlistx_set_destructor (self->retries, s_retry_destructor);
     msgpack_sbuffer_init (&self->sbuffer);
     if (pipe2 (self->event_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -644,10 +636,9 @@ s_topic_require (kafka_sink_t *self, const char *name)
         assert (topic);
         zhashx_insert (self->topics, name, topic);
     }
-    if (!self->cluster_probed) {
+    if (!self->controller_checked_at) {
         //  Once, before the first CreateTopics: a cluster that answers but names none of
         //  its brokers as controller has no CreateTopics (the mock cluster).
-        self->cluster_probed = true;
         if (s_cluster_has_controller (self) == 0)
             s_topic_no_create (self, "its metadata names no controller");
     }
@@ -828,7 +819,6 @@ kafka_sink_poll (kafka_sink_t *self)
         if (s_producer_new (self, err, sizeof (err)) != 0)
             snprintf (self->error, sizeof (self->error), "%s", err);
     }
-    self->blocks_delivered = 0;
     if (self->producer) {
         while (rd_kafka_poll (self->producer, 0) > 0)
             ;
@@ -844,7 +834,7 @@ kafka_sink_poll (kafka_sink_t *self)
     if (!self->error [0] && self->producer && s_retries_produce (self) == 0)
         s_pending_produce (self);
     s_advance (self);
-    return self->error [0] ? -1 : self->blocks_delivered;
+    return self->error [0] ? -1 : 0;
 }
 
 int

@@ -54,9 +54,9 @@ void kafka_sink_destroy (kafka_sink_t **self_p);
 int kafka_sink_fd (kafka_sink_t *self);
 
 //  Serves the producer's events, produces failed messages again, then queues what is left
-//  of a batch that did not fit. Returns how many blocks became delivered (>= 0), or -1 when
-//  the sink cannot go on (the reason is in kafka_sink_error): a topic refused by the
-//  cluster, a message the producer refuses.
+//  of a batch that did not fit. Returns 0, or -1 when the sink cannot go on (the reason is
+//  in kafka_sink_error): a topic refused by the cluster, a message the producer refuses.
+//  What became delivered is read with kafka_sink_delivered.
 int kafka_sink_poll (kafka_sink_t *self);
 
 //  Publishes a block's records (takes the batch; the caller's pointer is NULLed). Returns 0
