@@ -14,7 +14,7 @@
     it; either way the worker moves to another key and the call is tried again without
     counting as a failed attempt. Budgets are in the provider's units (args->costs); a key
     whose daily budget would be exceeded is parked before it is. Without a pool the worker
-    keeps the one key it was given (selftests, keyless nodes).
+    keeps the one URL it was given (selftests, keyless nodes).
 
     With receipts (job->receipts) the block's receipts are joined onto it (src/receipts.c):
     with --fetch block, eth_getBlockReceipts goes in one JSON-RPC batch with the block; a
@@ -51,7 +51,7 @@ typedef struct {
     keypool_client_t *pool;   //  NULL without a pool
     bool holding;             //  lease is ours
     keypool_lease_t lease;
-    const char *key_name;     //  the key in use for logs (borrowed from args), or NULL
+    const char *key_name;     //  the leased key for logs (borrowed from args), or NULL
     int64_t lease_ttl_ms;
     int64_t lease_deadline;   //  zclock_mono: stop using the key after this unless renewed
     int64_t renew_due;
@@ -67,14 +67,13 @@ typedef struct {
 
 fetch_worker_args_t *
 fetch_worker_args_new (const char *dispatcher, const char *url, const char *provider,
-                       const char *key_name, double key_rps, int timeout_ms)
+                       double key_rps, int timeout_ms)
 {
     fetch_worker_args_t *args = (fetch_worker_args_t *) zmalloc (sizeof (fetch_worker_args_t));
     assert (args);
     args->dispatcher = strdup (dispatcher);
     args->url = strdup (url);
     args->provider = strdup (provider);
-    args->key_name = key_name ? strdup (key_name) : NULL;
     args->key_rps = key_rps;
     args->timeout_ms = timeout_ms;
     args->attempts = 5;
@@ -114,7 +113,6 @@ s_args_destroy (fetch_worker_args_t **args_p)
     free (args->dispatcher);
     secrets_free (&args->url);
     free (args->provider);
-    free (args->key_name);
     for (size_t index = 0; index < args->key_count; index++) {
         free (args->key_names [index]);
         secrets_free (&args->key_urls [index]);
@@ -180,6 +178,31 @@ s_take_budget (self_t *self, double units)
     }
 }
 
+//  The units one call of method costs in the key's budgets: the cost table's, else one.
+//  A cost table comes only with a pool (fetch_worker_args_set_pool).
+static uint64_t
+s_units (self_t *self, const char *method)
+{
+    return self->args->costs ? cost_table_units (self->args->costs, method) : 1;
+}
+
+//  Whether the keys' daily budgets reset at 00:00 UTC (Infura) rather than over a sliding
+//  24 h.
+static bool
+s_daily_utc (self_t *self)
+{
+    return self->args->costs && cost_table_daily_utc (self->args->costs);
+}
+
+//  How long to park a key whose daily budget is spent: until the next 00:00 UTC when the
+//  budgets reset then, else otherwise_ms (the provider does not say when).
+static int64_t
+s_park_ms (self_t *self, int64_t otherwise_ms)
+{
+    int64_t now = zclock_time ();
+    return s_daily_utc (self) ? (now / 86400000 + 1) * 86400000 - now : otherwise_ms;
+}
+
 static self_t *
 s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
 {
@@ -189,7 +212,6 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
     self->args = args;
     self->dispatcher = zsock_new_dealer (args->dispatcher);
     self->scratch = jsonw_new ();
-    self->key_name = args->key_name;
     if (args->keypool) {
         //  The client and bucket come with each lease.
         self->pool = keypool_client_new (args->keypool);
@@ -252,16 +274,31 @@ s_self_destroy (self_t **self_p)
 //  --------------------------------------------------------------------------
 //  The leased key
 
+//  Stops using the key: its connection and bucket go (the pool is not told).
+static void
+s_key_drop (self_t *self)
+{
+    self->holding = false;
+    rpc_client_destroy (&self->client);
+    token_bucket_destroy (&self->bucket);
+}
+
 //  Hands the key back: cool_ms / park_ms as keypool_store_release. Returns the cool down
 //  the pool applied.
 static int64_t
 s_key_release (self_t *self, int64_t cool_ms, int64_t park_ms)
 {
     int64_t applied = keypool_client_release (self->pool, &self->lease, cool_ms, park_ms);
-    self->holding = false;
-    rpc_client_destroy (&self->client);
-    token_bucket_destroy (&self->bucket);
+    s_key_drop (self);
     return applied;
+}
+
+//  The lease was granted or renewed at now: when it runs out for us, and when to renew it.
+static void
+s_lease_extended (self_t *self, int64_t now)
+{
+    self->lease_deadline = now + self->lease_ttl_ms - 1000;
+    self->renew_due = now + self->lease_ttl_ms / 3;
 }
 
 //  Starts using a key the pool leased: a fresh connection with its secret, and an empty
@@ -280,8 +317,7 @@ s_key_take (self_t *self, int64_t now)
     rpc_client_set_abort (self->client, s_should_abort, self);
     self->bucket = token_bucket_new (self->args->key_rps);
     self->holding = true;
-    self->lease_deadline = now + self->lease_ttl_ms - 1000;
-    self->renew_due = now + self->lease_ttl_ms / 3;
+    s_lease_extended (self, now);
     self->rotate_due = self->args->rotate_ms > 0 ? now + self->args->rotate_ms : INT64_MAX;
     self->lease_requests = self->lease_units = 0;
     zsys_debug ("fetch_worker %s: %s took key %s (last 24 h: %" PRIu64 " requests, %" PRIu64
@@ -314,18 +350,14 @@ s_key_ensure (self_t *self, int64_t needed_ms, bool may_rotate)
             }
             if (now >= self->renew_due) {
                 int rc = keypool_client_renew (self->pool, &self->lease, self->lease_ttl_ms);
-                if (rc == 0) {
-                    self->lease_deadline = now + self->lease_ttl_ms - 1000;
-                    self->renew_due = now + self->lease_ttl_ms / 3;
-                }
+                if (rc == 0)
+                    s_lease_extended (self, now);
                 else
                 if (rc == 1) {
                     zsys_warning ("fetch_worker %s: %s lost its lease on key %s (expired or "
                                   "taken): moving to another key", self->args->provider,
                                   self->args->holder, self->key_name);
-                    self->holding = false;
-                    rpc_client_destroy (&self->client);
-                    token_bucket_destroy (&self->bucket);
+                    s_key_drop (self);
                     continue;
                 }
                 else
@@ -337,15 +369,12 @@ s_key_ensure (self_t *self, int64_t needed_ms, bool may_rotate)
             //  using the key, since another worker may take it once it expires.
             zsys_warning ("fetch_worker %s: %s cannot renew its lease on key %s: not using it",
                           self->args->provider, self->args->holder, self->key_name);
-            self->holding = false;
-            rpc_client_destroy (&self->client);
-            token_bucket_destroy (&self->bucket);
+            s_key_drop (self);
             continue;
         }
         keypool_busy_t busy;
         int rc = keypool_client_acquire (self->pool, self->args->holder, self->lease_ttl_ms,
-                                         self->args->key_daily,
-                                         self->args->costs && cost_table_daily_utc (self->args->costs),
+                                         self->args->key_daily, s_daily_utc (self),
                                          (const char **) self->pool_keys, self->args->key_count,
                                          &self->lease, &busy);
         if (rc == 0) {
@@ -385,18 +414,17 @@ s_request_ms (self_t *self)
 static int
 s_spend (self_t *self, const char *method, uint64_t calls)
 {
-    uint64_t units = calls * (self->args->costs ? cost_table_units (self->args->costs, method) : 1);
+    uint64_t units = calls * s_units (self, method);
     while (true) {
         if (s_key_ensure (self, s_request_ms (self) + 1000, false))
             return -1;
         if (!self->pool)
             return s_take_budget (self, (double) calls);
-        bool utc = self->args->costs && cost_table_daily_utc (self->args->costs);
-        uint64_t spent = (utc ? self->lease.units_today : self->lease.units_24h) + self->lease_units;
+        uint64_t spent = (s_daily_utc (self) ? self->lease.units_today : self->lease.units_24h)
+                         + self->lease_units;
         if (self->args->key_daily && spent + units > self->args->key_daily) {
             //  Parked before the provider has to say so; the pool works out when it has room.
-            int64_t now = zclock_time ();
-            int64_t park = utc ? (now / 86400000 + 1) * 86400000 - now : 60000;
+            int64_t park = s_park_ms (self, 60000);
             zsys_warning ("fetch_worker %s: key %s: daily budget of %" PRIu64 " %s reached: "
                           "parked for %" PRId64 " s; moving to another key",
                           self->args->provider, self->key_name, self->args->key_daily,
@@ -437,10 +465,8 @@ s_key_punish (self_t *self, const char *what, const jsonrpc_answer_t *answer)
                       answer->message, applied);
     }
     else {
-        int64_t now = zclock_time ();
-        bool utc = self->args->costs && cost_table_daily_utc (self->args->costs);
         //  Infura's daily cap ends at 00:00 UTC; others do not say: an hour.
-        int64_t park = utc ? (now / 86400000 + 1) * 86400000 - now : 3600000;
+        int64_t park = s_park_ms (self, 3600000);
         s_key_release (self, 0, park);
         zsys_warning ("fetch_worker %s key %s: %s: quota_exceeded: %s: parked for %" PRId64
                       " s, moving to another key", self->args->provider, key_name, what,
@@ -575,8 +601,7 @@ s_fits_one_second (self_t *self, const char *const *methods, size_t count)
         return true;
     double units = 0;
     for (size_t index = 0; index < count; index++)
-        units += self->pool && self->args->costs
-                 ? (double) cost_table_units (self->args->costs, methods [index]) : 1;
+        units += (double) s_units (self, methods [index]);
     return units <= self->args->key_rps;
 }
 
@@ -609,8 +634,7 @@ s_fetch_by_hash (self_t *self, uint64_t number, const char *method, const char *
     size_t in_flight = HASH_BATCHES_IN_FLIGHT;
     if (self->args->key_rps > 0) {
         //  The budget is in units: so many calls of this method.
-        uint64_t cost = self->args->costs
-                        ? cost_table_units (self->args->costs, method) : 1;
+        uint64_t cost = s_units (self, method);
         double calls_per_second = cost ? self->args->key_rps / (double) cost : 1e9;
         size_t budget = calls_per_second >= 1 ? (size_t) calls_per_second : 1;
         per_batch = budget < JSONRPC_BATCH_MAX ? budget : JSONRPC_BATCH_MAX;
@@ -712,20 +736,19 @@ s_fetch_by_hash (self_t *self, uint64_t number, const char *method, const char *
     return 0;
 }
 
-//  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts (its
-//  answer in `fetched` when it came with the block), or one eth_getTransactionReceipt per
-//  transaction (batched) from a node that answers -32601 to it (remembered for the rest of
-//  the run). Returns 0, 1 when the calls failed after their attempts, 2 when the receipts
-//  do not fit the block (another fork, not yet known: fetch the block again), -1 when
-//  leaving; error says why.
+//  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts with
+//  params (its answer in `fetched` when it came with the block), or one
+//  eth_getTransactionReceipt per transaction (batched) from a node that answers -32601 to
+//  it (remembered for the rest of the run). Returns 0, 1 when the calls failed after their
+//  attempts, 2 when the receipts do not fit the block (another fork, not yet known: fetch
+//  the block again), -1 when leaving; error says why.
 static int
-s_fetch_receipts (self_t *self, const job_t *job, const block_header_t *header,
-                  block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
-                  size_t error_size)
+s_fetch_receipts (self_t *self, const job_t *job, const char *params,
+                  const block_header_t *header, block_body_t *body,
+                  const jsonrpc_answer_t *fetched, char *error, size_t error_size)
 {
     if (!self->no_block_receipts) {
-        char params [64], what [64];
-        snprintf (params, sizeof (params), "[\"0x%" PRIx64 "\"]", job->number);
+        char what [64];
         snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
         cJSON *doc = NULL;
         jsonrpc_answer_t answer;
@@ -771,6 +794,15 @@ s_fetch_receipts (self_t *self, const job_t *job, const block_header_t *header,
     free (hashes);
     free (receipts);
     return rc;
+}
+
+//  A job that failed after its calls' own attempts: RESULT_FAILED, "provider: error".
+static void
+s_result_failed (self_t *self, result_t *result, const char *error)
+{
+    result->status = RESULT_FAILED;
+    snprintf (result->error, sizeof (result->error), "%.40s: %.150s", self->args->provider,
+              error);
 }
 
 //  Fetches and normalizes one block. Returns 0 with the result filled (and *body_p when
@@ -841,9 +873,7 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
             if (fetched > 0) {
                 //  The by-hash calls had their own attempts: do not repeat them all again.
                 cJSON_Delete (doc);
-                result->status = RESULT_FAILED;
-                snprintf (result->error, sizeof (result->error), "%.40s: %.150s",
-                          self->args->provider, error);
+                s_result_failed (self, result, error);
                 return 0;
             }
         }
@@ -857,7 +887,7 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
             normalized = -1;
         }
         if (normalized == 0 && job->receipts) {
-            int fetched = s_fetch_receipts (self, job, &result->header, *body_p,
+            int fetched = s_fetch_receipts (self, job, receipts_params, &result->header, *body_p,
                                             batched ? &answers [1] : NULL, error,
                                             sizeof (error));
             cJSON_Delete (doc);
@@ -866,9 +896,7 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
                 return -1;
             if (fetched == 1) {
                 block_body_destroy (body_p);
-                result->status = RESULT_FAILED;
-                snprintf (result->error, sizeof (result->error), "%.40s: %.150s",
-                          self->args->provider, error);
+                s_result_failed (self, result, error);
                 return 0;
             }
             if (fetched == 2) {

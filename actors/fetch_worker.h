@@ -10,12 +10,11 @@ typedef struct {
     char *dispatcher;      //  endpoint of the chain's dispatcher (workers connect)
     char *url;             //  provider URL with the key's secret filled in; wiped on exit
     char *provider;        //  provider name for logs (host[:port]), never the URL
-    char *key_name;        //  pseudo-name of the key held, or NULL for a keyless node
     double key_rps;        //  per-key requests per second, 0 = unlimited
     int timeout_ms;        //  per HTTP request
     int attempts;          //  tries per job before answering RESULT_FAILED
     //  A pool of keys (keypool set): the worker leases one of keys at a time, never a fixed
-    //  one, and url and key_name above are not used.
+    //  one, and url above is not used.
     char *keypool;         //  the key pool's endpoint, NULL: no pool
     char *holder;          //  lease holder for `evmtap keys`: host:pid:chain/w<n>
     size_t key_count;
@@ -29,8 +28,8 @@ typedef struct {
 
 //  Makes args the actor takes over (it frees them when it leaves): every string copied.
 fetch_worker_args_t *fetch_worker_args_new (const char *dispatcher, const char *url,
-                                            const char *provider, const char *key_name,
-                                            double key_rps, int timeout_ms);
+                                            const char *provider, double key_rps,
+                                            int timeout_ms);
 
 //  Makes the worker lease its keys from the pool at endpoint keypool (costs copied).
 void fetch_worker_args_set_pool (fetch_worker_args_t *args, const char *keypool,

@@ -214,8 +214,7 @@ s_worker_new (zsock_t *router, int port, const char *provider, int attempts,
 {
     char url [128];
     snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/" S_TEST_SECRET, port);
-    fetch_worker_args_t *args =
-        fetch_worker_args_new (S_TEST_ENDPOINT, url, provider, "key-a", 0, 10000);
+    fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, url, provider, 0, 10000);
     args->attempts = attempts;
     zactor_t *worker = zactor_new (fetch_worker_actor, args);
     assert (worker);
@@ -546,8 +545,7 @@ fetch_worker_test (bool verbose)
     keypool_args_t pool_args = {.data_dir = dir, .endpoint = "inproc://fetch-worker-pool"};
     keypool_t *pool = keypool_new (&pool_args);
     assert (pool);
-    fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, "", "node-p", NULL, 0,
-                                                       10000);
+    fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, "", "node-p", 0, 10000);
     char error [256];
     cost_table_t *costs = cost_table_new ("infura", error, sizeof (error));
     fetch_worker_args_set_pool (args, "inproc://fetch-worker-pool", "test:1:c/w0", costs, 0,

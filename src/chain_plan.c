@@ -90,12 +90,12 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
     chain_options_t *options = self->options;
     if (!plan->pooled) {
         char *url = secrets_fill_url (plan->url_template, "");
-        fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, url, plan->provider, NULL,
+        fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, url, plan->provider,
                                                            options->key_rps, timeout_ms);
         secrets_free (&url);
         return args;
     }
-    fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, "", plan->provider, NULL,
+    fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, "", plan->provider,
                                                        options->key_rps, timeout_ms);
     char holder [200];
     s_holder (self, worker, holder, sizeof (holder));
@@ -111,27 +111,20 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
     return args;
 }
 
-//  One eth_chainId under a lease. Returns 0 with *chain_id, 1 failed (logged), -1 stopped.
+//  One eth_chainId under a lease of one of keys (the pool's "<provider>/<name>" names, in
+//  the order of the options' keys), held as holder. Returns 0 with *chain_id, 1 failed
+//  (logged), -1 stopped.
 static int
-s_probe_once (chain_plan_t *self, keypool_client_t *pool, int timeout_ms,
-              bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+s_probe_once (chain_plan_t *self, keypool_client_t *pool, const char *holder,
+              const char **keys, int timeout_ms, bool (*should_stop) (void *arg), void *arg,
+              uint64_t *chain_id)
 {
     chain_worker_t *worker = &self->workers [0];
-    const char **keys = (const char **) calloc (self->options->key_count + 1, sizeof (char *));
-    char **names = (char **) calloc (self->options->key_count + 1, sizeof (char *));
-    assert (keys && names);
-    for (size_t key = 0; key < self->options->key_count; key++)
-        keys [key] = names [key] = zsys_sprintf ("%s/%s", worker->provider,
-                                                 self->options->keys [key]);
-    char holder [200];
-    s_holder (self, 0, holder, sizeof (holder));
-    keypool_lease_t lease;
-    keypool_busy_t busy;
-    int rc = 1;
-    while (rc == 1 && !should_stop (arg)) {
-        int got = keypool_client_acquire (pool, holder, 2 * (int64_t) timeout_ms + 5000, 0, false,
-                                          keys, self->options->key_count, &lease, &busy);
-        if (got != 0) {
+    while (!should_stop (arg)) {
+        keypool_lease_t lease;
+        keypool_busy_t busy;
+        if (keypool_client_acquire (pool, holder, 2 * (int64_t) timeout_ms + 5000, 0, false,
+                                    keys, self->options->key_count, &lease, &busy)) {
             zclock_sleep (250);
             continue;
         }
@@ -147,50 +140,26 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, int timeout_ms,
         char *url = secrets_fill_url (worker->url_template, self->secrets [index]);
         rpc_client_t *client = rpc_client_new (url, worker->provider, timeout_ms);
         secrets_free (&url);
-        char *body = jsonrpc_request (1, "eth_chainId", "[]");
-        const char *bodies [1] = {body};
-        rpc_response_t response;
-        memset (&response, 0, sizeof (response));
-        rpc_client_post (client, bodies, 1, &response);
-        free (body);
-        cJSON *doc = NULL;
+        //  No abort hook on client: the attempt is never cut short.
         jsonrpc_answer_t answer;
-        memset (&answer, 0, sizeof (answer));
-        jsonrpc_status_t status = response.transport_failed ? JSONRPC_TRANSPORT
-                                  : jsonrpc_parse (response.http_status, response.body,
-                                                   response.size, &doc, &answer);
-        if (status == JSONRPC_OK && cJSON_IsString (answer.result)
-            && hex_to_u64 (answer.result->valuestring, chain_id) == 0)
-            rc = 0;
-        else {
-            int64_t cool = status == JSONRPC_RATE_LIMITED
-                           ? (answer.backoff_seconds > 0 ? (int64_t) (answer.backoff_seconds * 1000) : -1)
-                           : 0;
-            int64_t park = status == JSONRPC_QUOTA_EXCEEDED ? 3600000 : 0;
-            cool = keypool_client_release (pool, &lease, cool, park);
-            zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
-                          " ms, parked for %" PRId64 " s)", worker->provider,
-                          self->options->keys [index], jsonrpc_status_name (status),
-                          response.transport_failed ? response.error : answer.message,
-                          cool > 0 ? cool : 0, park / 1000);
-            lease.key [0] = 0;
-            rc = 2;
-        }
-        cJSON_Delete (doc);
-        rpc_response_clear (&response);
-        rpc_client_destroy (&client);
-        if (rc == 0)
+        if (chain_probe_once (client, &answer, chain_id) == 0) {
+            rpc_client_destroy (&client);
             keypool_client_release (pool, &lease, 0, 0);
-        else {
-            rc = 1;
-            break;
+            return 0;
         }
+        int64_t cool = 0;
+        if (answer.status == JSONRPC_RATE_LIMITED)
+            cool = answer.backoff_seconds > 0 ? (int64_t) (answer.backoff_seconds * 1000) : -1;
+        int64_t park = answer.status == JSONRPC_QUOTA_EXCEEDED ? 3600000 : 0;
+        cool = keypool_client_release (pool, &lease, cool, park);
+        zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
+                      " ms, parked for %" PRId64 " s)", worker->provider,
+                      self->options->keys [index], jsonrpc_status_name (answer.status),
+                      answer.message, cool > 0 ? cool : 0, park / 1000);
+        rpc_client_destroy (&client);
+        break;
     }
-    for (size_t key = 0; key < self->options->key_count; key++)
-        free (names [key]);
-    free (names);
-    free ((void *) keys);
-    return rc == 0 ? 0 : should_stop (arg) ? -1 : 1;
+    return should_stop (arg) ? -1 : 1;
 }
 
 int
@@ -206,13 +175,25 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
     }
     keypool_client_t *pool = keypool_client_new (keypool);
     assert (pool);
+    //  The pool knows keys by "<provider>/<name>"; the probe holds its lease as worker 0.
+    size_t key_count = self->options->key_count;
+    const char **keys = (const char **) calloc (key_count + 1, sizeof (char *));
+    assert (keys);
+    for (size_t key = 0; key < key_count; key++)
+        keys [key] = zsys_sprintf ("%s/%s", worker->provider, self->options->keys [key]);
+    char holder [200];
+    s_holder (self, 0, holder, sizeof (holder));
     int64_t backoff = 250;
     int rc;
-    while ((rc = s_probe_once (self, pool, timeout_ms, should_stop, arg, chain_id)) == 1) {
+    while ((rc = s_probe_once (self, pool, holder, keys, timeout_ms, should_stop, arg, chain_id))
+           == 1) {
         for (int64_t waited = 0; waited < backoff && !should_stop (arg); waited += 50)
             zclock_sleep (50);
         backoff = backoff < 8000 ? backoff * 2 : 8000;
     }
+    for (size_t key = 0; key < key_count; key++)
+        free ((void *) keys [key]);
+    free ((void *) keys);
     keypool_client_destroy (&pool);
     return rc;
 }

@@ -3,41 +3,50 @@
 #include "chain_probe.h"
 
 int
+chain_probe_once (rpc_client_t *client, jsonrpc_answer_t *answer, uint64_t *chain_id)
+{
+    char *body = jsonrpc_request (1, "eth_chainId", "[]");
+    const char *bodies [1] = {body};
+    rpc_response_t response;
+    memset (&response, 0, sizeof (response));
+    int rc = rpc_client_post (client, bodies, 1, &response) ? -1 : 1;
+    free (body);
+    memset (answer, 0, sizeof (*answer));
+    cJSON *doc = NULL;
+    if (rc < 0 || response.transport_failed) {
+        answer->status = JSONRPC_TRANSPORT;
+        snprintf (answer->message, sizeof (answer->message), "%s", response.error);
+    }
+    else if (jsonrpc_parse (response.http_status, response.body, response.size, &doc, answer)
+                 == JSONRPC_OK
+             && cJSON_IsString (answer->result)
+             && hex_to_u64 (answer->result->valuestring, chain_id) == 0)
+        rc = 0;
+    cJSON_Delete (doc);
+    answer->result = NULL;    //  it pointed into doc
+    rpc_response_clear (&response);
+    return rc;
+}
+
+int
 chain_probe_id (const char *url, const char *provider, int timeout_ms,
                 bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
 {
     rpc_client_t *client = rpc_client_new (url, provider, timeout_ms);
     rpc_client_set_abort (client, should_stop, arg);
-    char *body = jsonrpc_request (1, "eth_chainId", "[]");
     int64_t backoff = 250;
     int rc = -1;
     while (!should_stop (arg)) {
-        rpc_response_t response;
-        memset (&response, 0, sizeof (response));
-        const char *bodies [1] = {body};
-        if (rpc_client_post (client, bodies, 1, &response) != 0)
-            break;
         jsonrpc_answer_t answer;
-        cJSON *doc = NULL;
-        if (response.transport_failed) {
-            answer.status = JSONRPC_TRANSPORT;
-            snprintf (answer.message, sizeof (answer.message), "%s", response.error);
+        int attempt = chain_probe_once (client, &answer, chain_id);
+        if (attempt <= 0) {
+            rc = attempt;    //  0 answered, -1 aborted
+            break;
         }
-        else if (jsonrpc_parse (response.http_status, response.body, response.size, &doc,
-                                &answer)
-                     == JSONRPC_OK
-                 && cJSON_IsString (answer.result)
-                 && hex_to_u64 (answer.result->valuestring, chain_id) == 0) {
-            rc = 0;
-        }
-        else if (answer.status == JSONRPC_OK) {
+        if (answer.status == JSONRPC_OK) {
             answer.status = JSONRPC_BAD_ANSWER;
             snprintf (answer.message, sizeof (answer.message), "eth_chainId: not a quantity");
         }
-        cJSON_Delete (doc);
-        rpc_response_clear (&response);
-        if (rc == 0)
-            break;
         zsys_warning ("provider %s: eth_chainId: %s: %s (again in %" PRId64 " ms)", provider,
                       jsonrpc_status_name (answer.status), answer.message, backoff);
         int64_t until = zclock_mono () + backoff;
@@ -45,7 +54,6 @@ chain_probe_id (const char *url, const char *provider, int timeout_ms,
             zclock_sleep (50);
         backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
     }
-    free (body);
     rpc_client_destroy (&client);
     return rc;
 }
