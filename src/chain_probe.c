@@ -22,6 +22,10 @@ chain_probe_once (rpc_client_t *client, jsonrpc_answer_t *answer, uint64_t *chai
              && cJSON_IsString (answer->result)
              && hex_to_u64 (answer->result->valuestring, chain_id) == 0)
         rc = 0;
+    else if (answer->status == JSONRPC_OK) {
+        answer->status = JSONRPC_BAD_ANSWER;
+        snprintf (answer->message, sizeof (answer->message), "eth_chainId: not a quantity");
+    }
     cJSON_Delete (doc);
     answer->result = NULL;    //  it pointed into doc
     rpc_response_clear (&response);
@@ -42,10 +46,6 @@ chain_probe_id (const char *url, const char *provider, int timeout_ms,
         if (attempt <= 0) {
             rc = attempt;    //  0 answered, -1 aborted
             break;
-        }
-        if (answer.status == JSONRPC_OK) {
-            answer.status = JSONRPC_BAD_ANSWER;
-            snprintf (answer.message, sizeof (answer.message), "eth_chainId: not a quantity");
         }
         zsys_warning ("provider %s: eth_chainId: %s: %s (again in %" PRId64 " ms)", provider,
                       jsonrpc_status_name (answer.status), answer.message, backoff);

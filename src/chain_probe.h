@@ -14,8 +14,8 @@ int chain_probe_id (const char *url, const char *provider, int timeout_ms,
                     bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id);
 
 //  One eth_chainId on client, no retry. Returns 0 with *chain_id set; 1 when there is no
-//  chain id, answer saying why: jsonrpc_parse's status and message (JSONRPC_OK with no
-//  message when the result is not a quantity), or JSONRPC_TRANSPORT with libcurl's words;
+//  chain id, answer saying why: jsonrpc_parse's status and message (JSONRPC_BAD_ANSWER
+//  when the result is not a quantity), or JSONRPC_TRANSPORT with libcurl's words;
 //  -1 when the client's abort hook stopped the request. answer->result is always NULL.
 int chain_probe_once (rpc_client_t *client, jsonrpc_answer_t *answer, uint64_t *chain_id);
 
