@@ -107,61 +107,13 @@ abi_word_to_decimal (const uint8_t word [32], bool is_signed, char *out)
             carry = sum >> 8;
         }
     }
-    //  Eight 32-bit limbs, most significant first, divided by 10^9 until zero.
-    uint32_t limbs [8];
-    for (size_t limb = 0; limb < 8; limb++)
-        limbs [limb] = (uint32_t) magnitude [limb * 4] << 24
-                       | (uint32_t) magnitude [limb * 4 + 1] << 16
-                       | (uint32_t) magnitude [limb * 4 + 2] << 8 | magnitude [limb * 4 + 3];
-    size_t first = 0;
-    while (first < 8 && limbs [first] == 0)
-        first++;
-    char reversed [80];
-    size_t len = 0;
-    if (first >= 6) {
-        uint64_t value = (uint64_t) (first == 6 ? limbs [6] : 0) << 32 | limbs [7];
-        char digits [24];
-        size_t count = hex_u64_to_decimal (value, digits);
-        for (size_t index = 0; index < count; index++)
-            reversed [len++] = digits [count - 1 - index];
-    }
-    else
-        while (first < 8) {
-            uint64_t remainder = 0;
-            for (size_t limb = first; limb < 8; limb++) {
-                uint64_t current = remainder << 32 | limbs [limb];
-                limbs [limb] = (uint32_t) (current / 1000000000u);
-                remainder = current % 1000000000u;
-            }
-            while (first < 8 && limbs [first] == 0)
-                first++;
-            for (int digit = 0; digit < 9 && (first < 8 || remainder); digit++) {
-                reversed [len++] = (char) ('0' + remainder % 10);
-                remainder /= 10;
-            }
-        }
     size_t pos = 0;
     if (negative)
         out [pos++] = '-';
-    for (size_t index = 0; index < len; index++)
-        out [pos++] = reversed [len - 1 - index];
-    out [pos] = 0;
-    return pos;
-}
-
-//  Writes bytes as a "0x..." JSON string.
-static void
-s_write_hex (jsonw_t *writer, const uint8_t *bytes, size_t len)
-{
-    char small [2 * 32 + 8];
-    char *text = 2 * len + 5 <= sizeof (small) ? small : (char *) malloc (2 * len + 5);
-    assert (text);
-    text [0] = '"';
-    hex_encode (bytes, len, text + 1);
-    text [2 * len + 3] = '"';
-    jsonw_raw (writer, text, 2 * len + 4);
-    if (text != small)
-        free (text);
+    //  out holds HEX_DECIMAL_MAX bytes (see the header): room for a sign and 78 digits.
+    int len = hex_word_to_decimal (magnitude, out + pos, HEX_DECIMAL_MAX - pos);
+    assert (len > 0);
+    return pos + (size_t) len;
 }
 
 //  An elementary static value: the word at pos, checked and written.
@@ -191,7 +143,7 @@ s_decode_word (s_ctx_t *ctx, const abi_type_t *type, const uint8_t *word)
             for (size_t index = 0; index < 12; index++)
                 if (word [index])
                     return s_fail (ctx, "address with nonzero upper bytes");
-            s_write_hex (ctx->writer, word + 12, 20);
+            jsonw_bytes_hex (ctx->writer, word + 12, 20);
             return 0;
         case ABI_BOOL:
             for (size_t index = 0; index < 31; index++)
@@ -205,7 +157,7 @@ s_decode_word (s_ctx_t *ctx, const abi_type_t *type, const uint8_t *word)
             for (size_t index = type->size; index < 32; index++)
                 if (word [index])
                     return s_fail (ctx, "bytes%u with nonzero padding", type->size);
-            s_write_hex (ctx->writer, word, type->size);
+            jsonw_bytes_hex (ctx->writer, word, type->size);
             return 0;
         default:
             assert (false);
@@ -264,7 +216,7 @@ s_decode_tail (s_ctx_t *ctx, const abi_type_t *type, size_t pos)
             if (type->kind == ABI_STRING)
                 jsonw_string_len (ctx->writer, (const char *) ctx->data + pos + 32, len);
             else
-                s_write_hex (ctx->writer, ctx->data + pos + 32, len);
+                jsonw_bytes_hex (ctx->writer, ctx->data + pos + 32, len);
             //  The padding up to a whole word counts as used when it is there.
             size_t padded = pos + 32 + (len + 31) / 32 * 32;
             s_touch (ctx, padded < ctx->size ? padded : ctx->size);
@@ -317,6 +269,9 @@ s_decode (s_ctx_t *ctx, const abi_type_t *type, size_t pos, size_t base)
 static const char *
 s_arg_key (const abi_type_t *params, size_t index, char *buffer, size_t buffer_size)
 {
+    //  The common case, settled when the ABI was loaded: every name there and distinct.
+    if (params->all_named)
+        return params->names [index];
     const char *name = params->names [index];
     bool usable = *name != 0;
     for (size_t other = 0; usable && other < index; other++)
@@ -402,7 +357,7 @@ abi_decode_event (const abi_type_t *params, const bool *indexed, const uint8_t (
             //  Indexed values of dynamic or composite types are stored as their hash.
             const uint8_t *word = topics [topic++];
             if (type->dynamic || type->kind == ABI_TUPLE || type->kind == ABI_ARRAY_FIXED)
-                s_write_hex (writer, word, 32);
+                jsonw_bytes_hex (writer, word, 32);
             else
             if (s_decode_word (&ctx, type, word))
                 return -1;

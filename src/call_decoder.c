@@ -267,18 +267,6 @@ s_gather (call_decoder_t *self, const char *to, const uint8_t *key, size_t key_l
     return count;
 }
 
-static void
-s_write_hex (jsonw_t *writer, const uint8_t *bytes, size_t len)
-{
-    char small [80];
-    char *text = 2 * len + 3 <= sizeof (small) ? small : (char *) malloc (2 * len + 3);
-    assert (text);
-    hex_encode (bytes, len, text);
-    jsonw_string_len (writer, text, 2 * len + 2);
-    if (text != small)
-        free (text);
-}
-
 //  What trying the candidates gave.
 typedef struct {
     int best;                       //  the chosen candidate, -1 when none decodes
@@ -384,7 +372,7 @@ s_write_outcome (s_candidate_t *candidates, size_t count, s_outcome_t *outcome,
             jsonw_string (writer, candidates [index].entry->signature);
     jsonw_array_end (writer);
     jsonw_key (writer, "trailing");
-    s_write_hex (writer, data + outcome->best_end, size - outcome->best_end);
+    jsonw_bytes_hex (writer, data + outcome->best_end, size - outcome->best_end);
     return CALL_DECODED;
 }
 
@@ -406,7 +394,7 @@ call_decoder_write (call_decoder_t *self, const char *to, const uint8_t *input, 
         jsonw_string (writer, reason);
         return CALL_BAD_CALLDATA;
     }
-    s_write_hex (writer, input, 4);
+    jsonw_bytes_hex (writer, input, 4);
     s_candidate_t candidates [CALL_MAX_CANDIDATES];
     size_t count = s_gather (self, to, input, 4, candidates);
     s_outcome_t outcome;
@@ -425,36 +413,12 @@ call_decoder_write_log (call_decoder_t *self, const char *address, const uint8_t
         jsonw_string (writer, address);
     }
     jsonw_key (writer, "topic0");
-    s_write_hex (writer, topics [0], 32);
+    jsonw_bytes_hex (writer, topics [0], 32);
     s_candidate_t candidates [CALL_MAX_CANDIDATES];
     size_t count = s_gather (self, address, topics [0], 32, candidates);
     s_outcome_t outcome;
     s_try (self, candidates, count, topics + 1, topic_count - 1, true, data, size, &outcome);
     return s_write_outcome (candidates, count, &outcome, data, size, true, self->best, writer);
-}
-
-//  Decodes digits (an even count of hex digits, not NUL-terminated) into out, which holds
-//  digits / 2 bytes. Returns the byte count, or -1 on a non-hex digit. The transaction's
-//  input is decoded in place in the record's text, with no copy.
-//  Decodes digits (an even count of hex digits, not NUL-terminated) into out, which holds
-//  digits / 2 bytes. Returns the byte count, or -1 on a non-hex digit. The transaction's
-//  input is decoded in place in the record's text, with no copy.
-static int
-s_hex_span (const char *digits, size_t count, uint8_t *out)
-{
-    //  Each byte's digit value plus one; 0 for a byte that is no hex digit.
-    static const uint8_t values [256] = {
-        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
-        ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-        ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-        ['F'] = 16};
-    for (size_t index = 0; index < count; index += 2) {
-        int high = values [(uint8_t) digits [index]], low = values [(uint8_t) digits [index + 1]];
-        if (!high || !low)
-            return -1;
-        out [index / 2] = (uint8_t) ((high - 1) << 4 | (low - 1));
-    }
-    return (int) (count / 2);
 }
 
 char *
@@ -484,10 +448,12 @@ call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, s
         self->input = (uint8_t *) malloc (self->input_capacity);
         assert (self->input);
     }
+    //  The input is decoded in place in the record's text, with no copy; with its 0x
+    //  prefix, so that the digits after it are digits only (no second "0x").
     const char *hex = values [INPUT] + 1;
     if (hex [0] != '0' || hex [1] != 'x')
         return NULL;
-    int size = s_hex_span (hex + 2, digits, self->input);
+    int size = hex_decode_len (hex, digits + 2, self->input, self->input_capacity);
     if (size < 0)
         return NULL;
     char to [BLOCK_ADDRESS_SIZE];

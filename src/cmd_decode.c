@@ -71,12 +71,9 @@ s_parse_topics (const char *text, uint8_t topics [DECODE_MAX_TOPICS][32])
     while (true) {
         const char *comma = strchr (start, ',');
         size_t len = comma ? (size_t) (comma - start) : strlen (start);
-        char hex [67];
-        if (count == DECODE_MAX_TOPICS || len != 66)
-            return -1;
-        memcpy (hex, start, len);
-        hex [len] = 0;
-        if (!hex_is_valid (hex) || hex_decode (hex, topics [count], 32) != 32)
+        //  66 characters give 32 bytes only as 0x (or 0X) and 64 hex digits.
+        if (count == DECODE_MAX_TOPICS || len != 66
+            || hex_decode_len (start, len, topics [count], 32) != 32)
             return -1;
         count++;
         if (!comma)

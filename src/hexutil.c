@@ -91,31 +91,31 @@ hex_to_u64 (const char *hex, uint64_t *value)
 }
 
 int
-hex_to_decimal (const char *hex, char *out, size_t out_size)
+hex_word_to_decimal (const uint8_t word [32], char *out, size_t out_size)
 {
+    assert (word);
     assert (out);
-    const char *digits;
-    int count = s_quantity_digits (hex, &digits);
-    if (count < 0 || count > 64)
-        return -1;
-    if (count <= 16) {
-        if (out_size < 21)
-            return -1;
-        uint64_t value = 0;
-        for (int index = 0; index < count; index++)
-            value = (value << 4) | (s_hex_value [(uint8_t) digits [index]] & 15);
-        hex_u64_to_decimal (value, out);
-        return 0;
+    //  Little-endian 32-bit limbs; limb_count leaves out the zero ones at the top.
+    uint32_t limbs [8];
+    for (int limb = 0; limb < 8; limb++) {
+        const uint8_t *bytes = word + 28 - 4 * limb;
+        limbs [limb] = (uint32_t) bytes [0] << 24 | (uint32_t) bytes [1] << 16
+                       | (uint32_t) bytes [2] << 8 | bytes [3];
     }
-    //  Little-endian 32-bit limbs, filled from the last digit backwards.
-    uint32_t limbs [8] = {0};
-    int limb_count = 0;
-    for (int end = count; end > 0; end -= 8) {
-        int start = end > 8 ? end - 8 : 0;
-        uint32_t limb = 0;
-        for (int index = start; index < end; index++)
-            limb = (limb << 4) | (s_hex_value [(uint8_t) digits [index]] & 15);
-        limbs [limb_count++] = limb;
+    int limb_count = 8;
+    while (limb_count > 0 && limbs [limb_count - 1] == 0)
+        limb_count--;
+    if (limb_count <= 2) {
+        //  Most values (amounts, counts, ids) fit 64 bits: one pass, two digits at a time.
+        uint64_t value = (uint64_t) limbs [1] << 32 | limbs [0];
+        if (out_size >= 21)
+            return (int) hex_u64_to_decimal (value, out);
+        char digits [21];
+        size_t len = hex_u64_to_decimal (value, digits);
+        if (len + 1 > out_size)
+            return -1;
+        memcpy (out, digits, len + 1);
+        return (int) len;
     }
     //  Repeated division by 10^9 yields nine decimal digits per pass, lowest first.
     uint32_t chunks [9];
@@ -147,7 +147,36 @@ hex_to_decimal (const char *hex, char *out, size_t out_size)
         cursor += 9;
     }
     *cursor = 0;
-    return 0;
+    return (int) total;
+}
+
+int
+hex_to_decimal (const char *hex, char *out, size_t out_size)
+{
+    assert (out);
+    const char *digits;
+    int count = s_quantity_digits (hex, &digits);
+    //  21 bytes hold any value of 64 bits; a wider one needs at least that too.
+    if (count < 0 || count > 64 || out_size < 21)
+        return -1;
+    if (count <= 16) {
+        //  Most quantities (gas, values, nonces) fit 64 bits: no word to fill.
+        uint64_t value = 0;
+        for (int index = 0; index < count; index++)
+            value = (value << 4) | (s_hex_value [(uint8_t) digits [index]] & 15);
+        hex_u64_to_decimal (value, out);
+        return 0;
+    }
+    //  The digits fill the word from its last byte backwards, two to a byte.
+    uint8_t word [32] = {0};
+    int byte = 31;
+    int index = count;
+    for (; index >= 2; index -= 2)
+        word [byte--] = (uint8_t) ((s_hex_value [(uint8_t) digits [index - 2]] & 15) << 4
+                                   | (s_hex_value [(uint8_t) digits [index - 1]] & 15));
+    if (index)
+        word [byte] = s_hex_value [(uint8_t) digits [0]] & 15;
+    return hex_word_to_decimal (word, out, out_size) < 0 ? -1 : 0;
 }
 
 bool
@@ -174,14 +203,15 @@ hex_lower (const char *text, char *out)
 }
 
 int
-hex_decode (const char *hex, uint8_t *out, size_t out_size)
+hex_decode_len (const char *hex, size_t len, uint8_t *out, size_t out_size)
 {
     if (!hex)
         return -1;
-    const char *digits = s_skip_prefix (hex);
-    if (!digits)
-        digits = hex;
-    size_t len = strlen (digits);
+    const char *digits = hex;
+    if (len >= 2 && hex [0] == '0' && (hex [1] == 'x' || hex [1] == 'X')) {
+        digits += 2;
+        len -= 2;
+    }
     if (len % 2 || len / 2 > out_size || len / 2 > INT_MAX)
         return -1;
     for (size_t index = 0; index < len / 2; index++) {
@@ -192,6 +222,14 @@ hex_decode (const char *hex, uint8_t *out, size_t out_size)
         out [index] = (uint8_t) ((high & 15) << 4 | (low & 15));
     }
     return (int) (len / 2);
+}
+
+int
+hex_decode (const char *hex, uint8_t *out, size_t out_size)
+{
+    if (!hex)
+        return -1;
+    return hex_decode_len (hex, strlen (hex), out, out_size);
 }
 
 void
@@ -304,6 +342,21 @@ hexutil_test (bool verbose)
     assert (hex_to_decimal ("0x152d02c7e14af6800000", text, 25) == 0);
     assert (streq (text, "100000000000000000000000"));
 
+    //  hex_word_to_decimal: the same digits from 32 big-endian bytes
+    uint8_t word [32] = {0};
+    assert (hex_word_to_decimal (word, text, sizeof text) == 1 && streq (text, "0"));
+    word [23] = 1;      //  2^64, just past the 64-bit path
+    assert (hex_word_to_decimal (word, text, sizeof text) == 20
+            && streq (text, "18446744073709551616"));
+    assert (hex_word_to_decimal (word, text, 20) == -1);
+    memset (word, 0xFF, sizeof word);
+    assert (hex_word_to_decimal (word, text, sizeof text) == 78
+            && streq (text, "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
+    memset (word, 0, sizeof word);
+    word [31] = 42;     //  small values fit small buffers
+    assert (hex_word_to_decimal (word, text, 3) == 2 && streq (text, "42"));
+    assert (hex_word_to_decimal (word, text, 2) == -1);
+
     //  hex_is_valid
     assert (hex_is_valid ("0x"));
     assert (hex_is_valid ("0x0"));
@@ -334,6 +387,13 @@ hexutil_test (bool verbose)
     assert (hex_decode ("0x000000000000000000", bytes, sizeof bytes) == -1);
     assert (hex_decode ("0x0000000000000000", bytes, sizeof bytes) == 8);
     assert (hex_decode (NULL, bytes, sizeof bytes) == -1);
+    //  hex_decode_len reads len bytes only, and no NUL among them
+    assert (hex_decode_len ("0x00ffXYZ", 6, bytes, sizeof bytes) == 2 && bytes [1] == 0xff);
+    assert (hex_decode_len ("ab", 2, bytes, sizeof bytes) == 1 && bytes [0] == 0xab);
+    assert (hex_decode_len ("0x\0\0", 4, bytes, sizeof bytes) == -1);
+    assert (hex_decode_len ("0x0x12", 6, bytes, sizeof bytes) == -1);
+    assert (hex_decode_len ("0", 1, bytes, sizeof bytes) == -1);
+    assert (hex_decode_len (NULL, 0, bytes, sizeof bytes) == -1);
     uint8_t sample [] = {0x00, 0x01, 0xab, 0xff};
     hex_encode (sample, sizeof sample, text);
     assert (streq (text, "0x0001abff"));

@@ -18,6 +18,11 @@ int hex_to_u64 (const char *hex, uint64_t *value);
 //  (at least HEX_DECIMAL_MAX bytes). Returns 0, or -1 when not hex or wider than 256 bits.
 int hex_to_decimal (const char *hex, char *out, size_t out_size);
 
+//  Writes the exact decimal form of a 32-byte big-endian word (unsigned) and a NUL into
+//  out, which HEX_DECIMAL_MAX bytes always suffice for. Returns the digit count, or -1
+//  (out untouched) when out_size is too small. Shared with the ABI decoder.
+int hex_word_to_decimal (const uint8_t word [32], char *out, size_t out_size);
+
 //  Writes value in decimal and a NUL into out (at least 21 bytes); returns the digit
 //  count. Shared with jsonw so that no integer goes through printf.
 size_t hex_u64_to_decimal (uint64_t value, char *out);
@@ -31,6 +36,10 @@ void hex_lower (const char *text, char *out);
 //  Decodes "0x..."/"..." hex with an even digit count into bytes. Returns the byte count,
 //  or -1 when malformed or larger than out_size.
 int hex_decode (const char *hex, uint8_t *out, size_t out_size);
+
+//  hex_decode of the len bytes at hex, which need not be NUL-terminated (a transaction's
+//  input inside the record's text, a key inside a line): a NUL among them is no digit.
+int hex_decode_len (const char *hex, size_t len, uint8_t *out, size_t out_size);
 
 //  Writes "0x" and 2*size lowercase digits into out (2*size+3 bytes).
 void hex_encode (const uint8_t *data, size_t size, char *out);

@@ -481,6 +481,27 @@ jsonw_string_lowerhex (jsonw_t *self, const char *text, size_t len)
 }
 
 void
+jsonw_bytes_hex (jsonw_t *self, const uint8_t *bytes, size_t len)
+{
+    assert (self);
+    assert (bytes || len == 0);
+    s_before_value (self);
+    //  Straight into the buffer: hex digits need no escaping.
+    s_reserve (self, 2 * len + 4);
+    char *out = self->data + self->size;
+    *out++ = '"';
+    *out++ = '0';
+    *out++ = 'x';
+    for (size_t index = 0; index < len; index++) {
+        *out++ = s_hex_digits [bytes [index] >> 4];
+        *out++ = s_hex_digits [bytes [index] & 15];
+    }
+    *out = '"';
+    self->size += 2 * len + 4;
+    s_after_value (self);
+}
+
+void
 jsonw_raw (jsonw_t *self, const char *json, size_t len)
 {
     assert (self);
@@ -763,6 +784,17 @@ jsonw_test (bool verbose)
     jsonw_string_lowerhex (writer, "Plain", 5);
     jsonw_array_end (writer);
     assert (streq (jsonw_data (writer), "[\"0xabcd\",\"0x\",\"0xNOT hex\",\"0xff\",\"Plain\"]"));
+
+    //  Bytes as hex: lowercase, none at all is "0x"
+    jsonw_reset (writer);
+    jsonw_object_begin (writer);
+    jsonw_key (writer, "b");
+    const uint8_t sample [] = {0x00, 0x1f, 0xAB, 0xff};
+    jsonw_bytes_hex (writer, sample, sizeof (sample));
+    jsonw_key (writer, "e");
+    jsonw_bytes_hex (writer, NULL, 0);
+    jsonw_object_end (writer);
+    assert (streq (jsonw_data (writer), "{\"b\":\"0x001fabff\",\"e\":\"0x\"}"));
 
     //  Every byte in every position of the eight-at-a-time path and of the tail
     for (int byte = 1; byte < 256; byte++)

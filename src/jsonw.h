@@ -37,6 +37,9 @@ void jsonw_null (jsonw_t *self);
 //  nothing when text is not "0x" followed by hex digits only.
 int jsonw_hex (jsonw_t *self, const char *text, size_t len);
 
+//  Writes len bytes as a "0x..." string of lowercase digits (ABI values, selectors, topics).
+void jsonw_bytes_hex (jsonw_t *self, const uint8_t *bytes, size_t len);
+
 //  Writes a string, lower-cased when it is 0x hex (see jsonw_hex), else as jsonw_string.
 void jsonw_string_lowerhex (jsonw_t *self, const char *text, size_t len);
 

@@ -55,12 +55,9 @@ s_read_line (const char *line, size_t len, s_line_t *out)
     size_t key_digits = (size_t) (tab - line);
     if (key_digits != 10 && key_digits != 66)
         return false;
-    char hex [67];
-    memcpy (hex, line, key_digits);
-    hex [key_digits] = 0;
     size_t key_len = (key_digits - 2) / 2;
-    if (hex [0] != '0' || hex [1] != 'x'
-        || hex_decode (hex, out->key, sizeof (out->key)) != (int) key_len)
+    if (line [0] != '0' || line [1] != 'x'
+        || hex_decode_len (line, key_digits, out->key, sizeof (out->key)) != (int) key_len)
         return false;
     out->key_len = (uint8_t) key_len;
     out->text = tab + 1;
