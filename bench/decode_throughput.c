@@ -32,14 +32,32 @@ typedef struct {
     char (*hashes) [BLOCK_HASH_SIZE];
 } s_file_t;
 
+//  What a measured pass reads: the stored answers and the decoding state.
+typedef struct {
+    s_file_t *files;
+    size_t count;
+    call_decoder_t *decoder;
+    log_record_t *record;       //  the receipts path's scratch (NULL for blocks)
+} s_input_t;
+
+//  What a measured pass adds up.
+typedef struct {
+    uint64_t decoded;           //  records that decoded
+    uint64_t counted;           //  contract calls (blocks), token transfers (receipts)
+    size_t out_bytes;           //  JSON written
+} s_tally_t;
+
+//  A pass over every file of input; returns the items seen (transactions or logs).
+typedef size_t (s_pass_fn) (s_input_t *input, s_tally_t *tally);
+
 //  One pass over every block through the whole path; returns the transactions seen and
-//  counts the decodings.
+//  counts the decodings and the contract calls.
 static size_t
-s_pipeline_pass (s_file_t *blocks, size_t count, call_decoder_t *decoder, uint64_t *decoded,
-                 uint64_t *interactions, size_t *out_bytes)
+s_pipeline_pass (s_input_t *input, s_tally_t *tally)
 {
+    s_file_t *blocks = input->files;
     size_t txs = 0;
-    for (size_t index = 0; index < count; index++) {
+    for (size_t index = 0; index < input->count; index++) {
         cJSON *root = cJSON_ParseWithLength (blocks [index].text, blocks [index].size);
         assert (root);
         cJSON *result = cJSON_GetObjectItem (root, "result");
@@ -56,12 +74,12 @@ s_pipeline_pass (s_file_t *blocks, size_t count, call_decoder_t *decoder, uint64
             if (strcmp (topic, "mined.tx.3.contract_interaction") == 0) {
                 size_t len;
                 call_decoding_t decoding;
-                char *record = call_decoder_record (decoder, body->txs [tx].json,
+                char *record = call_decoder_record (input->decoder, body->txs [tx].json,
                                                     body->txs [tx].json_len, &len, &decoding);
                 assert (record);
-                *out_bytes += len;
-                *decoded += decoding == CALL_DECODED;
-                (*interactions)++;
+                tally->out_bytes += len;
+                tally->decoded += decoding == CALL_DECODED;
+                tally->counted++;
                 free (record);
             }
         }
@@ -84,13 +102,15 @@ s_receipts_body (const s_file_t *receipts)
     return body;
 }
 
-//  One pass over every receipts answer through the receipts path; returns the logs seen.
+//  One pass over every receipts answer through the receipts path; returns the logs seen
+//  and counts the decodings and the token transfers.
 static size_t
-s_logs_pass (s_file_t *files, size_t count, call_decoder_t *decoder, log_record_t *record,
-             uint64_t *decoded, uint64_t *transfers, size_t *out_bytes)
+s_logs_pass (s_input_t *input, s_tally_t *tally)
 {
+    s_file_t *files = input->files;
+    log_record_t *record = input->record;
     size_t logs = 0;
-    for (size_t index = 0; index < count; index++) {
+    for (size_t index = 0; index < input->count; index++) {
         cJSON *root = cJSON_ParseWithLength (files [index].text, files [index].size);
         assert (root);
         block_body_t *body = s_receipts_body (&files [index]);
@@ -109,14 +129,14 @@ s_logs_pass (s_file_t *files, size_t count, call_decoder_t *decoder, log_record_
             }
             size_t len;
             call_decoding_t decoding;
-            char *json = log_record_decoded (record, decoder, &len, &decoding);
-            *out_bytes += len;
-            *decoded += decoding == CALL_DECODED;
+            char *json = log_record_decoded (record, input->decoder, &len, &decoding);
+            tally->out_bytes += len;
+            tally->decoded += decoding == CALL_DECODED;
             free (json);
             json = log_record_transfer (record, &len);
             if (json) {
-                *out_bytes += len;
-                (*transfers)++;
+                tally->out_bytes += len;
+                tally->counted++;
                 free (json);
             }
         }
@@ -137,6 +157,41 @@ s_bare_pass (s_file_t *files, size_t count)
         items += files [index].items;
     }
     return items;
+}
+
+//  Runs pass and a bare parse of the same files alternately, one pass each per round, so
+//  that a change in the machine's load weighs on both alike (after one warm-up pass of
+//  each), for 2 * seconds in all. Returns the items per second through pass, the bare
+//  parse's in *bare_rate, and what the measured passes added up in *tally.
+static double
+s_measure (s_pass_fn *pass, s_input_t *input, double seconds, s_tally_t *tally,
+           size_t *items, double *bare_rate)
+{
+    pass (input, tally);
+    s_bare_pass (input->files, input->count);
+    memset (tally, 0, sizeof (*tally));
+    size_t pass_items = 0, bare_items = 0;
+    int64_t pass_usecs = 0, bare_usecs = 0;
+    while (pass_usecs + bare_usecs < 2 * seconds * 1e6) {
+        int64_t start = zclock_usecs ();
+        pass_items += pass (input, tally);
+        int64_t middle = zclock_usecs ();
+        bare_items += s_bare_pass (input->files, input->count);
+        bare_usecs += zclock_usecs () - middle;
+        pass_usecs += middle - start;
+    }
+    *items = pass_items;
+    *bare_rate = bare_items / (bare_usecs / 1e6);
+    return pass_items / (pass_usecs / 1e6);
+}
+
+//  The lines after a pass's own: the bare parse's rate and the ratio.
+static void
+s_print_bare (double pass_rate, double bare_rate, const char *unit)
+{
+    printf ("bare cJSON parse of the same bytes:                      %.0f %s\n", bare_rate,
+            unit);
+    printf ("ratio: %.2f\n", pass_rate / bare_rate);
 }
 
 //  Reads a stored answer. A block counts only with full transactions; a receipts answer
@@ -269,34 +324,16 @@ main (int argc, char **argv)
     printf ("%zu blocks, %zu transactions, %.1f MB; ABIs %s, signatures %s, %s\n", count,
             total_txs, bytes / 1e6, abis, signatures, events);
 
-    //  Pipeline and bare parse alternate, one pass each per round, so that a change in the
-    //  machine's load weighs on both alike (after one warm-up pass of each).
-    uint64_t decoded = 0, interactions = 0;
-    size_t out_bytes = 0;
-    s_pipeline_pass (blocks, count, decoder, &decoded, &interactions, &out_bytes);
-    s_bare_pass (blocks, count);
-    decoded = interactions = 0;
-    out_bytes = 0;
-    size_t pipeline_txs = 0, bare_txs = 0;
-    int64_t pipeline_usecs = 0, bare_usecs = 0;
-    while (pipeline_usecs + bare_usecs < 2 * seconds * 1e6) {
-        int64_t start = zclock_usecs ();
-        pipeline_txs += s_pipeline_pass (blocks, count, decoder, &decoded, &interactions,
-                                         &out_bytes);
-        int64_t middle = zclock_usecs ();
-        bare_txs += s_bare_pass (blocks, count);
-        bare_usecs += zclock_usecs () - middle;
-        pipeline_usecs += middle - start;
-    }
-    double pipeline_rate = pipeline_txs / (pipeline_usecs / 1e6);
-    double bare_rate = bare_txs / (bare_usecs / 1e6);
-
+    s_input_t input = {blocks, count, decoder, NULL};
+    s_tally_t tally;
+    size_t items;
+    double bare_rate;
+    double rate = s_measure (s_pipeline_pass, &input, seconds, &tally, &items, &bare_rate);
     printf ("pipeline (parse, normalize, classify, decode, JSON out): %.0f tx/s "
             "(%.1f%% of contract calls decoded, %.0f bytes of decoded JSON per call)\n",
-            pipeline_rate, 100.0 * (double) decoded / (double) interactions,
-            (double) out_bytes / (double) interactions);
-    printf ("bare cJSON parse of the same bytes:                      %.0f tx/s\n", bare_rate);
-    printf ("ratio: %.2f\n", pipeline_rate / bare_rate);
+            rate, 100.0 * (double) tally.decoded / (double) tally.counted,
+            (double) tally.out_bytes / (double) tally.counted);
+    s_print_bare (rate, bare_rate, "tx/s");
 
     //  The same for the receipts of the shared data, when given no blocks of one's own.
     size_t receipts_count = 0, receipts_bytes = 0, total_logs = 0;
@@ -307,35 +344,15 @@ main (int argc, char **argv)
     if (receipts_count) {
         printf ("\n%zu receipts answers, %zu logs, %.1f MB\n", receipts_count, total_logs,
                 receipts_bytes / 1e6);
-        log_record_t *record = log_record_new ();
-        uint64_t transfers = 0;
-        s_logs_pass (receipts, receipts_count, decoder, record, &decoded, &transfers,
-                     &out_bytes);
-        s_bare_pass (receipts, receipts_count);
-        decoded = transfers = 0;
-        out_bytes = 0;
-        size_t pipeline_logs = 0, bare_logs = 0;
-        pipeline_usecs = bare_usecs = 0;
-        while (pipeline_usecs + bare_usecs < 2 * seconds * 1e6) {
-            int64_t start = zclock_usecs ();
-            pipeline_logs += s_logs_pass (receipts, receipts_count, decoder, record, &decoded,
-                                          &transfers, &out_bytes);
-            int64_t middle = zclock_usecs ();
-            bare_logs += s_bare_pass (receipts, receipts_count);
-            bare_usecs += zclock_usecs () - middle;
-            pipeline_usecs += middle - start;
-        }
-        pipeline_rate = pipeline_logs / (pipeline_usecs / 1e6);
-        bare_rate = bare_logs / (bare_usecs / 1e6);
+        input = (s_input_t) {receipts, receipts_count, decoder, log_record_new ()};
+        rate = s_measure (s_logs_pass, &input, seconds, &tally, &items, &bare_rate);
         printf ("receipts (parse, join, decode logs, transfers, JSON out): %.0f logs/s "
                 "(%.1f%% of logs decoded, %.1f%% token transfers, %.0f bytes of JSON per log)\n",
-                pipeline_rate, 100.0 * (double) decoded / (double) pipeline_logs,
-                100.0 * (double) transfers / (double) pipeline_logs,
-                (double) out_bytes / (double) pipeline_logs);
-        printf ("bare cJSON parse of the same bytes:                      %.0f logs/s\n",
-                bare_rate);
-        printf ("ratio: %.2f\n", pipeline_rate / bare_rate);
-        log_record_destroy (&record);
+                rate, 100.0 * (double) tally.decoded / (double) items,
+                100.0 * (double) tally.counted / (double) items,
+                (double) tally.out_bytes / (double) items);
+        s_print_bare (rate, bare_rate, "logs/s");
+        log_record_destroy (&input.record);
     }
 
     call_decoder_destroy (&decoder);
