@@ -18,6 +18,7 @@
 #include "evmtap.h"
 #include "actors.h"
 #include "call_decoder.h"
+#include "decoder.h"
 #include "log_record.h"
 #include <glob.h>
 
@@ -314,9 +315,8 @@ main (int argc, char **argv)
     size_t count, bytes, total_txs;
     s_file_t *blocks = s_load_all (paths, path_count, false, &count, &bytes, &total_txs);
     char err [512];
-    call_decoder_t *decoder = call_decoder_new (abis, NULL, signatures, err, sizeof (err));
-    if (decoder && call_decoder_add_signatures (decoder, events, err, sizeof (err)))
-        call_decoder_destroy (&decoder);
+    call_decoder_t *decoder = decoder_sources_load (abis, signatures, events, NULL, err,
+                                                    sizeof (err));
     if (!decoder || count == 0) {
         fprintf (stderr, "decode_throughput: %s\n", decoder ? "no blocks" : err);
         return 2;
