@@ -38,7 +38,7 @@ for tool in evmtap evmtap_kafka_mock evmtap_kafka_bench; do
 done
 # shellcheck source=tests/kafka_lib.sh disable=SC1091
 source "$ROOT/tests/kafka_lib.sh"
-BLOCKS="${EVMTAP_SHARED_DATA:-$ROOT/../shared/data}/blocks/mainnet"
+BLOCKS="$EVMTAP_SHARED_DATA/blocks/mainnet"      # set by scripts/env.sh (through lib.sh)
 WORK=$(tmpdir)
 
 start_kafka_mock 3

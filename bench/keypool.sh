@@ -2,14 +2,17 @@
 # Key pool benchmark (issue 6): lease latency, usage skew across keys, budget use under
 # saturation. Real components on loopback: redis-server, anvil, tests/provider_emulator.py.
 #   bench/keypool.sh [--seconds N] [--keys M] [--rps R] [--rotate S] [--bin DIR]
-# DIR holds evmtap and evmtap_selftest (default build/release). Prints:
+# DIR holds evmtap and evmtap_selftest (default build/release of the repository). Prints:
 #   * lease acquire / renew p50 and p99 against loopback Redis (keypool_store's own code);
 #   * usage skew: max/min requests per key after the run (target <= 1.1);
 #   * budget used: requests the pool got accepted per second in the steady part of the run
 #     over M x R (target >= 0.95 with zero 429s from the emulator), with 2 processes x M
 #     workers saturating M keys.
 set -euo pipefail
-seconds=60 keys=6 rps=10 rotate=60 bin=build/release
+# shellcheck source=bench/lib.sh disable=SC1091
+source "$(dirname "$0")/lib.sh" keypool
+
+seconds=60 keys=6 rps=10 rotate=60 bin="$ROOT/build/release"
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
@@ -21,18 +24,16 @@ while [ $# -gt 0 ]; do
         *) echo "bench/keypool.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$(cd "$bin" && pwd)
 EVMTAP_BIN="$bin/evmtap"
-export EVMTAP_BIN EVMTAP_SOURCE="$root" EVMTAP_KEEP_TMP=0
-set -- # lib.sh reads $0 only
-source "$root/tests/lib.sh"
-source "$root/tests/keys_lib.sh"
+export EVMTAP_BIN EVMTAP_SOURCE="$ROOT" EVMTAP_KEEP_TMP=0
+# shellcheck source=tests/keys_lib.sh disable=SC1091
+source "$ROOT/tests/keys_lib.sh"
 evmtap="$EVMTAP_BIN"
 work=$(tmpdir)
 
 echo "== lease latency (loopback Redis)"
-EVMTAP_BENCH=1 EVMTAP_SOURCE="$root" "$bin/evmtap_selftest" keypool_store 2>/dev/null \
+EVMTAP_BENCH=1 "$bin/evmtap_selftest" keypool_store 2>/dev/null \
     | grep "lease acquire"
 
 echo "== saturation: 2 processes x $keys workers over $keys keys at $rps requests/s each, ${seconds} s"

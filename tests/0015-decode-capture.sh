@@ -21,15 +21,16 @@ test_contract_abis "$work/abis" "$work/sent.jsonl"
 check() {
     local topics=$1 mode=$2
     python3 - "$topics" "$work/sent.jsonl" "$mode" <<'PY'
-import glob, json, os, sys
+import json, os, sys
+sys.path.insert(0, os.path.join(os.environ["EVMTAP_ROOT"], "tests"))
+import verify  # noqa: E402
 topics, sent_path, mode = sys.argv[1:]
-def records(topic):
-    out = []
-    for path in sorted(glob.glob(os.path.join(topics, "anvil." + topic, "*.ndjson"))):
-        out += [json.loads(line) for line in open(path)]
-    return out
-calls = records("mined.tx.3.contract_interaction")
-decoded = records("mined.tx.3.contract_interaction.decoded")
+CALLS = "mined.tx.3.contract_interaction"
+DECODED = CALLS + ".decoded"
+problems = []
+loaded = verify.load_topics(topics, "anvil", [CALLS, DECODED], problems)
+assert not problems, problems[:5]
+calls, decoded = ([record.value for record in loaded[topic]] for topic in (CALLS, DECODED))
 sent = {s["hash"]: s["what"] for s in map(json.loads, open(sent_path))}
 assert calls, "no contract interactions captured"
 assert [c["hash"] for c in calls] == [d["hash"] for d in decoded], \

@@ -30,32 +30,29 @@ test_contract_abis "$work/abis" "$work/sent.jsonl"
 
 python3 - "$ANVIL_URL" "$work/block/topics" "$work/sent.jsonl" "$work/abis" "$(command -v cast)" <<'PY' \
     || fail "receipt fields, decoded logs or token transfers differ from the node and cast"
-import glob, json, os, subprocess, sys, urllib.request
+import json, os, subprocess, sys
 sys.path.insert(0, os.path.join(os.environ["EVMTAP_ROOT"], "tests"))
-from abi_vectors import normalize, parse_type  # noqa: E402
+from decode_check import plain  # noqa: E402
+from logs_check import cast_decode  # noqa: E402
+import verify  # noqa: E402
 
 url, topics, sent_path, abis, cast = sys.argv[1:]
 TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+LOGS, TRANSFERS = "mined.logs.decoded", "mined.token_transfers"
 problems = []
 
-def rpc(method, *params):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    req = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
-    return json.load(urllib.request.urlopen(req, timeout=10))["result"]
-
+loaded = verify.load_topics(topics, "anvil", list(verify.TX_TOPICS.values()) + [LOGS, TRANSFERS],
+                            problems)
 def records(topic):
-    out = []
-    for path in sorted(glob.glob(os.path.join(topics, "anvil." + topic, "*.ndjson"))):
-        out += [json.loads(line) for line in open(path)]
-    return out
+    return [record.value for record in loaded[topic]]
 
 txs = {}
-for topic in ("mined.tx.1.native_token_transfer", "mined.tx.2.contract_deployment",
-              "mined.tx.3.contract_interaction"):
+for topic in verify.TX_TOPICS.values():
     for record in records(topic):
         txs[record["hash"]] = record
 sent = [json.loads(line) for line in open(sent_path)]
-receipts = {s["hash"]: rpc("eth_getTransactionReceipt", s["hash"]) for s in sent}
+receipts = dict(zip((s["hash"] for s in sent), verify.rpc_batch(
+    url, [("eth_getTransactionReceipt", [s["hash"]]) for s in sent], timeout=10)))
 
 # Receipt fields on every transaction.
 reverted = 0
@@ -81,7 +78,7 @@ if not reverted:
 # One decoded record per log, in block order.
 logs = sorted((log for r in receipts.values() for log in r["logs"]),
               key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
-decoded = records("mined.logs.decoded")
+decoded = records(LOGS)
 keys = ["%s:%d" % (log["transactionHash"], int(log["logIndex"], 16)) for log in logs]
 got = ["%s:%d" % (d["hash"], d["logIndex"]) for d in decoded]
 if keys != got:
@@ -108,17 +105,13 @@ for log, record in zip(logs, decoded):
             or record["event"] != entry["name"] or record["topic0"] != topic0:
         problems.append("%s: %s" % (where, json.dumps(record)[:300]))
         continue
-    plain = [i for i in entry["inputs"] if not i["indexed"]]
-    if plain:
-        types = "f(%s)" % ",".join(i["type"] for i in plain)
-        out = subprocess.run([cast, "decode-abi", "--input", types, log["data"], "--json"],
-                             capture_output=True, text=True)
-        theirs = [normalize(t, v) for t, v in
-                  zip(parse_type(types[1:])[1], json.loads(out.stdout))] if out.returncode == 0 else None
-        ours = [record["args"][i["name"]] for i in plain]
-        ours = [list(v.values()) if isinstance(v, dict) else v for v in ours]
+    inputs = [i for i in entry["inputs"] if not i["indexed"]]
+    if inputs:
+        types = [i["type"] for i in inputs]
+        theirs = cast_decode(cast, types, log["data"])
+        ours = [plain(record["args"][i["name"]]) for i in inputs]
         if theirs != ours:
-            problems.append("%s: %s: evmtap %s, cast %s" % (where, types, ours, theirs))
+            problems.append("%s: f(%s): evmtap %s, cast %s" % (where, ",".join(types), ours, theirs))
     for position, param in enumerate(i for i in entry["inputs"] if i["indexed"]):
         topic = log["topics"][position + 1].lower()
         want = "0x" + topic[-40:] if param["type"] == "address" else \
@@ -140,7 +133,7 @@ for log in logs:
                      "from": "0x" + t[1][-40:], "to": "0x" + t[2][-40:],
                      "value": str(int(log["data"], 16))})
 transfers = [{k: r[k] for k in ("hash", "logIndex", "token", "standard", "from", "to", "value")}
-             for r in records("mined.token_transfers")]
+             for r in records(TRANSFERS)]
 if transfers != want or not want:
     problems.append("token transfers: %d records, %d Transfer logs" % (len(transfers), len(want)))
 

@@ -5,12 +5,15 @@ receipts, read here directly, and against cast (tests/0017-receipts-mainnet.sh r
     python3 tests/logs_check.py --data SHARED_DATA --cast CAST [--chain mainnet]
         BLOCK=TOPICS_DIR [BLOCK=TOPICS_DIR ...]
 
-TOPICS_DIR holds one run's <chain>.<topic>/<day>.ndjson files for that block alone. Checks:
+TOPICS_DIR holds one run's <chain>.<topic>/<day>.ndjson files for that block alone, read
+once with tests/verify.py's load_topics (one JSON object a line, files named by their day,
+ending with a newline). Checks:
 
   transactions  every transaction of the block in exactly one of the three tx topics (by
-                the documented rule), each with its receipt's own fields by the value rules
-                (status, gasUsed, cumulativeGasUsed, blobGasUsed numbers; effectiveGasPrice,
-                blobGasPrice decimal strings; contractAddress, root lowercase), blockHash,
+                the documented rule: verify.classify), each with its receipt's own fields by
+                the value rules (verify.convert: status, gasUsed, cumulativeGasUsed,
+                blobGasUsed numbers; effectiveGasPrice, blobGasPrice decimal strings;
+                contractAddress, root lowercase) and of the same JSON type, blockHash,
                 from and transactionIndex equal to the receipt's; no logs, logsBloom or
                 transactionHash, and no field that neither the transaction nor the receipt has
                 (but chainId, type, to).
@@ -42,16 +45,14 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from abi_vectors import normalize, parse_type, split_top  # noqa: E402
 from decode_check import plain  # noqa: E402
+import verify  # noqa: E402  (the topics, the classifier, the value rules, the NDJSON reader)
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-TX_TOPICS = ("mined.tx.1.native_token_transfer", "mined.tx.2.contract_deployment",
-             "mined.tx.3.contract_interaction")
+LOGS_TOPIC = "mined.logs.decoded"
+TRANSFERS_TOPIC = "mined.token_transfers"
 # Receipt fields that repeat the transaction or the block, or go elsewhere: not joined.
 RECEIPT_SKIPPED = {"transactionHash", "transactionIndex", "blockHash", "blockNumber",
                    "blockTimestamp", "from", "to", "type", "logs", "logsBloom"}
-RECEIPT_NUMBERS = {"status", "gasUsed", "cumulativeGasUsed", "blobGasUsed"}
-RECEIPT_DECIMALS = {"effectiveGasPrice", "blobGasPrice", "l1Fee", "l1GasPrice", "l1GasUsed",
-                    "l1BlobBaseFee"}
 # Static values of cast decodings sent together in one call (one argv string each).
 BATCH_LOGS = 40
 
@@ -269,28 +270,6 @@ def cast_decode(cast, types, data):
 
 # --- one block -----------------------------------------------------------------------------
 
-def read_topic(topics_dir, chain, topic):
-    records = []
-    for path in sorted(glob.glob(os.path.join(topics_dir, "%s.%s" % (chain, topic),
-                                              "*.ndjson"))):
-        with open(path) as lines:
-            records += [json.loads(line) for line in lines]
-    return records
-
-
-def receipt_value(key, value):
-    """A receipt field as the value rules write it."""
-    if value is None:
-        return None
-    if key in RECEIPT_NUMBERS:
-        return int(value, 16)
-    if key in RECEIPT_DECIMALS:
-        return str(int(value, 16))
-    if isinstance(value, str) and value.startswith("0x"):
-        return value.lower()
-    return value
-
-
 class Checker:
     def __init__(self, args):
         self.args = args
@@ -317,31 +296,54 @@ class Checker:
         # A node's eth_getBlockReceipts is in transaction order; the block's log order too.
         receipts = sorted(receipts, key=lambda r: int(r["transactionIndex"], 16))
         where = "block %d" % number
-        every = []
-        for path in glob.glob(os.path.join(topics_dir, "*", "*.ndjson")):
-            with open(path) as lines:
-                every += [(path, json.loads(line)) for line in lines]
+        published = self.read(where, topics_dir)
+        every = [record for records in published.values() for record in records]
         if not every:
             self.problem("%s: nothing published in %s" % (where, topics_dir))
-        for path, record in every:
-            if record.get("blockNumber", record.get("number")) != number:
+        for record in every:
+            value = record.value
+            if value.get("blockNumber", value.get("number")) != number:
                 self.problem("%s: %s holds a record of block %s" % (
-                    where, path, record.get("blockNumber", record.get("number"))))
+                    where, record.path, value.get("blockNumber", value.get("number"))))
         counts = {"transactions": len(block["transactions"])}
-        self.transactions(where, block, receipts, topics_dir)
-        counts.update(self.logs(where, number, receipts, topics_dir))
-        counts.update(self.transfers(where, number, receipts, topics_dir))
+        self.transactions(where, block, receipts, published)
+        counts.update(self.logs(where, number, receipts,
+                                [record.value for record in published[LOGS_TOPIC]]))
+        counts.update(self.transfers(where, number, receipts,
+                                     [record.value for record in published[TRANSFERS_TOPIC]]))
         for key, value in counts.items():
             self.total[key] = self.total.get(key, 0) + value
         return counts
 
+    def read(self, where, topics_dir):
+        """Every record of one run, each file read once by verify.load_topics: {topic:
+        [verify.Record]} for each <chain>.<topic> folder of topics_dir (the topics checked
+        here always, empty when absent). A line that is not one JSON object (blank lines
+        too), a file not named <YYYY-MM-DD>.ndjson or without a final newline, a folder of
+        no topic of the chain: differences."""
+        prefix = self.args.chain + "."
+        folders = []
+        if os.path.isdir(topics_dir):
+            folders = sorted(name for name in os.listdir(topics_dir) if not name.startswith(".")
+                             and os.path.isdir(os.path.join(topics_dir, name)))
+        others = [name for name in folders if not name.startswith(prefix)]
+        if others:
+            self.problem("%s: folders of no %s topic in %s: %s" % (
+                where, self.args.chain, topics_dir, ", ".join(others)))
+        topics = {name[len(prefix):] for name in folders if name.startswith(prefix)}
+        topics |= set(verify.TX_TOPICS.values()) | {LOGS_TOPIC, TRANSFERS_TOPIC}
+        problems = []
+        published = verify.load_topics(topics_dir, self.args.chain, sorted(topics), problems)
+        for text in problems:
+            self.problem("%s: %s" % (where, text))
+        return published
+
     # --- a. receipt fields on transactions ---
 
-    def transactions(self, where, block, receipts, topics_dir):
-        chain = self.args.chain
+    def transactions(self, where, block, receipts, published):
         records = {}
-        for topic in TX_TOPICS:
-            for record in read_topic(topics_dir, chain, topic):
+        for topic in verify.TX_TOPICS.values():
+            for record in (r.value for r in published[topic]):
                 if record["hash"] in records:
                     self.problem("%s: transaction %s published twice" % (where, record["hash"]))
                 records[record["hash"]] = (topic, record)
@@ -360,14 +362,13 @@ class Checker:
             topic, record = records[tx_hash]
             tx = txs[tx_hash]
             what = "%s tx %s" % (where, tx_hash)
-            expected_topic = (TX_TOPICS[1] if not tx.get("to") else
-                              TX_TOPICS[0] if tx.get("input", "0x") == "0x" else TX_TOPICS[2])
+            expected_topic = verify.TX_TOPICS[verify.classify(tx)]
             if topic != expected_topic:
                 self.problem("%s: in %s, expected %s" % (what, topic, expected_topic))
             for key, value in receipt.items():
                 if key in RECEIPT_SKIPPED:
                     continue
-                expected = receipt_value(key, value)
+                expected = verify.convert(key, value)
                 if key not in record:
                     self.problem("%s: receipt field %s missing" % (what, key))
                 elif record[key] != expected or type(record[key]) is not type(expected):
@@ -391,8 +392,7 @@ class Checker:
 
     # --- b. decoded logs ---
 
-    def logs(self, where, number, receipts, topics_dir):
-        records = read_topic(topics_dir, self.args.chain, "mined.logs.decoded")
+    def logs(self, where, number, receipts, records):
         logs = [(int(r["transactionIndex"], 16), r["transactionHash"].lower(), log)
                 for r in receipts for log in r["logs"]]
         counts = {"logs": len(logs), "decoded": 0, "unknown_selector": 0, "bad_calldata": 0}
@@ -574,8 +574,7 @@ class Checker:
 
     # --- c. token transfers ---
 
-    def transfers(self, where, number, receipts, topics_dir):
-        records = read_topic(topics_dir, self.args.chain, "mined.token_transfers")
+    def transfers(self, where, number, receipts, records):
         expected = []
         for receipt in receipts:
             for log in receipt["logs"]:

@@ -20,9 +20,9 @@ A block or transaction it does not have is answered null, like a node; an unknow
 -32601, bad parameters -32602, a body that is not JSON -32700, an empty batch -32600.
 Batches (JSON arrays) are answered as arrays, one answer per call.
 
-  --no-block-receipts   eth_getBlockReceipts answers -32601 "the method eth_getBlockReceipts
-                        does not exist/is not available" (geth's words), so a client has to
-                        ask eth_getTransactionReceipt per transaction
+  --no-block-receipts   eth_getBlockReceipts is an unknown method: -32601 "the method
+                        eth_getBlockReceipts does not exist/is not available" (geth's words),
+                        so a client has to ask eth_getTransactionReceipt per transaction
   --bad-receipts        the last receipt of each block names another block: its blockHash is
                         the block's parentHash (in both receipt methods)
   --blocks N,N          serve only these blocks (default: every block with both files)
@@ -44,8 +44,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MAX_BODY = 4 * 1024 * 1024       # larger requests are refused (413)
 IDLE_SECONDS = 30                # an idle keep-alive connection is closed after this
-NO_BLOCK_RECEIPTS = {"code": -32601,
-                     "message": "the method eth_getBlockReceipts does not exist/is not available"}
 
 
 class Chain:
@@ -153,16 +151,14 @@ class Server(ThreadingHTTPServer):
                      "message": "the method %s does not exist/is not available" % method}
         except (ValueError, TypeError, IndexError) as problem:
             error = {"code": -32602, "message": "invalid argument: %s" % problem}
-        if method == "eth_getBlockReceipts" and self.options.no_block_receipts:
-            error = NO_BLOCK_RECEIPTS
         self.counters.call(method, error)
         if error is not None:
             return {"jsonrpc": "2.0", "id": call_id, "error": error}
         return {"jsonrpc": "2.0", "id": call_id, "result": result}
 
     def result(self, method, params):
-        """The result of a call; LookupError for an unknown method, ValueError for bad
-        parameters."""
+        """The result of a call; LookupError for an unknown method (eth_getBlockReceipts too
+        with --no-block-receipts), ValueError for bad parameters."""
         chain = self.chain
         if params is None:
             raise ValueError("params is not an array")
@@ -181,7 +177,7 @@ class Server(ThreadingHTTPServer):
             if block is None or full:
                 return block
             return dict(block, transactions=[tx["hash"] for tx in block["transactions"]])
-        if method == "eth_getBlockReceipts":
+        if method == "eth_getBlockReceipts" and not self.options.no_block_receipts:
             return chain.receipts.get(chain.number(params[0]))
         if method in ("eth_getTransactionByHash", "eth_getTransactionReceipt"):
             if not isinstance(params[0], str) or len(params[0]) != 66:

@@ -213,7 +213,7 @@ class Record:
 
 def load_topics(topics_dir, chain, topics=ALL_TOPICS, problems=None):
     """Reads DIR/<chain>.<topic>/*.ndjson; returns {topic: [Record]} and appends format
-    problems (bad file names, bad JSON, missing final newline) to problems."""
+    problems (bad file names, bad JSON, blank lines, missing final newline) to problems."""
     if problems is None:
         problems = []
     out = {}
@@ -232,8 +232,11 @@ def load_topics(topics_dir, chain, topics=ALL_TOPICS, problems=None):
                 data = f.read()
             if data and not data.endswith(b"\n"):
                 problems.append("%s: does not end with a newline (partial line)" % path)
-            for i, raw in enumerate(data.split(b"\n"), 1):
+            lines = data.split(b"\n")
+            for i, raw in enumerate(lines, 1):
                 if not raw.strip():
+                    if i < len(lines):    # not the end after the final newline
+                        problems.append("%s:%d: blank line" % (path, i))
                     continue
                 try:
                     value = json.loads(raw.decode("utf-8"))
