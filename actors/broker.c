@@ -36,7 +36,7 @@
                             blocks not checkpointed are published again after a restart
     Start: signals 0 when ready; on failure logs why, fills args->error, signals 1 and
     leaves (use broker_new to get NULL then). */
-#include "actors.h"
+#include "evmtap.h"
 #include "broker.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +44,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "checkpoint.h"
+#include "jsonw.h"
+#include "kafka_sink.h"
+#include "msg.h"
+#include "sink.h"
 
 //  Each open file's stdio buffer: large writes, few syscalls between checkpoints.
 #define BROKER_FILE_BUFFER (256 * 1024)

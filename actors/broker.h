@@ -6,6 +6,7 @@
 
 #include "evmtap.h"
 #include "kafka_sink.h"
+#include "sink.h"
 
 #define BROKER_COMMIT_INTERVAL_MS 200
 
@@ -22,6 +23,9 @@ typedef struct {
                                 //  (crash tests need written, uncommitted batches)
     const kafka_sink_config_t *kafka;   //  SINK_KAFKA: the producer's settings
 } broker_args_t;
+
+void broker_actor (zsock_t *pipe, void *args);
+void broker_test (bool verbose);
 
 //  Starts a broker; NULL when it could not start (the reason is in args->error and logged).
 zactor_t *broker_new (broker_args_t *args);

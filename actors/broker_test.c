@@ -6,7 +6,7 @@
     envelopes, start failures, topics that would leave the files directory, a write
     failure reported as FAILED, and the Kafka sink against librdkafka's mock cluster
     (FLUSHED only once delivered, ABANDON while the cluster is down). */
-#include "actors.h"
+#include "evmtap.h"
 #include "broker.h"
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,6 +14,12 @@
 #include <unistd.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "checkpoint.h"
+#include "kafka_sink.h"
+#include "sink.h"
 
 //  The whole content of a file as a string ("" when absent).
 static char *

@@ -14,8 +14,14 @@
         $TERM                   leave
         STATS                   -> STATS blocks native deployments interactions logs
 */
-#include "actors.h"
+#include "evmtap.h"
 #include "classifier.h"
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "jsonw.h"
+#include "msg.h"
+#include "stage.h"
 
 #define TOPIC_NATIVE "mined.tx.1.native_token_transfer"
 #define TOPIC_DEPLOYMENT "mined.tx.2.contract_deployment"

@@ -3,6 +3,7 @@
 #define CLASSIFIER_H_INCLUDED
 
 #include "evmtap.h"
+#include "block.h"
 
 typedef struct {
     const char *endpoint;     //  to bind (PULL): head pollers send blocks here

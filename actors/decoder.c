@@ -12,8 +12,16 @@
         STATS                   -> STATS batches interactions decoded unknown_selector
                                    bad_calldata logs logs_decoded transfers
 */
-#include "actors.h"
+#include "evmtap.h"
 #include "decoder.h"
+#include "batch.h"
+#include "block_msg.h"
+#include "call_decoder.h"
+#include "classifier.h"
+#include "jsonw.h"
+#include "log_record.h"
+#include "msg.h"
+#include "stage.h"
 
 #define DECODER_TOPIC_SUFFIX ".mined.tx.3.contract_interaction"
 #define DECODER_LOGS_SUFFIX "." CLASSIFIER_TOPIC_LOGS

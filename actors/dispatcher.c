@@ -16,8 +16,10 @@
         $TERM                            leave
         STATS                            -> STATS queued in_flight idle
 */
-#include "actors.h"
+#include "evmtap.h"
 #include "dispatcher.h"
+#include "job.h"
+#include "result.h"
 
 typedef struct {
     zsock_t *pipe;

@@ -29,7 +29,22 @@
     Pipe commands:
         $TERM                    leave, even in the middle of a request
 */
-#include "actors.h"
+#include "evmtap.h"
+#include "fetch_worker.h"
+#include "block.h"
+#include "cost_table.h"
+#include "hexutil.h"
+#include "job.h"
+#include "jsonrpc.h"
+#include "jsonw.h"
+#include "keypool.h"
+#include "keypool_store.h"
+#include "normalize.h"
+#include "receipts.h"
+#include "result.h"
+#include "rpc_client.h"
+#include "secrets.h"
+#include "token_bucket.h"
 
 //  Blocks' transaction hashes are fetched in batches of this many, this many at once.
 #define HASH_BATCHES_IN_FLIGHT 8

@@ -3,8 +3,17 @@
     modes, faults of every kind (5xx, truncated, garbage, 429 with a hint, closed, slow),
     receipts (eth_getBlockReceipts and the by-transaction fallback), and no secret in any
     result or log. */
-#include "actors.h"
+#include "evmtap.h"
 #include "test_http.h"
+#include "block.h"
+#include "cost_table.h"
+#include "fetch_worker.h"
+#include "hexutil.h"
+#include "job.h"
+#include "jsonrpc.h"
+#include "keypool.h"
+#include "keypool_store.h"
+#include "result.h"
 
 #define S_TEST_ENDPOINT "inproc://fetch-worker-test"
 #define S_TEST_SECRET "SECRET123"

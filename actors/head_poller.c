@@ -15,8 +15,14 @@
         DRAINED chain complete|partial
                                 after DRAIN; partial when blocks were left unpublished
 */
-#include "actors.h"
+#include "evmtap.h"
 #include "head_poller.h"
+#include "block.h"
+#include "block_clock.h"
+#include "block_msg.h"
+#include "job.h"
+#include "msg.h"
+#include "result.h"
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
@@ -122,7 +128,7 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     assert (self->flights && self->retries);
     self->pending = zhashx_new ();
     zhashx_set_destructor (self->pending, s_pending_destroy);
-    if (args->start != OPTIONS_UNSET) {
+    if (args->start != HEAD_POLLER_UNSET) {
         self->next_issue = self->next_forward = (uint64_t) args->start;
         self->positioned = true;
         snprintf (self->last_hash, sizeof (self->last_hash), "%s",
@@ -151,7 +157,7 @@ s_self_destroy (self_t **self_p)
 static bool
 s_within_to (self_t *self, uint64_t number)
 {
-    return self->args->to == OPTIONS_UNSET || number <= (uint64_t) self->args->to;
+    return self->args->to == HEAD_POLLER_UNSET || number <= (uint64_t) self->args->to;
 }
 
 static void
@@ -583,7 +589,7 @@ head_poller_test (bool verbose)
     zsock_set_rcvtimeo (classifier, 3000);
     args.jobs = ">inproc://head-poller-test-jobs-2";
     args.classifier = ">inproc://head-poller-test-classifier-2";
-    args.to = OPTIONS_UNSET;
+    args.to = HEAD_POLLER_UNSET;
     poller = zactor_new (head_poller_actor, &args);
     head = s_test_expect_job (jobs, JOB_HEAD, 0);
     s_test_answer (jobs, &head, RESULT_OK, 100);

@@ -4,13 +4,16 @@
 
 #include "evmtap.h"
 
+//  start: the head; to: follow for ever.
+#define HEAD_POLLER_UNSET (-1)
+
 typedef struct {
     const char *chain;          //  topic prefix
     uint64_t chain_id;
     const char *jobs;           //  the dispatcher's job endpoint (PAIR, connect)
     const char *classifier;     //  the classifier's endpoint (PUSH, connect)
-    int64_t start;              //  first block to publish, OPTIONS_UNSET: the head
-    int64_t to;                 //  last block, OPTIONS_UNSET: follow for ever
+    int64_t start;              //  first block to publish, HEAD_POLLER_UNSET: the head
+    int64_t to;                 //  last block, HEAD_POLLER_UNSET: follow for ever
     int fetch_mode;             //  FETCH_BLOCK or FETCH_HASHES
     bool receipts;              //  blocks with their receipts (--receipts)
     int window;                 //  jobs in flight at most while catching up

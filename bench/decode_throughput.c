@@ -16,11 +16,15 @@
     blocks (blocks/mainnet/NUMBER.json), receipts (blocks/mainnet/receipts), ABIs and
     signatures (function_signatures.tsv, event_signatures_with_parameter_names.tsv). */
 #include "evmtap.h"
-#include "actors.h"
 #include "call_decoder.h"
 #include "decoder.h"
 #include "log_record.h"
 #include <glob.h>
+#include "block.h"
+#include "classifier.h"
+#include "hexutil.h"
+#include "normalize.h"
+#include "receipts.h"
 
 //  A stored answer: a block (items: transactions) or a receipts answer (items: logs, and
 //  the block and transaction hashes its body needs).

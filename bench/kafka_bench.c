@@ -8,10 +8,17 @@
     Usage: evmtap_kafka_bench --brokers LIST --blocks DIR [--count N] [--format json|msgpack]
                               [--data-dir DIR] [--linger MS] [--compression CODEC] */
 #include "evmtap.h"
-#include "actors.h"
 #include "broker.h"
 #include <dirent.h>
 #include <inttypes.h>
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "classifier.h"
+#include "jsonw.h"
+#include "kafka_sink.h"
+#include "normalize.h"
+#include "sink.h"
 
 typedef struct {
     block_header_t header;

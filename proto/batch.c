@@ -2,6 +2,9 @@
     (layout in batch.h). The classifier builds one per block and hands its frame over; the
     broker decodes it and writes the records in order. */
 #include "evmtap.h"
+#include "batch.h"
+#include "block.h"
+#include "msg.h"
 
 struct _batch_t {
     char *chain;                //  topic prefix of the chain

@@ -1,5 +1,7 @@
 /*  block: a normalized block's header and body (layout in block.h). */
 #include "evmtap.h"
+#include "block.h"
+#include "msg.h"
 
 block_body_t *
 block_body_new (size_t tx_count)

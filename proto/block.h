@@ -7,9 +7,10 @@
 #define BLOCK_H_INCLUDED
 
 #include "msg.h"
+#include "hexutil.h"
 
-#define BLOCK_HASH_SIZE 67     //  "0x" + 64 hex digits + NUL
-#define BLOCK_ADDRESS_SIZE 43  //  "0x" + 40 hex digits + NUL
+#define BLOCK_HASH_SIZE (HEX_HASH_LEN + 1)
+#define BLOCK_ADDRESS_SIZE (HEX_ADDRESS_LEN + 1)
 
 typedef struct {
     uint64_t number;

@@ -1,5 +1,8 @@
 /*  block_msg: blocks in chain order and end-of-stream markers (layout in block_msg.h). */
 #include "evmtap.h"
+#include "block_msg.h"
+#include "block.h"
+#include "msg.h"
 
 void
 block_msg_encode (const block_msg_t *self, zmsg_t *msg)

@@ -1,5 +1,7 @@
 /*  job: encoding of fetch jobs (layout in job.h). */
 #include "evmtap.h"
+#include "job.h"
+#include "msg.h"
 
 zframe_t *
 job_encode (const job_t *self)

@@ -5,6 +5,9 @@
 
 #include "msg.h"
 
+//  How a block job fetches its transactions (--fetch).
+typedef enum { FETCH_BLOCK = 0, FETCH_HASHES = 1 } fetch_mode_t;
+
 typedef enum {
     JOB_HEAD = 2,      //  eth_blockNumber
     JOB_BLOCK = 3,     //  block `number` with its transactions, by fetch_mode

@@ -1,5 +1,6 @@
 /*  msg: msgpack packing and checked reading shared by every evmtap message. */
 #include "evmtap.h"
+#include "msg.h"
 
 //  True when the msgpack bytes can hold every element their headers announce. msgpack-c
 //  allocates for a declared count before it looks at the bytes, so 5 bytes announcing 2^32

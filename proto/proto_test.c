@@ -1,6 +1,13 @@
 /*  proto_test: a round trip for every message type of proto/, and the rejection of
     malformed, truncated and mistyped frames (they may come from a remote worker). */
 #include "evmtap.h"
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "hexutil.h"
+#include "job.h"
+#include "msg.h"
+#include "result.h"
 
 static void
 s_test_job (void)

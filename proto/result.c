@@ -1,5 +1,9 @@
 /*  result: encoding of fetch results (layout in result.h). */
 #include "evmtap.h"
+#include "result.h"
+#include "block.h"
+#include "job.h"
+#include "msg.h"
 
 zmsg_t *
 result_encode (const result_t *self, const block_body_t *body)

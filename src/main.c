@@ -3,13 +3,21 @@
     waits for the end (--to reached, or a signal and the drain), and stops them in reverse.
     Exit codes: README "Exit codes". */
 #include "evmtap.h"
-#include "actors.h"
 #include "broker.h"
 #include "chain_plan.h"
-#include "chain_probe.h"
 #include "keypool.h"
 #include "cmd_decode.h"
 #include "decoder.h"
+#include "block.h"
+#include "call_decoder.h"
+#include "checkpoint.h"
+#include "classifier.h"
+#include "dispatcher.h"
+#include "fetch_worker.h"
+#include "head_poller.h"
+#include "kafka_sink.h"
+#include "options.h"
+#include "sink.h"
 
 //  Signals counted by our own handler: CZMQ's would interrupt every actor at once, and
 //  the drain must go in order. A second signal leaves at once.

@@ -11,6 +11,9 @@
 #include "abi.h"
 #include "abi_decode.h"
 #include "signatures.h"
+#include "abi_type.h"
+#include "hexutil.h"
+#include "jsonw.h"
 
 static jsonw_t *s_writer;
 

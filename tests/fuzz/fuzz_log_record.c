@@ -8,6 +8,8 @@
     (other topics, other data), and must give the same answer and the same records. */
 #include "evmtap.h"
 #include "fuzz_log_check.h"
+#include "call_decoder.h"
+#include "log_record.h"
 
 //  A log that fills the record's scratch first: two words of data, an unknown topic.
 #define S_PREVIOUS_HEAD \

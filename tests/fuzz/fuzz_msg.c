@@ -6,6 +6,12 @@
     Integer fields are also read back with plain msgpack, so a decoder that keeps fewer
     bits than the frame held (and so accepts a value it should refuse) is caught. */
 #include "evmtap.h"
+#include "batch.h"
+#include "block.h"
+#include "block_msg.h"
+#include "job.h"
+#include "msg.h"
+#include "result.h"
 
 //  The index-th element of the frame's top array as an unsigned integer; false when the
 //  frame is no array or that element is no positive integer.

@@ -12,6 +12,11 @@
     (the decoder counts on it) into a decoded log and a token transfer that are valid JSON. */
 #include "evmtap.h"
 #include "fuzz_log_check.h"
+#include "block.h"
+#include "call_decoder.h"
+#include "jsonrpc.h"
+#include "log_record.h"
+#include "receipts.h"
 
 #define S_CHAIN_ID 1
 #define S_BLOCK_NUMBER 18000000

@@ -8,6 +8,9 @@
     the target checks the promises of jsonrpc.h: a result exactly when OK, a document
     exactly when OK, a NUL-terminated message. */
 #include "evmtap.h"
+#include "block.h"
+#include "jsonrpc.h"
+#include "normalize.h"
 
 #define S_CHAIN_ID 1
 

@@ -8,6 +8,8 @@
 #include "evmtap.h"
 #include <sys/mman.h>
 #include <unistd.h>
+#include "options.h"
+#include "zpl.h"
 
 #define S_FILENAME "fuzz.cfg"
 

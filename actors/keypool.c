@@ -1,0 +1,727 @@
+/*  keypool: the key pool actor, its facade and its workers' client (see keypool.h). */
+#include "keypool.h"
+#include <inttypes.h>
+#include <time.h>
+#include <unistd.h>
+#include "batch.h"
+#include "block_msg.h"
+#include "jsonw.h"
+#include "keypool_store.h"
+#include "usage_journal.h"
+
+//  Applied journal entries kept for republishing after a restart.
+#define S_KEEP_APPLIED 2000
+
+struct _keypool_t {
+    zactor_t *actor;
+};
+
+struct _keypool_client_t {
+    zsock_t *dealer;               //  @locality the worker that made the client
+    uint64_t next_id;
+};
+
+typedef struct {
+    zsock_t *pipe;
+    zsock_t *router;               //  workers
+    zsock_t *broker;               //  PUSH of usage batches, NULL without a broker
+    keypool_store_t *store;        //  @locality this actor
+    usage_journal_t *journal;      //  @locality this actor
+    char host [128];               //  usage records' host: hostname/journal id
+    int flush_interval_ms;
+    int64_t flush_due;             //  zclock_mono
+    uint64_t apply_cursor;         //  entries up to this one are in the store
+    bool publishing;               //  main said from where
+    uint64_t publish_cursor;       //  entries up to this one went to the broker
+    bool store_down_logged;
+    bool terminated;
+} self_t;
+
+//  --------------------------------------------------------------------------
+//  Flushing
+
+//  The usage topic's records of one entry: one per key, methods summed by name.
+static void
+s_publish (self_t *self, const usage_entry_t *entry)
+{
+    batch_t *batch = batch_new (KEYPOOL_USAGE_CHAIN, 0, entry->seq, "", entry->minute * 60);
+    char minute [32];
+    time_t when = (time_t) (entry->minute * 60);
+    struct tm tm;
+    gmtime_r (&when, &tm);
+    strftime (minute, sizeof (minute), "%Y-%m-%dT%H:%M:00Z", &tm);
+    jsonw_t *jsonw = jsonw_new ();
+    for (size_t first = 0, end; first < entry->count; first = end) {
+        end = usage_entry_key_end (entry, first);
+        const char *pool_key = entry->lines [first].key;
+        char provider [KEYPOOL_KEY_SIZE];
+        const char *key = keypool_key_split (pool_key, provider, sizeof (provider));
+        //  Methods first (their sums make the totals), then the record around them.
+        jsonw_t *methods = jsonw_new ();
+        jsonw_object_begin (methods);
+        uint64_t requests = 0, units = 0;
+        for (size_t line = first; line < end; line++) {
+            requests += entry->lines [line].requests;
+            units += entry->lines [line].units;
+            jsonw_key (methods, entry->lines [line].method);
+            jsonw_u64 (methods, entry->lines [line].requests);
+        }
+        jsonw_object_end (methods);
+        jsonw_reset (jsonw);
+        jsonw_object_begin (jsonw);
+        jsonw_key (jsonw, "key");
+        jsonw_string (jsonw, key);
+        jsonw_key (jsonw, "provider");
+        jsonw_string (jsonw, provider);
+        jsonw_key (jsonw, "minute");
+        jsonw_string (jsonw, minute);
+        jsonw_key (jsonw, "host");
+        jsonw_string (jsonw, self->host);
+        jsonw_key (jsonw, "seq");
+        jsonw_u64 (jsonw, entry->seq);
+        jsonw_key (jsonw, "requests");
+        jsonw_u64 (jsonw, requests);
+        jsonw_key (jsonw, "units");
+        jsonw_u64 (jsonw, units);
+        jsonw_key (jsonw, "methods");
+        jsonw_raw (jsonw, jsonw_data (methods), jsonw_size (methods));
+        jsonw_object_end (jsonw);
+        jsonw_destroy (&methods);
+        size_t value_len = jsonw_size (jsonw);
+        char *value = jsonw_strdup (jsonw);
+        char record_key [400];
+        snprintf (record_key, sizeof (record_key), "%s:%s:%" PRIu64, key, self->host,
+                  entry->seq);
+        batch_add (batch, KEYPOOL_USAGE_TOPIC, record_key, value, value_len);
+    }
+    jsonw_destroy (&jsonw);
+    zframe_t *frame = batch_encode (batch);
+    zframe_send (&frame, self->broker, 0);
+    batch_destroy (&batch);
+}
+
+//  Seals the journal, applies what the store lacks in order, publishes what the broker
+//  lacks.
+static void
+s_flush (self_t *self)
+{
+    self->flush_due = zclock_mono () + self->flush_interval_ms;
+    usage_journal_seal (self->journal);
+    usage_entry_t entry;
+    while (usage_journal_entry (self->journal, self->apply_cursor, &entry) == 0) {
+        if (!entry.applied) {
+            if (keypool_store_apply (self->store, usage_journal_id (self->journal), &entry)) {
+                if (!self->store_down_logged)
+                    zsys_warning ("keypool: usage stays in the journal until the store is "
+                                  "back: %s", keypool_store_error (self->store));
+                self->store_down_logged = true;
+                usage_entry_clear (&entry);
+                break;
+            }
+            if (self->store_down_logged)
+                zsys_info ("keypool: the store is back: journaled usage is flushed");
+            self->store_down_logged = false;
+            usage_journal_applied (self->journal, entry.seq, S_KEEP_APPLIED);
+        }
+        self->apply_cursor = entry.seq;
+        usage_entry_clear (&entry);
+    }
+    while (self->publishing && self->broker
+           && usage_journal_entry (self->journal, self->publish_cursor, &entry) == 0) {
+        s_publish (self, &entry);
+        self->publish_cursor = entry.seq;
+        usage_entry_clear (&entry);
+    }
+}
+
+//  The requests journaled but not yet in the store.
+static uint64_t
+s_unapplied (self_t *self)
+{
+    uint64_t pending = 0, unapplied = 0;
+    usage_journal_totals (self->journal, &pending, &unapplied);
+    return pending + unapplied;
+}
+
+//  --------------------------------------------------------------------------
+//  Worker requests
+
+static void
+s_handle_worker (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->router);
+    if (!msg)
+        return;
+    zframe_t *identity = zmsg_pop (msg);
+    char *id = zmsg_popstr (msg);
+    char *command = zmsg_popstr (msg);
+    zmsg_t *reply = zmsg_new ();
+    if (!identity || !id || !command) {
+        zsys_error ("keypool: malformed request");
+        zmsg_destroy (&reply);
+    }
+    else
+    if (streq (command, "ACQUIRE") && zmsg_size (msg) >= 5) {
+        char *holder = zmsg_popstr (msg), *ttl = zmsg_popstr (msg);
+        char *daily = zmsg_popstr (msg), *utc = zmsg_popstr (msg);
+        size_t count = zmsg_size (msg);
+        char **keys = (char **) calloc (count + 1, sizeof (char *));
+        assert (keys);
+        for (size_t index = 0; index < count; index++)
+            keys [index] = zmsg_popstr (msg);
+        keypool_lease_t lease;
+        keypool_busy_t busy;
+        int rc = keypool_store_acquire (self->store, (const char **) keys, count, holder,
+                                        atoll (ttl), strtoull (daily, NULL, 10),
+                                        streq (utc, "1"), &lease, &busy);
+        if (rc == 0)
+            zmsg_addstrf (reply, "0 %s %s %" PRIu64 " %" PRIu64 " %" PRIu64, lease.key,
+                          lease.token, lease.requests_24h, lease.units_24h, lease.units_today);
+        else
+        if (rc == 1)
+            zmsg_addstrf (reply, "1 %d %d %d %" PRId64, busy.leased, busy.cooling, busy.parked,
+                          busy.soonest_ms);
+        else
+            zmsg_addstrf (reply, "-1 %s", keypool_store_error (self->store));
+        for (size_t index = 0; index < count; index++)
+            zstr_free (&keys [index]);
+        free (keys);
+        zstr_free (&holder);
+        zstr_free (&ttl);
+        zstr_free (&daily);
+        zstr_free (&utc);
+    }
+    else
+    if (streq (command, "RENEW") && zmsg_size (msg) == 3) {
+        char *key = zmsg_popstr (msg), *token = zmsg_popstr (msg), *ttl = zmsg_popstr (msg);
+        int rc = keypool_store_renew (self->store, key, token, atoll (ttl));
+        zmsg_addstrf (reply, "%d", rc);
+        zstr_free (&key);
+        zstr_free (&token);
+        zstr_free (&ttl);
+    }
+    else
+    if (streq (command, "RELEASE") && zmsg_size (msg) == 4) {
+        char *key = zmsg_popstr (msg), *token = zmsg_popstr (msg);
+        char *cool = zmsg_popstr (msg), *park = zmsg_popstr (msg);
+        //  The key's usage reaches the store before the key is free again, so that its
+        //  next holder, here or in another process, starts from its true count.
+        s_flush (self);
+        int64_t applied = keypool_store_release (self->store, key, token, atoll (cool),
+                                                 atoll (park));
+        zmsg_addstrf (reply, "%" PRId64, applied);
+        zstr_free (&key);
+        zstr_free (&token);
+        zstr_free (&cool);
+        zstr_free (&park);
+    }
+    else
+    if (streq (command, "SPEND") && zmsg_size (msg) == 4) {
+        char *key = zmsg_popstr (msg), *method = zmsg_popstr (msg);
+        char *requests = zmsg_popstr (msg), *units = zmsg_popstr (msg);
+        uint64_t minute = (uint64_t) zclock_time () / 60000;
+        int rc = usage_journal_spend (self->journal, key, minute, method,
+                                      strtoull (requests, NULL, 10), strtoull (units, NULL, 10));
+        zmsg_addstrf (reply, "%d", rc);
+        zstr_free (&key);
+        zstr_free (&method);
+        zstr_free (&requests);
+        zstr_free (&units);
+    }
+    else {
+        zsys_error ("keypool: unknown or malformed request '%s'", command);
+        zmsg_addstr (reply, "-1 malformed request");
+    }
+    if (reply) {
+        zmsg_pushstr (reply, id);
+        zmsg_prepend (reply, &identity);
+        zmsg_send (&reply, self->router);
+    }
+    zframe_destroy (&identity);
+    zstr_free (&id);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_handle_pipe (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    char *command = msg ? zmsg_popstr (msg) : NULL;
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;
+    else
+    if (streq (command, "FLUSH")) {
+        s_flush (self);
+        zstr_sendf (self->pipe, "FLUSHED %" PRIu64, s_unapplied (self));
+    }
+    else
+    if (streq (command, "PUBLISH-FROM")) {
+        char *after = zmsg_popstr (msg);
+        self->publishing = true;
+        self->publish_cursor = after ? strtoull (after, NULL, 10) : 0;
+        zstr_free (&after);
+    }
+    else
+    if (streq (command, "LIST")) {
+        keypool_key_state_t *states = NULL;
+        size_t count = 0;
+        int rc = keypool_store_list (self->store, &states, &count);
+        zframe_t *frame = zframe_new (states, rc ? 0 : count * sizeof (*states));
+        zsock_send (self->pipe, "if", rc, frame);
+        zframe_destroy (&frame);
+        free (states);
+    }
+    else
+        zsys_error ("keypool: unknown pipe command '%s'", command);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+static void
+s_actor (zsock_t *pipe, void *args_arg)
+{
+    keypool_args_t *args = (keypool_args_t *) args_arg;
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->flush_interval_ms = args->flush_interval_ms > 0 ? args->flush_interval_ms : 1000;
+    self->store = keypool_store_new (args->redis, args->error, sizeof (args->error));
+    if (self->store)
+        self->journal = usage_journal_open (args->data_dir, args->error, sizeof (args->error));
+    const char *endpoint = args->endpoint ? args->endpoint : KEYPOOL_ENDPOINT;
+    if (self->journal) {
+        self->router = zsock_new (ZMQ_ROUTER);
+        if (zsock_bind (self->router, "%s", endpoint) < 0)
+            snprintf (args->error, sizeof (args->error), "keypool: cannot bind %s", endpoint);
+    }
+    if (*args->error) {
+        zsys_error ("keypool: %s", args->error);
+        zsock_destroy (&self->router);
+        usage_journal_destroy (&self->journal);
+        keypool_store_destroy (&self->store);
+        free (self);
+        zsock_signal (pipe, 1);
+        return;
+    }
+    char hostname [64] = "localhost";
+    gethostname (hostname, sizeof (hostname) - 1);
+    snprintf (self->host, sizeof (self->host), "%s/%.8s", hostname,
+              usage_journal_id (self->journal));
+    if (args->broker) {
+        self->broker = zsock_new (ZMQ_PUSH);
+        zsock_set_linger (self->broker, 2000);
+        zsock_connect (self->broker, "%s", args->broker);
+    }
+    //  What an earlier run journaled goes out first.
+    s_flush (self);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, self->router, NULL);
+    while (!self->terminated) {
+        int64_t wait = self->flush_due - zclock_mono ();
+        zsock_t *which = (zsock_t *) zpoller_wait (poller, wait < 0 ? 0 : (int) wait);
+        if (which == pipe)
+            s_handle_pipe (self);
+        else
+        if (which == self->router)
+            s_handle_worker (self);
+        else
+        if (zpoller_terminated (poller))
+            break;
+        if (zclock_mono () >= self->flush_due)
+            s_flush (self);
+    }
+    s_flush (self);
+    uint64_t left = s_unapplied (self);
+    if (left)
+        zsys_warning ("keypool: %" PRIu64 " requests stay journaled for the next start (%s)",
+                      left, keypool_store_error (self->store));
+    if (self->broker && self->publishing) {
+        zframe_t *frame = flush_msg_encode (KEYPOOL_USAGE_CHAIN);
+        zframe_send (&frame, self->broker, 0);
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&self->broker);
+    zsock_destroy (&self->router);
+    usage_journal_destroy (&self->journal);
+    keypool_store_destroy (&self->store);
+    free (self);
+}
+
+//  --------------------------------------------------------------------------
+//  Facade
+
+keypool_t *
+keypool_new (keypool_args_t *args)
+{
+    args->error [0] = 0;
+    zactor_t *actor = zactor_new (s_actor, args);
+    if (!actor || *args->error) {
+        zactor_destroy (&actor);
+        if (!*args->error)
+            snprintf (args->error, sizeof (args->error), "keypool: cannot start");
+        return NULL;
+    }
+    keypool_t *self = (keypool_t *) zmalloc (sizeof (keypool_t));
+    assert (self);
+    self->actor = actor;
+    return self;
+}
+
+void
+keypool_destroy (keypool_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int64_t
+keypool_flush (keypool_t *self)
+{
+    zstr_send (self->actor, "FLUSH");
+    char *reply = zstr_recv (self->actor);
+    int64_t left = reply && strncmp (reply, "FLUSHED ", 8) == 0 ? atoll (reply + 8) : -1;
+    zstr_free (&reply);
+    return left;
+}
+
+void
+keypool_publish_from (keypool_t *self, uint64_t after)
+{
+    char text [32];
+    snprintf (text, sizeof (text), "%" PRIu64, after);
+    zstr_sendx (self->actor, "PUBLISH-FROM", text, NULL);
+}
+
+int
+keypool_list (keypool_t *self, keypool_key_state_t **states, size_t *count)
+{
+    zstr_send (self->actor, "LIST");
+    int rc = -1;
+    zframe_t *frame = NULL;
+    *states = NULL;
+    *count = 0;
+    if (zsock_recv (self->actor, "if", &rc, &frame) || rc) {
+        zframe_destroy (&frame);
+        return -1;
+    }
+    *count = zframe_size (frame) / sizeof (keypool_key_state_t);
+    *states = (keypool_key_state_t *) malloc (zframe_size (frame) + 1);
+    assert (*states);
+    memcpy (*states, zframe_data (frame), zframe_size (frame));
+    zframe_destroy (&frame);
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Client
+
+keypool_client_t *
+keypool_client_new (const char *endpoint)
+{
+    keypool_client_t *self = (keypool_client_t *) zmalloc (sizeof (keypool_client_t));
+    assert (self);
+    self->dealer = zsock_new (ZMQ_DEALER);
+    assert (self->dealer);
+    zsock_set_rcvtimeo (self->dealer, 5000);
+    if (zsock_connect (self->dealer, "%s", endpoint ? endpoint : KEYPOOL_ENDPOINT)) {
+        zsock_destroy (&self->dealer);
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+keypool_client_destroy (keypool_client_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zsock_destroy (&(*self_p)->dealer);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+//  Sends a request (msg, destroyed) and returns the reply's text (free it), or NULL when
+//  the pool did not answer within 5 s. Replies to earlier, timed-out requests are skipped.
+static char *
+s_request (keypool_client_t *self, zmsg_t *msg)
+{
+    uint64_t id = ++self->next_id;
+    zmsg_pushstrf (msg, "%" PRIu64, id);
+    zmsg_send (&msg, self->dealer);
+    while (true) {
+        zmsg_t *reply = zmsg_recv (self->dealer);
+        if (!reply)
+            return NULL;
+        char *reply_id = zmsg_popstr (reply);
+        char *text = zmsg_popstr (reply);
+        bool ours = reply_id && strtoull (reply_id, NULL, 10) == id;
+        zstr_free (&reply_id);
+        zmsg_destroy (&reply);
+        if (ours && text)
+            return text;
+        zstr_free (&text);
+    }
+}
+
+int
+keypool_client_acquire (keypool_client_t *self, const char *holder, int64_t ttl_ms,
+                        uint64_t daily, bool daily_utc, const char **keys, size_t count,
+                        keypool_lease_t *lease, keypool_busy_t *busy)
+{
+    memset (lease, 0, sizeof (*lease));
+    memset (busy, 0, sizeof (*busy));
+    busy->soonest_ms = -1;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "ACQUIRE");
+    zmsg_addstr (msg, holder);
+    zmsg_addstrf (msg, "%" PRId64, ttl_ms);
+    zmsg_addstrf (msg, "%" PRIu64, daily);
+    zmsg_addstr (msg, daily_utc ? "1" : "0");
+    for (size_t index = 0; index < count; index++)
+        zmsg_addstr (msg, keys [index]);
+    char *reply = s_request (self, msg);
+    int rc = -1;
+    if (!reply)
+        snprintf (lease->token, sizeof (lease->token), "the key pool did not answer");
+    else
+    if (strncmp (reply, "0 ", 2) == 0
+        && sscanf (reply + 2, "%199s %159s %" SCNu64 " %" SCNu64 " %" SCNu64, lease->key,
+                   lease->token, &lease->requests_24h, &lease->units_24h, &lease->units_today)
+               == 5)
+        rc = 0;
+    else
+    if (strncmp (reply, "1 ", 2) == 0
+        && sscanf (reply + 2, "%d %d %d %" SCNd64, &busy->leased, &busy->cooling,
+                   &busy->parked, &busy->soonest_ms) == 4)
+        rc = 1;
+    else
+        snprintf (lease->token, sizeof (lease->token), "%s",
+                  strncmp (reply, "-1 ", 3) == 0 ? reply + 3 : reply);
+    zstr_free (&reply);
+    return rc;
+}
+
+int
+keypool_client_renew (keypool_client_t *self, const keypool_lease_t *lease, int64_t ttl_ms)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "RENEW");
+    zmsg_addstr (msg, lease->key);
+    zmsg_addstr (msg, lease->token);
+    zmsg_addstrf (msg, "%" PRId64, ttl_ms);
+    char *reply = s_request (self, msg);
+    int rc = reply ? atoi (reply) : -1;
+    zstr_free (&reply);
+    return rc;
+}
+
+int64_t
+keypool_client_release (keypool_client_t *self, const keypool_lease_t *lease, int64_t cool_ms,
+                        int64_t park_ms)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "RELEASE");
+    zmsg_addstr (msg, lease->key);
+    zmsg_addstr (msg, lease->token);
+    zmsg_addstrf (msg, "%" PRId64, cool_ms);
+    zmsg_addstrf (msg, "%" PRId64, park_ms);
+    char *reply = s_request (self, msg);
+    int64_t applied = reply ? atoll (reply) : -1;
+    zstr_free (&reply);
+    return applied;
+}
+
+int
+keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
+                      uint64_t requests, uint64_t units)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "SPEND");
+    zmsg_addstr (msg, key);
+    zmsg_addstr (msg, method);
+    zmsg_addstrf (msg, "%" PRIu64, requests);
+    zmsg_addstrf (msg, "%" PRIu64, units);
+    char *reply = s_request (self, msg);
+    int rc = reply && streq (reply, "0") ? 0 : -1;
+    zstr_free (&reply);
+    return rc;
+}
+
+//  --------------------------------------------------------------------------
+//  Selftest: the actor with its journal in a temporary directory, in memory and on a real
+//  redis-server, workers played by clients, the broker by a PULL socket.
+#include <signal.h>
+#include <sys/wait.h>
+
+static void
+s_test_pool (const char *redis, bool verbose)
+{
+    char dir [] = "/tmp/evmtap-keypool-test-XXXXXX";
+    assert (mkdtemp (dir));
+    zsock_t *pull = zsock_new_pull ("inproc://keypool-test-broker");
+    assert (pull);
+    keypool_args_t args = {.redis = redis, .data_dir = dir,
+                           .endpoint = "inproc://keypool-test",
+                           .broker = "inproc://keypool-test-broker", .flush_interval_ms = 100};
+    keypool_t *pool = keypool_new (&args);
+    assert (pool);
+    keypool_client_t *one = keypool_client_new ("inproc://keypool-test");
+    keypool_client_t *two = keypool_client_new ("inproc://keypool-test");
+    assert (one && two);
+    const char *keys [2] = {"node:1/k1", "node:1/k2"};
+    keypool_lease_t lease, other, none;
+    keypool_busy_t busy;
+    assert (keypool_client_acquire (one, "h:1:c/w0", 5000, 0, false, keys, 2, &lease, &busy) == 0);
+    assert (keypool_client_acquire (two, "h:1:c/w1", 5000, 0, false, keys, 2, &other, &busy) == 0);
+    assert (!streq (lease.key, other.key));
+    assert (keypool_client_acquire (two, "h:1:c/w2", 5000, 0, false, keys, 2, &none, &busy) == 1);
+    assert (busy.leased == 2);
+    //  Journaled before sent; flushed to the store
+    for (int index = 0; index < 10; index++)
+        assert (keypool_client_spend (one, lease.key, "eth_getBlockByNumber", 1, 80) == 0);
+    assert (keypool_client_spend (two, other.key, "eth_blockNumber", 3, 240) == 0);
+    assert (keypool_flush (pool) == 0);
+    keypool_key_state_t *states;
+    size_t count;
+    assert (keypool_list (pool, &states, &count) == 0 && count == 2);
+    for (size_t index = 0; index < count; index++) {
+        bool mine = streq (states [index].key, lease.key);
+        assert (streq (states [index].state, "leased"));
+        assert (states [index].requests_24h == (mine ? 10u : 3u));
+        assert (states [index].units_24h == (mine ? 800u : 240u));
+        assert (streq (states [index].holder, mine ? "h:1:c/w0" : "h:1:c/w1"));
+    }
+    free (states);
+    assert (keypool_client_renew (one, &lease, 5000) == 0);
+    assert (keypool_client_renew (two, &lease, 5000) == 0);    //  the token decides, not the client
+    keypool_lease_t forged = lease;
+    snprintf (forged.token, sizeof (forged.token), "forged|1");
+    assert (keypool_client_renew (two, &forged, 5000) == 1);
+    //  429 with a hint: cooled for it; the least used free key is the other one then
+    assert (keypool_client_release (one, &lease, 300, 0) == 300);
+    assert (keypool_client_release (two, &other, 0, 0) == 0);
+    assert (keypool_client_acquire (one, "h:1:c/w0", 5000, 0, false, keys, 2, &lease, &busy) == 0);
+    assert (streq (lease.key, other.key));
+    zclock_sleep (350);
+    assert (keypool_client_release (one, &lease, 0, 0) == 0);
+    assert (keypool_client_acquire (one, "h:1:c/w0", 5000, 0, false, keys, 2, &lease, &busy) == 0);
+    assert (lease.units_24h == 240);    //  the least used
+    //  Published once main says from where: one record per key, the minute's day
+    keypool_publish_from (pool, 0);
+    assert (keypool_flush (pool) == 0);
+    zsock_set_rcvtimeo (pull, 2000);
+    zframe_t *frame = zframe_recv (pull);
+    assert (frame);
+    batch_t *batch = NULL;
+    assert (batch_decode (frame, &batch) == 0);
+    zframe_destroy (&frame);
+    assert (streq (batch_chain (batch), KEYPOOL_USAGE_CHAIN) && batch_number (batch) == 1);
+    assert (batch_size (batch) == 2 && batch_timestamp (batch) % 60 == 0);
+    uint64_t requests = 0;
+    for (size_t index = 0; index < batch_size (batch); index++) {
+        const batch_record_t *record = batch_record (batch, index);
+        assert (streq (record->topic, KEYPOOL_USAGE_TOPIC));
+        cJSON *value = cJSON_Parse (record->value);
+        assert (value);
+        requests += (uint64_t) cJSON_GetObjectItem (value, "requests")->valuedouble;
+        assert (streq (cJSON_GetObjectItem (value, "provider")->valuestring, "node:1"));
+        assert (cJSON_GetObjectItem (cJSON_GetObjectItem (value, "methods"),
+                                     cJSON_GetObjectItem (value, "units")->valuedouble == 800
+                                         ? "eth_getBlockByNumber" : "eth_blockNumber"));
+        if (verbose)
+            printf ("%s %s\n", record->key, record->value);
+        cJSON_Delete (value);
+    }
+    assert (requests == 13);
+    batch_destroy (&batch);
+    keypool_client_destroy (&one);
+    keypool_client_destroy (&two);
+    keypool_destroy (&pool);
+    zsock_destroy (&pull);
+    char command [200];
+    snprintf (command, sizeof (command), "rm -rf %s", dir);
+    assert (system (command) == 0);
+}
+
+//  Two pools (two processes) over one Redis; Redis away and back: nothing lost, nothing
+//  counted twice.
+static void
+s_test_shared (int port, pid_t *pid_p, bool verbose)
+{
+    char url [64];
+    snprintf (url, sizeof (url), "redis://127.0.0.1:%d", port);
+    char dir [] = "/tmp/evmtap-keypool-test-XXXXXX";
+    assert (mkdtemp (dir));
+    keypool_args_t args = {.redis = url, .data_dir = dir, .endpoint = "inproc://keypool-a",
+                           .flush_interval_ms = 50};
+    keypool_t *pool = keypool_new (&args);
+    assert (pool);
+    keypool_client_t *client = keypool_client_new ("inproc://keypool-a");
+    const char *keys [1] = {"node:2/solo"};
+    keypool_lease_t lease, none;
+    keypool_busy_t busy;
+    assert (keypool_client_acquire (client, "A", 5000, 0, false, keys, 1, &lease, &busy) == 0);
+    for (int index = 0; index < 5; index++)
+        assert (keypool_client_spend (client, lease.key, "m", 1, 1) == 0);
+    assert (keypool_flush (pool) == 0);
+    //  Redis goes away: spending goes on, journaled
+    kill (*pid_p, SIGKILL);
+    waitpid (*pid_p, NULL, 0);
+    for (int index = 0; index < 7; index++)
+        assert (keypool_client_spend (client, lease.key, "m", 1, 1) == 0);
+    assert (keypool_flush (pool) == 7);
+    assert (keypool_client_renew (client, &lease, 5000) == -1);
+    //  Back, empty, on the same port: the journal catches up; the first five stay counted
+    //  only where they were (this Redis lost them), the seven arrive once
+    int same_port = port;
+    *pid_p = (pid_t) keypool_store_test_redis (&same_port);
+    assert (*pid_p);
+    zclock_sleep (1100);    //  the store tries again after a second
+    assert (keypool_flush (pool) == 0);
+    keypool_key_state_t *states;
+    size_t count;
+    assert (keypool_list (pool, &states, &count) == 0 && count == 1);
+    assert (states [0].requests_24h == 7 && streq (states [0].state, "free"));
+    free (states);
+    //  The lease was lost with Redis's memory: renewing says so
+    assert (keypool_client_renew (client, &lease, 5000) == 1);
+    assert (keypool_client_acquire (client, "B", 5000, 0, false, keys, 1, &lease, &busy) == 0);
+    assert (keypool_client_acquire (client, "C", 5000, 0, false, keys, 1, &none, &busy) == 1);
+    keypool_client_destroy (&client);
+    keypool_destroy (&pool);
+    //  A restart with the same journal sends nothing twice
+    pool = keypool_new (&args);
+    assert (pool && keypool_flush (pool) == 0);
+    assert (keypool_list (pool, &states, &count) == 0 && count == 1);
+    assert (states [0].requests_24h == 7);
+    free (states);
+    keypool_destroy (&pool);
+    char command [200];
+    snprintf (command, sizeof (command), "rm -rf %s", dir);
+    assert (system (command) == 0);
+    if (verbose)
+        printf ("shared pool survived a Redis restart\n");
+}
+
+void
+keypool_test (bool verbose)
+{
+    s_test_pool (NULL, verbose);
+    int port = 0;
+    pid_t pid = (pid_t) keypool_store_test_redis (&port);
+    if (!pid)
+        return;
+    char url [64];
+    snprintf (url, sizeof (url), "redis://127.0.0.1:%d", port);
+    s_test_pool (url, verbose);
+    s_test_shared (port, &pid, verbose);
+    kill (pid, SIGTERM);
+    waitpid (pid, NULL, 0);
+}

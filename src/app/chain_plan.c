@@ -1,0 +1,242 @@
+/*  chain_plan: per-chain worker assignment, naming and start point (see chain_plan.h). */
+#include "chain_plan.h"
+#include "chain_probe.h"
+#include "keypool.h"
+#include <inttypes.h>
+#include <unistd.h>
+#include "checkpoint.h"
+#include "cost_table.h"
+#include "fetch_worker.h"
+#include "jsonrpc.h"
+#include "keypool_store.h"
+#include "options.h"
+#include "rpc_client.h"
+#include "secrets.h"
+
+chain_plan_t *
+chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err, size_t err_size)
+{
+    chain_plan_t *self = (chain_plan_t *) zmalloc (sizeof (chain_plan_t));
+    assert (self);
+    self->options = options;
+    self->start = OPTIONS_UNSET;
+    self->costs = cost_table_new (options->key_costs, err, err_size);
+    if (!self->costs) {
+        free (self);
+        return NULL;
+    }
+    self->workers = (chain_worker_t *) calloc ((size_t) options->workers, sizeof (chain_worker_t));
+    assert (self->workers);
+    bool pooled = false;
+    for (int index = 0; index < options->workers; index++) {
+        chain_worker_t *worker = &self->workers [self->worker_count++];
+        worker->url_template = options->rpc [(size_t) index % options->rpc_count];
+        secrets_provider_name (worker->url_template, worker->provider, sizeof (worker->provider));
+        worker->pooled = secrets_url_needs_key (worker->url_template);
+        pooled |= worker->pooled;
+    }
+    if (pooled && options->key_count == 0) {
+        snprintf (err, err_size, "chain %s: no worker can start: every rpc URL needs a {key} "
+                  "and no keys are configured", options->name ? options->name : "(unnamed)");
+        chain_plan_destroy (&self);
+        return NULL;
+    }
+    if (pooled) {
+        self->secrets = (char **) calloc (options->key_count + 1, sizeof (char *));
+        assert (self->secrets);
+        for (size_t key = 0; key < options->key_count; key++) {
+            self->secrets [key] = secrets_lookup (options->keys [key], secrets_dir, err, err_size);
+            if (!self->secrets [key]) {
+                chain_plan_destroy (&self);
+                return NULL;
+            }
+        }
+        //  Every worker is started: those beyond the keys wait for one (a key is never
+        //  shared), and take over when a key comes back or another cools down.
+        if ((size_t) options->workers > options->key_count)
+            zsys_warning ("chain %s: %d workers asked for, %zu keys: running %zu workers at "
+                          "a time; the other %zu wait for a free key (a key is never shared)",
+                          options->name ? options->name : "(unnamed)", options->workers,
+                          options->key_count, options->key_count,
+                          (size_t) options->workers - options->key_count);
+    }
+    return self;
+}
+
+void
+chain_plan_destroy (chain_plan_t **self_p)
+{
+    assert (self_p);
+    chain_plan_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t index = 0; self->secrets && index < self->options->key_count; index++)
+        secrets_free (&self->secrets [index]);
+    free (self->secrets);
+    cost_table_destroy (&self->costs);
+    free (self->workers);
+    free (self);
+    *self_p = NULL;
+}
+
+//  The holder name of a worker in the pool: host:pid:chain/w<n>.
+static void
+s_holder (chain_plan_t *self, size_t worker, char *out, size_t size)
+{
+    char host [64] = "localhost";
+    gethostname (host, sizeof (host) - 1);
+    snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (),
+              *self->name ? self->name : "probe", worker);
+}
+
+fetch_worker_args_t *
+chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatcher,
+                        const char *keypool, int timeout_ms)
+{
+    assert (worker < self->worker_count);
+    chain_worker_t *plan = &self->workers [worker];
+    chain_options_t *options = self->options;
+    if (!plan->pooled) {
+        char *url = secrets_fill_url (plan->url_template, "");
+        fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, url, plan->provider,
+                                                           options->key_rps, timeout_ms);
+        secrets_free (&url);
+        return args;
+    }
+    fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, "", plan->provider,
+                                                       options->key_rps, timeout_ms);
+    char holder [200];
+    s_holder (self, worker, holder, sizeof (holder));
+    fetch_worker_args_set_pool (args, keypool, holder, self->costs,
+                                (uint64_t) options->key_daily,
+                                (int64_t) (options->key_rotate * 1000),
+                                options->key_rotate_requests);
+    for (size_t key = 0; key < options->key_count; key++) {
+        char *url = secrets_fill_url (plan->url_template, self->secrets [key]);
+        fetch_worker_args_add_key (args, options->keys [key], url);
+        secrets_free (&url);
+    }
+    return args;
+}
+
+//  One eth_chainId under a lease of one of keys (the pool's "<provider>/<name>" names, in
+//  the order of the options' keys), held as holder. Returns 0 with *chain_id, 1 failed
+//  (logged), -1 stopped.
+static int
+s_probe_once (chain_plan_t *self, keypool_client_t *pool, const char *holder,
+              const char **keys, int timeout_ms, bool (*should_stop) (void *arg), void *arg,
+              uint64_t *chain_id)
+{
+    chain_worker_t *worker = &self->workers [0];
+    while (!should_stop (arg)) {
+        keypool_lease_t lease;
+        keypool_busy_t busy;
+        if (keypool_client_acquire (pool, holder, 2 * (int64_t) timeout_ms + 5000, 0, false,
+                                    keys, self->options->key_count, &lease, &busy)) {
+            zclock_sleep (250);
+            continue;
+        }
+        size_t index = 0;
+        while (!streq (keys [index], lease.key))
+            index++;
+        uint64_t units = cost_table_units (self->costs, "eth_chainId");
+        if (keypool_client_spend (pool, lease.key, "eth_chainId", 1, units)) {
+            keypool_client_release (pool, &lease, 0, 0);
+            zclock_sleep (1000);
+            continue;
+        }
+        char *url = secrets_fill_url (worker->url_template, self->secrets [index]);
+        rpc_client_t *client = rpc_client_new (url, worker->provider, timeout_ms);
+        secrets_free (&url);
+        //  No abort hook on client: the attempt is never cut short.
+        jsonrpc_answer_t answer;
+        if (chain_probe_once (client, &answer, chain_id) == 0) {
+            rpc_client_destroy (&client);
+            keypool_client_release (pool, &lease, 0, 0);
+            return 0;
+        }
+        int64_t cool = 0;
+        if (answer.status == JSONRPC_RATE_LIMITED)
+            cool = answer.backoff_seconds > 0 ? (int64_t) (answer.backoff_seconds * 1000) : -1;
+        int64_t park = answer.status == JSONRPC_QUOTA_EXCEEDED ? 3600000 : 0;
+        cool = keypool_client_release (pool, &lease, cool, park);
+        zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
+                      " ms, parked for %" PRId64 " s)", worker->provider,
+                      self->options->keys [index], jsonrpc_status_name (answer.status),
+                      answer.message, cool > 0 ? cool : 0, park / 1000);
+        rpc_client_destroy (&client);
+        break;
+    }
+    return should_stop (arg) ? -1 : 1;
+}
+
+int
+chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
+                  bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+{
+    chain_worker_t *worker = &self->workers [0];
+    if (!worker->pooled) {
+        char *url = secrets_fill_url (worker->url_template, "");
+        int rc = chain_probe_id (url, worker->provider, timeout_ms, should_stop, arg, chain_id);
+        secrets_free (&url);
+        return rc;
+    }
+    keypool_client_t *pool = keypool_client_new (keypool);
+    assert (pool);
+    //  The pool knows keys by "<provider>/<name>"; the probe holds its lease as worker 0.
+    size_t key_count = self->options->key_count;
+    const char **keys = (const char **) calloc (key_count + 1, sizeof (char *));
+    assert (keys);
+    for (size_t key = 0; key < key_count; key++)
+        keys [key] = zsys_sprintf ("%s/%s", worker->provider, self->options->keys [key]);
+    char holder [200];
+    s_holder (self, 0, holder, sizeof (holder));
+    int64_t backoff = 250;
+    int rc;
+    while ((rc = s_probe_once (self, pool, holder, keys, timeout_ms, should_stop, arg, chain_id))
+           == 1) {
+        for (int64_t waited = 0; waited < backoff && !should_stop (arg); waited += 50)
+            zclock_sleep (50);
+        backoff = backoff < 8000 ? backoff * 2 : 8000;
+    }
+    for (size_t key = 0; key < key_count; key++)
+        free ((void *) keys [key]);
+    free ((void *) keys);
+    keypool_client_destroy (&pool);
+    return rc;
+}
+
+int
+chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_t err_size)
+{
+    if (self->options->chain_id && self->options->chain_id != chain_id) {
+        snprintf (err, err_size, "chain %s: provider %s serves chain id %" PRIu64
+                  ", not the %" PRIu64 " configured", self->options->name ? self->options->name : "",
+                  self->workers [0].provider, chain_id, self->options->chain_id);
+        return -1;
+    }
+    self->chain_id = chain_id;
+    if (self->options->name)
+        snprintf (self->name, sizeof (self->name), "%s", self->options->name);
+    else
+        options_default_chain_name (chain_id, self->name, sizeof (self->name));
+    return 0;
+}
+
+int
+chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint)
+{
+    uint64_t number;
+    int rc = checkpoint_get (checkpoint, self->name, &number, self->parent_hash);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        self->start = (int64_t) number + 1;
+        zsys_info ("chain %s: resuming after block %" PRIu64 " (checkpoint)", self->name, number);
+    }
+    else {
+        self->start = self->options->from;
+        self->parent_hash [0] = 0;
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/*  chain_plan: what one chain needs before its actors start: each worker's provider, the
+    keys it may lease from the pool (secrets resolved up front, so a missing one is a usage
+    error before anything runs), the cost table of its budgets, the chain id and name, and
+    where to start from the checkpoint. Secrets live only here and in the worker URLs made
+    from them, wiped when the plan (or the worker) is destroyed. */
+#ifndef CHAIN_PLAN_H_INCLUDED
+#define CHAIN_PLAN_H_INCLUDED
+
+#include "evmtap.h"
+#include "cost_table.h"
+#include "fetch_worker.h"
+#include "block.h"
+#include "checkpoint.h"
+#include "options.h"
+
+typedef struct {
+    const char *url_template;     //  borrowed from the options ({key} not filled)
+    char provider [128];          //  host[:port] for logs
+    bool pooled;                  //  the URL needs a key: the worker leases one
+} chain_worker_t;
+
+typedef struct {
+    chain_options_t *options;     //  borrowed
+    char name [64];               //  topic prefix
+    uint64_t chain_id;
+    chain_worker_t *workers;
+    size_t worker_count;
+    char **secrets;               //  per options->keys, NULL when no worker needs keys
+    cost_table_t *costs;          //  the chain's cost table (--key-costs)
+    int64_t start;                //  first block to publish, OPTIONS_UNSET: the head
+    char parent_hash [BLOCK_HASH_SIZE];
+} chain_plan_t;
+
+//  Resolves the workers' providers and keys' secrets and the cost table. Returns NULL with
+//  the reason in err (a key without a secret, a bad cost table: exit 2).
+chain_plan_t *chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err,
+                              size_t err_size);
+void chain_plan_destroy (chain_plan_t **self_p);
+
+//  Asks the first worker's provider for the chain id; with keys, under a lease from the
+//  pool at keypool and journaled like any request. Retries with backoff until it has an
+//  answer; returns 0, or -1 when should_stop(arg) said so first.
+int chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
+                      bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id);
+
+//  The arguments of worker number `worker` (for fetch_worker_actor, which takes them).
+fetch_worker_args_t *chain_plan_worker_args (chain_plan_t *self, size_t worker,
+                                             const char *dispatcher, const char *keypool,
+                                             int timeout_ms);
+
+//  Sets the chain id (checked against the options) and the name. Returns 0 or -1 with the
+//  reason in err.
+int chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_t err_size);
+
+//  Decides the first block: after the checkpoint when there is one, else --from, else the
+//  head. Returns 0, or -1 on a store error.
+int chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint);
+
+#endif

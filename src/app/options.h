@@ -1,0 +1,93 @@
+/*  options: everything `evmtap run` is told, from the config file and the command line
+    (flags describe one chain; several chains need the file). Every error names the flag,
+    or the file, line and setting, and means exit 2. Formats: README "Configuration". */
+#ifndef OPTIONS_H_INCLUDED
+#define OPTIONS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "job.h"
+#include "kafka_sink.h"
+#include "sink.h"
+
+typedef enum { DELIVERY_INSTANT = 0, DELIVERY_FINALIZED = 1 } delivery_t;
+
+#define OPTIONS_MAX_CHAINS 16
+#define OPTIONS_MAX_RPC 8
+#define OPTIONS_MAX_KEYS 64
+#define OPTIONS_UNSET (-1)
+
+//  One chain: its providers, keys and where to start and stop.
+typedef struct {
+    char *name;                   //  topic prefix; NULL until set or derived from chain id
+    uint64_t chain_id;            //  expected chain id, 0 to take the node's
+    char *rpc [OPTIONS_MAX_RPC];  //  URL templates ("{key}" filled with a leased key)
+    size_t rpc_count;
+    char *keys [OPTIONS_MAX_KEYS];//  key pseudo-names (secrets come from secrets_lookup)
+    size_t key_count;
+    double key_rps;               //  per-key budget per second, 0 = unlimited
+    double key_daily;             //  per-key daily budget, 0 = unlimited
+    char *key_costs;              //  cost table: requests, infura, alchemy or a file; NULL:
+                                  //  requests
+    double key_rotate;            //  seconds a worker keeps a key before handing it back
+    uint64_t key_rotate_requests; //  or requests; 0 = never
+    int workers;                  //  fetch workers for this chain
+    int64_t from;                 //  first block, OPTIONS_UNSET = the head
+    int64_t to;                   //  last block, OPTIONS_UNSET = follow for ever
+    fetch_mode_t fetch;
+    bool receipts;
+    delivery_t delivery;
+    int confirmations;
+} chain_options_t;
+
+typedef struct {
+    char *config_file;            //  NULL when run from flags alone
+    char *data_dir;               //  LMDB state and default files sink root
+    sink_kind_t sink;
+    char *sink_target;            //  files: directory; kafka: brokers; NULL for default
+    bool format_msgpack;          //  Kafka values as msgpack
+    kafka_sink_config_t kafka;    //  Kafka producer settings; run adds brokers, msgpack, verbose
+    int drain_timeout_ms;         //  --drain-timeout, default 10 s
+    int rpc_timeout_ms;           //  per HTTP request, default 10 s
+    char *secrets_dir;            //  default /run/secrets
+    char *redis;                  //  --redis URL or NULL
+    char *listen;                 //  --listen ENDPOINT or NULL
+    char *control;                //  --control ENDPOINT or NULL
+    char *metrics;                //  --metrics HOST:PORT or NULL
+    char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
+    char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
+    char *event_signatures;       //  --event-signatures FILE: event topics, or NULL
+    char *watchlists [16];        //  --watchlist FILE (repeatable)
+    size_t watchlist_count;
+    bool verbose;
+    chain_options_t chains [OPTIONS_MAX_CHAINS];
+    size_t chain_count;
+} options_t;
+
+options_t *options_new (void);
+void options_destroy (options_t **self_p);
+
+//  Parses `evmtap run` arguments (argv[0] is "run"), loading --config FILE first when given
+//  so that flags override it. Returns 0, 1 when --help was printed to out, or -1 with the
+//  reason in err (exit 2).
+int options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
+                       size_t err_size);
+
+//  Loads a config file into self (used by options_parse_run). Returns 0 or -1 with
+//  "FILE:LINE: setting: reason" in err.
+int options_load_file (options_t *self, const char *path, char *err, size_t err_size);
+
+//  The topic prefix a chain gets by default: mainnet for 1, anvil for 31337, chain<ID>.
+void options_default_chain_name (uint64_t chain_id, char *out, size_t out_size);
+
+void options_print_run_usage (FILE *out);
+
+//  The flags `evmtap run` knows: the index-th long flag (without "--"), its short letter in
+//  *short_flag (0 when none), or NULL past the last. For the usage check and completions.
+const char *options_flag (size_t index, char *short_flag);
+
+void options_test (bool verbose);
+
+#endif

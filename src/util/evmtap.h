@@ -1,0 +1,25 @@
+/*  evmtap.h: the project-wide include. Every module includes this one header, so the
+    order of system and library includes is decided once. */
+#ifndef EVMTAP_H_INCLUDED
+#define EVMTAP_H_INCLUDED
+
+#include <czmq.h>
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef EVMTAP_VERSION
+#define EVMTAP_VERSION "0.0.0"
+#endif
+
+//  Exit codes shared by every command (README "Exit codes").
+#define EVMTAP_EXIT_OK 0        //  done, everything drained
+#define EVMTAP_EXIT_FAILURE 1   //  runtime failure (or `decode`: not decoded)
+#define EVMTAP_EXIT_USAGE 2     //  usage or config error, named with file, line and setting
+#define EVMTAP_EXIT_UNDRAINED 3 //  stopped before every block in flight was published
+
+//  Path of the shared test data (../shared/data); tests read EVMTAP_SHARED_DATA.
+const char *evmtap_shared_data (void);
+
+#endif

@@ -1,0 +1,109 @@
+/*  selftest: runs the selftest of every module, or of those named on the command line.
+    CTest runs one module per entry (see CMakeLists.txt), so a failure names its module. */
+#include "evmtap.h"
+#include "test_http.h"
+#include "keypool.h"
+#include "cost_table.h"
+#include "kafka_sink.h"
+#include "keccak.h"
+#include "abi.h"
+#include "abi_decode.h"
+#include "signatures.h"
+#include "call_decoder.h"
+#include "log_record.h"
+#include "decoder.h"
+#include "abi_type.h"
+#include "block_clock.h"
+#include "checkpoint.h"
+#include "classifier.h"
+#include "dispatcher.h"
+#include "fetch_worker.h"
+#include "head_poller.h"
+#include "hexutil.h"
+#include "jsonrpc.h"
+#include "jsonw.h"
+#include "keypool_store.h"
+#include "msg.h"
+#include "normalize.h"
+#include "options.h"
+#include "receipts.h"
+#include "rpc_client.h"
+#include "secrets.h"
+#include "stage.h"
+#include "token_bucket.h"
+#include "usage_journal.h"
+#include "zpl.h"
+#include "broker.h"
+
+typedef struct {
+    const char *name;
+    void (*test) (bool verbose);
+} selftest_t;
+
+static const selftest_t s_selftests [] = {
+    {"hexutil", hexutil_test},
+    {"jsonw", jsonw_test},
+    {"jsonrpc", jsonrpc_test},
+    {"normalize", normalize_test},
+    {"receipts", receipts_test},
+    {"stage", stage_test},
+    {"rpc_client", rpc_client_test},
+    {"token_bucket", token_bucket_test},
+    {"secrets", secrets_test},
+    {"zpl", zpl_test},
+    {"options", options_test},
+    {"checkpoint", checkpoint_test},
+    {"block_clock", block_clock_test},
+    {"proto", proto_test},
+    {"test_http", test_http_test},
+    {"cost_table", cost_table_test},
+    {"usage_journal", usage_journal_test},
+    {"keypool_store", keypool_store_test},
+    {"keypool", keypool_test},
+    {"fetch_worker", fetch_worker_test},
+    {"dispatcher", dispatcher_test},
+    {"head_poller", head_poller_test},
+    {"classifier", classifier_test},
+    {"kafka_sink", kafka_sink_test},
+    {"broker", broker_test},
+    {"keccak", keccak_test},
+    {"abi_type", abi_type_test},
+    {"abi", abi_test},
+    {"abi_decode", abi_decode_test},
+    {"signatures", signatures_test},
+    {"call_decoder", call_decoder_test},
+    {"log_record", log_record_test},
+    {"decoder", decoder_test},
+};
+#define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
+
+int
+main (int argc, char **argv)
+{
+    bool verbose = getenv ("EVMTAP_TEST_VERBOSE") != NULL;
+    zsys_init ();
+    zsys_set_logident ("evmtap_selftest");
+    int ran = 0;
+    for (size_t index = 0; index < SELFTEST_COUNT; index++) {
+        bool wanted = argc < 2;
+        for (int arg = 1; arg < argc; arg++)
+            if (streq (argv [arg], s_selftests [index].name))
+                wanted = true;
+        if (!wanted)
+            continue;
+        printf (" * %s: ", s_selftests [index].name);
+        fflush (stdout);
+        s_selftests [index].test (verbose);
+        printf ("OK\n");
+        ran++;
+    }
+    if (ran == 0) {
+        fprintf (stderr, "evmtap_selftest: no selftest named");
+        for (int arg = 1; arg < argc; arg++)
+            fprintf (stderr, " %s", argv [arg]);
+        fprintf (stderr, "\n");
+        return 2;
+    }
+    zsys_shutdown ();
+    return 0;
+}
