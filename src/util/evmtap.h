@@ -1,5 +1,6 @@
-/*  evmtap.h: the project-wide include. Every module includes this one header, so the
-    order of system and library includes is decided once. */
+/*  evmtap.h: what truly every file needs: czmq and cJSON, the exit codes and the version.
+    It includes no project header: each file includes the modules it uses, so the build's
+    layers (util <- proto <- fetch, decode, keys, sink <- actors <- app) stay visible. */
 #ifndef EVMTAP_H_INCLUDED
 #define EVMTAP_H_INCLUDED
 
