@@ -601,8 +601,8 @@ files_sink_test (bool verbose)
     zstr_free (&a2);
     zstr_free (&b1);
     zstr_free (&dir);
-    zdir_t *tmp_dir = zdir_new (tmp, NULL);
-    assert (tmp_dir);
-    zdir_remove (tmp_dir, true);
-    zdir_destroy (&tmp_dir);
+    zdir_t *tree = zdir_new (tmp, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
 }
