@@ -6,12 +6,13 @@
     size, so what a killed process wrote past its checkpoint is not duplicated when the
     blocks are published again.
 
-    Sinks: files, DIR/<topic>/<YYYY-MM-DD>.ndjson (UTC day of the block time), the record's
-    value JSON one per line; stdout, one line per record {"topic": T, "key": K, "value": V};
-    kafka (src/kafka_sink.h), one message per record. For Kafka a block is checkpointed
-    once librdkafka has confirmed the delivery of every message of that block and of the
-    chain's blocks before it; while the producer queue is full the broker stops reading
-    its PULL socket, so ZeroMQ's high-water marks pause the classifier and the fetching.
+    Sinks: files (src/sink/files_sink.h), DIR/<topic>/<YYYY-MM-DD>.ndjson (UTC day of the
+    block time), the record's value JSON one per line; stdout, one line per record
+    {"topic": T, "key": K, "value": V}; kafka (src/sink/kafka_sink.h), one message per
+    record. For Kafka a block is checkpointed once librdkafka has confirmed the delivery of
+    every message of that block and of the chain's blocks before it; while the producer
+    queue is full the broker stops reading its PULL socket, so ZeroMQ's high-water marks
+    pause the classifier and the fetching.
 
     Frames on the PULL socket (bound on args->endpoint):
         MSG_TYPE_BATCH      a block's records (proto/batch.h)
@@ -39,39 +40,22 @@
 #include "evmtap.h"
 #include "broker.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
 #include "checkpoint.h"
+#include "files_sink.h"
 #include "jsonw.h"
 #include "kafka_sink.h"
 #include "msg.h"
 #include "sink.h"
 
-//  Each open file's stdio buffer: large writes, few syscalls between checkpoints.
-#define BROKER_FILE_BUFFER (256 * 1024)
 //  Kafka: batches queued in ZeroMQ on the broker's side while it waits for room; with the
 //  producer queue they bound what a stalled cluster holds in memory.
 #define BROKER_KAFKA_RCVHWM 16
 //  Kafka: the producer's events are served at least this often.
 #define BROKER_KAFKA_TICK_MS 1000
-
-//  A files-sink file: open while it is its topic's current day, kept closed until its size
-//  is checkpointed once its day has passed.
-typedef struct {
-    char *path;                 //  DIR/<topic>/<day>.ndjson, also its key in self->files
-    char *topic;                //  full topic name
-    char day [16];              //  YYYY-MM-DD
-    FILE *file;                 //  NULL once closed
-    char *buffer;               //  the FILE's buffer (stdio does not own it)
-    uint64_t size;              //  bytes in the file, counting those still buffered
-    bool dirty;                 //  written since the last checkpoint
-} s_file_t;
 
 //  What the broker knows of a chain.
 typedef struct {
@@ -93,12 +77,9 @@ typedef struct {
     sink_kind_t sink;
     kafka_sink_t *kafka;        //  @locality broker: the producer, for SINK_KAFKA
     bool abandoned;             //  ABANDON received
-    char *files_dir;            //  files sink root
+    files_sink_t *files;        //  @locality broker: the files, for SINK_FILES
     int commit_interval_ms;
     bool timer_only;            //  no commit when idle (broker_args_t)
-    zhashx_t *files;            //  path -> s_file_t: open files, and closed ones not yet
-                                //  checkpointed
-    zhashx_t *current;          //  topic -> s_file_t (borrowed from files): its open file
     zhashx_t *chains;           //  chain name -> s_chain_t
     char *line;                 //  stdout sink: the envelope being built
     jsonw_t *jsonw;             //  stdout sink: escapes the envelope's strings
@@ -115,28 +96,7 @@ typedef struct {
 
 
 //  --------------------------------------------------------------------------
-//  Files and chains
-
-static void
-s_file_destroy (s_file_t **self_p)
-{
-    s_file_t *self = *self_p;
-    if (self) {
-        if (self->file)
-            fclose (self->file);
-        free (self->buffer);
-        free (self->path);
-        free (self->topic);
-        free (self);
-        *self_p = NULL;
-    }
-}
-
-static void
-s_file_destructor (void **item)
-{
-    s_file_destroy ((s_file_t **) item);
-}
+//  Chains
 
 static void
 s_chain_destructor (void **item)
@@ -147,21 +107,6 @@ s_chain_destructor (void **item)
         free (chain);
         *item = NULL;
     }
-}
-
-//  Makes a file's directory entry durable: a checkpoint that names the file must not
-//  outlive the file itself across a power loss.
-static int
-s_sync_dir (const char *path)
-{
-    int fd = open (path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync (fd);
-    int saved = errno;
-    close (fd);
-    errno = saved;
-    return rc;
 }
 
 //  Records a failure: logs it, reports FAILED on the pipe once, stops all writing.
@@ -178,132 +123,6 @@ s_fail (self_t *self, const char *format, ...)
         zstr_sendx (self->pipe, "FAILED", reason, NULL);
     self->failed = true;
     free (reason);
-}
-
-//  Flushes and syncs one file so that its size may be checkpointed. 0 or -1 (failed).
-static int
-s_file_sync (self_t *self, s_file_t *file)
-{
-    if (fflush (file->file) != 0) {
-        s_fail (self, "write %s: %s", file->path, strerror (errno));
-        return -1;
-    }
-    if (fdatasync (fileno (file->file)) != 0) {
-        s_fail (self, "fdatasync %s: %s", file->path, strerror (errno));
-        return -1;
-    }
-    return 0;
-}
-
-//  Closes a file whose day has passed; it stays in self->files until its size is
-//  checkpointed. 0 or -1 (failed).
-static int
-s_file_close (self_t *self, s_file_t *file)
-{
-    int rc = s_file_sync (self, file);
-    if (rc == 0 && fclose (file->file) != 0) {
-        s_fail (self, "close %s: %s", file->path, strerror (errno));
-        rc = -1;
-    }
-    else
-    if (rc != 0)
-        fclose (file->file);
-    file->file = NULL;
-    free (file->buffer);
-    file->buffer = NULL;
-    if (!file->dirty)
-        zhashx_delete (self->files, file->path);
-    return rc;
-}
-
-//  A topic name becomes a directory name: refuse what would leave the files directory.
-static bool
-s_topic_valid (const char *topic)
-{
-    size_t len = strlen (topic);
-    return len > 0 && len < 256 && !strchr (topic, '/')
-        && !streq (topic, ".") && !streq (topic, "..");
-}
-
-//  Opens (appending) the file of a topic and day, recording it in the checkpoint store if
-//  it is new there, so that a restart can cut it even before its first checkpoint.
-static s_file_t *
-s_file_open (self_t *self, const char *topic, const char *day)
-{
-    char *dir = zsys_sprintf ("%s/%s", self->files_dir, topic);
-    char *path = zsys_sprintf ("%s/%s.ndjson", dir, day);
-    assert (dir && path);
-    s_file_t *file = (s_file_t *) zhashx_lookup (self->files, path);
-    if (!file) {
-        file = (s_file_t *) zmalloc (sizeof (s_file_t));
-        assert (file);
-        file->path = path;
-        file->topic = strdup (topic);
-        assert (file->topic);
-        snprintf (file->day, sizeof (file->day), "%s", day);
-        zhashx_insert (self->files, path, file);
-    }
-    else
-        free (path);
-    path = file->path;
-    assert (!file->file);
-
-    struct stat info;
-    if (stat (dir, &info) != 0) {
-        if (mkdir (dir, 0755) != 0 && errno != EEXIST) {
-            s_fail (self, "mkdir %s: %s", dir, strerror (errno));
-            free (dir);
-            return NULL;
-        }
-        s_sync_dir (self->files_dir);
-    }
-    file->file = fopen (path, "a");
-    if (!file->file || fstat (fileno (file->file), &info) != 0) {
-        s_fail (self, "open %s: %s", path, strerror (errno));
-        if (file->file)
-            fclose (file->file);
-        file->file = NULL;
-        free (dir);
-        return NULL;
-    }
-    file->buffer = (char *) malloc (BROKER_FILE_BUFFER);
-    assert (file->buffer);
-    setvbuf (file->file, file->buffer, _IOFBF, BROKER_FILE_BUFFER);
-    file->size = (uint64_t) info.st_size;
-
-    uint64_t recorded;
-    int rc = checkpoint_get_file (self->checkpoint, path, &recorded);
-    if (rc == 1) {
-        s_sync_dir (dir);
-        if (checkpoint_begin (self->checkpoint) != 0
-        ||  checkpoint_set_file (self->checkpoint, path, file->size) != 0
-        ||  checkpoint_commit (self->checkpoint) != 0)
-            rc = -1;
-        else
-            rc = 0;
-    }
-    free (dir);
-    if (rc != 0) {
-        s_fail (self, "cannot record %s in the checkpoint store (LMDB error logged)", path);
-        return NULL;
-    }
-    zhashx_update (self->current, topic, file);
-    return file;
-}
-
-//  The open file for a topic and day, closing the topic's file of an older day.
-static s_file_t *
-s_file_require (self_t *self, const char *topic, const char *day)
-{
-    s_file_t *file = (s_file_t *) zhashx_lookup (self->current, topic);
-    if (file && streq (file->day, day))
-        return file;
-    if (file) {
-        zhashx_delete (self->current, topic);
-        if (s_file_close (self, file) != 0)
-            return NULL;
-    }
-    return s_file_open (self, topic, day);
 }
 
 //  The chain's state, read from the checkpoint on first sight so that FLUSHED and the
@@ -331,44 +150,6 @@ s_chain_require (self_t *self, const char *name)
 
 
 //  --------------------------------------------------------------------------
-//  Start: cut files back to their checkpoint
-
-typedef struct {
-    int errors;
-    char error [256];
-} s_cut_state_t;
-
-static void
-s_cut_file (const char *path, uint64_t size, void *arg)
-{
-    s_cut_state_t *state = (s_cut_state_t *) arg;
-    struct stat info;
-    if (stat (path, &info) != 0) {
-        if (errno == ENOENT)
-            return;             //  removed by an operator: nothing to cut
-        if (state->errors++ == 0)
-            snprintf (state->error, sizeof (state->error), "stat %s: %s", path,
-                      strerror (errno));
-        return;
-    }
-    if ((uint64_t) info.st_size > size) {
-        if (truncate (path, (off_t) size) != 0) {
-            if (state->errors++ == 0)
-                snprintf (state->error, sizeof (state->error), "truncate %s: %s", path,
-                          strerror (errno));
-            return;
-        }
-        zsys_info ("broker: %s: cut %" PRIu64 " bytes written after the last checkpoint",
-                   path, (uint64_t) info.st_size - size);
-    }
-    else
-    if ((uint64_t) info.st_size < size)
-        zsys_warning ("broker: %s: %" PRIu64 " bytes, shorter than its checkpoint (%" PRIu64
-                      "): changed outside evmtap?", path, (uint64_t) info.st_size, size);
-}
-
-
-//  --------------------------------------------------------------------------
 //  Actor
 
 static void
@@ -382,12 +163,10 @@ s_self_destroy (self_t **self_p)
             zsock_unbind (self->pull, "%s", self->endpoint);
         zsock_destroy (&self->pull);
         free (self->endpoint);
-        zhashx_destroy (&self->current);
-        zhashx_destroy (&self->files);
         zhashx_destroy (&self->chains);
+        files_sink_destroy (&self->files);
         kafka_sink_destroy (&self->kafka);
         checkpoint_destroy (&self->checkpoint);
-        free (self->files_dir);
         free (self->line);
         jsonw_destroy (&self->jsonw);
         free (self);
@@ -406,16 +185,10 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     self->timer_only = args->timer_only;
     self->commit_interval_ms = args->commit_interval_ms > 0
                              ? args->commit_interval_ms: BROKER_COMMIT_INTERVAL_MS;
-    self->files_dir = args->files_dir
-                    ? strdup (args->files_dir): zsys_sprintf ("%s/topics", args->data_dir);
-    assert (self->files_dir);
-    self->files = zhashx_new ();
-    zhashx_set_destructor (self->files, s_file_destructor);
-    self->current = zhashx_new ();
     self->chains = zhashx_new ();
     zhashx_set_destructor (self->chains, s_chain_destructor);
     self->jsonw = jsonw_new ();
-    assert (self->files && self->current && self->chains && self->jsonw);
+    assert (self->chains && self->jsonw);
 
     if (self->sink != SINK_FILES && self->sink != SINK_STDOUT
     &&  (self->sink != SINK_KAFKA || !args->kafka)) {
@@ -432,23 +205,16 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
         s_self_destroy (&self);
         return NULL;
     }
-    s_cut_state_t cut = { 0, "" };
-    if (checkpoint_each_file (self->checkpoint, s_cut_file, &cut) != 0)
-        snprintf (args->error, sizeof (args->error),
-                  "cannot list the files of the checkpoint store (LMDB error logged)");
-    else
-    if (cut.errors)
-        snprintf (args->error, sizeof (args->error),
-                  "cannot cut files back to their checkpoint: %.160s (%d errors)", cut.error,
-                  cut.errors);
-    else
+    if (files_sink_cut (self->checkpoint, args->error, sizeof (args->error)) != 0) {
+        s_self_destroy (&self);
+        return NULL;
+    }
     if (self->sink == SINK_FILES) {
-        struct stat info;
-        zsys_dir_create ("%s", self->files_dir);
-        errno = 0;
-        if (stat (self->files_dir, &info) != 0 || !S_ISDIR (info.st_mode))
-            snprintf (args->error, sizeof (args->error), "cannot create %s: %s",
-                      self->files_dir, errno? strerror (errno): "not a directory");
+        char *topics = zsys_sprintf ("%s/topics", args->data_dir);
+        assert (topics);
+        self->files = files_sink_new (args->files_dir? args->files_dir: topics,
+                                      self->checkpoint, args->error, sizeof (args->error));
+        zstr_free (&topics);
     }
     else
     if (self->sink == SINK_KAFKA) {
@@ -529,11 +295,10 @@ s_self_commit (self_t *self)
         return s_self_commit_kafka (self);
     if (!self->dirty)
         return 0;
-    s_file_t *file;
-    for (file = (s_file_t *) zhashx_first (self->files); file;
-         file = (s_file_t *) zhashx_next (self->files))
-        if (file->dirty && file->file && s_file_sync (self, file) != 0)
-            return -1;
+    if (self->files && files_sink_sync (self->files) != 0) {
+        s_fail (self, "%s", files_sink_error (self->files));
+        return -1;
+    }
     if (self->sink == SINK_STDOUT && fflush (stdout) != 0) {
         s_fail (self, "write stdout: %s", strerror (errno));
         return -1;
@@ -545,10 +310,8 @@ s_self_commit (self_t *self)
         if (chain->dirty)
             rc = checkpoint_set_block (self->checkpoint, chain->name, chain->written_number,
                                        chain->written_hash);
-    for (file = (s_file_t *) zhashx_first (self->files); file && rc == 0;
-         file = (s_file_t *) zhashx_next (self->files))
-        if (file->dirty)
-            rc = checkpoint_set_file (self->checkpoint, file->path, file->size);
+    if (rc == 0 && self->files)
+        rc = files_sink_checkpoint (self->files);
     if (rc == 0)
         rc = checkpoint_commit (self->checkpoint);
     else
@@ -564,20 +327,8 @@ s_self_commit (self_t *self)
             chain->committed = true;
             chain->committed_number = chain->written_number;
         }
-    //  Closed files are forgotten once their final size is stored.
-    zlistx_t *closed = zlistx_new ();
-    assert (closed);
-    for (file = (s_file_t *) zhashx_first (self->files); file;
-         file = (s_file_t *) zhashx_next (self->files)) {
-        file->dirty = false;
-        if (!file->file)
-            zlistx_add_end (closed, file->path);
-    }
-    const char *path;
-    for (path = (const char *) zlistx_first (closed); path;
-         path = (const char *) zlistx_next (closed))
-        zhashx_delete (self->files, path);
-    zlistx_destroy (&closed);
+    if (self->files)
+        files_sink_committed (self->files);
     self->dirty = false;
     self->last_commit = zclock_time ();
     return 0;
@@ -615,45 +366,27 @@ s_line_raw (self_t *self, size_t used, const char *text, size_t len)
     return used + len;
 }
 
-//  Writes one record to stdout as {"topic": T, "key": K, "value": V}. 0 or -1 (failed).
+//  Writes every record of a batch to stdout as {"topic": T, "key": K, "value": V}. 0 or
+//  -1 (failed).
 static int
-s_write_stdout (self_t *self, const batch_record_t *record)
+s_write_stdout (self_t *self, batch_t *batch)
 {
-    size_t used = s_line_raw (self, 0, "{\"topic\": ", 10);
-    used = s_line_json_string (self, used, record->topic);
-    used = s_line_raw (self, used, ", \"key\": ", 9);
-    used = s_line_json_string (self, used, record->key);
-    used = s_line_raw (self, used, ", \"value\": ", 11);
-    used = s_line_raw (self, used, record->value, record->value_len);
-    used = s_line_raw (self, used, "}\n", 2);
-    if (fwrite (self->line, 1, used, stdout) != used) {
-        s_fail (self, "write stdout: %s", strerror (errno));
-        return -1;
+    size_t size = batch_size (batch);
+    for (size_t index = 0; index < size; index++) {
+        const batch_record_t *record = batch_record (batch, index);
+        size_t used = s_line_raw (self, 0, "{\"topic\": ", 10);
+        used = s_line_json_string (self, used, record->topic);
+        used = s_line_raw (self, used, ", \"key\": ", 9);
+        used = s_line_json_string (self, used, record->key);
+        used = s_line_raw (self, used, ", \"value\": ", 11);
+        used = s_line_raw (self, used, record->value, record->value_len);
+        used = s_line_raw (self, used, "}\n", 2);
+        if (fwrite (self->line, 1, used, stdout) != used) {
+            s_fail (self, "write stdout: %s", strerror (errno));
+            return -1;
+        }
+        self->bytes += used;
     }
-    self->bytes += used;
-    return 0;
-}
-
-//  Writes one record to its topic's file of the day. 0 or -1 (failed).
-static int
-s_write_file (self_t *self, const batch_record_t *record, const char *day)
-{
-    if (!s_topic_valid (record->topic)) {
-        zsys_error ("broker: record with topic '%.64s' dropped: not a valid file name",
-                    record->topic);
-        return 0;
-    }
-    s_file_t *file = s_file_require (self, record->topic, day);
-    if (!file)
-        return -1;
-    if (fwrite (record->value, 1, record->value_len, file->file) != record->value_len
-    ||  fputc ('\n', file->file) == EOF) {
-        s_fail (self, "write %s: %s", file->path, strerror (errno));
-        return -1;
-    }
-    file->size += record->value_len + 1;
-    file->dirty = true;
-    self->bytes += record->value_len + 1;
     return 0;
 }
 
@@ -704,25 +437,12 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
         s_self_publish_kafka (self, chain, batch_p);
         return;
     }
-    //  A node's timestamp is outside input: past year 9999 it gets a file of its own.
-    char day [16] = "invalid-time";
-    time_t when = (time_t) batch_timestamp (batch);
-    struct tm tm;
-    if (batch_timestamp (batch) <= 253402300799ULL && gmtime_r (&when, &tm))
-        strftime (day, sizeof (day), "%Y-%m-%d", &tm);
-    else
-    if (self->sink == SINK_FILES)
-        zsys_warning ("broker: %s block %" PRIu64 " has timestamp %" PRIu64
-                      ", written to %s files", chain->name, number, batch_timestamp (batch),
-                      day);
-    size_t size = batch_size (batch);
-    for (size_t index = 0; index < size; index++) {
-        const batch_record_t *record = batch_record (batch, index);
-        int rc = self->sink == SINK_FILES? s_write_file (self, record, day)
-                                         : s_write_stdout (self, record);
-        if (rc != 0)
-            return;
+    if (self->files && files_sink_write (self->files, batch, &self->bytes) != 0) {
+        s_fail (self, "%s", files_sink_error (self->files));
+        return;
     }
+    if (!self->files && s_write_stdout (self, batch) != 0)
+        return;
     chain->written = true;
     chain->written_number = number;
     snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
@@ -731,7 +451,7 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
         self->commit_due = zclock_mono () + self->commit_interval_ms;
     self->dirty = true;
     self->batches++;
-    self->records += size;
+    self->records += batch_size (batch);
 }
 
 static void

@@ -259,9 +259,13 @@ broker_test (bool verbose)
     checkpoint_destroy (&checkpoint);
 
     //  Back to the state at the kill: 107 on disk in part, not checkpointed.
-    command = zsys_sprintf ("rm -rf '%s' && mv '%s.killed' '%s'", data_dir, data_dir, data_dir);
-    assert (system (command) == 0);
-    zstr_free (&command);
+    zdir_t *tree = zdir_new (data_dir, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
+    char *killed = zsys_sprintf ("%s.killed", data_dir);
+    assert (rename (killed, data_dir) == 0);
+    zstr_free (&killed);
     checkpoint = checkpoint_open (data_dir, err, sizeof (err));
     assert (checkpoint);
     assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
@@ -462,7 +466,8 @@ broker_test (bool verbose)
     zstr_free (&txs1);
     zstr_free (&txs2);
     zstr_free (&data_dir);
-    command = zsys_sprintf ("rm -rf '%s'", tmp);
-    assert (system (command) == 0);
-    zstr_free (&command);
+    tree = zdir_new (tmp, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
 }

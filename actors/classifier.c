@@ -22,10 +22,7 @@
 #include "jsonw.h"
 #include "msg.h"
 #include "stage.h"
-
-#define TOPIC_NATIVE "mined.tx.1.native_token_transfer"
-#define TOPIC_DEPLOYMENT "mined.tx.2.contract_deployment"
-#define TOPIC_INTERACTION "mined.tx.3.contract_interaction"
+#include "topics.h"
 
 typedef struct {
     zsock_t *pipe;
@@ -44,7 +41,7 @@ classifier_topic (const block_tx_t *tx)
 {
     if (!*tx->to)
         return TOPIC_DEPLOYMENT;
-    return tx->input_empty ? TOPIC_NATIVE : TOPIC_INTERACTION;
+    return tx->input_empty ? TOPIC_NATIVE_TRANSFER : TOPIC_INTERACTION;
 }
 
 static self_t *
@@ -82,11 +79,11 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
                                 block->header.hash, block->header.timestamp);
     char topic [BLOCK_MSG_CHAIN_SIZE + 48];
     char key [24];
-    snprintf (topic, sizeof (topic), "%s.mined.blocks.metadata", block->chain);
+    snprintf (topic, sizeof (topic), "%s." TOPIC_BLOCKS_METADATA, block->chain);
     snprintf (key, sizeof (key), "%" PRIu64, block->header.number);
     batch_add (batch, topic, key, body->meta_json, body->meta_len);
     body->meta_json = NULL;
-    snprintf (topic, sizeof (topic), "%s.mined.txs.hash.ids", block->chain);
+    snprintf (topic, sizeof (topic), "%s." TOPIC_TXS_HASH_IDS, block->chain);
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
         jsonw_reset (self->writer);
@@ -104,7 +101,7 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         batch_add (batch, topic, tx->hash, jsonw_strdup (self->writer), size);
     }
     char logs_topic [BLOCK_MSG_CHAIN_SIZE + 48];
-    snprintf (logs_topic, sizeof (logs_topic), "%s.%s", block->chain, CLASSIFIER_TOPIC_LOGS);
+    snprintf (logs_topic, sizeof (logs_topic), "%s." TOPIC_LOGS, block->chain);
     size_t log = 0;
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
@@ -234,7 +231,7 @@ classifier_test (bool verbose)
         body->logs [index].json = zsys_sprintf ("{\"logIndex\":%zu}", index + 5);
         body->logs [index].json_len = strlen (body->logs [index].json);
     }
-    assert (streq (classifier_topic (&body->txs [0]), TOPIC_NATIVE));
+    assert (streq (classifier_topic (&body->txs [0]), TOPIC_NATIVE_TRANSFER));
     assert (streq (classifier_topic (&body->txs [1]), TOPIC_DEPLOYMENT));
     assert (streq (classifier_topic (&body->txs [2]), TOPIC_INTERACTION));
     zmsg_t *msg = zmsg_new ();
@@ -263,8 +260,8 @@ classifier_test (bool verbose)
     assert (ids && cJSON_GetObjectItem (ids, "chainId")->valuedouble == 31337);
     assert (cJSON_GetObjectItem (ids, "transactionIndex")->valuedouble == 0);
     cJSON_Delete (ids);
-    assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE));
-    assert (streq (batch_record (batch, 5)->topic, "anvil." CLASSIFIER_TOPIC_LOGS));
+    assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE_TRANSFER));
+    assert (streq (batch_record (batch, 5)->topic, "anvil." TOPIC_LOGS));
     char *key = zsys_sprintf ("%s:5", body->txs [0].hash);
     assert (streq (batch_record (batch, 5)->key, key));
     zstr_free (&key);
@@ -276,7 +273,7 @@ classifier_test (bool verbose)
     key = zsys_sprintf ("%s:7", body->txs [2].hash);
     assert (streq (batch_record (batch, 9)->key, key));
     zstr_free (&key);
-    assert (streq (batch_record (batch, 8)->topic, "anvil." CLASSIFIER_TOPIC_LOGS));
+    assert (streq (batch_record (batch, 8)->topic, "anvil." TOPIC_LOGS));
     batch_destroy (&batch);
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);

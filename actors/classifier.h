@@ -10,10 +10,6 @@ typedef struct {
     const char *broker;       //  the broker's endpoint (PUSH, connect)
 } classifier_args_t;
 
-//  The internal topic of event logs from receipts (after the chain's prefix): the decoder
-//  replaces each of these records with a decoded log, and a token transfer when it is one.
-#define CLASSIFIER_TOPIC_LOGS "mined.logs"
-
 void classifier_actor (zsock_t *pipe, void *args);
 void classifier_test (bool verbose);
 

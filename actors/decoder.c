@@ -17,14 +17,11 @@
 #include "batch.h"
 #include "block_msg.h"
 #include "call_decoder.h"
-#include "classifier.h"
 #include "jsonw.h"
 #include "log_record.h"
 #include "msg.h"
 #include "stage.h"
-
-#define DECODER_TOPIC_SUFFIX ".mined.tx.3.contract_interaction"
-#define DECODER_LOGS_SUFFIX "." CLASSIFIER_TOPIC_LOGS
+#include "topics.h"
 
 typedef struct {
     zsock_t *pipe;
@@ -113,7 +110,7 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
 {
     self->logs++;
     char err [128];
-    char *topic = zsys_sprintf ("%s.decoded", record->topic);
+    char *topic = zsys_sprintf ("%s." TOPIC_LOGS_DECODED, batch_chain (out));
     size_t len = 0;
     if (log_record_parse (self->log, record->value, record->value_len, err, sizeof err)) {
         //  Cannot happen with the fetch worker's records; still one record, with a reason.
@@ -130,7 +127,7 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
         self->logs_decoded++;
     char *transfer = log_record_transfer (self->log, &len);
     if (transfer) {
-        topic = zsys_sprintf ("%s.mined.token_transfers", batch_chain (out));
+        topic = zsys_sprintf ("%s." TOPIC_TOKEN_TRANSFERS, batch_chain (out));
         batch_add (out, topic, record->key, transfer, len);
         zstr_free (&topic);
         self->transfers++;
@@ -145,7 +142,7 @@ s_decode_batch (self_t *self, batch_t *batch)
                               batch_hash (batch), batch_timestamp (batch));
     for (size_t index = 0; index < batch_size (batch); index++) {
         const batch_record_t *record = batch_record (batch, index);
-        if (s_ends_with (record->topic, DECODER_LOGS_SUFFIX)) {
+        if (s_ends_with (record->topic, "." TOPIC_LOGS)) {
             s_decode_log (self, out, record);
             continue;
         }
@@ -154,7 +151,7 @@ s_decode_batch (self_t *self, batch_t *batch)
         memcpy (value, record->value, record->value_len);
         value [record->value_len] = 0;
         batch_add (out, record->topic, record->key, value, record->value_len);
-        if (!s_ends_with (record->topic, DECODER_TOPIC_SUFFIX))
+        if (!s_ends_with (record->topic, "." TOPIC_INTERACTION))
             continue;
         self->interactions++;
         size_t len = 0;
@@ -167,7 +164,7 @@ s_decode_batch (self_t *self, batch_t *batch)
                                      "the transaction record lacks to, input, hash or blockNumber",
                                      &len);
         self->counts [decoding]++;
-        char *topic = zsys_sprintf ("%s.decoded", record->topic);
+        char *topic = zsys_sprintf ("%s." TOPIC_INTERACTION_DECODED, batch_chain (out));
         batch_add (out, topic, record->key, decoded, len);
         zstr_free (&topic);
     }

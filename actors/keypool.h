@@ -27,10 +27,11 @@
 
 #include "evmtap.h"
 #include "keypool_store.h"
+#include "topics.h"
 
 #define KEYPOOL_ENDPOINT "inproc://evmtap-keypool"
 #define KEYPOOL_USAGE_CHAIN "evmtap.usage"
-#define KEYPOOL_USAGE_TOPIC "evmtap.api_keys.usage"
+#define KEYPOOL_USAGE_TOPIC TOPIC_KEY_USAGE
 
 typedef struct {
     const char *redis;            //  redis://HOST:PORT, NULL for a pool in this process

@@ -5,6 +5,7 @@
 #include "keypool.h"
 #include "cost_table.h"
 #include "kafka_sink.h"
+#include "files_sink.h"
 #include "keccak.h"
 #include "abi.h"
 #include "abi_decode.h"
@@ -65,6 +66,7 @@ static const selftest_t s_selftests [] = {
     {"head_poller", head_poller_test},
     {"classifier", classifier_test},
     {"kafka_sink", kafka_sink_test},
+    {"files_sink", files_sink_test},
     {"broker", broker_test},
     {"keccak", keccak_test},
     {"abi_type", abi_type_test},

@@ -40,14 +40,6 @@ struct _call_decoder_t {
     size_t input_capacity;
 };
 
-const char *
-call_decoding_name (call_decoding_t decoding)
-{
-    return decoding == CALL_DECODED          ? "decoded"
-           : decoding == CALL_UNKNOWN_SELECTOR ? "unknown_selector"
-                                               : "bad_calldata";
-}
-
 static s_abi_file_t *
 s_add_file (call_decoder_t *self, const char *path, const char *name, char *err,
             size_t err_size)
@@ -674,7 +666,8 @@ call_decoder_test (bool verbose)
     assert (!call_decoder_new ("/nonexistent", NULL, NULL, err, sizeof (err)));
     assert (!call_decoder_new (NULL, NULL, "/nonexistent.tsv", err, sizeof (err)));
 
-    char *command = zsys_sprintf ("rm -rf '%s'", dir);
-    assert (system (command) == 0);
-    zstr_free (&command);
+    zdir_t *tree = zdir_new (dir, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
 }

@@ -58,9 +58,6 @@ call_decoding_t call_decoder_write_log (call_decoder_t *self, const char *addres
                                         const uint8_t (*topics) [32], size_t topic_count,
                                         const uint8_t *data, size_t size, jsonw_t *writer);
 
-//  The text of a decoding value: "decoded", "unknown_selector", "bad_calldata".
-const char *call_decoding_name (call_decoding_t decoding);
-
 void call_decoder_test (bool verbose);
 
 #endif

@@ -4,9 +4,11 @@
     (<secrets_dir>/<name>), in that order. This module is one of the two places that ever
     hold a secret (the other is the URL handed to libcurl), so its errors name the places
     it looked, never what it found, and every buffer that held a secret is wiped before it
-    is freed. Provider names for logs come from the URL template, which never holds one. */
+    is freed. Provider names for logs come from the URL template, which never holds one,
+    read by libcurl's URL parser (the one that reads the filled URL when it is fetched). */
 #include "evmtap.h"
 #include "secrets.h"
+#include <curl/curl.h>
 
 //  A secret file is a short token; anything longer is not one.
 #define S_SECRET_FILE_MAX 4096
@@ -149,6 +151,32 @@ secrets_url_needs_key (const char *url_template)
     return url_template && strstr (url_template, "{key}") != NULL;
 }
 
+//  Every occurrence of from in text replaced by to, in a fresh heap string (wiped by
+//  secrets_free when to is a secret).
+static char *
+s_replace_all (const char *text, const char *from, const char *to)
+{
+    size_t from_size = strlen (from);
+    size_t to_size = strlen (to);
+    size_t count = 0;
+    for (const char *at = strstr (text, from); at; at = strstr (at + from_size, from))
+        count++;
+    size_t size = strlen (text) - count * from_size + count * to_size + 1;
+    char *result = (char *) zmalloc (size);
+    assert (result);
+    char *out = result;
+    const char *rest = text;
+    for (const char *at = strstr (rest, from); at; at = strstr (rest, from)) {
+        memcpy (out, rest, (size_t) (at - rest));
+        out += at - rest;
+        memcpy (out, to, to_size);
+        out += to_size;
+        rest = at + from_size;
+    }
+    strcpy (out, rest);
+    return result;
+}
+
 //  Every "{key}" is replaced. A template that needs a key and gets a NULL secret gives
 //  NULL (the caller has no key to use).
 char *
@@ -159,54 +187,51 @@ secrets_fill_url (const char *url_template, const char *secret)
         return strdup (url_template);
     if (!secret)
         return NULL;
-    size_t secret_size = strlen (secret);
-    size_t count = 0;
-    for (const char *at = strstr (url_template, "{key}"); at; at = strstr (at + 5, "{key}"))
-        count++;
-    size_t size = strlen (url_template) - count * 5 + count * secret_size + 1;
-    char *url = (char *) zmalloc (size);
-    assert (url);
-    char *out = url;
-    const char *from = url_template;
-    for (const char *at = strstr (from, "{key}"); at; at = strstr (from, "{key}")) {
-        memcpy (out, from, (size_t) (at - from));
-        out += at - from;
-        memcpy (out, secret, secret_size);
-        out += secret_size;
-        from = at + 5;
-    }
-    strcpy (out, from);
-    return url;
+    return s_replace_all (url_template, "{key}", secret);
 }
 
+//  libcurl refuses braces in a host, so the template is parsed with every "{key}" replaced
+//  by a mark it does not hold otherwise, and the mark is turned back into "{key}" in the
+//  host curl returns. A template curl cannot read, or one without a host, is "unknown".
 void
 secrets_provider_name (const char *url_template, char *out, size_t out_size)
 {
     if (!out || out_size == 0)
         return;
-    *out = 0;
-    const char *start = url_template? url_template: "";
-    const char *scheme_end = strstr (start, "://");
-    if (scheme_end)
-        start = scheme_end + 3;
-    //  The authority ends at the path, query or fragment.
-    const char *end = start + strcspn (start, "/?#");
-    //  Userinfo (user:password@) may hold a secret: drop it.
-    for (const char *c = start; c < end; c++)
-        if (*c == '@')
-            start = c + 1;
-    //  A trailing ':' with no port is dropped.
-    if (end > start && end [-1] == ':')
-        end--;
-    size_t length = (size_t) (end - start);
-    if (length == 0) {
-        snprintf (out, out_size, "unknown");
+    snprintf (out, out_size, "unknown");
+    if (!url_template)
         return;
+    char mark [32];
+    unsigned attempt = 0;
+    do
+        snprintf (mark, sizeof (mark), "evmtap-key-%u", attempt++);
+    while (strstr (url_template, mark));
+    char *url = s_replace_all (url_template, "{key}", mark);
+    CURLU *parsed = curl_url ();
+    assert (parsed);
+    char *host = NULL, *port = NULL, *zone = NULL;
+    if (curl_url_set (parsed, CURLUPART_URL, url,
+                      CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK
+    &&  curl_url_get (parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        //  Neither is an error when absent: the port and an IPv6 zone are optional.
+        curl_url_get (parsed, CURLUPART_PORT, &port, 0);
+        curl_url_get (parsed, CURLUPART_ZONEID, &zone, 0);
+        char *name = s_replace_all (host, mark, "{key}");
+        if (zone) {
+            //  curl gives an IPv6 literal's zone apart: back inside the brackets, as in a URL.
+            char *zoned = zsys_sprintf ("%.*s%%25%s]", (int) strlen (name) - 1, name, zone);
+            assert (zoned);
+            free (name);
+            name = zoned;
+        }
+        snprintf (out, out_size, "%s%s%s", name, port? ":": "", port? port: "");
+        free (name);
     }
-    if (length >= out_size)
-        length = out_size - 1;
-    memcpy (out, start, length);
-    out [length] = 0;
+    curl_free (zone);
+    curl_free (port);
+    curl_free (host);
+    curl_url_cleanup (parsed);
+    free (url);
 }
 
 //  --------------------------------------------------------------------------
@@ -369,6 +394,41 @@ secrets_test (bool verbose)
     assert (streq (name, "host"));
     secrets_provider_name ("localhost:8545/rpc", name, sizeof (name));
     assert (streq (name, "localhost:8545"));
+    //  IPv6 literals stay in brackets, with their zone
+    secrets_provider_name ("http://[2001:db8::1]/", name, sizeof (name));
+    assert (streq (name, "[2001:db8::1]"));
+    secrets_provider_name ("http://[fe80::1%25eth0]:8545/", name, sizeof (name));
+    assert (streq (name, "[fe80::1%25eth0]:8545"));
+    secrets_provider_name ("http://[::1]:/x", name, sizeof (name));
+    assert (streq (name, "[::1]"));
+    //  Userinfo is dropped, whatever it holds
+    secrets_provider_name ("http://user@host", name, sizeof (name));
+    assert (streq (name, "host"));
+    secrets_provider_name ("https://{key}@rpc.example.org/v1", name, sizeof (name));
+    assert (streq (name, "rpc.example.org"));
+    secrets_provider_name ("https://user:{key}@[::1]:8545", name, sizeof (name));
+    assert (streq (name, "[::1]:8545"));
+    //  A port is kept as written, even the scheme's default; the host keeps its case
+    secrets_provider_name ("https://RPC.Example.ORG:443/", name, sizeof (name));
+    assert (streq (name, "RPC.Example.ORG:443"));
+    secrets_provider_name ("127.0.0.1:8545", name, sizeof (name));
+    assert (streq (name, "127.0.0.1:8545"));
+    secrets_provider_name ("http://x.org:8545?q", name, sizeof (name));
+    assert (streq (name, "x.org:8545"));
+    secrets_provider_name ("wss://ws.example.org:8546/ws", name, sizeof (name));
+    assert (streq (name, "ws.example.org:8546"));
+    //  {key} in the host stays as written (the template never holds the secret)
+    secrets_provider_name ("https://{key}.example.org/v1", name, sizeof (name));
+    assert (streq (name, "{key}.example.org"));
+    secrets_provider_name ("https://u@{key}.x:8545/{key}", name, sizeof (name));
+    assert (streq (name, "{key}.x:8545"));
+    secrets_provider_name ("https://{key}", name, sizeof (name));
+    assert (streq (name, "{key}"));
+    secrets_provider_name ("https://evmtap-key-0.{key}.org/", name, sizeof (name));
+    assert (streq (name, "evmtap-key-0.{key}.org"));
+    //  No host
+    secrets_provider_name ("file:///tmp/x", name, sizeof (name));
+    assert (streq (name, "unknown"));
     secrets_provider_name ("", name, sizeof (name));
     assert (streq (name, "unknown"));
     secrets_provider_name (NULL, name, sizeof (name));

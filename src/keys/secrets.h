@@ -18,8 +18,9 @@ void secrets_free (char **secret_p);
 //  secrets_free), or a plain copy when the template has no "{key}".
 char *secrets_fill_url (const char *url_template, const char *secret);
 
-//  The provider's name for logs and metrics: the URL's host (and port when not default),
-//  e.g. "mainnet.infura.io" or "127.0.0.1:8545". Never includes path or query.
+//  The provider's name for logs and metrics: the URL's host (and port when it has one),
+//  e.g. "mainnet.infura.io" or "127.0.0.1:8545"; "unknown" when it has no host. Never
+//  includes userinfo, path or query.
 void secrets_provider_name (const char *url_template, char *out, size_t out_size);
 
 //  True when url_template contains "{key}".

@@ -435,6 +435,7 @@ usage_journal_totals (usage_journal_t *self, uint64_t *pending, uint64_t *unappl
 void
 usage_journal_test (bool verbose)
 {
+    (void) verbose;
     char dir [] = "/tmp/evmtap-journal-test-XXXXXX";
     assert (mkdtemp (dir));
     char err [256];
@@ -494,8 +495,8 @@ usage_journal_test (bool verbose)
     usage_entry_clear (&entry);
     usage_journal_destroy (&journal);
     usage_journal_destroy (&journal);
-    char command [200];
-    snprintf (command, sizeof (command), "rm -rf %s", dir);
-    if (system (command) != 0 && verbose)
-        printf ("could not remove %s\n", dir);
+    zdir_t *tree = zdir_new (dir, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
 }

@@ -467,7 +467,8 @@ checkpoint_test (bool verbose)
     zstr_free (&bad_dir);
     zstr_free (&blocker);
     zstr_free (&data_dir);
-    char *command = zsys_sprintf ("rm -rf '%s'", tmp);
-    assert (system (command) == 0);
-    zstr_free (&command);
+    zdir_t *tree = zdir_new (tmp, NULL);
+    assert (tree);
+    zdir_remove (tree, true);
+    zdir_destroy (&tree);
 }
