@@ -1,6 +1,7 @@
 /*  options: everything `evmtap run` is told, from the config file and the command line
     (flags describe one chain; several chains need the file). Every error names the flag,
-    or the file, line and setting, and means exit 2. Formats: README "Configuration". */
+    or the file, line and setting, and means exit 2. Each setting is a row in settings.c;
+    the formats are in docs/config.md. */
 #ifndef OPTIONS_H_INCLUDED
 #define OPTIONS_H_INCLUDED
 
@@ -17,6 +18,7 @@ typedef enum { DELIVERY_INSTANT = 0, DELIVERY_FINALIZED = 1 } delivery_t;
 #define OPTIONS_MAX_CHAINS 16
 #define OPTIONS_MAX_RPC 8
 #define OPTIONS_MAX_KEYS 64
+#define OPTIONS_MAX_WATCHLISTS 16
 #define OPTIONS_UNSET (-1)
 
 //  One chain: its providers, keys and where to start and stop.
@@ -24,9 +26,9 @@ typedef struct {
     char *name;                   //  topic prefix; NULL until set or derived from chain id
     uint64_t chain_id;            //  expected chain id, 0 to take the node's
     char *rpc [OPTIONS_MAX_RPC];  //  URL templates ("{key}" filled with a leased key)
-    size_t rpc_count;
+    size_t rpc_count;             //  how many of rpc are set
     char *keys [OPTIONS_MAX_KEYS];//  key pseudo-names (secrets come from secrets_lookup)
-    size_t key_count;
+    size_t key_count;             //  how many of keys are set
     double key_rps;               //  per-key budget per second, 0 = unlimited
     double key_daily;             //  per-key daily budget, 0 = unlimited
     char *key_costs;              //  cost table: requests, infura, alchemy or a file; NULL:
@@ -36,16 +38,16 @@ typedef struct {
     int workers;                  //  fetch workers for this chain
     int64_t from;                 //  first block, OPTIONS_UNSET = the head
     int64_t to;                   //  last block, OPTIONS_UNSET = follow for ever
-    fetch_mode_t fetch;
-    bool receipts;
-    delivery_t delivery;
-    int confirmations;
+    fetch_mode_t fetch;           //  a block with its transactions, or hashes then each
+    bool receipts;                //  also fetch receipts (and decode logs)
+    delivery_t delivery;          //  publish at once, or only confirmations deep
+    int confirmations;            //  the depth of DELIVERY_FINALIZED
 } chain_options_t;
 
 typedef struct {
     char *config_file;            //  NULL when run from flags alone
     char *data_dir;               //  LMDB state and default files sink root
-    sink_kind_t sink;
+    sink_kind_t sink;             //  files, stdout or Kafka
     char *sink_target;            //  files: directory; kafka: brokers; NULL for default
     bool format_msgpack;          //  Kafka values as msgpack
     kafka_sink_config_t kafka;    //  Kafka producer settings; run adds brokers, msgpack, verbose
@@ -59,18 +61,19 @@ typedef struct {
     char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
     char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
     char *event_signatures;       //  --event-signatures FILE: event topics, or NULL
-    char *watchlists [16];        //  --watchlist FILE (repeatable)
-    size_t watchlist_count;
-    bool verbose;
-    chain_options_t chains [OPTIONS_MAX_CHAINS];
-    size_t chain_count;
+    char *watchlists [OPTIONS_MAX_WATCHLISTS];  //  --watchlist FILE (repeatable)
+    size_t watchlist_count;       //  how many of watchlists are set
+    bool verbose;                 //  -v: log more
+    chain_options_t chains [OPTIONS_MAX_CHAINS];    //  the file's chains, or the flags' one
+    size_t chain_count;           //  how many of chains are set
 } options_t;
 
 options_t *options_new (void);
 void options_destroy (options_t **self_p);
 
 //  Parses `evmtap run` arguments (argv[0] is "run"), loading --config FILE first when given
-//  so that flags override it. Returns 0, 1 when --help was printed to out, or -1 with the
+//  so that flags override it. Returns 0, 1 when --help (or the hidden --help-config-md,
+//  which prints the settings tables of docs/config.md) was printed to out, or -1 with the
 //  reason in err (exit 2).
 int options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
                        size_t err_size);
@@ -84,8 +87,9 @@ void options_default_chain_name (uint64_t chain_id, char *out, size_t out_size);
 
 void options_print_run_usage (FILE *out);
 
-//  The flags `evmtap run` knows: the index-th long flag (without "--"), its short letter in
-//  *short_flag (0 when none), or NULL past the last. For the usage check and completions.
+//  The flags `evmtap run --help` lists: the index-th long flag (without "--"), its short
+//  letter in *short_flag (0 when none), or NULL past the last. For the usage check and
+//  completions.
 const char *options_flag (size_t index, char *short_flag);
 
 void options_test (bool verbose);

@@ -1,10 +1,12 @@
 /*  options_test: the selftest of options, kept apart so options.c stays small: every flag
     and file setting parsed and refused with its exact message, config files of one and
-    several chains, flags over the file, the usage text, and the shipped example configs. */
+    several chains, flags over the file, the usage text, the settings table that both parse
+    through and that prints docs/config.md's tables, and the shipped example configs. */
 #include "evmtap.h"
 #include "kafka_sink.h"
 #include "job.h"
 #include "options.h"
+#include "settings.h"
 #include "sink.h"
 
 //  Parses `evmtap run` followed by the NULL-terminated arguments into a fresh options_t.
@@ -305,6 +307,33 @@ s_test_flags (void)
     S_EXPECT_ERROR ("--data-dir: \"\" is not a directory", "--data-dir=");
     S_EXPECT_ERROR ("--secrets-dir: \"\" is not a directory", "--secrets-dir=");
     S_EXPECT_ERROR ("--config: \"\" is not a file name", "--config=");
+    S_EXPECT_ERROR ("--abis: \"\" is not a directory", "--abis=");
+    S_EXPECT_ERROR ("--signatures: \"\" is not a file name", "--signatures=");
+    S_EXPECT_ERROR ("--event-signatures: \"\" is not a file name", "--event-signatures=");
+    S_EXPECT_ERROR ("--key-costs: empty: requests, infura, alchemy or a cost table file",
+                    "--key-costs=");
+    S_EXPECT_ERROR ("--key-rotate: \"86401\" is not a number of seconds from 0 (never) to 86400",
+                    "--key-rotate", "86401");
+    S_EXPECT_ERROR ("--key-rotate-requests: \"-1\" is not a number of requests from 0 (never)",
+                    "--key-rotate-requests", "-1");
+    S_EXPECT_ERROR ("--kafka-batch-size: \"0\" is not a number of bytes from 1 to 2147483647",
+                    "--kafka-batch-size", "0");
+    S_EXPECT_ERROR ("--kafka-queue-kbytes: \"x\" is not a number of kilobytes from 1 to "
+                    "2147483647", "--kafka-queue-kbytes", "x");
+    S_EXPECT_ERROR ("--chain-id: \"18446744073709551616\" is not a chain id (a decimal number "
+                    "from 1)", "--chain-id", "18446744073709551616");
+    S_EXPECT_ERROR ("--help takes no value", "--help=1");
+    S_EXPECT_ERROR ("--watchlist: more than 16 watchlists", "--watchlist", "a", "--watchlist",
+                    "b", "--watchlist", "c", "--watchlist", "d", "--watchlist", "e",
+                    "--watchlist", "f", "--watchlist", "g", "--watchlist", "h", "--watchlist",
+                    "i", "--watchlist", "j", "--watchlist", "k", "--watchlist", "l",
+                    "--watchlist", "m", "--watchlist", "n", "--watchlist", "o", "--watchlist",
+                    "p", "--watchlist", "q");
+    char many_keys [65 * 4] = "k0";
+    for (int index = 1; index <= OPTIONS_MAX_KEYS; index++)
+        snprintf (many_keys + strlen (many_keys), sizeof (many_keys) - strlen (many_keys),
+                  ",k%d", index);
+    S_EXPECT_ERROR ("--keys: more than 64 key names", "--keys", many_keys);
     options_destroy (&options);
 
     char name [32];
@@ -321,6 +350,80 @@ s_test_flags (void)
     volatile size_t short_size = 4;
     options_default_chain_name (137, name, short_size);
     assert (streq (name, "cha"));
+}
+
+//  The settings table: each row found by its flag and its name, the file's name the flag's
+//  with '_' (what "did you mean" relies on), every default good as a flag and in its file
+//  section (written in dir), and the docs/config.md tables printed by the hidden
+//  --help-config-md.
+static void
+s_test_settings (const char *dir)
+{
+    options_t *options = NULL;
+    char err [512];
+    const setting_t *setting;
+    for (size_t index = 0; (setting = settings_at (index)); index++) {
+        assert (settings_by_flag (setting->flag, strlen (setting->flag)) == setting);
+        assert (!setting->short_flag || settings_by_short_flag (setting->short_flag) == setting);
+        assert (setting->help || setting->action == SETTING_PRINT_DOCS);
+        assert ((setting->scope == SETTING_FLAG) == (setting->doc == NULL));
+        if (setting->name) {
+            assert (settings_by_name (setting->name) == setting);
+            char underscored [64];
+            snprintf (underscored, sizeof (underscored), "%s", setting->flag);
+            for (char *scan = underscored; *scan; scan++)
+                if (*scan == '-')
+                    *scan = '_';
+            assert (streq (underscored, setting->name));
+        }
+        if (!setting->initial)
+            continue;
+        //  A flag without value (--receipts) gives its default only in the file.
+        char *flag = zsys_sprintf ("--%s=%s", setting->flag, setting->initial);
+        assert (!setting->value || S_RUN (options, err, flag) == 0);
+        zstr_free (&flag);
+        char *text = setting->scope == SETTING_CHAIN
+                     ? zsys_sprintf ("chains\n    m\n        %s = '%s'\n", setting->name,
+                                     setting->initial)
+                     : zsys_sprintf ("evmtap\n    %s = '%s'\n", setting->name,
+                                     setting->initial);
+        char *path = s_write_file (dir, "default.cfg", text);
+        assert (S_RUN (options, err, "--config", path) == 0);
+        unlink (path);
+        zstr_free (&path);
+        zstr_free (&text);
+    }
+
+    //  The tables: printed instead of running, over bad flags too, never listed by --help.
+    char *tables = NULL;
+    size_t tables_size = 0;
+    FILE *out = open_memstream (&tables, &tables_size);
+    assert (out);
+    assert (s_run (&options, err, sizeof (err), out, "--workers", "0", "--help-config-md",
+                   NULL) == 1);
+    assert (*err == 0);
+    fclose (out);
+    const char *start = "| setting | flag | default | meaning |\n|---|---|---|---|\n"
+                        "| `data_dir` | `--data-dir DIR` | `./evmtap-data` | ";
+    assert (strncmp (tables, start, strlen (start)) == 0);
+    assert (strstr (tables, "\n\n| setting | flag | default | meaning |\n"));
+    assert (strstr (tables, "| `event_signatures` | `--event-signatures FILE` | none | "));
+    assert (strstr (tables, "| `sink` | `--sink files[:DIR]\\|stdout\\|kafka:BROKERS` | "
+                    "`files` | "));
+    assert (strstr (tables, "| `kafka_linger_ms` | `--kafka-linger-ms MS` | `5` | producer "
+                    "`linger.ms`, 0 to 900000: "));
+    assert (strstr (tables, "| `kafka_replication` | `--kafka-replication N\\|default` | "
+                    "`default` | "));
+    assert (strstr (tables, "| `rpc` | `--rpc URL` | `http://127.0.0.1:8545` | "));
+    assert (strstr (tables, "| `drain_timeout` | `--drain-timeout SECONDS` | `10` | "));
+    assert (strstr (tables, "| `key_rps` | `--key-rps N` | `0` (unlimited) | "));
+    assert (strstr (tables, "| (section name) | `--chain NAME` | "));
+    assert (!strstr (tables, "--config") && !strstr (tables, "--verbose"));
+    free (tables);
+    const char *long_flag;
+    for (size_t index = 0; (long_flag = options_flag (index, NULL)); index++)
+        assert (!streq (long_flag, "help-config-md"));
+    options_destroy (&options);
 }
 
 static void
@@ -558,6 +661,7 @@ s_test_file (void)
     zstr_free (&one);
     zstr_free (&two);
     zstr_free (&global);
+    s_test_settings (dir);
     rmdir (dir);
 }
 
