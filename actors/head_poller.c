@@ -17,6 +17,7 @@
 */
 #include "evmtap.h"
 #include "head_poller.h"
+#include "backoff.h"
 #include "block.h"
 #include "block_clock.h"
 #include "block_msg.h"
@@ -37,7 +38,7 @@
 typedef struct {
     uint64_t number;
     int64_t due;             //  monotonic ms
-    int64_t backoff;         //  the wait before this try, doubled on the next failure
+    backoff_t backoff;       //  the waits of this block's failures in a row
 } retry_t;
 
 typedef struct {
@@ -46,7 +47,7 @@ typedef struct {
     uint64_t number;
     int64_t sent;            //  when the job was issued (monotonic ms)
     bool follow;             //  a poll at the head, timed by the clock
-    int64_t backoff;         //  carried from the retry that issued it
+    backoff_t backoff;       //  carried from the retry that issued it
 } flight_t;
 
 //  Jobs in flight and blocks to retry are few (about the window), so plain arrays do.
@@ -73,7 +74,7 @@ typedef struct {
     char last_hash [BLOCK_HASH_SIZE];
     int64_t follow_due;      //  when to poll at the head
     int64_t head_retry_due;  //  when to ask eth_blockNumber again after a failure
-    int64_t head_backoff;
+    backoff_t head_backoff;  //  eth_blockNumber's failures in a row
     bool head_job_out;
     bool draining;
     bool done;
@@ -122,6 +123,7 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     }
     self->poller = zpoller_new (self->pipe, self->jobs, NULL);
     self->clock = block_clock_new (args->interval_ms ? args->interval_ms : 12000);
+    backoff_init (&self->head_backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
     self->capacity = (size_t) args->window + 8;
     self->flights = (flight_t *) calloc (self->capacity, sizeof (flight_t));
     self->retries = (retry_t *) calloc (self->capacity, sizeof (retry_t));
@@ -160,8 +162,9 @@ s_within_to (self_t *self, uint64_t number)
     return self->args->to == HEAD_POLLER_UNSET || number <= (uint64_t) self->args->to;
 }
 
+//  Sends a job; backoff is the block's from its earlier failures, NULL for a first try.
 static void
-s_issue (self_t *self, int kind, uint64_t number, bool follow, int64_t backoff)
+s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *backoff)
 {
     assert (self->flight_count < self->capacity);
     flight_t *flight = &self->flights [self->flight_count++];
@@ -170,7 +173,10 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, int64_t backoff)
     flight->number = number;
     flight->sent = zclock_mono ();
     flight->follow = follow;
-    flight->backoff = backoff;
+    if (backoff)
+        flight->backoff = *backoff;
+    else
+        backoff_init (&flight->backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
     if (kind == JOB_BLOCK)
         self->block_flights++;
     else
@@ -200,15 +206,13 @@ s_land (self_t *self, uint64_t job_id, flight_t *landed)
 }
 
 static void
-s_retry_later (self_t *self, uint64_t number, int64_t previous_backoff)
+s_retry_later (self_t *self, uint64_t number, const backoff_t *backoff)
 {
     assert (self->retry_count < self->capacity);
     retry_t *retry = &self->retries [self->retry_count++];
     retry->number = number;
-    retry->backoff = previous_backoff ? previous_backoff * 2 : RETRY_FIRST_MS;
-    if (retry->backoff > RETRY_MAX_MS)
-        retry->backoff = RETRY_MAX_MS;
-    retry->due = zclock_mono () + retry->backoff;
+    retry->backoff = *backoff;
+    retry->due = zclock_mono () + backoff_next (&retry->backoff);
 }
 
 //  Issues whatever is due: retries, catch-up jobs within the window, the head poll.
@@ -220,7 +224,7 @@ s_pump (self_t *self)
     int64_t now = zclock_mono ();
     if (!self->head_known) {
         if (!self->head_job_out && now >= self->head_retry_due)
-            s_issue (self, JOB_HEAD, 0, false, 0);
+            s_issue (self, JOB_HEAD, 0, false, NULL);
         return;
     }
     //  Retries were in the window when first asked for: they go out when due, whatever
@@ -229,7 +233,7 @@ s_pump (self_t *self)
         retry_t retry = self->retries [index];
         if (retry.due <= now) {
             self->retries [index] = self->retries [--self->retry_count];
-            s_issue (self, JOB_BLOCK, retry.number, false, retry.backoff);
+            s_issue (self, JOB_BLOCK, retry.number, false, &retry.backoff);
         }
         else
             index++;
@@ -241,10 +245,10 @@ s_pump (self_t *self)
     bool room = zhashx_size (self->pending) < HELD_WINDOWS * window;
     while (room && self->next_issue <= self->head && s_within_to (self, self->next_issue)
            && self->block_flights + self->retry_count < window)
-        s_issue (self, JOB_BLOCK, self->next_issue++, false, 0);
+        s_issue (self, JOB_BLOCK, self->next_issue++, false, NULL);
     if (self->next_issue > self->head && s_within_to (self, self->next_issue)
         && self->block_flights == 0 && self->retry_count == 0 && now >= self->follow_due)
-        s_issue (self, JOB_BLOCK, self->next_issue, true, 0);
+        s_issue (self, JOB_BLOCK, self->next_issue, true, NULL);
 }
 
 //  Ends the chain's stream: the broker checkpoints at FLUSH, main hears DONE.
@@ -308,15 +312,13 @@ static void
 s_handle_head (self_t *self, const result_t *result)
 {
     if (result->status != RESULT_OK) {
-        self->head_backoff = self->head_backoff ? self->head_backoff * 2 : RETRY_FIRST_MS;
-        if (self->head_backoff > RETRY_MAX_MS)
-            self->head_backoff = RETRY_MAX_MS;
-        self->head_retry_due = zclock_mono () + self->head_backoff;
+        int64_t wait = backoff_next (&self->head_backoff);
+        self->head_retry_due = zclock_mono () + wait;
         zsys_warning ("head_poller %s: head unknown: %s (again in %" PRId64 " ms)",
-                      self->args->chain, result->error, self->head_backoff);
+                      self->args->chain, result->error, wait);
         return;
     }
-    self->head_backoff = 0;
+    backoff_reset (&self->head_backoff);
     if (!self->positioned) {
         self->next_issue = self->next_forward = result->value;
         self->positioned = true;
@@ -369,10 +371,12 @@ s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zm
         zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
                       result->number, result->error);
     //  Not there yet behind the head (a lagging provider), or failed: ask again later.
-    if (flight->follow)
-        self->follow_due = now + (flight->backoff ? flight->backoff * 2 : RETRY_FIRST_MS);
+    if (flight->follow) {
+        backoff_t backoff = flight->backoff;
+        self->follow_due = now + backoff_next (&backoff);
+    }
     else
-        s_retry_later (self, result->number, flight->backoff);
+        s_retry_later (self, result->number, &flight->backoff);
 }
 
 static void
@@ -395,7 +399,7 @@ s_self_handle_jobs (self_t *self)
         else if (result.status == RESULT_OK && zmsg_size (msg) != 1) {
             zsys_error ("head_poller %s: block %" PRIu64 " came without its body",
                         self->args->chain, result.number);
-            s_retry_later (self, result.number, flight.backoff);
+            s_retry_later (self, result.number, &flight.backoff);
         }
         else
             s_handle_block (self, &flight, &result, &msg);

@@ -32,6 +32,7 @@
 #include "secrets.h"
 #include "stage.h"
 #include "token_bucket.h"
+#include "backoff.h"
 #include "usage_journal.h"
 #include "zpl.h"
 #include "broker.h"
@@ -50,6 +51,7 @@ static const selftest_t s_selftests [] = {
     {"stage", stage_test},
     {"rpc_client", rpc_client_test},
     {"token_bucket", token_bucket_test},
+    {"backoff", backoff_test},
     {"secrets", secrets_test},
     {"zpl", zpl_test},
     {"options", options_test},

@@ -4,6 +4,7 @@
 #include "keypool.h"
 #include <inttypes.h>
 #include <unistd.h>
+#include "backoff.h"
 #include "checkpoint.h"
 #include "cost_table.h"
 #include "fetch_worker.h"
@@ -191,13 +192,14 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
         keys [key] = zsys_sprintf ("%s/%s", worker->provider, self->options->keys [key]);
     char holder [200];
     s_holder (self, 0, holder, sizeof (holder));
-    int64_t backoff = 250;
+    backoff_t backoff;
+    backoff_init (&backoff, 250, 8000);
     int rc;
     while ((rc = s_probe_once (self, pool, holder, keys, timeout_ms, should_stop, arg, chain_id))
            == 1) {
-        for (int64_t waited = 0; waited < backoff && !should_stop (arg); waited += 50)
+        int64_t wait = backoff_next (&backoff);
+        for (int64_t waited = 0; waited < wait && !should_stop (arg); waited += 50)
             zclock_sleep (50);
-        backoff = backoff < 8000 ? backoff * 2 : 8000;
     }
     for (size_t key = 0; key < key_count; key++)
         free ((void *) keys [key]);

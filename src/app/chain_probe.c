@@ -1,6 +1,7 @@
 /*  chain_probe: eth_chainId with retries, before the actors start. */
 #include "evmtap.h"
 #include "chain_probe.h"
+#include "backoff.h"
 #include "hexutil.h"
 #include "jsonrpc.h"
 #include "rpc_client.h"
@@ -41,7 +42,8 @@ chain_probe_id (const char *url, const char *provider, int timeout_ms,
 {
     rpc_client_t *client = rpc_client_new (url, provider, timeout_ms);
     rpc_client_set_abort (client, should_stop, arg);
-    int64_t backoff = 250;
+    backoff_t backoff;
+    backoff_init (&backoff, 250, 10000);
     int rc = -1;
     while (!should_stop (arg)) {
         jsonrpc_answer_t answer;
@@ -50,12 +52,12 @@ chain_probe_id (const char *url, const char *provider, int timeout_ms,
             rc = attempt;    //  0 answered, -1 aborted
             break;
         }
+        int64_t wait = backoff_next (&backoff);
         zsys_warning ("provider %s: eth_chainId: %s: %s (again in %" PRId64 " ms)", provider,
-                      jsonrpc_status_name (answer.status), answer.message, backoff);
-        int64_t until = zclock_mono () + backoff;
+                      jsonrpc_status_name (answer.status), answer.message, wait);
+        int64_t until = zclock_mono () + wait;
         while (zclock_mono () < until && !should_stop (arg))
             zclock_sleep (50);
-        backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
     }
     rpc_client_destroy (&client);
     return rc;
