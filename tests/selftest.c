@@ -24,6 +24,7 @@
 #include "jsonrpc.h"
 #include "jsonw.h"
 #include "keypool_store.h"
+#include "key_lease.h"
 #include "msg.h"
 #include "normalize.h"
 #include "options.h"
@@ -62,6 +63,7 @@ static const selftest_t s_selftests [] = {
     {"cost_table", cost_table_test},
     {"usage_journal", usage_journal_test},
     {"keypool_store", keypool_store_test},
+    {"key_lease", key_lease_test},
     {"keypool", keypool_test},
     {"fetch_worker", fetch_worker_test},
     {"dispatcher", dispatcher_test},

@@ -9,6 +9,7 @@
 #include "cost_table.h"
 #include "fetch_worker.h"
 #include "jsonrpc.h"
+#include "key_lease.h"
 #include "keypool_store.h"
 #include "options.h"
 #include "rpc_client.h"
@@ -120,29 +121,41 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
     return args;
 }
 
-//  One eth_chainId under a lease of one of keys (the pool's "<provider>/<name>" names, in
-//  the order of the options' keys), held as holder. Returns 0 with *chain_id, 1 failed
-//  (logged), -1 stopped.
-static int
-s_probe_once (chain_plan_t *self, keypool_client_t *pool, const char *holder,
-              const char **keys, int timeout_ms, bool (*should_stop) (void *arg), void *arg,
+//  How one pooled eth_chainId attempt ended.
+typedef enum {
+    S_PROBE_ANSWERED,    //  *chain_id is set
+    S_PROBE_FAILED,      //  logged: try again after a backoff
+    S_PROBE_STOPPED,     //  should_stop said so
+} s_probe_t;
+
+//  One eth_chainId under a lease of one of the chain's keys (lease: their rules), held as
+//  holder and journaled like any request.
+static s_probe_t
+s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease,
+              const char *holder, int timeout_ms, bool (*should_stop) (void *arg), void *arg,
               uint64_t *chain_id)
 {
     chain_worker_t *worker = &self->workers [0];
     while (!should_stop (arg)) {
-        keypool_lease_t lease;
+        keypool_lease_t granted;
         keypool_busy_t busy;
-        if (keypool_client_acquire (pool, holder, 2 * (int64_t) timeout_ms + 5000, 0, false,
-                                    keys, self->options->key_count, &lease, &busy)) {
+        if (keypool_client_acquire (pool, holder, key_lease_ttl_ms (lease),
+                                    key_lease_daily (lease), key_lease_daily_utc (lease),
+                                    key_lease_keys (lease), key_lease_count (lease), &granted,
+                                    &busy)) {
             zclock_sleep (250);
             continue;
         }
-        size_t index = 0;
-        while (!streq (keys [index], lease.key))
-            index++;
-        uint64_t units = cost_table_units (self->costs, "eth_chainId");
-        if (keypool_client_spend (pool, lease.key, "eth_chainId", 1, units)) {
-            keypool_client_release (pool, &lease, 0, 0);
+        size_t index;
+        if (key_lease_index (lease, granted.key, &index)) {
+            zsys_error ("%s: the key pool leased %s, not one of the chain's keys",
+                        worker->provider, granted.key);
+            keypool_client_release (pool, &granted, 0, 0);
+            break;
+        }
+        uint64_t units = key_lease_units (lease, "eth_chainId");
+        if (keypool_client_spend (pool, granted.key, "eth_chainId", 1, units)) {
+            keypool_client_release (pool, &granted, 0, 0);
             zclock_sleep (1000);
             continue;
         }
@@ -153,14 +166,14 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, const char *holder,
         jsonrpc_answer_t answer;
         if (chain_probe_once (client, &answer, chain_id) == 0) {
             rpc_client_destroy (&client);
-            keypool_client_release (pool, &lease, 0, 0);
-            return 0;
+            keypool_client_release (pool, &granted, 0, 0);
+            return S_PROBE_ANSWERED;
         }
-        int64_t cool = 0;
-        if (answer.status == JSONRPC_RATE_LIMITED)
-            cool = answer.backoff_seconds > 0 ? (int64_t) (answer.backoff_seconds * 1000) : -1;
-        int64_t park = answer.status == JSONRPC_QUOTA_EXCEEDED ? 3600000 : 0;
-        cool = keypool_client_release (pool, &lease, cool, park);
+        int64_t cool = answer.status == JSONRPC_RATE_LIMITED
+                     ? key_lease_cool_ms (answer.backoff_seconds) : 0;
+        int64_t park = answer.status == JSONRPC_QUOTA_EXCEEDED
+                     ? key_lease_quota_park_ms (lease, zclock_time ()) : 0;
+        cool = keypool_client_release (pool, &granted, cool, park);
         zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
                       " ms, parked for %" PRId64 " s)", worker->provider,
                       self->options->keys [index], jsonrpc_status_name (answer.status),
@@ -168,7 +181,7 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, const char *holder,
         rpc_client_destroy (&client);
         break;
     }
-    return should_stop (arg) ? -1 : 1;
+    return should_stop (arg) ? S_PROBE_STOPPED : S_PROBE_FAILED;
 }
 
 int
@@ -184,28 +197,25 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
     }
     keypool_client_t *pool = keypool_client_new (keypool);
     assert (pool);
-    //  The pool knows keys by "<provider>/<name>"; the probe holds its lease as worker 0.
-    size_t key_count = self->options->key_count;
-    const char **keys = (const char **) calloc (key_count + 1, sizeof (char *));
-    assert (keys);
-    for (size_t key = 0; key < key_count; key++)
-        keys [key] = zsys_sprintf ("%s/%s", worker->provider, self->options->keys [key]);
+    //  The probe leases as worker 0 does, by the same rules.
+    key_lease_t *lease = key_lease_new (worker->provider,
+                                        (const char *const *) self->options->keys,
+                                        self->options->key_count, timeout_ms, self->costs);
     char holder [200];
     s_holder (self, 0, holder, sizeof (holder));
     backoff_t backoff;
     backoff_init (&backoff, 250, 8000);
-    int rc;
-    while ((rc = s_probe_once (self, pool, holder, keys, timeout_ms, should_stop, arg, chain_id))
-           == 1) {
+    s_probe_t probe;
+    while ((probe = s_probe_once (self, pool, lease, holder, timeout_ms, should_stop, arg,
+                                  chain_id))
+           == S_PROBE_FAILED) {
         int64_t wait = backoff_next (&backoff);
         for (int64_t waited = 0; waited < wait && !should_stop (arg); waited += 50)
             zclock_sleep (50);
     }
-    for (size_t key = 0; key < key_count; key++)
-        free ((void *) keys [key]);
-    free ((void *) keys);
+    key_lease_destroy (&lease);
     keypool_client_destroy (&pool);
-    return rc;
+    return probe == S_PROBE_ANSWERED ? 0 : -1;
 }
 
 int
@@ -213,8 +223,9 @@ chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_
 {
     if (self->options->chain_id && self->options->chain_id != chain_id) {
         snprintf (err, err_size, "chain %s: provider %s serves chain id %" PRIu64
-                  ", not the %" PRIu64 " configured", self->options->name ? self->options->name : "",
-                  self->workers [0].provider, chain_id, self->options->chain_id);
+                  ", not the %" PRIu64 " configured",
+                  self->options->name ? self->options->name : "", self->workers [0].provider,
+                  chain_id, self->options->chain_id);
         return -1;
     }
     self->chain_id = chain_id;
