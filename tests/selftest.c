@@ -22,6 +22,7 @@
 #include "head_poller.h"
 #include "hexutil.h"
 #include "jsonrpc.h"
+#include "hash_calls.h"
 #include "jsonw.h"
 #include "keypool_store.h"
 #include "key_lease.h"
@@ -47,6 +48,7 @@ static const selftest_t s_selftests [] = {
     {"hexutil", hexutil_test},
     {"jsonw", jsonw_test},
     {"jsonrpc", jsonrpc_test},
+    {"hash_calls", hash_calls_test},
     {"normalize", normalize_test},
     {"receipts", receipts_test},
     {"stage", stage_test},
