@@ -13,13 +13,15 @@
     backoff_seconds (else exponentially, by the pool) and a quota answer (402, -33000) parks
     it; either way the worker moves to another key and the call is tried again without
     counting as a failed attempt. Budgets are in the provider's units (args->costs); a key
-    whose daily budget would be exceeded is parked before it is. Without a pool the worker
-    keeps the one URL it was given (selftests, keyless nodes).
+    whose daily budget would be exceeded is parked before it is. The leasing rules are
+    src/keys/key_lease.c's; this actor does the talking to the pool. Without a pool the
+    worker keeps the one URL it was given (selftests, keyless nodes).
 
-    With receipts (job->receipts) the block's receipts are joined onto it (src/receipts.c):
-    with --fetch block, eth_getBlockReceipts goes in one JSON-RPC batch with the block; a
-    node that answers -32601 gets batched eth_getTransactionReceipt calls instead, from then
-    on. Receipts that do not fit the block (another fork) make the block be fetched again.
+    With receipts (job->receipts) the block's receipts are joined onto it
+    (src/fetch/receipts.c): with --fetch block, eth_getBlockReceipts goes in one JSON-RPC
+    batch with the block; a node that answers -32601 gets batched eth_getTransactionReceipt
+    calls instead, from then on. Receipts that do not fit the block (another fork) make the
+    block be fetched again.
 
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
         -> READY                 when it can take a job: after connecting and after
@@ -31,12 +33,14 @@
 */
 #include "evmtap.h"
 #include "fetch_worker.h"
+#include "backoff.h"
 #include "block.h"
 #include "cost_table.h"
+#include "hash_calls.h"
 #include "hexutil.h"
 #include "job.h"
 #include "jsonrpc.h"
-#include "jsonw.h"
+#include "key_lease.h"
 #include "keypool.h"
 #include "keypool_store.h"
 #include "normalize.h"
@@ -46,38 +50,38 @@
 #include "secrets.h"
 #include "token_bucket.h"
 
-//  Blocks' transaction hashes are fetched in batches of this many, this many at once.
-#define HASH_BATCHES_IN_FLIGHT 8
 //  A leased key goes back to the pool after this long without work.
 #define KEY_IDLE_MS 10000
 //  While no key is free, the pool is asked again this often.
 #define KEY_WAIT_POLL_MS 250
+//  A failed attempt waits this long before the next, doubled each time up to the cap,
+//  unless the provider says how long.
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS 8000
+
+//  How an exchange of a job, or a part of it, ended.
+typedef enum {
+    S_DONE,         //  it has what it asked for
+    S_FAILED,       //  failed after its attempts, or the node lacks the method: reason given
+    S_BAD_BLOCK,    //  no sound block, or receipts that do not fit it: fetch it again
+    S_LEAVING,      //  told to leave: stop at once
+} s_outcome_t;
 
 typedef struct {
     zsock_t *pipe;
     zsock_t *dispatcher;
     zpoller_t *poller;
     fetch_worker_args_t *args;
-    rpc_client_t *client;
-    token_bucket_t *bucket;
-    jsonw_t *scratch;
+    rpc_client_t *client;     //  the provider, with the leased key's secret (with a pool)
+    token_bucket_t *bucket;   //  the key's budget per second
     bool terminated;
     uint64_t requests;        //  JSON-RPC calls of the job under way
     keypool_client_t *pool;   //  NULL without a pool
-    bool holding;             //  lease is ours
-    keypool_lease_t lease;
-    const char *key_name;     //  the leased key for logs (borrowed from args), or NULL
-    int64_t lease_ttl_ms;
-    int64_t lease_deadline;   //  zclock_mono: stop using the key after this unless renewed
-    int64_t renew_due;
-    int64_t rotate_due;
-    uint64_t lease_requests;  //  requests and units spent under this lease
-    uint64_t lease_units;
+    key_lease_t *lease;       //  the keys and the lease held, NULL without a pool
     int64_t last_job;         //  zclock_mono of the last job's end
     bool waiting_logged;      //  "all keys busy" said since the last lease
-    bool pool_down_logged;
+    bool pool_down_logged;    //  "waits for the key pool" said since the last lease
     bool no_block_receipts;   //  the node answered -32601 to eth_getBlockReceipts
-    char **pool_keys;         //  "<provider>/<name>" for each args->key_names
 } self_t;
 
 fetch_worker_args_t *
@@ -194,74 +198,17 @@ s_take_budget (self_t *self, double units)
 }
 
 //  The units one call of method costs in the key's budgets: the cost table's, else one.
-//  A cost table comes only with a pool (fetch_worker_args_set_pool).
 static uint64_t
 s_units (self_t *self, const char *method)
 {
-    return self->args->costs ? cost_table_units (self->args->costs, method) : 1;
+    return self->lease ? key_lease_units (self->lease, method) : 1;
 }
 
-//  Whether the keys' daily budgets reset at 00:00 UTC (Infura) rather than over a sliding
-//  24 h.
+//  Whether the worker holds a leased key.
 static bool
-s_daily_utc (self_t *self)
+s_holding (self_t *self)
 {
-    return self->args->costs && cost_table_daily_utc (self->args->costs);
-}
-
-//  How long to park a key whose daily budget is spent: until the next 00:00 UTC when the
-//  budgets reset then, else otherwise_ms (the provider does not say when).
-static int64_t
-s_park_ms (self_t *self, int64_t otherwise_ms)
-{
-    int64_t now = zclock_time ();
-    return s_daily_utc (self) ? (now / 86400000 + 1) * 86400000 - now : otherwise_ms;
-}
-
-static self_t *
-s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
-{
-    self_t *self = (self_t *) zmalloc (sizeof (self_t));
-    assert (self);
-    self->pipe = pipe;
-    self->args = args;
-    self->dispatcher = zsock_new_dealer (args->dispatcher);
-    self->scratch = jsonw_new ();
-    if (args->keypool) {
-        //  The client and bucket come with each lease.
-        self->pool = keypool_client_new (args->keypool);
-        self->pool_keys = (char **) calloc (args->key_count + 1, sizeof (char *));
-        assert (self->pool_keys);
-        for (size_t index = 0; index < args->key_count; index++)
-            self->pool_keys [index] = zsys_sprintf ("%s/%s", args->provider,
-                                                    args->key_names [index]);
-        //  Long enough for a request in flight and two missed renewals.
-        self->lease_ttl_ms = 2 * (int64_t) args->timeout_ms + 5000;
-        if (self->lease_ttl_ms < 15000)
-            self->lease_ttl_ms = 15000;
-    }
-    else {
-        self->client = rpc_client_new (args->url, args->provider, args->timeout_ms);
-        self->bucket = token_bucket_new (args->key_rps);
-    }
-    if (!self->dispatcher || (!self->client && !self->pool)) {
-        zsys_error ("fetch_worker %s: cannot start (dispatcher %s)", args->provider,
-                    args->dispatcher);
-        zsock_destroy (&self->dispatcher);
-        rpc_client_destroy (&self->client);
-        token_bucket_destroy (&self->bucket);
-        jsonw_destroy (&self->scratch);
-        keypool_client_destroy (&self->pool);
-        for (size_t index = 0; self->pool_keys && index < args->key_count; index++)
-            free (self->pool_keys [index]);
-        free (self->pool_keys);
-        free (self);
-        return NULL;
-    }
-    if (self->client)
-        rpc_client_set_abort (self->client, s_should_abort, self);
-    self->poller = zpoller_new (self->pipe, self->dispatcher, NULL);
-    return self;
+    return self->lease && key_lease_held (self->lease);
 }
 
 static void
@@ -270,20 +217,50 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
-    if (self->holding)
-        keypool_client_release (self->pool, &self->lease, 0, 0);
+    if (s_holding (self))
+        keypool_client_release (self->pool, key_lease_held (self->lease), 0, 0);
     keypool_client_destroy (&self->pool);
-    for (size_t index = 0; self->pool_keys && index < self->args->key_count; index++)
-        free (self->pool_keys [index]);
-    free (self->pool_keys);
+    key_lease_destroy (&self->lease);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->dispatcher);
     rpc_client_destroy (&self->client);
     token_bucket_destroy (&self->bucket);
-    jsonw_destroy (&self->scratch);
     s_args_destroy (&self->args);
     free (self);
     *self_p = NULL;
+}
+
+//  Takes args over: on failure they are destroyed with the rest.
+static self_t *
+s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    assert (self);
+    self->pipe = pipe;
+    self->args = args;
+    self->dispatcher = zsock_new_dealer (args->dispatcher);
+    if (args->keypool) {
+        //  The client and bucket come with each lease.
+        self->pool = keypool_client_new (args->keypool);
+        self->lease = key_lease_new (args->provider, (const char *const *) args->key_names,
+                                     args->key_count, args->timeout_ms, args->costs);
+        key_lease_set_budget (self->lease, args->key_daily, args->rotate_ms,
+                              args->rotate_requests);
+    }
+    else {
+        self->client = rpc_client_new (args->url, args->provider, args->timeout_ms);
+        self->bucket = token_bucket_new (args->key_rps);
+    }
+    if (!self->dispatcher || (!self->client && !self->pool)) {
+        zsys_error ("fetch_worker %s: cannot start (dispatcher %s)", args->provider,
+                    args->dispatcher);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    if (self->client)
+        rpc_client_set_abort (self->client, s_should_abort, self);
+    self->poller = zpoller_new (self->pipe, self->dispatcher, NULL);
+    return self;
 }
 
 //  --------------------------------------------------------------------------
@@ -293,7 +270,7 @@ s_self_destroy (self_t **self_p)
 static void
 s_key_drop (self_t *self)
 {
-    self->holding = false;
+    key_lease_drop (self->lease);
     rpc_client_destroy (&self->client);
     token_bucket_destroy (&self->bucket);
 }
@@ -303,45 +280,108 @@ s_key_drop (self_t *self)
 static int64_t
 s_key_release (self_t *self, int64_t cool_ms, int64_t park_ms)
 {
-    int64_t applied = keypool_client_release (self->pool, &self->lease, cool_ms, park_ms);
+    int64_t applied = keypool_client_release (self->pool, key_lease_held (self->lease),
+                                              cool_ms, park_ms);
     s_key_drop (self);
     return applied;
 }
 
-//  The lease was granted or renewed at now: when it runs out for us, and when to renew it.
-static void
-s_lease_extended (self_t *self, int64_t now)
+//  Starts using a key the pool leased at now: a fresh connection with its secret, and an
+//  empty bucket (the key's last holder may have spent its whole second). Returns -1, the
+//  lease handed back, when the pool leased a key this worker was not given.
+static int
+s_key_take (self_t *self, const keypool_lease_t *lease, int64_t now)
 {
-    self->lease_deadline = now + self->lease_ttl_ms - 1000;
-    self->renew_due = now + self->lease_ttl_ms / 3;
-}
-
-//  Starts using a key the pool leased: a fresh connection with its secret, and an empty
-//  bucket (the key's last holder may have spent its whole second).
-static void
-s_key_take (self_t *self, int64_t now)
-{
-    size_t index = 0;
-    while (index < self->args->key_count && !streq (self->pool_keys [index], self->lease.key))
-        index++;
-    assert (index < self->args->key_count);    //  the pool only leases keys it was given
-    self->key_name = self->args->key_names [index];
+    size_t index;
+    if (key_lease_take (self->lease, lease, now, &index)) {
+        zsys_error ("fetch_worker %s: the key pool leased %s, which %s was not given: "
+                    "handing it back", self->args->provider, lease->key, self->args->holder);
+        keypool_client_release (self->pool, lease, 0, 0);
+        return -1;
+    }
+    const char *key_name = key_lease_name (self->lease);
     self->client = rpc_client_new (self->args->key_urls [index], self->args->provider,
                                    self->args->timeout_ms);
     assert (self->client);
     rpc_client_set_abort (self->client, s_should_abort, self);
     self->bucket = token_bucket_new (self->args->key_rps);
-    self->holding = true;
-    s_lease_extended (self, now);
-    self->rotate_due = self->args->rotate_ms > 0 ? now + self->args->rotate_ms : INT64_MAX;
-    self->lease_requests = self->lease_units = 0;
     zsys_debug ("fetch_worker %s: %s took key %s (last 24 h: %" PRIu64 " requests, %" PRIu64
-                " units)", self->args->provider, self->args->holder, self->key_name,
-                self->lease.requests_24h, self->lease.units_24h);
+                " units)", self->args->provider, self->args->holder, key_name,
+                lease->requests_24h, lease->units_24h);
     if (self->waiting_logged)
         zsys_info ("fetch_worker %s: %s has key %s after waiting", self->args->provider,
-                   self->args->holder, self->key_name);
+                   self->args->holder, key_name);
     self->waiting_logged = self->pool_down_logged = false;
+    return 0;
+}
+
+//  With a key held: hands it back when rotation is due and may_rotate, renews the lease
+//  when due, and stops using the key when the lease could run out within needed_ms.
+//  Returns whether the worker still holds a key it may use.
+static bool
+s_key_keep (self_t *self, int64_t needed_ms, bool may_rotate)
+{
+    int64_t now = zclock_mono ();
+    if (may_rotate && key_lease_rotate_due (self->lease, now)) {
+        s_key_release (self, 0, 0);
+        return false;
+    }
+    if (key_lease_renew_due (self->lease, now)) {
+        int rc = keypool_client_renew (self->pool, key_lease_held (self->lease),
+                                       key_lease_ttl_ms (self->lease));
+        if (rc == 0)
+            key_lease_renewed (self->lease, now);
+        else
+        if (rc == 1) {
+            zsys_warning ("fetch_worker %s: %s lost its lease on key %s (expired or taken): "
+                          "moving to another key", self->args->provider, self->args->holder,
+                          key_lease_name (self->lease));
+            s_key_drop (self);
+            return false;
+        }
+        else
+            key_lease_renew_later (self->lease, now);    //  the store is away: try again soon
+    }
+    if (key_lease_lasts (self->lease, now, needed_ms))
+        return true;
+    //  The lease may run out before the request ends, and nobody can renew it: stop using
+    //  the key, since another worker may take it once it expires.
+    zsys_warning ("fetch_worker %s: %s cannot renew its lease on key %s: not using it",
+                  self->args->provider, self->args->holder, key_lease_name (self->lease));
+    s_key_drop (self);
+    return false;
+}
+
+//  Leases a key when one is free; else says once why not and waits a little. Returns 0,
+//  holding a key or not, or -1 when leaving.
+static int
+s_key_acquire (self_t *self)
+{
+    keypool_lease_t lease;
+    keypool_busy_t busy;
+    int rc = keypool_client_acquire (self->pool, self->args->holder,
+                                     key_lease_ttl_ms (self->lease), key_lease_daily (self->lease),
+                                     key_lease_daily_utc (self->lease),
+                                     key_lease_keys (self->lease), key_lease_count (self->lease),
+                                     &lease, &busy);
+    if (rc == 0 && s_key_take (self, &lease, zclock_mono ()) == 0)
+        return 0;
+    int64_t wait = KEY_WAIT_POLL_MS;
+    if (rc == 1 && !self->waiting_logged) {
+        zsys_warning ("fetch_worker %s: %s waits for a free key: all %zu keys are busy (%d "
+                      "leased, %d cooling down, %d parked); a key is never shared",
+                      self->args->provider, self->args->holder, self->args->key_count,
+                      busy.leased, busy.cooling, busy.parked);
+        self->waiting_logged = true;
+    }
+    if (rc < 0) {
+        if (!self->pool_down_logged)
+            zsys_warning ("fetch_worker %s: %s waits for the key pool: %s",
+                          self->args->provider, self->args->holder, lease.token);
+        self->pool_down_logged = true;
+        wait = 1000;
+    }
+    return s_pause (self, wait);
 }
 
 //  Makes sure the worker holds a key it may use for the next needed_ms: renews the lease
@@ -354,65 +394,16 @@ s_key_ensure (self_t *self, int64_t needed_ms, bool may_rotate)
     if (!self->pool)
         return 0;
     while (!self->terminated) {
-        int64_t now = zclock_mono ();
-        if (self->holding) {
-            if (may_rotate
-                && (now >= self->rotate_due
-                    || (self->args->rotate_requests
-                        && self->lease_requests >= self->args->rotate_requests))) {
-                s_key_release (self, 0, 0);
-                continue;
-            }
-            if (now >= self->renew_due) {
-                int rc = keypool_client_renew (self->pool, &self->lease, self->lease_ttl_ms);
-                if (rc == 0)
-                    s_lease_extended (self, now);
-                else
-                if (rc == 1) {
-                    zsys_warning ("fetch_worker %s: %s lost its lease on key %s (expired or "
-                                  "taken): moving to another key", self->args->provider,
-                                  self->args->holder, self->key_name);
-                    s_key_drop (self);
-                    continue;
-                }
-                else
-                    self->renew_due = now + 1000;    //  the store is away: try again soon
-            }
-            if (self->lease_deadline - now > needed_ms)
+        if (s_holding (self)) {
+            if (s_key_keep (self, needed_ms, may_rotate))
                 return 0;
-            //  The lease may run out before the request ends, and nobody can renew it: stop
-            //  using the key, since another worker may take it once it expires.
-            zsys_warning ("fetch_worker %s: %s cannot renew its lease on key %s: not using it",
-                          self->args->provider, self->args->holder, self->key_name);
-            s_key_drop (self);
-            continue;
         }
-        keypool_busy_t busy;
-        int rc = keypool_client_acquire (self->pool, self->args->holder, self->lease_ttl_ms,
-                                         self->args->key_daily, s_daily_utc (self),
-                                         (const char **) self->pool_keys, self->args->key_count,
-                                         &self->lease, &busy);
-        if (rc == 0) {
-            s_key_take (self, zclock_mono ());
-            return 0;
+        else {
+            if (s_key_acquire (self))
+                return -1;
+            if (s_holding (self))
+                return 0;
         }
-        int64_t wait = KEY_WAIT_POLL_MS;
-        if (rc == 1 && !self->waiting_logged) {
-            zsys_warning ("fetch_worker %s: %s waits for a free key: all %zu keys are busy (%d "
-                          "leased, %d cooling down, %d parked); a key is never shared",
-                          self->args->provider, self->args->holder, self->args->key_count,
-                          busy.leased, busy.cooling, busy.parked);
-            self->waiting_logged = true;
-        }
-        if (rc < 0) {
-            if (!self->pool_down_logged)
-                zsys_warning ("fetch_worker %s: %s waits for the key pool: %s",
-                              self->args->provider, self->args->holder, self->lease.token);
-            self->pool_down_logged = true;
-            wait = 1000;
-        }
-        if (s_pause (self, wait))
-            return -1;
     }
     return -1;
 }
@@ -435,31 +426,30 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             return -1;
         if (!self->pool)
             return s_take_budget (self, (double) calls);
-        uint64_t spent = (s_daily_utc (self) ? self->lease.units_today : self->lease.units_24h)
-                         + self->lease_units;
-        if (self->args->key_daily && spent + units > self->args->key_daily) {
+        int64_t park = key_lease_budget_park_ms (self->lease, units, zclock_time ());
+        if (park) {
             //  Parked before the provider has to say so; the pool works out when it has room.
-            int64_t park = s_park_ms (self, 60000);
             zsys_warning ("fetch_worker %s: key %s: daily budget of %" PRIu64 " %s reached: "
                           "parked for %" PRId64 " s; moving to another key",
-                          self->args->provider, self->key_name, self->args->key_daily,
-                          cost_table_unit (self->args->costs), park / 1000);
+                          self->args->provider, key_lease_name (self->lease),
+                          self->args->key_daily, cost_table_unit (self->args->costs),
+                          park / 1000);
             s_key_release (self, 0, park);
             continue;
         }
         if (s_take_budget (self, (double) units))
             return -1;
-        if (!self->holding)
+        if (!s_holding (self))
             continue;
-        if (keypool_client_spend (self->pool, self->lease.key, method, calls, units)) {
+        if (keypool_client_spend (self->pool, key_lease_held (self->lease)->key, method, calls,
+                                  units)) {
             zsys_error ("fetch_worker %s: the key pool cannot journal requests: not sending",
                         self->args->provider);
             if (s_pause (self, 1000))
                 return -1;
             continue;
         }
-        self->lease_requests += calls;
-        self->lease_units += units;
+        key_lease_spent (self->lease, calls, units);
         return 0;
     }
 }
@@ -469,19 +459,15 @@ s_spend (self_t *self, const char *method, uint64_t calls)
 static void
 s_key_punish (self_t *self, const char *what, const jsonrpc_answer_t *answer)
 {
-    const char *key_name = self->key_name;
+    const char *key_name = key_lease_name (self->lease);
     if (answer->status == JSONRPC_RATE_LIMITED) {
-        int64_t cool = answer->backoff_seconds > 0 ? (int64_t) (answer->backoff_seconds * 1000) : -1;
-        if (cool == 0)
-            cool = 1;
-        int64_t applied = s_key_release (self, cool, 0);
+        int64_t applied = s_key_release (self, key_lease_cool_ms (answer->backoff_seconds), 0);
         zsys_warning ("fetch_worker %s key %s: %s: rate_limited: %s: cooling down for %" PRId64
                       " ms, moving to another key", self->args->provider, key_name, what,
                       answer->message, applied);
     }
     else {
-        //  Infura's daily cap ends at 00:00 UTC; others do not say: an hour.
-        int64_t park = s_park_ms (self, 3600000);
+        int64_t park = key_lease_quota_park_ms (self->lease, zclock_time ());
         s_key_release (self, 0, park);
         zsys_warning ("fetch_worker %s key %s: %s: quota_exceeded: %s: parked for %" PRId64
                       " s, moving to another key", self->args->provider, key_name, what,
@@ -497,41 +483,108 @@ s_key_problem (self_t *self, const jsonrpc_answer_t *answer)
            && (answer->status == JSONRPC_RATE_LIMITED || answer->status == JSONRPC_QUOTA_EXCEEDED);
 }
 
-//  How long to wait before attempt number `attempt` (1-based) after a failure: the
-//  provider's hint when it gave one, else 250 ms doubling up to 8 s.
-static int64_t
-s_backoff_ms (int attempt, const jsonrpc_answer_t *answer)
+//  --------------------------------------------------------------------------
+//  Exchanges with the provider: send, read the answer, try again
+
+//  The attempts at one exchange (a call, a group of batches, a block): which one is under
+//  way and how long to wait after it fails.
+typedef struct {
+    const char *what;       //  names the exchange in logs
+    int attempt;            //  the one under way, from 1
+    backoff_t backoff;      //  the waits between them
+} s_attempts_t;
+
+static void
+s_attempts_init (s_attempts_t *attempts, const char *what)
 {
-    if (answer && answer->backoff_seconds > 0)
-        return (int64_t) (answer->backoff_seconds * 1000);
-    int64_t backoff = 250LL << (attempt > 5 ? 5 : attempt - 1);
-    return backoff > 8000 ? 8000 : backoff;
+    attempts->what = what;
+    attempts->attempt = 1;
+    backoff_init (&attempts->backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
 }
 
-//  Logs one failed attempt and waits before the next one. Returns -1 when leaving.
-static int
-s_after_failure (self_t *self, const char *what, int attempt, const jsonrpc_answer_t *answer)
+//  After a failed attempt, whether to make another: a rate-limit or quota answer with a
+//  pool moves the worker to another key and does not count; any other failure is logged
+//  and, unless it was the last attempt, waited for (the provider's hint, else the
+//  backoff). False when no attempt is left or when leaving (self->terminated says which).
+static bool
+s_try_again (self_t *self, s_attempts_t *attempts, const jsonrpc_answer_t *failure)
 {
-    if ((answer->status == JSONRPC_RATE_LIMITED || answer->status == JSONRPC_QUOTA_EXCEEDED)
+    if (s_key_problem (self, failure)) {
+        //  Not the provider failing: another key, and the attempt does not count.
+        s_key_punish (self, attempts->what, failure);
+        return true;
+    }
+    if ((failure->status == JSONRPC_RATE_LIMITED || failure->status == JSONRPC_QUOTA_EXCEEDED)
         && self->bucket)
         token_bucket_drain (self->bucket, zclock_mono ());
-    int64_t backoff = s_backoff_ms (attempt, answer);
+    int64_t wait = backoff_next (&attempts->backoff);
+    if (failure->backoff_seconds > 0)
+        wait = (int64_t) (failure->backoff_seconds * 1000);
+    bool last = attempts->attempt >= self->args->attempts;
+    const char *key_name = self->lease ? key_lease_name (self->lease) : NULL;
     zsys_warning ("fetch_worker %s%s%s: %s: %s: %s (attempt %d of %d, next in %" PRId64 " ms)",
-                  self->args->provider, self->key_name ? " key " : "",
-                  self->key_name ? self->key_name : "", what,
-                  jsonrpc_status_name (answer->status), answer->message, attempt,
-                  self->args->attempts, attempt < self->args->attempts ? backoff : 0);
-    if (attempt >= self->args->attempts)
-        return 0;
-    return s_pause (self, backoff);
+                  self->args->provider, key_name ? " key " : "", key_name ? key_name : "",
+                  attempts->what, jsonrpc_status_name (failure->status), failure->message,
+                  attempts->attempt, self->args->attempts, last ? 0 : wait);
+    if (last)
+        return false;
+    attempts->attempt++;
+    return s_pause (self, wait) == 0;
+}
+
+//  What an exchange that will not be tried again comes to: failed, unless leaving.
+static s_outcome_t
+s_gave_up (self_t *self)
+{
+    return self->terminated ? S_LEAVING : S_FAILED;
+}
+
+//  Sends bodies [0..count) at once, once `calls` calls of each of methods
+//  [0..method_count) are spent: the responses in responses (the caller clears them).
+//  Returns 0, or -1 when leaving.
+static int
+s_send (self_t *self, const char *const *methods, size_t method_count, uint64_t calls,
+        const char **bodies, size_t count, rpc_response_t *responses)
+{
+    for (size_t index = 0; index < method_count; index++)
+        if (s_spend (self, methods [index], calls))
+            return -1;
+    memset (responses, 0, count * sizeof (*responses));
+    self->requests += method_count * calls;
+    return rpc_client_post (self->client, bodies, count, responses) ? -1 : 0;
+}
+
+//  Reads the response to a body of n calls (one call unless batch): each call's answer in
+//  answers, whose results point into *doc_p (NULL when the answer was unusable). A
+//  transport failure fails every call.
+static void
+s_read (const rpc_response_t *response, bool batch, size_t n, cJSON **doc_p,
+        jsonrpc_answer_t *answers)
+{
+    *doc_p = NULL;
+    if (response->transport_failed)
+        for (size_t index = 0; index < n; index++) {
+            memset (&answers [index], 0, sizeof (answers [index]));
+            answers [index].status = JSONRPC_TRANSPORT;
+            snprintf (answers [index].message, sizeof (answers [index].message), "%s",
+                      response->error);
+        }
+    else
+    if (batch)
+        jsonrpc_parse_batch (response->http_status, response->body, response->size, n, doc_p,
+                             answers);
+    else
+        jsonrpc_parse (response->http_status, response->body, response->size, doc_p,
+                       &answers [0]);
 }
 
 //  JSON-RPC calls in one HTTP request (a batch when there are several), with retries. On
 //  success *doc_p holds the parsed answer and answers [i].result points into it. A call
 //  after the first may answer -32601 (not supported: the caller falls back); any other
-//  failed call fails the request, which is tried again whole. Returns 0, 1 when every
-//  attempt failed (answers [0] says why), -1 when leaving.
-static int
+//  failed call fails the request, which is tried again whole. Returns S_DONE, S_FAILED
+//  when every attempt failed or the first call is not supported (answers [0] says why),
+//  or S_LEAVING.
+static s_outcome_t
 s_call_many (self_t *self, const char *what, size_t count, const char *const *methods,
              const char *const *params, cJSON **doc_p, jsonrpc_answer_t *answers)
 {
@@ -547,64 +600,37 @@ s_call_many (self_t *self, const char *what, size_t count, const char *const *me
     }
     const char *bodies [1] = {single ? single : jsonrpc_batch_body (batch)};
     memset (answers, 0, count * sizeof (*answers));
-    jsonrpc_answer_t failure;
-    memset (&failure, 0, sizeof (failure));
-    int rc = 1;
-    for (int attempt = 1; attempt <= self->args->attempts && rc == 1; attempt++) {
-        for (size_t index = 0; index < count && rc == 1; index++)
-            if (s_spend (self, methods [index], 1))
-                rc = -1;
-        if (rc < 0)
-            break;
+    s_attempts_t attempts;
+    s_attempts_init (&attempts, what);
+    s_outcome_t outcome = S_DONE;
+    while (true) {
         rpc_response_t response;
-        memset (&response, 0, sizeof (response));
-        self->requests += count;
-        if (rpc_client_post (self->client, bodies, 1, &response)) {
-            rc = -1;
+        if (s_send (self, methods, count, 1, bodies, 1, &response)) {
+            outcome = S_LEAVING;
             break;
         }
-        memset (&failure, 0, sizeof (failure));
-        if (response.transport_failed) {
-            failure.status = JSONRPC_TRANSPORT;
-            snprintf (failure.message, sizeof (failure.message), "%s", response.error);
-        }
-        else {
-            jsonrpc_status_t status =
-                single ? jsonrpc_parse (response.http_status, response.body, response.size,
-                                        doc_p, &answers [0])
-                       : jsonrpc_parse_batch (response.http_status, response.body, response.size,
-                                              count, doc_p, answers);
-            for (size_t index = 0; index < count && failure.status == JSONRPC_OK; index++)
-                if (answers [index].status != JSONRPC_OK
-                    && (index == 0 || answers [index].status != JSONRPC_NOT_SUPPORTED))
-                    failure = answers [index];
-            if (status != JSONRPC_OK && failure.status == JSONRPC_OK)
-                failure = answers [0];
-            if (failure.status == JSONRPC_OK)
-                rc = 0;
-            else {
-                cJSON_Delete (*doc_p);
-                *doc_p = NULL;
-            }
-        }
+        s_read (&response, batch != NULL, count, doc_p, answers);
         rpc_response_clear (&response);
-        if (rc == 1 && s_key_problem (self, &failure)) {
-            //  Not the provider failing: another key, and the attempt does not count.
-            s_key_punish (self, what, &failure);
-            attempt--;
-            continue;
-        }
-        //  A method the node does not have stays missing: the caller decides what next.
-        if (rc == 1 && failure.status == JSONRPC_NOT_SUPPORTED)
+        size_t failed = 0;
+        while (failed < count
+               && (answers [failed].status == JSONRPC_OK
+                   || (failed > 0 && answers [failed].status == JSONRPC_NOT_SUPPORTED)))
+            failed++;
+        if (failed == count)
             break;
-        if (rc == 1 && s_after_failure (self, what, attempt, &failure))
-            rc = -1;
+        cJSON_Delete (*doc_p);
+        *doc_p = NULL;
+        answers [0] = answers [failed];
+        //  A method the node does not have stays missing: the caller decides what next.
+        if (answers [0].status == JSONRPC_NOT_SUPPORTED
+            || !s_try_again (self, &attempts, &answers [0])) {
+            outcome = s_gave_up (self);
+            break;
+        }
     }
-    if (rc == 1)
-        answers [0] = failure;
     free (single);
     jsonrpc_batch_destroy (&batch);
-    return rc;
+    return outcome;
 }
 
 //  Whether these calls fit in one second of the key's budget together: a batch reaches the
@@ -621,143 +647,93 @@ s_fits_one_second (self_t *self, const char *const *methods, size_t count)
 }
 
 //  One JSON-RPC call with retries (see s_call_many).
-static int
+static s_outcome_t
 s_call (self_t *self, const char *what, const char *method, const char *params,
         cJSON **doc_p, jsonrpc_answer_t *answer)
 {
     return s_call_many (self, what, 1, &method, &params, doc_p, answer);
 }
 
-static void
-s_block_param (uint64_t number, bool full, char *params, size_t size)
+//  --------------------------------------------------------------------------
+//  One call per transaction hash
+
+//  Calls of method for count hashes of a job's block, no more at once than the key's
+//  second holds.
+static hash_calls_t *
+s_hash_calls_new (self_t *self, const char *method, const job_t *job, size_t count)
 {
-    snprintf (params, size, "[\"0x%" PRIx64 "\",%s]", number, full ? "true" : "false");
+    //  The budget is in units: so many calls of this method.
+    uint64_t cost = s_units (self, method);
+    double calls_per_second = self->args->key_rps > 0 && cost
+                            ? self->args->key_rps / (double) cost : 0;
+    return hash_calls_new (method, job->number, count, calls_per_second);
 }
 
-//  One call of method per transaction hash, in batches: eth_getTransactionByHash for
-//  --fetch hashes, eth_getTransactionReceipt for receipts from a node without
-//  eth_getBlockReceipts. Fills results (borrowed from docs). Returns 0, 1 on failure
-//  (reason in error), -1 when leaving.
-static int
-s_fetch_by_hash (self_t *self, uint64_t number, const char *method, const char *const *hashes,
-                 size_t count, const cJSON **results, cJSON **docs, size_t *doc_count,
-                 char *error, size_t error_size)
+//  Sends the group of calls under way until each of its calls has its result: a failed
+//  call fails the whole group, which is tried again whole. Returns S_DONE, S_FAILED
+//  (reason in error) or S_LEAVING.
+static s_outcome_t
+s_group_fetch (self_t *self, hash_calls_t *calls, const char *what, char *error,
+               size_t error_size)
 {
-    //  A key's second holds at most key_rps calls: never send more than that at once, or
-    //  the provider answers 429 to the whole group every time.
-    size_t per_batch = JSONRPC_BATCH_MAX;
-    size_t in_flight = HASH_BATCHES_IN_FLIGHT;
-    if (self->args->key_rps > 0) {
-        //  The budget is in units: so many calls of this method.
-        uint64_t cost = s_units (self, method);
-        double calls_per_second = cost ? self->args->key_rps / (double) cost : 1e9;
-        size_t budget = calls_per_second >= 1 ? (size_t) calls_per_second : 1;
-        per_batch = budget < JSONRPC_BATCH_MAX ? budget : JSONRPC_BATCH_MAX;
-        in_flight = budget / per_batch;
-        in_flight = in_flight < 1 ? 1
-                    : in_flight > HASH_BATCHES_IN_FLIGHT ? HASH_BATCHES_IN_FLIGHT : in_flight;
-    }
-    size_t batches = (count + per_batch - 1) / per_batch;
-    for (size_t first = 0; first < batches; first += in_flight) {
-        size_t group = batches - first < in_flight ? batches - first : in_flight;
-        jsonrpc_batch_t *batch [HASH_BATCHES_IN_FLIGHT];
-        const char *bodies [HASH_BATCHES_IN_FLIGHT];
-        size_t calls = 0;
-        for (size_t index = 0; index < group; index++) {
-            batch [index] = jsonrpc_batch_new ();
-            size_t start = (first + index) * per_batch;
-            for (size_t call = start; call < count && call < start + per_batch; call++) {
-                char params [80];
-                snprintf (params, sizeof (params), "[\"%.66s\"]", hashes [call]);
-                jsonrpc_batch_add (batch [index], method, params);
-                calls++;
-            }
-            bodies [index] = jsonrpc_batch_body (batch [index]);
-        }
+    const char *method = hash_calls_method (calls);
+    s_attempts_t attempts;
+    s_attempts_init (&attempts, what);
+    while (true) {
+        size_t count;
+        const char **bodies = hash_calls_bodies (calls, &count);
+        rpc_response_t responses [HASH_CALLS_IN_FLIGHT];
+        if (s_send (self, &method, 1, hash_calls_group_calls (calls), bodies, count,
+                    responses))
+            return S_LEAVING;
+        jsonrpc_answer_t failure;
         int rc = 0;
-        int attempt = 1;
-        while (true) {
-            if (s_spend (self, method, calls)) {
-                rc = -1;
-                break;
-            }
-            rpc_response_t responses [HASH_BATCHES_IN_FLIGHT];
-            memset (responses, 0, sizeof (responses));
-            self->requests += calls;
-            if (rpc_client_post (self->client, bodies, group, responses)) {
-                rc = -1;
-                break;
-            }
-            jsonrpc_answer_t failure = {.status = JSONRPC_OK};
-            size_t group_docs = *doc_count;
-            for (size_t index = 0; index < group && failure.status == JSONRPC_OK; index++) {
-                size_t start = (first + index) * per_batch;
-                size_t n = jsonrpc_batch_count (batch [index]);
-                jsonrpc_answer_t answers [JSONRPC_BATCH_MAX];
-                cJSON *doc = NULL;
-                if (responses [index].transport_failed) {
-                    failure.status = JSONRPC_TRANSPORT;
-                    snprintf (failure.message, sizeof (failure.message), "%s",
-                              responses [index].error);
-                    break;
-                }
-                jsonrpc_status_t status =
-                    jsonrpc_parse_batch (responses [index].http_status, responses [index].body,
-                                         responses [index].size, n, &doc, answers);
-                docs [(*doc_count)++] = doc;
-                for (size_t call = 0; call < n && failure.status == JSONRPC_OK; call++) {
-                    if (status != JSONRPC_OK || answers [call].status != JSONRPC_OK)
-                        failure = answers [call];
-                    else if (cJSON_IsNull (answers [call].result)) {
-                        //  The node knows the block but not yet all of its transactions.
-                        failure.status = JSONRPC_BAD_ANSWER;
-                        snprintf (failure.message, sizeof (failure.message),
-                                  "%s of transaction %zu of block %" PRIu64 " is null", method,
-                                  start + call, number);
-                    }
-                    else
-                        results [start + call] = answers [call].result;
-                }
-            }
-            for (size_t index = 0; index < group; index++)
-                rpc_response_clear (&responses [index]);
-            if (failure.status == JSONRPC_OK)
-                break;
-            //  Throw away this group's answers and try the whole group again.
-            while (*doc_count > group_docs)
-                cJSON_Delete (docs [--*doc_count]);
-            char what [64];
-            snprintf (what, sizeof (what), "block %" PRIu64 " %s", number, method);
-            if (s_key_problem (self, &failure)) {
-                s_key_punish (self, what, &failure);
-                continue;
-            }
-            if (s_after_failure (self, what, attempt, &failure)) {
-                rc = -1;
-                break;
-            }
-            if (attempt++ >= self->args->attempts) {
-                snprintf (error, error_size, "%s: %s", jsonrpc_status_name (failure.status),
-                          failure.message);
-                rc = 1;
-                break;
-            }
+        for (size_t index = 0; index < count && rc == 0; index++) {
+            size_t size = hash_calls_batch_size (calls, index);
+            jsonrpc_answer_t answers [JSONRPC_BATCH_MAX];
+            cJSON *doc;
+            s_read (&responses [index], true, size, &doc, answers);
+            rc = hash_calls_take (calls, index, doc, answers, &failure);
         }
-        for (size_t index = 0; index < group; index++)
-            jsonrpc_batch_destroy (&batch [index]);
-        if (rc)
-            return rc;
+        for (size_t index = 0; index < count; index++)
+            rpc_response_clear (&responses [index]);
+        if (rc == 0)
+            return S_DONE;
+        //  Throw away this group's answers and try the whole group again.
+        hash_calls_drop_group (calls);
+        if (!s_try_again (self, &attempts, &failure)) {
+            snprintf (error, error_size, "%s: %s", jsonrpc_status_name (failure.status),
+                      failure.message);
+            return s_gave_up (self);
+        }
     }
-    return 0;
 }
+
+//  Fetches the results of calls, a group at a time. Returns S_DONE, S_FAILED (reason in
+//  error) or S_LEAVING.
+static s_outcome_t
+s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *error,
+                 size_t error_size)
+{
+    char what [64];
+    snprintf (what, sizeof (what), "block %" PRIu64 " %s", job->number,
+              hash_calls_method (calls));
+    s_outcome_t outcome = S_DONE;
+    while (outcome == S_DONE && hash_calls_next_group (calls))
+        outcome = s_group_fetch (self, calls, what, error, error_size);
+    return outcome;
+}
+
+//  --------------------------------------------------------------------------
+//  Jobs
 
 //  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts with
 //  params (its answer in `fetched` when it came with the block), or one
 //  eth_getTransactionReceipt per transaction (batched) from a node that answers -32601 to
-//  it (remembered for the rest of the run). Returns 0, 1 when the calls failed after their
-//  attempts, 2 when the receipts do not fit the block (another fork, not yet known: fetch
-//  the block again), -1 when leaving; error says why.
-static int
+//  it (remembered for the rest of the run). Returns S_DONE, S_FAILED when the calls failed
+//  after their attempts, S_BAD_BLOCK when the receipts do not fit the block (another fork,
+//  not yet known), or S_LEAVING; error says why.
+static s_outcome_t
 s_fetch_receipts (self_t *self, const job_t *job, const char *params,
                   const block_header_t *header, block_body_t *body,
                   const jsonrpc_answer_t *fetched, char *error, size_t error_size)
@@ -767,169 +743,154 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params,
         snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
         cJSON *doc = NULL;
         jsonrpc_answer_t answer;
-        int rc = 0;
+        s_outcome_t outcome = S_DONE;
         if (fetched)
             answer = *fetched;
         else
-            rc = s_call (self, what, "eth_getBlockReceipts", params, &doc, &answer);
-        if (rc < 0)
-            return -1;
-        if (rc == 0 && answer.status == JSONRPC_OK) {
-            rc = receipts_join_array (body, header, job->chain_id, answer.result, error,
-                                      error_size) ? 2 : 0;
+            outcome = s_call (self, what, "eth_getBlockReceipts", params, &doc, &answer);
+        if (outcome == S_LEAVING)
+            return outcome;
+        if (outcome == S_DONE && answer.status == JSONRPC_OK) {
+            outcome = receipts_join_array (body, header, job->chain_id, answer.result, error,
+                                           error_size) ? S_BAD_BLOCK : S_DONE;
             cJSON_Delete (doc);
-            return rc;
+            return outcome;
         }
         if (answer.status != JSONRPC_NOT_SUPPORTED) {
-            snprintf (error, error_size, "%s: %s: %.120s", what, jsonrpc_status_name (answer.status),
-                      answer.message);
-            return 1;
+            snprintf (error, error_size, "%s: %s: %.120s", what,
+                      jsonrpc_status_name (answer.status), answer.message);
+            return S_FAILED;
         }
         zsys_notice ("fetch_worker %s: the node has no eth_getBlockReceipts (%s): receipts "
                      "by transaction from now on", self->args->provider, answer.message);
         self->no_block_receipts = true;
     }
-    size_t count = body->tx_count;
-    const cJSON **receipts = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
-    const char **hashes = (const char **) calloc (count + 1, sizeof (char *));
-    cJSON **docs = (cJSON **) calloc (count + 1, sizeof (cJSON *));
-    assert (receipts && hashes && docs);
-    for (size_t index = 0; index < count; index++)
-        hashes [index] = body->txs [index].hash;
-    size_t doc_count = 0;
-    int rc = count ? s_fetch_by_hash (self, job->number, "eth_getTransactionReceipt", hashes,
-                                      count, receipts, docs, &doc_count, error, error_size)
-                   : 0;
-    if (rc == 0 && receipts_join (body, header, job->chain_id, receipts, count, error,
-                                  error_size))
-        rc = 2;
-    while (doc_count)
-        cJSON_Delete (docs [--doc_count]);
-    free (docs);
-    free (hashes);
-    free (receipts);
-    return rc;
+    hash_calls_t *calls = s_hash_calls_new (self, "eth_getTransactionReceipt", job,
+                                            body->tx_count);
+    for (size_t index = 0; index < body->tx_count; index++)
+        hash_calls_set_hash (calls, index, body->txs [index].hash);
+    s_outcome_t outcome = s_fetch_by_hash (self, calls, job, error, error_size);
+    if (outcome == S_DONE
+        && receipts_join (body, header, job->chain_id, hash_calls_results (calls),
+                          body->tx_count, error, error_size))
+        outcome = S_BAD_BLOCK;
+    hash_calls_destroy (&calls);
+    return outcome;
 }
 
-//  A job that failed after its calls' own attempts: RESULT_FAILED, "provider: error".
-static void
-s_result_failed (self_t *self, result_t *result, const char *error)
+//  The block of a job from its answer, its transactions fetched by hash with --fetch
+//  hashes, checked to be the block asked for. Returns S_DONE with the header and *body_p,
+//  S_BAD_BLOCK, S_FAILED when the calls by hash failed after their attempts (error says
+//  why), or S_LEAVING.
+static s_outcome_t
+s_block_body (self_t *self, const job_t *job, const cJSON *block, block_header_t *header,
+              block_body_t **body_p, char *error, size_t error_size)
 {
-    result->status = RESULT_FAILED;
-    snprintf (result->error, sizeof (result->error), "%.40s: %.150s", self->args->provider,
-              error);
+    s_outcome_t outcome = S_DONE;
+    if (job->fetch_mode == FETCH_HASHES) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive (block, "transactions");
+        size_t count = cJSON_IsArray (list) ? (size_t) cJSON_GetArraySize (list) : 0;
+        hash_calls_t *calls = s_hash_calls_new (self, "eth_getTransactionByHash", job, count);
+        size_t index = 0;
+        for (const cJSON *hash = count ? list->child : NULL; hash; hash = hash->next)
+            hash_calls_set_hash (calls, index++, cJSON_IsString (hash) ? hash->valuestring : "");
+        outcome = s_fetch_by_hash (self, calls, job, error, error_size);
+        if (outcome == S_DONE
+            && normalize_block_hashes (block, hash_calls_results (calls), count, job->chain_id,
+                                       header, body_p, error, error_size))
+            outcome = S_BAD_BLOCK;
+        hash_calls_destroy (&calls);
+    }
+    else
+    if (normalize_block (block, job->chain_id, header, body_p, error, error_size))
+        outcome = S_BAD_BLOCK;
+    if (outcome == S_DONE && header->number != job->number) {
+        block_body_destroy (body_p);
+        snprintf (error, error_size, "asked for block %" PRIu64 ", got %" PRIu64, job->number,
+                  header->number);
+        outcome = S_BAD_BLOCK;
+    }
+    return outcome;
 }
 
-//  Fetches and normalizes one block. Returns 0 with the result filled (and *body_p when
-//  found), -1 when leaving.
-static int
-s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **body_p)
+//  One try at a job's block: the block (and its receipts in the same batch when both fit
+//  in the key's second), its transactions by hash with --fetch hashes, its receipts when
+//  asked for. Returns S_DONE with the result filled (found, not found, or failed after the
+//  calls' own attempts), S_BAD_BLOCK (error says why) or S_LEAVING.
+static s_outcome_t
+s_block_try (self_t *self, const job_t *job, char *what, size_t what_size, result_t *result,
+             block_body_t **body_p, char *error, size_t error_size)
 {
     bool by_hash = job->fetch_mode == FETCH_HASHES;
-    char params [64], receipts_params [64], what [80];
-    s_block_param (job->number, !by_hash, params, sizeof (params));
+    char params [64], receipts_params [64];
+    snprintf (params, sizeof (params), "[\"0x%" PRIx64 "\",%s]", job->number,
+              by_hash ? "false" : "true");
     snprintf (receipts_params, sizeof (receipts_params), "[\"0x%" PRIx64 "\"]", job->number);
     const char *methods [2] = {"eth_getBlockByNumber", "eth_getBlockReceipts"};
     const char *all_params [2] = {params, receipts_params};
-    for (int attempt = 1;; attempt++) {
-        //  With receipts the block and its receipts go in one batch when the key's second
-        //  holds both: one round trip; the join checks that they are of the same block.
-        bool batched = job->receipts && !by_hash && !self->no_block_receipts
-                       && s_fits_one_second (self, methods, 2);
-        snprintf (what, sizeof (what), "eth_getBlockByNumber%s %" PRIu64,
-                  batched ? "+eth_getBlockReceipts" : "", job->number);
-        cJSON *doc = NULL;
-        jsonrpc_answer_t answers [2];
-        int rc = s_call_many (self, what, batched ? 2 : 1, methods, all_params, &doc, answers);
-        jsonrpc_answer_t answer = answers [0];
-        if (rc < 0)
-            return -1;
-        if (rc > 0) {
-            result->status = RESULT_FAILED;
-            snprintf (result->error, sizeof (result->error), "%s: %s: %s", self->args->provider,
-                      jsonrpc_status_name (answer.status), answer.message);
-            return 0;
-        }
-        if (cJSON_IsNull (answer.result)) {
-            cJSON_Delete (doc);
-            result->status = RESULT_NOT_FOUND;
-            return 0;
-        }
-        char error [200] = "";
-        int normalized;
-        if (by_hash) {
-            const cJSON *list = cJSON_GetObjectItemCaseSensitive (answer.result, "transactions");
-            size_t count = cJSON_IsArray (list) ? (size_t) cJSON_GetArraySize (list) : 0;
-            const cJSON **txs = (const cJSON **) calloc (count + 1, sizeof (cJSON *));
-            const char **hashes = (const char **) calloc (count + 1, sizeof (char *));
-            cJSON **docs = (cJSON **) calloc (count + 1, sizeof (cJSON *));
-            size_t doc_count = 0, index = 0;
-            for (const cJSON *hash = count ? list->child : NULL; hash; hash = hash->next)
-                hashes [index++] = cJSON_IsString (hash) ? hash->valuestring : "";
-            int fetched = count ? s_fetch_by_hash (self, job->number, "eth_getTransactionByHash",
-                                                   hashes, count, txs, docs, &doc_count, error,
-                                                   sizeof (error))
-                                : 0;
-            if (fetched == 0)
-                normalized = normalize_block_hashes (answer.result, txs, count, job->chain_id,
-                                                     &result->header, body_p, error,
-                                                     sizeof (error));
-            else
-                normalized = fetched;
-            while (doc_count)
-                cJSON_Delete (docs [--doc_count]);
-            free (docs);
-            free (hashes);
-            free (txs);
-            if (fetched < 0) {
-                cJSON_Delete (doc);
-                return -1;
-            }
-            if (fetched > 0) {
-                //  The by-hash calls had their own attempts: do not repeat them all again.
-                cJSON_Delete (doc);
-                s_result_failed (self, result, error);
-                return 0;
-            }
-        }
-        else
-            normalized = normalize_block (answer.result, job->chain_id, &result->header, body_p,
-                                          error, sizeof (error));
-        if (normalized == 0 && result->header.number != job->number) {
-            block_body_destroy (body_p);
-            snprintf (error, sizeof (error), "asked for block %" PRIu64 ", got %" PRIu64,
-                      job->number, result->header.number);
-            normalized = -1;
-        }
-        if (normalized == 0 && job->receipts) {
-            int fetched = s_fetch_receipts (self, job, receipts_params, &result->header, *body_p,
-                                            batched ? &answers [1] : NULL, error,
-                                            sizeof (error));
-            cJSON_Delete (doc);
-            doc = NULL;
-            if (fetched < 0)
-                return -1;
-            if (fetched == 1) {
-                block_body_destroy (body_p);
-                s_result_failed (self, result, error);
-                return 0;
-            }
-            if (fetched == 2) {
-                block_body_destroy (body_p);
-                normalized = -1;
-            }
-        }
+    //  With receipts the block and its receipts go in one batch when the key's second holds
+    //  both: one round trip; the join checks that they are of the same block.
+    bool batched = job->receipts && !by_hash && !self->no_block_receipts
+                   && s_fits_one_second (self, methods, 2);
+    snprintf (what, what_size, "eth_getBlockByNumber%s %" PRIu64,
+              batched ? "+eth_getBlockReceipts" : "", job->number);
+    cJSON *doc = NULL;
+    jsonrpc_answer_t answers [2];
+    s_outcome_t outcome = s_call_many (self, what, batched ? 2 : 1, methods, all_params, &doc,
+                                       answers);
+    if (outcome == S_LEAVING)
+        return outcome;
+    if (outcome == S_FAILED) {
+        result->status = RESULT_FAILED;
+        snprintf (result->error, sizeof (result->error), "%s: %s: %s", self->args->provider,
+                  jsonrpc_status_name (answers [0].status), answers [0].message);
+        return S_DONE;
+    }
+    if (cJSON_IsNull (answers [0].result)) {
         cJSON_Delete (doc);
-        if (normalized == 0) {
-            result->status = RESULT_OK;
-            return 0;
-        }
-        //  A block we could not use is retried like any other bad answer.
+        result->status = RESULT_NOT_FOUND;
+        return S_DONE;
+    }
+    outcome = s_block_body (self, job, answers [0].result, &result->header, body_p, error,
+                            error_size);
+    if (outcome == S_DONE && job->receipts)
+        outcome = s_fetch_receipts (self, job, receipts_params, &result->header, *body_p,
+                                    batched ? &answers [1] : NULL, error, error_size);
+    cJSON_Delete (doc);
+    if (outcome == S_DONE)
+        result->status = RESULT_OK;
+    if (outcome == S_FAILED || outcome == S_BAD_BLOCK)
+        block_body_destroy (body_p);
+    if (outcome == S_FAILED) {
+        //  The calls had their own attempts: do not repeat them all again.
+        result->status = RESULT_FAILED;
+        snprintf (result->error, sizeof (result->error), "%.40s: %.150s", self->args->provider,
+                  error);
+        outcome = S_DONE;
+    }
+    return outcome;
+}
+
+//  Fetches and normalizes one block: a block that does not hold together, or whose
+//  receipts do not fit it, is fetched again like any other bad answer. Returns 0 with the
+//  result filled (and *body_p when found), -1 when leaving.
+static int
+s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **body_p)
+{
+    char what [80] = "";
+    s_attempts_t attempts;
+    s_attempts_init (&attempts, what);
+    while (true) {
+        char error [200] = "";
+        s_outcome_t outcome = s_block_try (self, job, what, sizeof (what), result, body_p,
+                                           error, sizeof (error));
+        if (outcome != S_BAD_BLOCK)
+            return outcome == S_LEAVING ? -1 : 0;
         jsonrpc_answer_t bad = {.status = JSONRPC_BAD_ANSWER};
         snprintf (bad.message, sizeof (bad.message), "%.150s", error);
-        if (s_after_failure (self, what, attempt, &bad))
-            return -1;
-        if (attempt >= self->args->attempts) {
+        if (!s_try_again (self, &attempts, &bad)) {
+            if (self->terminated)
+                return -1;
             result->status = RESULT_FAILED;
             snprintf (result->error, sizeof (result->error), "%.40s: bad_answer: %.140s",
                       self->args->provider, error);
@@ -944,16 +905,18 @@ s_fetch_head (self_t *self, result_t *result)
 {
     cJSON *doc = NULL;
     jsonrpc_answer_t answer;
-    int rc = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc, &answer);
-    if (rc < 0)
+    s_outcome_t outcome = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc,
+                                  &answer);
+    if (outcome == S_LEAVING)
         return -1;
-    if (rc == 0 && cJSON_IsString (answer.result)
+    if (outcome == S_DONE && cJSON_IsString (answer.result)
         && hex_to_u64 (answer.result->valuestring, &result->value) == 0)
         result->status = RESULT_OK;
     else {
         result->status = RESULT_FAILED;
         snprintf (result->error, sizeof (result->error), "%s: eth_blockNumber: %s",
-                  self->args->provider, rc ? answer.message : "result is not a quantity");
+                  self->args->provider,
+                  outcome == S_FAILED ? answer.message : "result is not a quantity");
     }
     cJSON_Delete (doc);
     return 0;
@@ -999,17 +962,15 @@ s_ready (self_t *self)
 void
 fetch_worker_actor (zsock_t *pipe, void *args)
 {
-    fetch_worker_args_t *worker_args = (fetch_worker_args_t *) args;
-    self_t *self = s_self_new (pipe, worker_args);
+    self_t *self = s_self_new (pipe, (fetch_worker_args_t *) args);
     if (!self) {
-        s_args_destroy (&worker_args);
         zsock_signal (pipe, 1);
         return;
     }
     zsock_signal (pipe, 0);
     s_ready (self);
     while (!self->terminated) {
-        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, self->holding ? 1000 : -1);
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, s_holding (self) ? 1000 : -1);
         if (which == self->pipe)
             s_self_handle_pipe (self);
         else if (which == self->dispatcher) {
@@ -1020,7 +981,7 @@ fetch_worker_actor (zsock_t *pipe, void *args)
         else if (zpoller_terminated (self->poller))
             break;
         //  A key held without work is a key another worker may be waiting for.
-        if (self->holding && zclock_mono () - self->last_job >= KEY_IDLE_MS)
+        if (s_holding (self) && zclock_mono () - self->last_job >= KEY_IDLE_MS)
             s_key_release (self, 0, 0);
     }
     s_self_destroy (&self);
