@@ -594,9 +594,11 @@ fetch_worker_test (bool verbose)
     zactor_destroy (&pooled);
     zframe_destroy (&pooled_identity);
     keypool_destroy (&pool);
-    char command [128];
-    snprintf (command, sizeof (command), "rm -rf %s", dir);
-    assert (system (command) == 0);
+    zdir_t *journal_dir = zdir_new (dir, NULL);
+    assert (journal_dir);
+    zdir_remove (journal_dir, true);
+    zdir_destroy (&journal_dir);
+    assert (!zsys_file_exists (dir));
 
     block_body_destroy (&expected);
     zframe_destroy (&identity);
