@@ -1,6 +1,9 @@
-/*  msg: msgpack packing and checked reading shared by every evmtap message. */
+/*  msg: msgpack packing, checked reading and the field tables shared by every evmtap
+    message (see msg.h). */
 #include "evmtap.h"
 #include "msg.h"
+#include <inttypes.h>
+#include <limits.h>
 
 //  True when the msgpack bytes can hold every element their headers announce. msgpack-c
 //  allocates for a declared count before it looks at the bytes, so 5 bytes announcing 2^32
@@ -70,25 +73,51 @@ s_counts_plausible (const uint8_t *data, size_t size)
     return true;
 }
 
+//  Unpacks a whole frame (nothing may follow the first object) into unpacked, which the
+//  caller destroys. False when it is no msgpack or announces more than it holds.
+static bool
+s_unpack (zframe_t *frame, msgpack_unpacked *unpacked, bool whole)
+{
+    msgpack_unpacked_init (unpacked);
+    if (!frame || !s_counts_plausible (zframe_data (frame), zframe_size (frame)))
+        return false;
+    size_t offset = 0;
+    return msgpack_unpack_next (unpacked, (const char *) zframe_data (frame),
+                                zframe_size (frame), &offset) == MSGPACK_UNPACK_SUCCESS
+           && (!whole || offset == zframe_size (frame));
+}
+
+//  The index-th element of the frame's top array when it is an unsigned integer.
+static bool
+s_peek_u64 (zframe_t *frame, uint32_t index, uint64_t *value)
+{
+    msgpack_unpacked unpacked;
+    bool found = s_unpack (frame, &unpacked, false)
+                 && unpacked.data.type == MSGPACK_OBJECT_ARRAY
+                 && unpacked.data.via.array.size >= 2 && index < unpacked.data.via.array.size
+                 && unpacked.data.via.array.ptr [index].type == MSGPACK_OBJECT_POSITIVE_INTEGER;
+    if (found)
+        *value = unpacked.data.via.array.ptr [index].via.u64;
+    msgpack_unpacked_destroy (&unpacked);
+    return found;
+}
+
 int
 msg_type (zframe_t *frame)
 {
-    if (!frame)
-        return -2;
-    msgpack_unpacked unpacked;
-    msgpack_unpacked_init (&unpacked);
-    int type = -2;
-    size_t offset = 0;
-    if (s_counts_plausible (zframe_data (frame), zframe_size (frame))
-        && msgpack_unpack_next (&unpacked, (const char *) zframe_data (frame), zframe_size (frame),
-                                &offset) == MSGPACK_UNPACK_SUCCESS
-        && unpacked.data.type == MSGPACK_OBJECT_ARRAY && unpacked.data.via.array.size >= 2
-        && unpacked.data.via.array.ptr [0].type == MSGPACK_OBJECT_POSITIVE_INTEGER
-        && unpacked.data.via.array.ptr [0].via.u64 < 256)
-        type = (int) unpacked.data.via.array.ptr [0].via.u64;
-    msgpack_unpacked_destroy (&unpacked);
-    return type;
+    uint64_t type;
+    return s_peek_u64 (frame, 0, &type) && type < 256 ? (int) type : -2;
 }
+
+uint64_t
+msg_first_u64 (zframe_t *frame)
+{
+    uint64_t value;
+    return s_peek_u64 (frame, 2, &value) ? value : 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Writer
 
 void
 msg_writer_init (msg_writer_t *self, msg_type_t type, size_t field_count)
@@ -157,39 +186,21 @@ msg_writer_frame (msg_writer_t *self)
     return frame;
 }
 
-int
-msg_reader_init (msg_reader_t *self, zframe_t *frame, msg_type_t type)
-{
-    memset (self, 0, sizeof (*self));
-    msgpack_unpacked_init (&self->unpacked);
-    if (!frame) {
-        self->failed = true;
-        return -2;
-    }
-    size_t offset = 0;
-    if (!s_counts_plausible (zframe_data (frame), zframe_size (frame))
-        || msgpack_unpack_next (&self->unpacked, (const char *) zframe_data (frame),
-                             zframe_size (frame), &offset) != MSGPACK_UNPACK_SUCCESS
-        || offset != zframe_size (frame) || self->unpacked.data.type != MSGPACK_OBJECT_ARRAY) {
-        self->failed = true;
-        return -2;
-    }
-    self->items = self->unpacked.data.via.array.ptr;
-    self->count = self->unpacked.data.via.array.size;
-    if (msg_read_u64 (self) != (uint64_t) type || msg_read_u64 (self) != MSG_VERSION)
-        self->failed = true;
-    return self->failed ? -2 : 0;
-}
+//  --------------------------------------------------------------------------
+//  Reader over one frame: each s_read_* takes the next element of the current array and
+//  marks the reader failed, for good, on a wrong type or a missing element.
 
-void
-msg_reader_done (msg_reader_t *self)
-{
-    msgpack_unpacked_destroy (&self->unpacked);
-}
+typedef struct {
+    msgpack_unpacked unpacked;
+    const msgpack_object *items;  //  elements of the array being read
+    uint32_t count;               //  how many
+    uint32_t index;               //  the next one to read
+    bool failed;                  //  sticky: any wrong type, missing field or bad value
+} s_reader_t;
 
 //  The next element, or NULL (and failed) when the array is exhausted.
 static const msgpack_object *
-s_next (msg_reader_t *self)
+s_next (s_reader_t *self)
 {
     if (self->failed || self->index >= self->count) {
         self->failed = true;
@@ -198,8 +209,8 @@ s_next (msg_reader_t *self)
     return &self->items [self->index++];
 }
 
-uint64_t
-msg_read_u64 (msg_reader_t *self)
+static uint64_t
+s_read_u64 (s_reader_t *self)
 {
     const msgpack_object *item = s_next (self);
     if (item && item->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -208,8 +219,8 @@ msg_read_u64 (msg_reader_t *self)
     return 0;
 }
 
-int64_t
-msg_read_i64 (msg_reader_t *self)
+static int64_t
+s_read_i64 (s_reader_t *self)
 {
     const msgpack_object *item = s_next (self);
     if (item && item->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
@@ -220,8 +231,8 @@ msg_read_i64 (msg_reader_t *self)
     return 0;
 }
 
-bool
-msg_read_bool (msg_reader_t *self)
+static bool
+s_read_bool (s_reader_t *self)
 {
     const msgpack_object *item = s_next (self);
     if (item && item->type == MSGPACK_OBJECT_BOOLEAN)
@@ -230,8 +241,9 @@ msg_read_bool (msg_reader_t *self)
     return false;
 }
 
-const char *
-msg_read_strn (msg_reader_t *self, size_t *len)
+//  A string borrowed from the frame, with its length; nil gives NULL, an empty string "".
+static const char *
+s_read_strn (s_reader_t *self, size_t *len)
 {
     const msgpack_object *item = s_next (self);
     *len = 0;
@@ -246,27 +258,10 @@ msg_read_strn (msg_reader_t *self, size_t *len)
     return NULL;
 }
 
-char *
-msg_read_strdup (msg_reader_t *self)
+//  A copy of len bytes as a fresh heap string.
+static char *
+s_strndup (const char *text, size_t len)
 {
-    size_t len;
-    return msg_read_strdup_len (self, &len);
-}
-
-char *
-msg_read_strdup_len (msg_reader_t *self, size_t *len_p)
-{
-    size_t len;
-    const char *text = msg_read_strn (self, &len);
-    *len_p = 0;
-    if (!text)
-        return NULL;
-    //  Texts are C strings everywhere after this: a NUL inside would cut them short.
-    if (memchr (text, 0, len)) {
-        self->failed = true;
-        return NULL;
-    }
-    *len_p = len;
     char *copy = (char *) malloc (len + 1);
     assert (copy);
     memcpy (copy, text, len);
@@ -274,11 +269,30 @@ msg_read_strdup_len (msg_reader_t *self, size_t *len_p)
     return copy;
 }
 
-void
-msg_read_str (msg_reader_t *self, char *out, size_t out_size)
+//  A string as a fresh heap string, NULL for nil; a NUL inside is malformed, since texts
+//  are C strings everywhere after this and it would cut them short.
+static char *
+s_read_strdup (s_reader_t *self, size_t *len_p)
 {
     size_t len;
-    const char *text = msg_read_strn (self, &len);
+    const char *text = s_read_strn (self, &len);
+    *len_p = 0;
+    if (!text)
+        return NULL;
+    if (memchr (text, 0, len)) {
+        self->failed = true;
+        return NULL;
+    }
+    *len_p = len;
+    return s_strndup (text, len);
+}
+
+//  A string copied into out (one that does not fit is malformed); nil gives "".
+static void
+s_read_text (s_reader_t *self, char *out, size_t out_size)
+{
+    size_t len;
+    const char *text = s_read_strn (self, &len);
     if (len >= out_size) {
         self->failed = true;
         len = 0;
@@ -288,14 +302,19 @@ msg_read_str (msg_reader_t *self, char *out, size_t out_size)
     out [len] = 0;
 }
 
-uint32_t
-msg_read_enter (msg_reader_t *self, const msgpack_object **saved_items, uint32_t *saved_count,
-                uint32_t *saved_index)
+//  Where the reader stood in the enclosing array while it reads a nested one.
+typedef struct {
+    const msgpack_object *items;
+    uint32_t count;
+    uint32_t index;
+} s_position_t;
+
+//  Enters a nested array; returns its element count (0 and failed when it is none).
+static uint32_t
+s_read_enter (s_reader_t *self, s_position_t *saved)
 {
     const msgpack_object *item = s_next (self);
-    *saved_items = self->items;
-    *saved_count = self->count;
-    *saved_index = self->index;
+    *saved = (s_position_t) {self->items, self->count, self->index};
     if (!item || item->type != MSGPACK_OBJECT_ARRAY) {
         self->failed = true;
         return 0;
@@ -306,20 +325,493 @@ msg_read_enter (msg_reader_t *self, const msgpack_object **saved_items, uint32_t
     return self->count;
 }
 
-void
-msg_read_leave (msg_reader_t *self, const msgpack_object *saved_items, uint32_t saved_count,
-                uint32_t saved_index)
+//  Returns to the enclosing array; every element of the nested one must have been read,
+//  as for the top level.
+static void
+s_read_leave (s_reader_t *self, const s_position_t *saved)
 {
-    //  Every element of a nested array must have been read, as for the top level.
     if (self->index != self->count)
         self->failed = true;
-    self->items = saved_items;
-    self->count = saved_count;
-    self->index = saved_index;
+    self->items = saved->items;
+    self->count = saved->count;
+    self->index = saved->index;
+}
+
+//  --------------------------------------------------------------------------
+//  Field tables
+
+//  The member a field describes, inside the struct at message.
+#define S_AT(message, field) ((char *) (message) + (field)->offset)
+#define S_CONST_AT(message, field) ((const char *) (message) + (field)->offset)
+
+//  A pointer member's value.
+static char *
+s_get_ptr (const void *message, size_t offset)
+{
+    char *value;
+    memcpy (&value, (const char *) message + offset, sizeof (value));
+    return value;
+}
+
+static void
+s_set_ptr (void *message, size_t offset, const void *value)
+{
+    memcpy ((char *) message + offset, &value, sizeof (value));
+}
+
+static size_t
+s_get_size (const void *message, size_t offset)
+{
+    size_t value;
+    memcpy (&value, (const char *) message + offset, sizeof (value));
+    return value;
+}
+
+static void
+s_set_size (void *message, size_t offset, size_t value)
+{
+    memcpy ((char *) message + offset, &value, sizeof (value));
+}
+
+size_t
+msg_width (const msg_table_t *table)
+{
+    size_t width = 0;
+    for (size_t index = 0; index < table->count; index++)
+        width += table->fields [index].kind == MSG_FIELD_GROUP
+                     ? msg_width (table->fields [index].table) : 1;
+    return width;
+}
+
+static void s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self);
+
+//  A text member, nil when nil_if_empty and it is "".
+static void
+s_write_text (msg_writer_t *writer, const char *text, size_t size, bool nil_if_empty)
+{
+    if (nil_if_empty && !*text)
+        msg_write_nil (writer);
+    else
+        msg_write_strn (writer, text, strnlen (text, size));
+}
+
+//  An array member: its count, then each element as a row (an array) or a bare item.
+static void
+s_write_list (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    const char *elements = s_get_ptr (message, field->offset);
+    size_t count = s_get_size (message, field->aux);
+    msg_write_array (writer, count);
+    for (size_t index = 0; index < count; index++) {
+        const char *element = elements + index * field->size;
+        if (field->kind == MSG_FIELD_ROWS) {
+            msg_write_array (writer, msg_width (field->table));
+            s_write_fields (writer, field->table, element);
+        }
+        else {
+            assert (field->table->count == 1);
+            msg_write_field (writer, &field->table->fields [0], element);
+        }
+    }
+}
+
+void
+msg_write_field (msg_writer_t *self, const msg_field_t *field, const void *message)
+{
+    const char *member = S_CONST_AT (message, field);
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32;
+    int value;
+    bool flag;
+    switch (field->kind) {
+        case MSG_FIELD_U64:
+            memcpy (&u64, member, sizeof (u64));
+            msg_write_u64 (self, u64);
+            break;
+        case MSG_FIELD_U32:
+            memcpy (&u32, member, sizeof (u32));
+            msg_write_u64 (self, u32);
+            break;
+        case MSG_FIELD_I64:
+            memcpy (&i64, member, sizeof (i64));
+            msg_write_i64 (self, i64);
+            break;
+        case MSG_FIELD_INT:
+            assert (field->size == sizeof (int));
+            memcpy (&value, member, sizeof (value));
+            msg_write_u64 (self, (uint64_t) value);
+            break;
+        case MSG_FIELD_BOOL:
+            memcpy (&flag, member, sizeof (flag));
+            msg_write_bool (self, flag);
+            break;
+        case MSG_FIELD_TEXT:
+        case MSG_FIELD_TEXT_OR_NIL:
+            s_write_text (self, member, field->size, field->kind == MSG_FIELD_TEXT_OR_NIL);
+            break;
+        case MSG_FIELD_NAME:
+            msg_write_str (self, s_get_ptr (message, field->offset));
+            break;
+        case MSG_FIELD_JSON:
+        case MSG_FIELD_BYTES: {
+            const char *text = s_get_ptr (message, field->offset);
+            if (!text && field->kind == MSG_FIELD_JSON)
+                msg_write_strn (self, "{}", 2);
+            else
+                msg_write_strn (self, text, s_get_size (message, field->aux));
+            break;
+        }
+        case MSG_FIELD_GROUP:
+            s_write_fields (self, field->table, member);
+            break;
+        case MSG_FIELD_ROWS:
+        case MSG_FIELD_ITEMS:
+            s_write_list (self, field, message);
+            break;
+    }
+}
+
+static void
+s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self)
+{
+    for (size_t index = 0; index < table->count; index++)
+        msg_write_field (writer, &table->fields [index], self);
+}
+
+zframe_t *
+msg_encode (const msg_table_t *table, const void *self)
+{
+    assert (table->type);
+    msg_writer_t writer;
+    msg_writer_init (&writer, table->type, msg_width (table));
+    s_write_fields (&writer, table, self);
+    return msg_writer_frame (&writer);
+}
+
+static void s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self);
+
+//  A NAME: nil, NUL and more than field->max bytes are malformed.
+static void
+s_read_name (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    size_t len;
+    char *name = s_read_strdup (reader, &len);
+    if (!name || len > field->max)
+        reader->failed = true;
+    s_set_ptr (message, field->offset, name);
+}
+
+//  A JSON text (NUL malformed, nil gives "") or BYTES (NUL kept, nil malformed).
+static void
+s_read_blob (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (field->kind == MSG_FIELD_JSON) {
+        text = s_read_strdup (reader, &len);
+        if (!text)
+            text = s_strndup ("", 0);
+    }
+    else {
+        const char *borrowed = s_read_strn (reader, &len);
+        if (borrowed)
+            text = s_strndup (borrowed, len);
+        else
+            reader->failed = true;
+    }
+    s_set_ptr (message, field->offset, text);
+    s_set_size (message, field->aux, len);
+}
+
+//  An array member: allocated for the count the frame announces (msgpack-c has already
+//  allocated as much, and s_counts_plausible bounded it by the frame's size), then read
+//  element by element while the reader holds.
+static void
+s_read_list (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    s_position_t saved;
+    uint32_t count = s_read_enter (reader, &saved);
+    char *elements = NULL;
+    if (count && !reader->failed) {
+        elements = (char *) calloc (count, field->size);
+        assert (elements);
+    }
+    s_set_ptr (message, field->offset, elements);
+    s_set_size (message, field->aux, elements ? count : 0);
+    for (uint32_t index = 0; elements && index < count && !reader->failed; index++) {
+        char *element = elements + index * field->size;
+        if (field->kind == MSG_FIELD_ROWS) {
+            s_position_t row;
+            s_read_enter (reader, &row);
+            s_read_fields (reader, field->table, element);
+            s_read_leave (reader, &row);
+        }
+        else
+            s_read_fields (reader, field->table, element);
+    }
+    s_read_leave (reader, &saved);
+}
+
+//  One field into its member; a number out of range is malformed and leaves the member 0.
+static void
+s_read_field (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    char *member = S_AT (message, field);
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32;
+    int value;
+    bool flag;
+    switch (field->kind) {
+        case MSG_FIELD_U64:
+            u64 = s_read_u64 (reader);
+            memcpy (member, &u64, sizeof (u64));
+            break;
+        case MSG_FIELD_U32:
+            u64 = s_read_u64 (reader);
+            u32 = (uint32_t) u64;
+            if (u64 > UINT32_MAX)
+                reader->failed = true;
+            else
+                memcpy (member, &u32, sizeof (u32));
+            break;
+        case MSG_FIELD_I64:
+            i64 = s_read_i64 (reader);
+            memcpy (member, &i64, sizeof (i64));
+            break;
+        case MSG_FIELD_INT:
+            assert (field->size == sizeof (int) && field->max <= INT_MAX);
+            u64 = s_read_u64 (reader);
+            value = (int) u64;
+            if (u64 < field->min || u64 > field->max)
+                reader->failed = true;
+            else
+                memcpy (member, &value, sizeof (value));
+            break;
+        case MSG_FIELD_BOOL:
+            flag = s_read_bool (reader);
+            memcpy (member, &flag, sizeof (flag));
+            break;
+        case MSG_FIELD_TEXT:
+        case MSG_FIELD_TEXT_OR_NIL:
+            s_read_text (reader, member, field->size);
+            break;
+        case MSG_FIELD_NAME:
+            s_read_name (reader, field, message);
+            break;
+        case MSG_FIELD_JSON:
+        case MSG_FIELD_BYTES:
+            s_read_blob (reader, field, message);
+            break;
+        case MSG_FIELD_GROUP:
+            s_read_fields (reader, field->table, member);
+            break;
+        case MSG_FIELD_ROWS:
+        case MSG_FIELD_ITEMS:
+            s_read_list (reader, field, message);
+            break;
+    }
+}
+
+static void
+s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self)
+{
+    for (size_t index = 0; index < table->count; index++)
+        s_read_field (reader, &table->fields [index], self);
 }
 
 int
-msg_reader_status (msg_reader_t *self)
+msg_decode (const msg_table_t *table, zframe_t *frame, void *self)
 {
-    return self->failed || self->index != self->count ? -2 : 0;
+    assert (table->type);
+    memset (self, 0, table->size);
+    s_reader_t reader;
+    memset (&reader, 0, sizeof (reader));
+    if (!s_unpack (frame, &reader.unpacked, true)
+        || reader.unpacked.data.type != MSGPACK_OBJECT_ARRAY)
+        reader.failed = true;
+    else {
+        reader.items = reader.unpacked.data.via.array.ptr;
+        reader.count = reader.unpacked.data.via.array.size;
+        if (s_read_u64 (&reader) != (uint64_t) table->type || s_read_u64 (&reader) != MSG_VERSION)
+            reader.failed = true;
+        else
+            s_read_fields (&reader, table, self);
+    }
+    int rc = reader.failed || reader.index != reader.count ? -2 : 0;
+    msgpack_unpacked_destroy (&reader.unpacked);
+    if (rc)
+        msg_clear (table, self);
+    return rc;
+}
+
+static void
+s_clear_field (const msg_field_t *field, void *message)
+{
+    switch (field->kind) {
+        case MSG_FIELD_NAME:
+        case MSG_FIELD_JSON:
+        case MSG_FIELD_BYTES:
+            free (s_get_ptr (message, field->offset));
+            s_set_ptr (message, field->offset, NULL);
+            if (field->kind != MSG_FIELD_NAME)
+                s_set_size (message, field->aux, 0);
+            break;
+        case MSG_FIELD_GROUP:
+            msg_clear (field->table, S_AT (message, field));
+            break;
+        case MSG_FIELD_ROWS:
+        case MSG_FIELD_ITEMS: {
+            char *elements = s_get_ptr (message, field->offset);
+            size_t count = s_get_size (message, field->aux);
+            for (size_t index = 0; elements && index < count; index++)
+                msg_clear (field->table, elements + index * field->size);
+            free (elements);
+            s_set_ptr (message, field->offset, NULL);
+            s_set_size (message, field->aux, 0);
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+void
+msg_clear (const msg_table_t *table, void *self)
+{
+    for (size_t index = 0; index < table->count; index++)
+        s_clear_field (&table->fields [index], self);
+}
+
+//  --------------------------------------------------------------------------
+//  Printing
+
+//  A text in double quotes, with quotes, backslashes and control bytes escaped, so that
+//  a hostile frame cannot forge a log line.
+static void
+s_print_text (FILE *file, const char *text, size_t len)
+{
+    fputc ('"', file);
+    for (size_t index = 0; index < len; index++) {
+        unsigned char byte = (unsigned char) text [index];
+        if (byte == '"' || byte == '\\')
+            fprintf (file, "\\%c", byte);
+        else
+        if (byte < 0x20 || byte == 0x7f)
+            fprintf (file, "\\x%02x", byte);
+        else
+            fputc (byte, file);
+    }
+    fputc ('"', file);
+}
+
+static void s_print_fields (FILE *file, const msg_table_t *table, const void *self);
+static void s_print_value (FILE *file, const msg_field_t *field, const void *message);
+
+//  An array member: [row row ...], each row as {fields} or a bare item.
+static void
+s_print_list (FILE *file, const msg_field_t *field, const void *message)
+{
+    const char *elements = s_get_ptr (message, field->offset);
+    size_t count = s_get_size (message, field->aux);
+    fputc ('[', file);
+    for (size_t index = 0; index < count; index++) {
+        const void *element = elements + index * field->size;
+        if (index)
+            fputc (' ', file);
+        if (field->kind == MSG_FIELD_ROWS) {
+            fputc ('{', file);
+            s_print_fields (file, field->table, element);
+            fputc ('}', file);
+        }
+        else
+            s_print_value (file, &field->table->fields [0], element);
+    }
+    fputc (']', file);
+}
+
+//  One field's value: numbers in decimal, texts quoted, JSON and bytes by their size.
+static void
+s_print_value (FILE *file, const msg_field_t *field, const void *message)
+{
+    const char *member = S_CONST_AT (message, field);
+    uint64_t u64;
+    int64_t i64;
+    uint32_t u32;
+    int value;
+    bool flag;
+    const char *text;
+    switch (field->kind) {
+        case MSG_FIELD_U64:
+            memcpy (&u64, member, sizeof (u64));
+            fprintf (file, "%" PRIu64, u64);
+            break;
+        case MSG_FIELD_U32:
+            memcpy (&u32, member, sizeof (u32));
+            fprintf (file, "%" PRIu32, u32);
+            break;
+        case MSG_FIELD_I64:
+            memcpy (&i64, member, sizeof (i64));
+            fprintf (file, "%" PRId64, i64);
+            break;
+        case MSG_FIELD_INT:
+            memcpy (&value, member, sizeof (value));
+            fprintf (file, "%d", value);
+            break;
+        case MSG_FIELD_BOOL:
+            memcpy (&flag, member, sizeof (flag));
+            fputs (flag ? "true" : "false", file);
+            break;
+        case MSG_FIELD_TEXT:
+        case MSG_FIELD_TEXT_OR_NIL:
+            s_print_text (file, member, strnlen (member, field->size));
+            break;
+        case MSG_FIELD_NAME:
+            text = s_get_ptr (message, field->offset);
+            if (text)
+                s_print_text (file, text, strlen (text));
+            else
+                fputs ("nil", file);
+            break;
+        case MSG_FIELD_JSON:
+        case MSG_FIELD_BYTES:
+            //  Whole records would drown a log line: their size says enough.
+            fprintf (file, "(%zu bytes)", s_get_size (message, field->aux));
+            break;
+        case MSG_FIELD_GROUP:
+            fputc ('{', file);
+            s_print_fields (file, field->table, member);
+            fputc ('}', file);
+            break;
+        case MSG_FIELD_ROWS:
+        case MSG_FIELD_ITEMS:
+            s_print_list (file, field, message);
+            break;
+    }
+}
+
+static void
+s_print_fields (FILE *file, const msg_table_t *table, const void *self)
+{
+    for (size_t index = 0; index < table->count; index++) {
+        if (index)
+            fputc (' ', file);
+        fprintf (file, "%s=", table->fields [index].name);
+        s_print_value (file, &table->fields [index], self);
+    }
+}
+
+char *
+msg_print (const msg_table_t *table, const void *self)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *file = open_memstream (&text, &size);
+    assert (file);
+    fprintf (file, "%s ", table->name);
+    s_print_fields (file, table, self);
+    fclose (file);
+    assert (text);
+    return text;
 }
