@@ -176,6 +176,8 @@ void msg_write_field (msg_writer_t *self, const msg_field_t *field, const void *
 //  Returns the packed frame and frees the writer's buffer.
 zframe_t *msg_writer_frame (msg_writer_t *self);
 
+//  Tests a table (of a message type) with the cases every table gets (msg_test.c).
+void msg_table_test (const msg_table_t *table, bool verbose);
 void proto_test (bool verbose);
 
 #endif
