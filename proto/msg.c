@@ -338,13 +338,35 @@ s_read_leave (s_reader_t *self, const s_position_t *saved)
 }
 
 //  --------------------------------------------------------------------------
-//  Field tables
+//  Field tables: each kind of field has a codec, the four things a table does with it.
+
+typedef struct {
+    //  Packs the member.
+    void (*write) (msg_writer_t *writer, const msg_field_t *field, const void *message);
+    //  Reads it (allocating what it points to); a wrong value marks the reader failed.
+    void (*read) (s_reader_t *reader, const msg_field_t *field, void *message);
+    //  Prints its value.
+    void (*print) (FILE *file, const msg_field_t *field, const void *message);
+    //  Frees what read allocated and zeroes it; NULL when a kind allocates nothing.
+    void (*clear) (const msg_field_t *field, void *message);
+} s_codec_t;
+
+static const s_codec_t *s_codec (const msg_field_t *field);
 
 //  The member a field describes, inside the struct at message.
-#define S_AT(message, field) ((char *) (message) + (field)->offset)
-#define S_CONST_AT(message, field) ((const char *) (message) + (field)->offset)
+static char *
+s_member (const msg_field_t *field, void *message)
+{
+    return (char *) message + field->offset;
+}
 
-//  A pointer member's value.
+static const char *
+s_const_member (const msg_field_t *field, const void *message)
+{
+    return (const char *) message + field->offset;
+}
+
+//  A pointer or length member, by its offset (the member may be const char *).
 static char *
 s_get_ptr (const void *message, size_t offset)
 {
@@ -383,93 +405,10 @@ msg_width (const msg_table_t *table)
     return width;
 }
 
-static void s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self);
-
-//  A text member, nil when nil_if_empty and it is "".
-static void
-s_write_text (msg_writer_t *writer, const char *text, size_t size, bool nil_if_empty)
-{
-    if (nil_if_empty && !*text)
-        msg_write_nil (writer);
-    else
-        msg_write_strn (writer, text, strnlen (text, size));
-}
-
-//  An array member: its count, then each element as a row (an array) or a bare item.
-static void
-s_write_list (msg_writer_t *writer, const msg_field_t *field, const void *message)
-{
-    const char *elements = s_get_ptr (message, field->offset);
-    size_t count = s_get_size (message, field->aux);
-    msg_write_array (writer, count);
-    for (size_t index = 0; index < count; index++) {
-        const char *element = elements + index * field->size;
-        if (field->kind == MSG_FIELD_ROWS) {
-            msg_write_array (writer, msg_width (field->table));
-            s_write_fields (writer, field->table, element);
-        }
-        else {
-            assert (field->table->count == 1);
-            msg_write_field (writer, &field->table->fields [0], element);
-        }
-    }
-}
-
 void
 msg_write_field (msg_writer_t *self, const msg_field_t *field, const void *message)
 {
-    const char *member = S_CONST_AT (message, field);
-    uint64_t u64;
-    int64_t i64;
-    uint32_t u32;
-    int value;
-    bool flag;
-    switch (field->kind) {
-        case MSG_FIELD_U64:
-            memcpy (&u64, member, sizeof (u64));
-            msg_write_u64 (self, u64);
-            break;
-        case MSG_FIELD_U32:
-            memcpy (&u32, member, sizeof (u32));
-            msg_write_u64 (self, u32);
-            break;
-        case MSG_FIELD_I64:
-            memcpy (&i64, member, sizeof (i64));
-            msg_write_i64 (self, i64);
-            break;
-        case MSG_FIELD_INT:
-            assert (field->size == sizeof (int));
-            memcpy (&value, member, sizeof (value));
-            msg_write_u64 (self, (uint64_t) value);
-            break;
-        case MSG_FIELD_BOOL:
-            memcpy (&flag, member, sizeof (flag));
-            msg_write_bool (self, flag);
-            break;
-        case MSG_FIELD_TEXT:
-        case MSG_FIELD_TEXT_OR_NIL:
-            s_write_text (self, member, field->size, field->kind == MSG_FIELD_TEXT_OR_NIL);
-            break;
-        case MSG_FIELD_NAME:
-            msg_write_str (self, s_get_ptr (message, field->offset));
-            break;
-        case MSG_FIELD_JSON:
-        case MSG_FIELD_BYTES: {
-            const char *text = s_get_ptr (message, field->offset);
-            if (!text && field->kind == MSG_FIELD_JSON)
-                msg_write_strn (self, "{}", 2);
-            else
-                msg_write_strn (self, text, s_get_size (message, field->aux));
-            break;
-        }
-        case MSG_FIELD_GROUP:
-            s_write_fields (self, field->table, member);
-            break;
-        case MSG_FIELD_ROWS:
-        case MSG_FIELD_ITEMS:
-            s_write_list (self, field, message);
-            break;
-    }
+    s_codec (field)->write (self, field, message);
 }
 
 static void
@@ -479,19 +418,153 @@ s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self
         msg_write_field (writer, &table->fields [index], self);
 }
 
-zframe_t *
-msg_encode (const msg_table_t *table, const void *self)
+static void
+s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self)
 {
-    assert (table->type);
-    msg_writer_t writer;
-    msg_writer_init (&writer, table->type, msg_width (table));
-    s_write_fields (&writer, table, self);
-    return msg_writer_frame (&writer);
+    for (size_t index = 0; index < table->count; index++)
+        s_codec (&table->fields [index])->read (reader, &table->fields [index], self);
 }
 
-static void s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self);
+//  --------------------------------------------------------------------------
+//  Numbers and flags (U64, U32, I64, INT, BOOL), held as 64 bits on their way; each
+//  member really has its kind's type (MSG_MEMBER checks), so it is accessed as that type.
 
-//  A NAME: nil, NUL and more than field->max bytes are malformed.
+static uint64_t
+s_scalar_get (const msg_field_t *field, const void *message)
+{
+    const void *member = s_const_member (field, message);
+    if (field->kind == MSG_FIELD_U64)
+        return *(const uint64_t *) member;
+    if (field->kind == MSG_FIELD_U32)
+        return *(const uint32_t *) member;
+    if (field->kind == MSG_FIELD_I64)
+        return (uint64_t) *(const int64_t *) member;
+    if (field->kind == MSG_FIELD_INT) {
+        assert (field->size == sizeof (int));
+        return (uint64_t) (int64_t) *(const int *) member;
+    }
+    return *(const bool *) member;
+}
+
+static void
+s_scalar_set (const msg_field_t *field, void *message, uint64_t value)
+{
+    void *member = s_member (field, message);
+    switch (field->kind) {
+        case MSG_FIELD_U64: *(uint64_t *) member = value; break;
+        case MSG_FIELD_U32: *(uint32_t *) member = (uint32_t) value; break;
+        case MSG_FIELD_I64: *(int64_t *) member = (int64_t) value; break;
+        case MSG_FIELD_INT: *(int *) member = (int) value; break;
+        default: *(bool *) member = value != 0; break;
+    }
+}
+
+static void
+s_write_scalar (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    uint64_t value = s_scalar_get (field, message);
+    if (field->kind == MSG_FIELD_BOOL)
+        msg_write_bool (writer, value != 0);
+    else
+    if (field->kind == MSG_FIELD_I64)
+        msg_write_i64 (writer, (int64_t) value);
+    else
+        msg_write_u64 (writer, value);
+}
+
+//  A number out of the kind's range is malformed and leaves the member 0, rather than
+//  cut down to fit.
+static void
+s_read_scalar (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    if (field->kind == MSG_FIELD_BOOL)
+        s_scalar_set (field, message, s_read_bool (reader));
+    else
+    if (field->kind == MSG_FIELD_I64)
+        s_scalar_set (field, message, (uint64_t) s_read_i64 (reader));
+    else {
+        uint64_t value = s_read_u64 (reader);
+        uint64_t lowest = field->kind == MSG_FIELD_INT ? field->min : 0;
+        uint64_t highest = field->kind == MSG_FIELD_INT ? field->max
+                           : field->kind == MSG_FIELD_U32 ? UINT32_MAX : UINT64_MAX;
+        assert (field->kind != MSG_FIELD_INT || highest <= INT_MAX);
+        if (value < lowest || value > highest)
+            reader->failed = true;
+        else
+            s_scalar_set (field, message, value);
+    }
+}
+
+static void
+s_print_scalar (FILE *file, const msg_field_t *field, const void *message)
+{
+    uint64_t value = s_scalar_get (field, message);
+    if (field->kind == MSG_FIELD_BOOL)
+        fputs (value ? "true" : "false", file);
+    else
+    if (field->kind == MSG_FIELD_I64 || field->kind == MSG_FIELD_INT)
+        fprintf (file, "%" PRId64, (int64_t) value);
+    else
+        fprintf (file, "%" PRIu64, value);
+}
+
+static const s_codec_t s_scalar_codec = {s_write_scalar, s_read_scalar, s_print_scalar, NULL};
+
+//  --------------------------------------------------------------------------
+//  Texts: fixed arrays (TEXT, TEXT_OR_NIL), heap strings (NAME), JSON and bytes with their
+//  length (JSON, BYTES).
+
+//  A text in double quotes, with quotes, backslashes and control bytes escaped, so that
+//  a hostile frame cannot forge a log line.
+static void
+s_print_quoted (FILE *file, const char *text, size_t len)
+{
+    fputc ('"', file);
+    for (size_t index = 0; index < len; index++) {
+        unsigned char byte = (unsigned char) text [index];
+        if (byte == '"' || byte == '\\')
+            fprintf (file, "\\%c", byte);
+        else
+        if (byte < 0x20 || byte == 0x7f)
+            fprintf (file, "\\x%02x", byte);
+        else
+            fputc (byte, file);
+    }
+    fputc ('"', file);
+}
+
+static void
+s_write_text (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    const char *text = s_const_member (field, message);
+    if (field->kind == MSG_FIELD_TEXT_OR_NIL && !*text)
+        msg_write_nil (writer);
+    else
+        msg_write_strn (writer, text, strnlen (text, field->size));
+}
+
+static void
+s_read_text_field (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    s_read_text (reader, s_member (field, message), field->size);
+}
+
+static void
+s_print_text (FILE *file, const msg_field_t *field, const void *message)
+{
+    const char *text = s_const_member (field, message);
+    s_print_quoted (file, text, strnlen (text, field->size));
+}
+
+static const s_codec_t s_text_codec = {s_write_text, s_read_text_field, s_print_text, NULL};
+
+static void
+s_write_name (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    msg_write_str (writer, s_get_ptr (message, field->offset));
+}
+
+//  Nil, a NUL inside and more than field->max bytes are malformed.
 static void
 s_read_name (s_reader_t *reader, const msg_field_t *field, void *message)
 {
@@ -502,7 +575,39 @@ s_read_name (s_reader_t *reader, const msg_field_t *field, void *message)
     s_set_ptr (message, field->offset, name);
 }
 
-//  A JSON text (NUL malformed, nil gives "") or BYTES (NUL kept, nil malformed).
+static void
+s_print_name (FILE *file, const msg_field_t *field, const void *message)
+{
+    const char *name = s_get_ptr (message, field->offset);
+    if (name)
+        s_print_quoted (file, name, strlen (name));
+    else
+        fputs ("nil", file);
+}
+
+//  Frees a heap member and, for JSON and bytes, zeroes its length.
+static void
+s_clear_heap (const msg_field_t *field, void *message)
+{
+    free (s_get_ptr (message, field->offset));
+    s_set_ptr (message, field->offset, NULL);
+    if (field->kind != MSG_FIELD_NAME)
+        s_set_size (message, field->aux, 0);
+}
+
+static const s_codec_t s_name_codec = {s_write_name, s_read_name, s_print_name, s_clear_heap};
+
+static void
+s_write_blob (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    const char *text = s_get_ptr (message, field->offset);
+    if (!text && field->kind == MSG_FIELD_JSON)
+        msg_write_strn (writer, "{}", 2);
+    else
+        msg_write_strn (writer, text, s_get_size (message, field->aux));
+}
+
+//  JSON: a NUL is malformed and nil gives ""; bytes: NUL bytes are kept, nil is malformed.
 static void
 s_read_blob (s_reader_t *reader, const msg_field_t *field, void *message)
 {
@@ -524,9 +629,68 @@ s_read_blob (s_reader_t *reader, const msg_field_t *field, void *message)
     s_set_size (message, field->aux, len);
 }
 
-//  An array member: allocated for the count the frame announces (msgpack-c has already
-//  allocated as much, and s_counts_plausible bounded it by the frame's size), then read
-//  element by element while the reader holds.
+//  Whole records would drown a log line: their size says enough.
+static void
+s_print_blob (FILE *file, const msg_field_t *field, const void *message)
+{
+    fprintf (file, "(%zu bytes)", s_get_size (message, field->aux));
+}
+
+static const s_codec_t s_blob_codec = {s_write_blob, s_read_blob, s_print_blob, s_clear_heap};
+
+//  --------------------------------------------------------------------------
+//  Groups (a struct member whose fields stand inline) and lists of rows or items.
+
+static void s_print_fields (FILE *file, const msg_table_t *table, const void *self);
+
+static void
+s_write_group (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    s_write_fields (writer, field->table, s_const_member (field, message));
+}
+
+static void
+s_read_group (s_reader_t *reader, const msg_field_t *field, void *message)
+{
+    s_read_fields (reader, field->table, s_member (field, message));
+}
+
+static void
+s_print_group (FILE *file, const msg_field_t *field, const void *message)
+{
+    fputc ('{', file);
+    s_print_fields (file, field->table, s_const_member (field, message));
+    fputc ('}', file);
+}
+
+static void
+s_clear_group (const msg_field_t *field, void *message)
+{
+    msg_clear (field->table, s_member (field, message));
+}
+
+static const s_codec_t s_group_codec = {s_write_group, s_read_group, s_print_group,
+                                        s_clear_group};
+
+//  Its count, then each element as a row (an array of its fields) or a bare item.
+static void
+s_write_list (msg_writer_t *writer, const msg_field_t *field, const void *message)
+{
+    const char *elements = s_get_ptr (message, field->offset);
+    size_t count = s_get_size (message, field->aux);
+    msg_write_array (writer, count);
+    for (size_t index = 0; index < count; index++) {
+        if (field->kind == MSG_FIELD_ROWS)
+            msg_write_array (writer, msg_width (field->table));
+        else
+            assert (field->table->count == 1);
+        s_write_fields (writer, field->table, elements + index * field->size);
+    }
+}
+
+//  Allocated for the count the frame announces (msgpack-c has already allocated as much,
+//  and s_counts_plausible bounded it by the frame's size), then read element by element
+//  while the reader holds.
 static void
 s_read_list (s_reader_t *reader, const msg_field_t *field, void *message)
 {
@@ -553,72 +717,72 @@ s_read_list (s_reader_t *reader, const msg_field_t *field, void *message)
     s_read_leave (reader, &saved);
 }
 
-//  One field into its member; a number out of range is malformed and leaves the member 0.
+//  [row row ...], each row as {fields} or a bare item.
 static void
-s_read_field (s_reader_t *reader, const msg_field_t *field, void *message)
+s_print_list (FILE *file, const msg_field_t *field, const void *message)
 {
-    char *member = S_AT (message, field);
-    uint64_t u64;
-    int64_t i64;
-    uint32_t u32;
-    int value;
-    bool flag;
-    switch (field->kind) {
-        case MSG_FIELD_U64:
-            u64 = s_read_u64 (reader);
-            memcpy (member, &u64, sizeof (u64));
-            break;
-        case MSG_FIELD_U32:
-            u64 = s_read_u64 (reader);
-            u32 = (uint32_t) u64;
-            if (u64 > UINT32_MAX)
-                reader->failed = true;
-            else
-                memcpy (member, &u32, sizeof (u32));
-            break;
-        case MSG_FIELD_I64:
-            i64 = s_read_i64 (reader);
-            memcpy (member, &i64, sizeof (i64));
-            break;
-        case MSG_FIELD_INT:
-            assert (field->size == sizeof (int) && field->max <= INT_MAX);
-            u64 = s_read_u64 (reader);
-            value = (int) u64;
-            if (u64 < field->min || u64 > field->max)
-                reader->failed = true;
-            else
-                memcpy (member, &value, sizeof (value));
-            break;
-        case MSG_FIELD_BOOL:
-            flag = s_read_bool (reader);
-            memcpy (member, &flag, sizeof (flag));
-            break;
-        case MSG_FIELD_TEXT:
-        case MSG_FIELD_TEXT_OR_NIL:
-            s_read_text (reader, member, field->size);
-            break;
-        case MSG_FIELD_NAME:
-            s_read_name (reader, field, message);
-            break;
-        case MSG_FIELD_JSON:
-        case MSG_FIELD_BYTES:
-            s_read_blob (reader, field, message);
-            break;
-        case MSG_FIELD_GROUP:
-            s_read_fields (reader, field->table, member);
-            break;
-        case MSG_FIELD_ROWS:
-        case MSG_FIELD_ITEMS:
-            s_read_list (reader, field, message);
-            break;
+    const char *elements = s_get_ptr (message, field->offset);
+    size_t count = s_get_size (message, field->aux);
+    fputc ('[', file);
+    for (size_t index = 0; index < count; index++) {
+        const void *element = elements + index * field->size;
+        if (index)
+            fputc (' ', file);
+        if (field->kind == MSG_FIELD_ROWS) {
+            fputc ('{', file);
+            s_print_fields (file, field->table, element);
+            fputc ('}', file);
+        }
+        else
+            s_codec (&field->table->fields [0])->print (file, &field->table->fields [0],
+                                                        element);
     }
+    fputc (']', file);
 }
 
 static void
-s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self)
+s_clear_list (const msg_field_t *field, void *message)
 {
-    for (size_t index = 0; index < table->count; index++)
-        s_read_field (reader, &table->fields [index], self);
+    char *elements = s_get_ptr (message, field->offset);
+    size_t count = s_get_size (message, field->aux);
+    for (size_t index = 0; elements && index < count; index++)
+        msg_clear (field->table, elements + index * field->size);
+    free (elements);
+    s_set_ptr (message, field->offset, NULL);
+    s_set_size (message, field->aux, 0);
+}
+
+static const s_codec_t s_list_codec = {s_write_list, s_read_list, s_print_list,
+                                       s_clear_list};
+
+//  --------------------------------------------------------------------------
+//  Messages
+
+//  The codec of each kind.
+static const s_codec_t *
+s_codec (const msg_field_t *field)
+{
+    static const s_codec_t *const codecs [] = {
+        [MSG_FIELD_U64] = &s_scalar_codec,    [MSG_FIELD_U32] = &s_scalar_codec,
+        [MSG_FIELD_I64] = &s_scalar_codec,    [MSG_FIELD_INT] = &s_scalar_codec,
+        [MSG_FIELD_BOOL] = &s_scalar_codec,   [MSG_FIELD_TEXT] = &s_text_codec,
+        [MSG_FIELD_TEXT_OR_NIL] = &s_text_codec, [MSG_FIELD_NAME] = &s_name_codec,
+        [MSG_FIELD_JSON] = &s_blob_codec,     [MSG_FIELD_BYTES] = &s_blob_codec,
+        [MSG_FIELD_GROUP] = &s_group_codec,   [MSG_FIELD_ROWS] = &s_list_codec,
+        [MSG_FIELD_ITEMS] = &s_list_codec,
+    };
+    assert ((size_t) field->kind < sizeof (codecs) / sizeof (codecs [0]));
+    return codecs [field->kind];
+}
+
+zframe_t *
+msg_encode (const msg_table_t *table, const void *self)
+{
+    assert (table->type);
+    msg_writer_t writer;
+    msg_writer_init (&writer, table->type, msg_width (table));
+    s_write_fields (&writer, table, self);
+    return msg_writer_frame (&writer);
 }
 
 int
@@ -646,148 +810,13 @@ msg_decode (const msg_table_t *table, zframe_t *frame, void *self)
     return rc;
 }
 
-static void
-s_clear_field (const msg_field_t *field, void *message)
-{
-    switch (field->kind) {
-        case MSG_FIELD_NAME:
-        case MSG_FIELD_JSON:
-        case MSG_FIELD_BYTES:
-            free (s_get_ptr (message, field->offset));
-            s_set_ptr (message, field->offset, NULL);
-            if (field->kind != MSG_FIELD_NAME)
-                s_set_size (message, field->aux, 0);
-            break;
-        case MSG_FIELD_GROUP:
-            msg_clear (field->table, S_AT (message, field));
-            break;
-        case MSG_FIELD_ROWS:
-        case MSG_FIELD_ITEMS: {
-            char *elements = s_get_ptr (message, field->offset);
-            size_t count = s_get_size (message, field->aux);
-            for (size_t index = 0; elements && index < count; index++)
-                msg_clear (field->table, elements + index * field->size);
-            free (elements);
-            s_set_ptr (message, field->offset, NULL);
-            s_set_size (message, field->aux, 0);
-            break;
-        }
-        default:
-            break;
-    }
-}
-
 void
 msg_clear (const msg_table_t *table, void *self)
 {
-    for (size_t index = 0; index < table->count; index++)
-        s_clear_field (&table->fields [index], self);
-}
-
-//  --------------------------------------------------------------------------
-//  Printing
-
-//  A text in double quotes, with quotes, backslashes and control bytes escaped, so that
-//  a hostile frame cannot forge a log line.
-static void
-s_print_text (FILE *file, const char *text, size_t len)
-{
-    fputc ('"', file);
-    for (size_t index = 0; index < len; index++) {
-        unsigned char byte = (unsigned char) text [index];
-        if (byte == '"' || byte == '\\')
-            fprintf (file, "\\%c", byte);
-        else
-        if (byte < 0x20 || byte == 0x7f)
-            fprintf (file, "\\x%02x", byte);
-        else
-            fputc (byte, file);
-    }
-    fputc ('"', file);
-}
-
-static void s_print_fields (FILE *file, const msg_table_t *table, const void *self);
-static void s_print_value (FILE *file, const msg_field_t *field, const void *message);
-
-//  An array member: [row row ...], each row as {fields} or a bare item.
-static void
-s_print_list (FILE *file, const msg_field_t *field, const void *message)
-{
-    const char *elements = s_get_ptr (message, field->offset);
-    size_t count = s_get_size (message, field->aux);
-    fputc ('[', file);
-    for (size_t index = 0; index < count; index++) {
-        const void *element = elements + index * field->size;
-        if (index)
-            fputc (' ', file);
-        if (field->kind == MSG_FIELD_ROWS) {
-            fputc ('{', file);
-            s_print_fields (file, field->table, element);
-            fputc ('}', file);
-        }
-        else
-            s_print_value (file, &field->table->fields [0], element);
-    }
-    fputc (']', file);
-}
-
-//  One field's value: numbers in decimal, texts quoted, JSON and bytes by their size.
-static void
-s_print_value (FILE *file, const msg_field_t *field, const void *message)
-{
-    const char *member = S_CONST_AT (message, field);
-    uint64_t u64;
-    int64_t i64;
-    uint32_t u32;
-    int value;
-    bool flag;
-    const char *text;
-    switch (field->kind) {
-        case MSG_FIELD_U64:
-            memcpy (&u64, member, sizeof (u64));
-            fprintf (file, "%" PRIu64, u64);
-            break;
-        case MSG_FIELD_U32:
-            memcpy (&u32, member, sizeof (u32));
-            fprintf (file, "%" PRIu32, u32);
-            break;
-        case MSG_FIELD_I64:
-            memcpy (&i64, member, sizeof (i64));
-            fprintf (file, "%" PRId64, i64);
-            break;
-        case MSG_FIELD_INT:
-            memcpy (&value, member, sizeof (value));
-            fprintf (file, "%d", value);
-            break;
-        case MSG_FIELD_BOOL:
-            memcpy (&flag, member, sizeof (flag));
-            fputs (flag ? "true" : "false", file);
-            break;
-        case MSG_FIELD_TEXT:
-        case MSG_FIELD_TEXT_OR_NIL:
-            s_print_text (file, member, strnlen (member, field->size));
-            break;
-        case MSG_FIELD_NAME:
-            text = s_get_ptr (message, field->offset);
-            if (text)
-                s_print_text (file, text, strlen (text));
-            else
-                fputs ("nil", file);
-            break;
-        case MSG_FIELD_JSON:
-        case MSG_FIELD_BYTES:
-            //  Whole records would drown a log line: their size says enough.
-            fprintf (file, "(%zu bytes)", s_get_size (message, field->aux));
-            break;
-        case MSG_FIELD_GROUP:
-            fputc ('{', file);
-            s_print_fields (file, field->table, member);
-            fputc ('}', file);
-            break;
-        case MSG_FIELD_ROWS:
-        case MSG_FIELD_ITEMS:
-            s_print_list (file, field, message);
-            break;
+    for (size_t index = 0; index < table->count; index++) {
+        const s_codec_t *codec = s_codec (&table->fields [index]);
+        if (codec->clear)
+            codec->clear (&table->fields [index], self);
     }
 }
 
@@ -795,10 +824,9 @@ static void
 s_print_fields (FILE *file, const msg_table_t *table, const void *self)
 {
     for (size_t index = 0; index < table->count; index++) {
-        if (index)
-            fputc (' ', file);
-        fprintf (file, "%s=", table->fields [index].name);
-        s_print_value (file, &table->fields [index], self);
+        const msg_field_t *field = &table->fields [index];
+        fprintf (file, "%s%s=", index ? " " : "", field->name);
+        s_codec (field)->print (file, field, self);
     }
 }
 

@@ -23,13 +23,14 @@ typedef enum {
     MSG_TYPE_BATCH = 4,
     MSG_TYPE_FLUSH = 5,
     MSG_TYPE_BLOCK_BODY = 6,
+    //  The key pool's worker protocol (lease.h), in a row: lease_table indexes by them.
     MSG_TYPE_LEASE_ACQUIRE = 7,
-    MSG_TYPE_LEASE_RENEW = 8,
-    MSG_TYPE_LEASE_RELEASE = 9,
-    MSG_TYPE_LEASE_SPEND = 10,
-    MSG_TYPE_LEASE_GRANTED = 11,
-    MSG_TYPE_LEASE_BUSY = 12,
-    MSG_TYPE_LEASE_ANSWER = 13,
+    MSG_TYPE_LEASE_RENEW,
+    MSG_TYPE_LEASE_RELEASE,
+    MSG_TYPE_LEASE_SPEND,
+    MSG_TYPE_LEASE_GRANTED,
+    MSG_TYPE_LEASE_BUSY,
+    MSG_TYPE_LEASE_ANSWER,          //  13
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

@@ -6,16 +6,20 @@
 #include "evmtap.h"
 #include "msg.h"
 
-//  A heap copy of len bytes (they may hold NUL), as decoding makes.
+//  A heap copy of len bytes (they may hold NUL), terminated, as decoding makes.
 static char *
 s_bytes (const char *bytes, size_t len)
 {
-    char *copy = (char *) malloc (len + 1);
+    char *copy = (char *) zmalloc (len + 1);
     assert (copy);
-    memcpy (copy, bytes, len);
-    copy [len] = 0;
-    return copy;
+    return (char *) memcpy (copy, bytes, len);
 }
+
+//  The size of a number or flag member, by kind.
+static const size_t s_scalar_size [] = {
+    [MSG_FIELD_U64] = sizeof (uint64_t), [MSG_FIELD_U32] = sizeof (uint32_t),
+    [MSG_FIELD_I64] = sizeof (int64_t), [MSG_FIELD_INT] = sizeof (int),
+    [MSG_FIELD_BOOL] = sizeof (bool)};
 
 static void
 s_set_ptr (void *member, const void *value)
@@ -56,26 +60,18 @@ s_fill (const msg_table_t *table, void *self, unsigned seed)
         unsigned value = seed * 16 + (unsigned) index;
         char text [128];
         int len = snprintf (text, sizeof (text), "{\"f%u\":\"\\u00e9\"}", value);
-        uint64_t u64 = ((uint64_t) 1 << (value % 64)) + value;
-        uint32_t u32 = UINT32_MAX - value;
-        int64_t i64 = -(int64_t) value * 1000003 - 1;
-        int number = (int) (value % 2 ? field->min : field->max);
-        bool flag = true;
         switch (field->kind) {
             case MSG_FIELD_U64:
-                memcpy (member, &u64, sizeof (u64));
-                break;
             case MSG_FIELD_U32:
-                memcpy (member, &u32, sizeof (u32));
-                break;
             case MSG_FIELD_I64:
-                memcpy (member, &i64, sizeof (i64));
+                //  Every byte's top bit set: the widest encodings, and negative for I64.
+                memset (member, 0x80 | (int) (value & 0x7f), s_scalar_size [field->kind]);
                 break;
             case MSG_FIELD_INT:
-                memcpy (member, &number, sizeof (number));
+                *(int *) member = (int) (value % 2 ? field->min : field->max);
                 break;
             case MSG_FIELD_BOOL:
-                memcpy (member, &flag, sizeof (flag));
+                *(bool *) member = true;
                 break;
             case MSG_FIELD_TEXT:
             case MSG_FIELD_TEXT_OR_NIL:
@@ -112,12 +108,6 @@ s_fill (const msg_table_t *table, void *self, unsigned seed)
         }
     }
 }
-
-//  The size of a number or flag member, by kind.
-static const size_t s_scalar_size [] = {
-    [MSG_FIELD_U64] = sizeof (uint64_t), [MSG_FIELD_U32] = sizeof (uint32_t),
-    [MSG_FIELD_I64] = sizeof (int64_t), [MSG_FIELD_INT] = sizeof (int),
-    [MSG_FIELD_BOOL] = sizeof (bool)};
 
 //  True when every field of the table is the same in a and b.
 static bool

@@ -281,23 +281,15 @@ s_wire_header (void)
     return header;
 }
 
-//  Two transactions (one a deployment, one without its JSON) and two logs (one without).
+//  The sample body with the second transaction's and the second log's JSON left out (they
+//  travel as "{}") and a log index of 300.
 static block_body_t *
 s_wire_body (void)
 {
-    block_body_t *body = block_body_new (2);
-    body->meta_json = strdup ("{\"number\":7}");
-    body->meta_len = strlen (body->meta_json);
-    strcpy (body->txs [0].hash, "0xaa");
-    strcpy (body->txs [0].from, "0x01");
-    strcpy (body->txs [0].to, "0x02");
-    body->txs [0].input_empty = true;
-    body->txs [0].json = strdup ("{\"hash\":\"0xaa\"}");
-    body->txs [0].json_len = strlen (body->txs [0].json);
-    strcpy (body->txs [1].hash, "0xbb");
-    strcpy (body->txs [1].from, "0x03");
-    block_body_set_logs (body, 2);
-    body->logs [0] = (block_log_t) {1, 0, strdup ("{\"logIndex\":0}"), 14};
+    block_body_t *body = s_sample_body ();
+    zstr_free (&body->txs [1].json);
+    body->txs [1].json_len = 0;
+    zstr_free (&body->logs [1].json);
     body->logs [1] = (block_log_t) {1, 300, NULL, 0};
     return body;
 }
