@@ -73,8 +73,9 @@ s_counts_plausible (const uint8_t *data, size_t size)
     return true;
 }
 
-//  Unpacks a whole frame (nothing may follow the first object) into unpacked, which the
-//  caller destroys. False when it is no msgpack or announces more than it holds.
+//  Unpacks the frame's first msgpack object into unpacked, which the caller destroys; when
+//  whole, nothing may follow it. False when it is no msgpack or announces more than it
+//  holds.
 static bool
 s_unpack (zframe_t *frame, msgpack_unpacked *unpacked, bool whole)
 {
@@ -231,6 +232,7 @@ s_read_i64 (s_reader_t *self)
     return 0;
 }
 
+//  A boolean; msgpack's nil or 0 are no booleans.
 static bool
 s_read_bool (s_reader_t *self)
 {
@@ -360,13 +362,15 @@ s_member (const msg_field_t *field, void *message)
     return (char *) message + field->offset;
 }
 
+//  The same, read-only.
 static const char *
 s_const_member (const msg_field_t *field, const void *message)
 {
     return (const char *) message + field->offset;
 }
 
-//  A pointer or length member, by its offset (the member may be const char *).
+//  A pointer or length member, by its offset: copied rather than cast, since a string
+//  member may be const char * and a list member any element type.
 static char *
 s_get_ptr (const void *message, size_t offset)
 {
@@ -411,6 +415,7 @@ msg_write_field (msg_writer_t *self, const msg_field_t *field, const void *messa
     s_codec (field)->write (self, field, message);
 }
 
+//  The fields of a table (a message, a group or a row) in its order.
 static void
 s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self)
 {
@@ -418,6 +423,7 @@ s_write_fields (msg_writer_t *writer, const msg_table_t *table, const void *self
         msg_write_field (writer, &table->fields [index], self);
 }
 
+//  The same when reading; each field reads nothing more once the reader failed.
 static void
 s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self)
 {
@@ -429,6 +435,7 @@ s_read_fields (s_reader_t *reader, const msg_table_t *table, void *self)
 //  Numbers and flags (U64, U32, I64, INT, BOOL), held as 64 bits on their way; each
 //  member really has its kind's type (MSG_MEMBER checks), so it is accessed as that type.
 
+//  The member as 64 bits, signed kinds sign-extended (as the encoders always wrote them).
 static uint64_t
 s_scalar_get (const msg_field_t *field, const void *message)
 {
@@ -446,6 +453,7 @@ s_scalar_get (const msg_field_t *field, const void *message)
     return *(const bool *) member;
 }
 
+//  Stores 64 bits into the member, narrowed to its type (the reader checked the range).
 static void
 s_scalar_set (const msg_field_t *field, void *message, uint64_t value)
 {
@@ -459,6 +467,7 @@ s_scalar_set (const msg_field_t *field, void *message, uint64_t value)
     }
 }
 
+//  I64 packs as a signed integer, the others as unsigned (INT included, as ever).
 static void
 s_write_scalar (msg_writer_t *writer, const msg_field_t *field, const void *message)
 {
@@ -495,6 +504,7 @@ s_read_scalar (s_reader_t *reader, const msg_field_t *field, void *message)
     }
 }
 
+//  Flags as true/false, numbers in decimal.
 static void
 s_print_scalar (FILE *file, const msg_field_t *field, const void *message)
 {
@@ -533,6 +543,7 @@ s_print_quoted (FILE *file, const char *text, size_t len)
     fputc ('"', file);
 }
 
+//  Up to the array's end even without a NUL; TEXT_OR_NIL sends "" as nil.
 static void
 s_write_text (msg_writer_t *writer, const msg_field_t *field, const void *message)
 {
@@ -543,12 +554,14 @@ s_write_text (msg_writer_t *writer, const msg_field_t *field, const void *messag
         msg_write_strn (writer, text, strnlen (text, field->size));
 }
 
+//  Into the array (s_read_text: nil gives "", too long is malformed).
 static void
 s_read_text_field (s_reader_t *reader, const msg_field_t *field, void *message)
 {
     s_read_text (reader, s_member (field, message), field->size);
 }
 
+//  Quoted, up to the array's end.
 static void
 s_print_text (FILE *file, const msg_field_t *field, const void *message)
 {
@@ -558,6 +571,7 @@ s_print_text (FILE *file, const msg_field_t *field, const void *message)
 
 static const s_codec_t s_text_codec = {s_write_text, s_read_text_field, s_print_text, NULL};
 
+//  The string, nil for NULL (which decoding then refuses).
 static void
 s_write_name (msg_writer_t *writer, const msg_field_t *field, const void *message)
 {
@@ -575,6 +589,7 @@ s_read_name (s_reader_t *reader, const msg_field_t *field, void *message)
     s_set_ptr (message, field->offset, name);
 }
 
+//  Quoted, or nil before anything was read.
 static void
 s_print_name (FILE *file, const msg_field_t *field, const void *message)
 {
@@ -597,6 +612,7 @@ s_clear_heap (const msg_field_t *field, void *message)
 
 static const s_codec_t s_name_codec = {s_write_name, s_read_name, s_print_name, s_clear_heap};
 
+//  Its bytes by their length; a JSON text not set yet travels as an empty object.
 static void
 s_write_blob (msg_writer_t *writer, const msg_field_t *field, const void *message)
 {
@@ -643,18 +659,21 @@ static const s_codec_t s_blob_codec = {s_write_blob, s_read_blob, s_print_blob, 
 
 static void s_print_fields (FILE *file, const msg_table_t *table, const void *self);
 
+//  A group's fields stand inline, in its table's order: no array of their own.
 static void
 s_write_group (msg_writer_t *writer, const msg_field_t *field, const void *message)
 {
     s_write_fields (writer, field->table, s_const_member (field, message));
 }
 
+//  Read inline, as written.
 static void
 s_read_group (s_reader_t *reader, const msg_field_t *field, void *message)
 {
     s_read_fields (reader, field->table, s_member (field, message));
 }
 
+//  {fields}, so that the group's names do not mix with the message's.
 static void
 s_print_group (FILE *file, const msg_field_t *field, const void *message)
 {
@@ -663,6 +682,7 @@ s_print_group (FILE *file, const msg_field_t *field, const void *message)
     fputc ('}', file);
 }
 
+//  Whatever the group's own fields allocated.
 static void
 s_clear_group (const msg_field_t *field, void *message)
 {
@@ -740,6 +760,7 @@ s_print_list (FILE *file, const msg_field_t *field, const void *message)
     fputc (']', file);
 }
 
+//  Each element's heap fields, then the array.
 static void
 s_clear_list (const msg_field_t *field, void *message)
 {
@@ -820,6 +841,7 @@ msg_clear (const msg_table_t *table, void *self)
     }
 }
 
+//  name=value for each field, separated by spaces.
 static void
 s_print_fields (FILE *file, const msg_table_t *table, const void *self)
 {

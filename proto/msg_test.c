@@ -21,6 +21,7 @@ static const size_t s_scalar_size [] = {
     [MSG_FIELD_I64] = sizeof (int64_t), [MSG_FIELD_INT] = sizeof (int),
     [MSG_FIELD_BOOL] = sizeof (bool)};
 
+//  Pointer and length members, copied in and out (a string member may be const char *).
 static void
 s_set_ptr (void *member, const void *value)
 {
