@@ -110,7 +110,8 @@ lease_decode (zframe_t *frame, lease_t *self)
         return -2;
     }
     int rc = msg_decode (table, frame, self);
-    self->type = (msg_type_t) type;
+    if (rc == 0)
+        self->type = (msg_type_t) type;
     return rc;
 }
 
