@@ -245,35 +245,42 @@ s_fuzz_batch (const uint8_t *data, size_t size)
     zframe_destroy (&frame);
 }
 
+//  A decoded lease message tells its type and id as the frame holds them ([type, version,
+//  id, ...]), a busy answer its counts; it prints, and re-encoded it decodes to a message
+//  that encodes to the same bytes again.
+static void
+s_check_lease (const uint8_t *data, size_t size, zframe_t *frame, const lease_t *lease)
+{
+    if ((int) lease->type != msg_type (frame) || lease_id (frame) != lease->id)
+        __builtin_trap ();
+    if (lease->type == MSG_TYPE_LEASE_BUSY) {
+        s_check_raw (data, size, 3, (uint64_t) lease->leased);
+        s_check_raw (data, size, 4, (uint64_t) lease->cooling);
+        s_check_raw (data, size, 5, (uint64_t) lease->parked);
+    }
+    s_check_print (lease_table (lease->type), lease);
+    zframe_t *again = lease_encode (lease);
+    lease_t copy;
+    if (lease_decode (again, &copy) != 0 || copy.type != lease->type)
+        __builtin_trap ();
+    zframe_t *twice = lease_encode (&copy);
+    if (!zframe_eq (again, twice))
+        __builtin_trap ();
+    zframe_destroy (&twice);
+    zframe_destroy (&again);
+    lease_clear (&copy);
+}
+
+//  The key pool's protocol: any lease message, decoded by its type.
 static void
 s_fuzz_lease (const uint8_t *data, size_t size)
 {
-    zframe_t *frame = zframe_new (data, size);
     lease_t lease;
+    zframe_t *frame = zframe_new (data, size);
     int rc = lease_decode (frame, &lease);
     s_check_rc (rc);
     if (rc == 0) {
-        //  [type, version, id, ...]: a decoded message tells its type and id, a busy
-        //  answer's counts are the frame's.
-        if ((int) lease.type != msg_type (frame) || lease_id (frame) != lease.id)
-            __builtin_trap ();
-        if (lease.type == MSG_TYPE_LEASE_BUSY) {
-            s_check_raw (data, size, 3, (uint64_t) lease.leased);
-            s_check_raw (data, size, 4, (uint64_t) lease.cooling);
-            s_check_raw (data, size, 5, (uint64_t) lease.parked);
-        }
-        s_check_print (lease_table (lease.type), &lease);
-        //  Re-encoded, it decodes to a message that encodes to the same bytes again.
-        zframe_t *again = lease_encode (&lease);
-        lease_t copy;
-        if (lease_decode (again, &copy) != 0 || copy.type != lease.type)
-            __builtin_trap ();
-        zframe_t *twice = lease_encode (&copy);
-        if (!zframe_eq (again, twice))
-            __builtin_trap ();
-        zframe_destroy (&twice);
-        zframe_destroy (&again);
-        lease_clear (&copy);
+        s_check_lease (data, size, frame, &lease);
         lease_clear (&lease);
     }
     zframe_destroy (&frame);
