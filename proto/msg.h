@@ -4,8 +4,9 @@
     Each message type lists its fields once, in wire order, in a field table (msg_table_t)
     next to its struct: encoding, decoding (with bounds and type checks, so that a malformed
     frame, e.g. from a remote worker, is reported, never trusted), the field count, printing
-    and the round-trip tests of proto_test.c all walk that table. Decoders return 0 when
-    well-formed, -1 when interrupted (no message), -2 when malformed. */
+    and the tests every table gets (msg_test.c, run by proto_test.c over every type) all
+    walk that table. Decoders return 0 when well-formed, -1 when interrupted (no message),
+    -2 when malformed. */
 #ifndef MSG_H_INCLUDED
 #define MSG_H_INCLUDED
 
