@@ -7,7 +7,13 @@
 #include "block_msg.h"
 #include "jsonw.h"
 #include "keypool_store.h"
+#include "lease.h"
+#include "msg.h"
 #include "usage_journal.h"
+
+//  Leases travel as proto messages, whose texts hold what the store's do.
+_Static_assert (LEASE_KEY_SIZE == KEYPOOL_KEY_SIZE, "a pool key fits a lease message");
+_Static_assert (LEASE_TOKEN_SIZE == KEYPOOL_TOKEN_SIZE, "a token fits a lease message");
 
 //  Applied journal entries kept for republishing after a restart.
 #define S_KEEP_APPLIED 2000
@@ -146,6 +152,39 @@ s_unapplied (self_t *self)
 //  --------------------------------------------------------------------------
 //  Worker requests
 
+//  ACQUIRE: the least used free key among the request's, or why none is free.
+static void
+s_acquire (self_t *self, const lease_t *request, lease_t *answer)
+{
+    keypool_lease_t lease;
+    keypool_busy_t busy;
+    int rc = keypool_store_acquire (self->store, request->keys, request->key_count,
+                                    request->holder, request->ttl_ms, request->daily,
+                                    request->daily_utc, &lease, &busy);
+    if (rc == 0) {
+        answer->type = MSG_TYPE_LEASE_GRANTED;
+        memcpy (answer->key, lease.key, sizeof (answer->key));
+        memcpy (answer->token, lease.token, sizeof (answer->token));
+        answer->requests_24h = lease.requests_24h;
+        answer->units_24h = lease.units_24h;
+        answer->units_today = lease.units_today;
+    }
+    else
+    if (rc == 1) {
+        answer->type = MSG_TYPE_LEASE_BUSY;
+        answer->leased = busy.leased;
+        answer->cooling = busy.cooling;
+        answer->parked = busy.parked;
+        answer->soonest_ms = busy.soonest_ms;
+    }
+    else {
+        answer->status = -1;
+        snprintf (answer->reason, sizeof (answer->reason), "%s",
+                  keypool_store_error (self->store));
+    }
+}
+
+//  A worker's request, answered on the ROUTER: [identity, request] -> [identity, answer].
 static void
 s_handle_worker (self_t *self)
 {
@@ -153,93 +192,51 @@ s_handle_worker (self_t *self)
     if (!msg)
         return;
     zframe_t *identity = zmsg_pop (msg);
-    char *id = zmsg_popstr (msg);
-    char *command = zmsg_popstr (msg);
-    zmsg_t *reply = zmsg_new ();
-    if (!identity || !id || !command) {
-        zsys_error ("keypool: malformed request");
-        zmsg_destroy (&reply);
+    zframe_t *frame = zmsg_pop (msg);
+    lease_t request;
+    int rc = lease_decode (frame, &request);
+    if (rc == 0 && zmsg_size (msg)) {
+        lease_clear (&request);     //  a request is one frame
+        rc = -2;
     }
+    lease_t answer = {.type = MSG_TYPE_LEASE_ANSWER, .id = request.id};
+    if (rc == 0 && request.type == MSG_TYPE_LEASE_ACQUIRE)
+        s_acquire (self, &request, &answer);
     else
-    if (streq (command, "ACQUIRE") && zmsg_size (msg) >= 5) {
-        char *holder = zmsg_popstr (msg), *ttl = zmsg_popstr (msg);
-        char *daily = zmsg_popstr (msg), *utc = zmsg_popstr (msg);
-        size_t count = zmsg_size (msg);
-        char **keys = (char **) calloc (count + 1, sizeof (char *));
-        assert (keys);
-        for (size_t index = 0; index < count; index++)
-            keys [index] = zmsg_popstr (msg);
-        keypool_lease_t lease;
-        keypool_busy_t busy;
-        int rc = keypool_store_acquire (self->store, (const char **) keys, count, holder,
-                                        atoll (ttl), strtoull (daily, NULL, 10),
-                                        streq (utc, "1"), &lease, &busy);
-        if (rc == 0)
-            zmsg_addstrf (reply, "0 %s %s %" PRIu64 " %" PRIu64 " %" PRIu64, lease.key,
-                          lease.token, lease.requests_24h, lease.units_24h, lease.units_today);
-        else
-        if (rc == 1)
-            zmsg_addstrf (reply, "1 %d %d %d %" PRId64, busy.leased, busy.cooling, busy.parked,
-                          busy.soonest_ms);
-        else
-            zmsg_addstrf (reply, "-1 %s", keypool_store_error (self->store));
-        for (size_t index = 0; index < count; index++)
-            zstr_free (&keys [index]);
-        free (keys);
-        zstr_free (&holder);
-        zstr_free (&ttl);
-        zstr_free (&daily);
-        zstr_free (&utc);
-    }
+    if (rc == 0 && request.type == MSG_TYPE_LEASE_RENEW)
+        answer.status = keypool_store_renew (self->store, request.key, request.token,
+                                             request.ttl_ms);
     else
-    if (streq (command, "RENEW") && zmsg_size (msg) == 3) {
-        char *key = zmsg_popstr (msg), *token = zmsg_popstr (msg), *ttl = zmsg_popstr (msg);
-        int rc = keypool_store_renew (self->store, key, token, atoll (ttl));
-        zmsg_addstrf (reply, "%d", rc);
-        zstr_free (&key);
-        zstr_free (&token);
-        zstr_free (&ttl);
-    }
-    else
-    if (streq (command, "RELEASE") && zmsg_size (msg) == 4) {
-        char *key = zmsg_popstr (msg), *token = zmsg_popstr (msg);
-        char *cool = zmsg_popstr (msg), *park = zmsg_popstr (msg);
+    if (rc == 0 && request.type == MSG_TYPE_LEASE_RELEASE) {
         //  The key's usage reaches the store before the key is free again, so that its
         //  next holder, here or in another process, starts from its true count.
         s_flush (self);
-        int64_t applied = keypool_store_release (self->store, key, token, atoll (cool),
-                                                 atoll (park));
-        zmsg_addstrf (reply, "%" PRId64, applied);
-        zstr_free (&key);
-        zstr_free (&token);
-        zstr_free (&cool);
-        zstr_free (&park);
+        answer.status = keypool_store_release (self->store, request.key, request.token,
+                                               request.cool_ms, request.park_ms);
     }
     else
-    if (streq (command, "SPEND") && zmsg_size (msg) == 4) {
-        char *key = zmsg_popstr (msg), *method = zmsg_popstr (msg);
-        char *requests = zmsg_popstr (msg), *units = zmsg_popstr (msg);
+    if (rc == 0 && request.type == MSG_TYPE_LEASE_SPEND) {
         uint64_t minute = (uint64_t) zclock_time () / 60000;
-        int rc = usage_journal_spend (self->journal, key, minute, method,
-                                      strtoull (requests, NULL, 10), strtoull (units, NULL, 10));
-        zmsg_addstrf (reply, "%d", rc);
-        zstr_free (&key);
-        zstr_free (&method);
-        zstr_free (&requests);
-        zstr_free (&units);
+        answer.status = usage_journal_spend (self->journal, request.key, minute,
+                                             request.method, request.requests, request.units);
     }
     else {
-        zsys_error ("keypool: unknown or malformed request '%s'", command);
-        zmsg_addstr (reply, "-1 malformed request");
+        //  Answered when it names its id, so that the worker need not wait for nothing.
+        answer.id = lease_id (frame);
+        answer.status = -1;
+        snprintf (answer.reason, sizeof (answer.reason), "malformed request");
+        zsys_error ("keypool: malformed request (%zu bytes, type %d)",
+                    frame ? zframe_size (frame) : 0, msg_type (frame));
     }
-    if (reply) {
-        zmsg_pushstr (reply, id);
-        zmsg_prepend (reply, &identity);
-        zmsg_send (&reply, self->router);
+    if (identity && answer.id) {
+        zframe_t *reply = lease_encode (&answer);
+        zframe_send (&identity, self->router, ZFRAME_MORE);
+        zframe_send (&reply, self->router, 0);
     }
+    if (rc == 0)
+        lease_clear (&request);
     zframe_destroy (&identity);
-    zstr_free (&id);
-    zstr_free (&command);
+    zframe_destroy (&frame);
     zmsg_destroy (&msg);
 }
 
@@ -447,27 +444,45 @@ keypool_client_destroy (keypool_client_t **self_p)
     }
 }
 
-//  Sends a request (msg, destroyed) and returns the reply's text (free it), or NULL when
-//  the pool did not answer within 5 s. Replies to earlier, timed-out requests are skipped.
-static char *
-s_request (keypool_client_t *self, zmsg_t *msg)
+//  Sends a request and waits for its answer: a GRANTED, BUSY or ANSWER with the request's
+//  id (they own no strings). -1 when the pool did not answer within 5 s; the answers of
+//  earlier, timed-out requests are skipped.
+static int
+s_request (keypool_client_t *self, lease_t *request, lease_t *answer)
 {
-    uint64_t id = ++self->next_id;
-    zmsg_pushstrf (msg, "%" PRIu64, id);
-    zmsg_send (&msg, self->dealer);
+    request->id = ++self->next_id;
+    zframe_t *frame = lease_encode (request);
+    zframe_send (&frame, self->dealer, 0);
     while (true) {
-        zmsg_t *reply = zmsg_recv (self->dealer);
-        if (!reply)
-            return NULL;
-        char *reply_id = zmsg_popstr (reply);
-        char *text = zmsg_popstr (reply);
-        bool ours = reply_id && strtoull (reply_id, NULL, 10) == id;
-        zstr_free (&reply_id);
-        zmsg_destroy (&reply);
-        if (ours && text)
-            return text;
-        zstr_free (&text);
+        frame = zframe_recv (self->dealer);
+        if (!frame)
+            return -1;
+        int rc = lease_decode (frame, answer);
+        zframe_destroy (&frame);
+        if (rc == 0 && answer->id == request->id
+            && (answer->type == MSG_TYPE_LEASE_GRANTED || answer->type == MSG_TYPE_LEASE_BUSY
+                || answer->type == MSG_TYPE_LEASE_ANSWER))
+            return 0;
+        if (rc == 0)
+            lease_clear (answer);
     }
+}
+
+//  What an answer says for verbs that return a number: its status, -1 for anything else.
+static int64_t
+s_status (const lease_t *answer)
+{
+    return answer->type == MSG_TYPE_LEASE_ANSWER ? answer->status : -1;
+}
+
+//  A RENEW or RELEASE of the given lease.
+static lease_t
+s_lease_request (msg_type_t type, const keypool_lease_t *lease)
+{
+    lease_t request = {.type = type};
+    memcpy (request.key, lease->key, sizeof (request.key));
+    memcpy (request.token, lease->token, sizeof (request.token));
+    return request;
 }
 
 int
@@ -478,80 +493,63 @@ keypool_client_acquire (keypool_client_t *self, const char *holder, int64_t ttl_
     memset (lease, 0, sizeof (*lease));
     memset (busy, 0, sizeof (*busy));
     busy->soonest_ms = -1;
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "ACQUIRE");
-    zmsg_addstr (msg, holder);
-    zmsg_addstrf (msg, "%" PRId64, ttl_ms);
-    zmsg_addstrf (msg, "%" PRIu64, daily);
-    zmsg_addstr (msg, daily_utc ? "1" : "0");
-    for (size_t index = 0; index < count; index++)
-        zmsg_addstr (msg, keys [index]);
-    char *reply = s_request (self, msg);
-    int rc = -1;
-    if (!reply)
+    lease_t request = {.type = MSG_TYPE_LEASE_ACQUIRE, .holder = holder, .ttl_ms = ttl_ms,
+                       .daily = daily, .daily_utc = daily_utc, .keys = keys,
+                       .key_count = count};
+    lease_t answer;
+    if (s_request (self, &request, &answer)) {
         snprintf (lease->token, sizeof (lease->token), "the key pool did not answer");
-    else
-    if (strncmp (reply, "0 ", 2) == 0
-        && sscanf (reply + 2, "%199s %159s %" SCNu64 " %" SCNu64 " %" SCNu64, lease->key,
-                   lease->token, &lease->requests_24h, &lease->units_24h, &lease->units_today)
-               == 5)
-        rc = 0;
-    else
-    if (strncmp (reply, "1 ", 2) == 0
-        && sscanf (reply + 2, "%d %d %d %" SCNd64, &busy->leased, &busy->cooling,
-                   &busy->parked, &busy->soonest_ms) == 4)
-        rc = 1;
-    else
-        snprintf (lease->token, sizeof (lease->token), "%s",
-                  strncmp (reply, "-1 ", 3) == 0 ? reply + 3 : reply);
-    zstr_free (&reply);
-    return rc;
+        return -1;
+    }
+    if (answer.type == MSG_TYPE_LEASE_GRANTED) {
+        memcpy (lease->key, answer.key, sizeof (lease->key));
+        memcpy (lease->token, answer.token, sizeof (lease->token));
+        lease->requests_24h = answer.requests_24h;
+        lease->units_24h = answer.units_24h;
+        lease->units_today = answer.units_today;
+        return 0;
+    }
+    if (answer.type == MSG_TYPE_LEASE_BUSY) {
+        busy->leased = answer.leased;
+        busy->cooling = answer.cooling;
+        busy->parked = answer.parked;
+        busy->soonest_ms = answer.soonest_ms;
+        return 1;
+    }
+    snprintf (lease->token, sizeof (lease->token), "%s", answer.reason);
+    return -1;
 }
 
 int
 keypool_client_renew (keypool_client_t *self, const keypool_lease_t *lease, int64_t ttl_ms)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "RENEW");
-    zmsg_addstr (msg, lease->key);
-    zmsg_addstr (msg, lease->token);
-    zmsg_addstrf (msg, "%" PRId64, ttl_ms);
-    char *reply = s_request (self, msg);
-    int rc = reply ? atoi (reply) : -1;
-    zstr_free (&reply);
-    return rc;
+    lease_t request = s_lease_request (MSG_TYPE_LEASE_RENEW, lease);
+    request.ttl_ms = ttl_ms;
+    lease_t answer;
+    return s_request (self, &request, &answer) ? -1 : (int) s_status (&answer);
 }
 
 int64_t
 keypool_client_release (keypool_client_t *self, const keypool_lease_t *lease, int64_t cool_ms,
                         int64_t park_ms)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "RELEASE");
-    zmsg_addstr (msg, lease->key);
-    zmsg_addstr (msg, lease->token);
-    zmsg_addstrf (msg, "%" PRId64, cool_ms);
-    zmsg_addstrf (msg, "%" PRId64, park_ms);
-    char *reply = s_request (self, msg);
-    int64_t applied = reply ? atoll (reply) : -1;
-    zstr_free (&reply);
-    return applied;
+    lease_t request = s_lease_request (MSG_TYPE_LEASE_RELEASE, lease);
+    request.cool_ms = cool_ms;
+    request.park_ms = park_ms;
+    lease_t answer;
+    return s_request (self, &request, &answer) ? -1 : s_status (&answer);
 }
 
 int
 keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
                       uint64_t requests, uint64_t units)
 {
-    zmsg_t *msg = zmsg_new ();
-    zmsg_addstr (msg, "SPEND");
-    zmsg_addstr (msg, key);
-    zmsg_addstr (msg, method);
-    zmsg_addstrf (msg, "%" PRIu64, requests);
-    zmsg_addstrf (msg, "%" PRIu64, units);
-    char *reply = s_request (self, msg);
-    int rc = reply && streq (reply, "0") ? 0 : -1;
-    zstr_free (&reply);
-    return rc;
+    lease_t request = {.type = MSG_TYPE_LEASE_SPEND, .method = method,
+                       .requests = requests, .units = units};
+    assert (strlen (key) < sizeof (request.key));      //  a leased key
+    strcpy (request.key, key);
+    lease_t answer;
+    return s_request (self, &request, &answer) == 0 && s_status (&answer) == 0 ? 0 : -1;
 }
 
 //  --------------------------------------------------------------------------
@@ -559,6 +557,58 @@ keypool_client_spend (keypool_client_t *self, const char *key, const char *metho
 //  redis-server, workers played by clients, the broker by a PULL socket.
 #include <signal.h>
 #include <sys/wait.h>
+
+//  Removes a test's temporary directory with everything in it.
+static void
+s_remove_dir (const char *path)
+{
+    zdir_t *dir = zdir_new (path, NULL);
+    assert (dir);
+    zdir_remove (dir, true);
+    zdir_destroy (&dir);
+}
+
+//  Requests no client would send: each is logged and, when its id can be read, answered
+//  at once with -1 "malformed request" (the worker would otherwise wait 5 s for nothing).
+static void
+s_test_malformed (const char *endpoint)
+{
+    zsock_t *dealer = zsock_new_dealer (endpoint);
+    assert (dealer);
+    zsock_set_rcvtimeo (dealer, 2000);
+    //  A RENEW whose ttl is a text, an answer sent as a request, a request of two frames.
+    msg_writer_t writer;
+    msg_writer_init (&writer, MSG_TYPE_LEASE_RENEW, 4);
+    msg_write_u64 (&writer, 77);
+    msg_write_str (&writer, "node:1/k1");
+    msg_write_str (&writer, "token");
+    msg_write_str (&writer, "soon");
+    zframe_t *frame = msg_writer_frame (&writer);
+    zframe_send (&frame, dealer, 0);
+    lease_t request = {.type = MSG_TYPE_LEASE_ANSWER, .id = 78};
+    frame = lease_encode (&request);
+    zframe_send (&frame, dealer, 0);
+    request = (lease_t) {.type = MSG_TYPE_LEASE_RENEW, .id = 79, .ttl_ms = 5000};
+    frame = lease_encode (&request);
+    zframe_t *cut = zframe_new (zframe_data (frame), zframe_size (frame) - 1);
+    zframe_send (&frame, dealer, ZFRAME_MORE);
+    zstr_send (dealer, "extra");
+    for (uint64_t id = 77; id <= 79; id++) {
+        frame = zframe_recv (dealer);
+        lease_t answer;
+        assert (frame && lease_decode (frame, &answer) == 0);
+        assert (answer.type == MSG_TYPE_LEASE_ANSWER && answer.id == id);
+        assert (answer.status == -1 && streq (answer.reason, "malformed request"));
+        zframe_destroy (&frame);
+    }
+    //  No id to answer to (a frame cut short, text): logged only; the pool goes on.
+    zframe_send (&cut, dealer, 0);
+    zstr_send (dealer, "RENEW");
+    zsock_set_rcvtimeo (dealer, 200);
+    frame = zframe_recv (dealer);
+    assert (frame == NULL);
+    zsock_destroy (&dealer);
+}
 
 static void
 s_test_pool (const char *redis, bool verbose)
@@ -604,6 +654,7 @@ s_test_pool (const char *redis, bool verbose)
     keypool_lease_t forged = lease;
     snprintf (forged.token, sizeof (forged.token), "forged|1");
     assert (keypool_client_renew (two, &forged, 5000) == 1);
+    s_test_malformed ("inproc://keypool-test");
     //  429 with a hint: cooled for it; the least used free key is the other one then
     assert (keypool_client_release (one, &lease, 300, 0) == 300);
     assert (keypool_client_release (two, &other, 0, 0) == 0);
@@ -645,9 +696,7 @@ s_test_pool (const char *redis, bool verbose)
     keypool_client_destroy (&two);
     keypool_destroy (&pool);
     zsock_destroy (&pull);
-    char command [200];
-    snprintf (command, sizeof (command), "rm -rf %s", dir);
-    assert (system (command) == 0);
+    s_remove_dir (dir);
 }
 
 //  Two pools (two processes) over one Redis; Redis away and back: nothing lost, nothing
@@ -703,9 +752,7 @@ s_test_shared (int port, pid_t *pid_p, bool verbose)
     assert (states [0].requests_24h == 7);
     free (states);
     keypool_destroy (&pool);
-    char command [200];
-    snprintf (command, sizeof (command), "rm -rf %s", dir);
-    assert (system (command) == 0);
+    s_remove_dir (dir);
     if (verbose)
         printf ("shared pool survived a Redis restart\n");
 }

@@ -9,14 +9,8 @@
     journal's sealed minutes to the store (idempotently) and, once main says from where, to
     the usage topic through the broker.
 
-    Worker protocol (DEALER to the actor's ROUTER; each request starts with an id frame the
-    reply repeats):
-        ACQUIRE holder ttl_ms daily utc(0|1) key...   -> 0 key token req24 units24 today
-                                                       | 1 leased cooling parked soonest_ms
-                                                       | -1 reason
-        RENEW key token ttl_ms                        -> 0 | 1 (lost) | -1 reason
-        RELEASE key token cool_ms park_ms             -> cool_ms applied | -1 reason
-        SPEND key method requests units               -> 0 (journaled) | -1 reason
+    Worker protocol: proto/lease.h (ACQUIRE, RENEW, RELEASE, SPEND and their answers, one
+    msgpack frame each way from a client's DEALER to the actor's ROUTER).
     Pipe commands (keypool_t):
         $TERM                     seal, flush what it can, leave
         FLUSH                     seal and flush now -> FLUSHED <requests not in the store>

@@ -17,6 +17,27 @@ struct _batch_t {
     size_t capacity;            //  records allocated
 };
 
+static const msg_field_t s_record_fields [] = {
+    MSG_NAME (batch_record_t, topic, SIZE_MAX),
+    MSG_NAME (batch_record_t, key, SIZE_MAX),
+    MSG_BYTES (batch_record_t, value, value_len),
+};
+
+static const msg_table_t s_record_table =
+    MSG_TABLE ("record", 0, batch_record_t, s_record_fields);
+
+//  The checkpoint stores at most a full hash.
+static const msg_field_t s_batch_fields [] = {
+    MSG_NAME (batch_t, chain, SIZE_MAX),
+    MSG_U64 (batch_t, chain_id),
+    MSG_U64 (batch_t, number),
+    MSG_NAME (batch_t, hash, BLOCK_HASH_SIZE - 1),
+    MSG_U64 (batch_t, timestamp),
+    MSG_ROWS (batch_t, records, size, s_record_table),
+};
+
+const msg_table_t batch_table = MSG_TABLE ("batch", MSG_TYPE_BATCH, batch_t, s_batch_fields);
+
 //  A batch with no records yet.
 static batch_t *
 s_batch_alloc (void)
@@ -48,14 +69,7 @@ batch_destroy (batch_t **self_p)
     assert (self_p);
     batch_t *self = *self_p;
     if (self) {
-        for (size_t index = 0; index < self->size; index++) {
-            free (self->records [index].topic);
-            free (self->records [index].key);
-            free (self->records [index].value);
-        }
-        free (self->records);
-        free (self->chain);
-        free (self->hash);
+        msg_clear (&batch_table, self);
         free (self);
         *self_p = NULL;
     }
@@ -143,52 +157,7 @@ zframe_t *
 batch_encode (batch_t *self)
 {
     assert (self);
-    msg_writer_t writer;
-    msg_writer_init (&writer, MSG_TYPE_BATCH, 6);
-    msg_write_str (&writer, self->chain);
-    msg_write_u64 (&writer, self->chain_id);
-    msg_write_u64 (&writer, self->number);
-    msg_write_str (&writer, self->hash);
-    msg_write_u64 (&writer, self->timestamp);
-    msg_write_array (&writer, self->size);
-    for (size_t index = 0; index < self->size; index++) {
-        const batch_record_t *record = &self->records [index];
-        msg_write_array (&writer, 3);
-        msg_write_str (&writer, record->topic);
-        msg_write_str (&writer, record->key);
-        msg_write_strn (&writer, record->value, record->value_len);
-    }
-    return msg_writer_frame (&writer);
-}
-
-//  A name (chain, hash, topic, key) as a fresh heap string: nil, a wrong type or a NUL
-//  inside (it would cut the name short later) marks the reader failed.
-static char *
-s_read_name (msg_reader_t *reader, size_t *len_p)
-{
-    size_t len;
-    char *name = msg_read_strdup_len (reader, &len);
-    if (!name)
-        reader->failed = true;
-    if (len_p)
-        *len_p = len;
-    return name;
-}
-
-//  A record's value as a fresh heap string, NUL bytes kept (its length says where it ends).
-static char *
-s_read_value (msg_reader_t *reader, size_t *len_p)
-{
-    const char *text = msg_read_strn (reader, len_p);
-    if (!text) {
-        reader->failed = true;
-        return NULL;
-    }
-    char *copy = (char *) malloc (*len_p + 1);
-    assert (copy);
-    memcpy (copy, text, *len_p);
-    copy [*len_p] = 0;
-    return copy;
+    return msg_encode (&batch_table, self);
 }
 
 int
@@ -196,36 +165,9 @@ batch_decode (zframe_t *frame, batch_t **self_p)
 {
     assert (self_p);
     *self_p = NULL;
-    msg_reader_t reader;
-    if (msg_reader_init (&reader, frame, MSG_TYPE_BATCH) != 0) {
-        msg_reader_done (&reader);
-        return -2;
-    }
     batch_t *self = s_batch_alloc ();
-    self->chain = s_read_name (&reader, NULL);
-    self->chain_id = msg_read_u64 (&reader);
-    self->number = msg_read_u64 (&reader);
-    size_t hash_len = 0;
-    self->hash = s_read_name (&reader, &hash_len);
-    if (hash_len >= BLOCK_HASH_SIZE)
-        reader.failed = true;           //  the checkpoint stores at most a full hash
-    self->timestamp = msg_read_u64 (&reader);
-    const msgpack_object *saved_items;
-    uint32_t saved_count, saved_index;
-    uint32_t count = msg_read_enter (&reader, &saved_items, &saved_count, &saved_index);
-    for (uint32_t index = 0; index < count && !reader.failed; index++) {
-        const msgpack_object *record_items;
-        uint32_t record_count, record_index;
-        msg_read_enter (&reader, &record_items, &record_count, &record_index);
-        batch_record_t *record = s_batch_append (self);
-        record->topic = s_read_name (&reader, NULL);
-        record->key = s_read_name (&reader, NULL);
-        record->value = s_read_value (&reader, &record->value_len);
-        msg_read_leave (&reader, record_items, record_count, record_index);
-    }
-    msg_read_leave (&reader, saved_items, saved_count, saved_index);
-    int rc = msg_reader_status (&reader);
-    msg_reader_done (&reader);
+    int rc = msg_decode (&batch_table, frame, self);
+    self->capacity = self->size;
     if (rc == 0)
         *self_p = self;
     else

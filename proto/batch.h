@@ -1,6 +1,7 @@
 /*  batch: every record of one block, from the classifier to the broker, in the order they
     are to be written: [MSG_TYPE_BATCH, 1, chain, chain_id, number, hash, timestamp,
-    [[topic, key, value_json]...]]. Topics are full names (with the chain's prefix).
+    [[topic, key, value_json]...]] (batch_table). Topics are full names (with the chain's
+    prefix).
     A batch is the broker's unit of checkpointing: a block is published when its batch is. */
 #ifndef BATCH_H_INCLUDED
 #define BATCH_H_INCLUDED
@@ -9,13 +10,16 @@
 #include "block.h"
 
 typedef struct {
-    char *topic;
-    char *key;
+    char *topic;          //  full topic name
+    char *key;            //  the record's key
     char *value;          //  a JSON object text
-    size_t value_len;
+    size_t value_len;     //  its length
 } batch_record_t;
 
 typedef struct _batch_t batch_t;
+
+//  The batch's fields in wire order.
+extern const msg_table_t batch_table;
 
 batch_t *batch_new (const char *chain, uint64_t chain_id, uint64_t number, const char *hash,
                     uint64_t timestamp);

@@ -1,5 +1,5 @@
 /*  job: a unit of fetching, from a head poller through the dispatcher to one fetch worker.
-    Frame: [MSG_TYPE_JOB, 1, id, kind, number, chain_id, fetch_mode, receipts]. */
+    Frame: [MSG_TYPE_JOB, 1, id, kind, number, chain_id, fetch_mode, receipts] (job_table). */
 #ifndef JOB_H_INCLUDED
 #define JOB_H_INCLUDED
 
@@ -15,12 +15,15 @@ typedef enum {
 
 typedef struct {
     uint64_t id;          //  unique per head poller, echoed in the result
-    job_kind_t kind;
+    job_kind_t kind;      //  what to fetch
     uint64_t number;      //  JOB_BLOCK: the block number
     uint64_t chain_id;    //  stamped on every record (legacy txs have none of their own)
     int fetch_mode;       //  FETCH_BLOCK or FETCH_HASHES
     bool receipts;        //  JOB_BLOCK: also the receipts (fields joined, logs carried)
 } job_t;
+
+//  The job's fields in wire order.
+extern const msg_table_t job_table;
 
 zframe_t *job_encode (const job_t *self);
 int job_decode (zframe_t *frame, job_t *self);

@@ -1,6 +1,7 @@
 /*  result: what a fetch worker answers to a job, through the dispatcher to the head poller.
     Frame 1: [MSG_TYPE_RESULT, 1, job_id, kind, number, status, value, requests, error,
-    header(5 fields)]; frame 2, only when a block was found: its body (block.h). */
+    header(5 fields)] (result_table); frame 2, only when a block was found: its body
+    (block.h). */
 #ifndef RESULT_H_INCLUDED
 #define RESULT_H_INCLUDED
 
@@ -14,15 +15,18 @@ typedef enum {
 } result_status_t;
 
 typedef struct {
-    uint64_t job_id;
+    uint64_t job_id;           //  the job answered
     int kind;                  //  job_kind_t of the job answered
     uint64_t number;           //  the job's block number
-    result_status_t status;
+    result_status_t status;    //  how it went
     uint64_t value;            //  JOB_HEAD: the head number
     uint64_t requests;         //  JSON-RPC calls this job cost (a batch of k counts k)
-    char error [200];
+    char error [200];          //  RESULT_FAILED: why
     block_header_t header;     //  JOB_BLOCK and RESULT_OK only
 } result_t;
+
+//  The result's fields in wire order (the first frame).
+extern const msg_table_t result_table;
 
 //  Encodes the result and, when body is not NULL, its body as a second frame.
 zmsg_t *result_encode (const result_t *self, const block_body_t *body);
