@@ -9,11 +9,14 @@
         $TERM                   leave at once
         DRAIN                   fetch nothing new; once the jobs in flight are back, pass on
                                 what is in order, send FLUSH, report DRAINED
-        STATS                   -> STATS blocks requests next_block head misses
+        STATS                   -> STATS blocks requests next_block head misses (a frame
+                                each, decimal)
     Reports on the pipe:
         DONE chain              block --to was passed on and FLUSH sent
         DRAINED chain complete|partial
                                 after DRAIN; partial when blocks were left unpublished
+    The facade (head_poller_t, head_poller.h) sends these commands and reads the replies
+    and reports, so that main never sees them.
 */
 #include "evmtap.h"
 #include "head_poller.h"
@@ -409,6 +412,19 @@ s_self_handle_jobs (self_t *self)
     s_check_drained (self);
 }
 
+//  Answers STATS: the figures a frame each, in the order of head_poller_stats_t.
+static void
+s_self_send_stats (self_t *self)
+{
+    uint64_t figures [] = {self->blocks, self->requests, self->next_forward, self->head,
+                           self->misses};
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "STATS");
+    for (size_t index = 0; index < sizeof (figures) / sizeof (figures [0]); index++)
+        zmsg_addstrf (msg, "%" PRIu64, figures [index]);
+    zmsg_send (&msg, self->pipe);
+}
+
 static void
 s_self_handle_pipe (self_t *self)
 {
@@ -423,9 +439,7 @@ s_self_handle_pipe (self_t *self)
         s_check_drained (self);
     }
     else if (streq (command, "STATS"))
-        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %" PRIu64, self->blocks, self->requests, self->next_forward, self->head,
-                    self->misses);
+        s_self_send_stats (self);
     else
         zsys_error ("head_poller: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -476,6 +490,126 @@ head_poller_actor (zsock_t *pipe, void *args)
             break;
     }
     s_self_destroy (&self);
+}
+
+//  --------------------------------------------------------------------------
+//  Facade
+
+struct _head_poller_t {
+    zactor_t *actor;
+    head_poller_state_t state;  //  by the last report taken
+};
+
+head_poller_t *
+head_poller_new (head_poller_args_t *args)
+{
+    assert (args);
+    zactor_t *actor = zactor_new (head_poller_actor, args);
+    if (!actor)
+        return NULL;
+    head_poller_t *self = (head_poller_t *) zmalloc (sizeof (head_poller_t));
+    assert (self);
+    self->actor = actor;
+    self->state = HEAD_POLLER_RUNNING;
+    return self;
+}
+
+void
+head_poller_destroy (head_poller_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+zsock_t *
+head_poller_socket (head_poller_t *self)
+{
+    assert (self);
+    return zactor_sock (self->actor);
+}
+
+//  Takes a report into the state: DONE chain, or DRAINED chain complete|partial. Anything
+//  else (a STATS answer that came after its caller gave up) changes nothing.
+static void
+s_take_report (head_poller_t *self, zmsg_t *msg)
+{
+    zframe_t *verb = zmsg_first (msg);
+    if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
+        zmsg_next (msg);                //  the chain's name
+        zframe_t *state = zmsg_next (msg);
+        self->state = state && zframe_streq (state, "partial") ? HEAD_POLLER_PARTIAL
+                                                               : HEAD_POLLER_COMPLETE;
+    }
+}
+
+head_poller_state_t
+head_poller_recv (head_poller_t *self)
+{
+    assert (self);
+    zmsg_t *msg = zmsg_recv (self->actor);
+    if (msg)
+        s_take_report (self, msg);
+    zmsg_destroy (&msg);
+    return self->state;
+}
+
+head_poller_state_t
+head_poller_state (head_poller_t *self)
+{
+    assert (self);
+    return self->state;
+}
+
+void
+head_poller_drain (head_poller_t *self)
+{
+    assert (self);
+    zstr_send (self->actor, "DRAIN");
+}
+
+//  Reads a STATS answer into stats. false when msg is not one (a report).
+static bool
+s_take_stats (zmsg_t *msg, head_poller_stats_t *stats)
+{
+    zframe_t *frame = zmsg_first (msg);
+    if (!frame || !zframe_streq (frame, "STATS"))
+        return false;
+    uint64_t *figures [] = {&stats->blocks, &stats->requests, &stats->next, &stats->head,
+                            &stats->misses};
+    for (size_t index = 0; index < sizeof (figures) / sizeof (figures [0]); index++) {
+        frame = zmsg_next (msg);
+        char *text = frame ? zframe_strdup (frame) : NULL;
+        *figures [index] = text ? strtoull (text, NULL, 10) : 0;
+        zstr_free (&text);
+    }
+    return true;
+}
+
+int
+head_poller_stats (head_poller_t *self, head_poller_stats_t *stats)
+{
+    assert (self && stats);
+    memset (stats, 0, sizeof (*stats));
+    zstr_send (self->actor, "STATS");
+    //  A head poller waiting for room downstream answers late: do not wait with it.
+    zsock_t *pipe = zactor_sock (self->actor);
+    zsock_set_rcvtimeo (pipe, 1000);
+    bool answered = false;
+    while (!answered) {
+        zmsg_t *msg = zmsg_recv (self->actor);
+        if (!msg)
+            break;
+        answered = s_take_stats (msg, stats);
+        if (!answered)
+            s_take_report (self, msg);
+        zmsg_destroy (&msg);
+    }
+    zsock_set_rcvtimeo (pipe, -1);
+    return answered ? 0 : -1;
 }
 
 //  Plays the dispatcher: receives the next job, checks its kind and number.
@@ -578,9 +712,15 @@ head_poller_test (bool verbose)
     assert (streq (chain, "test"));
     zstr_free (&chain);
     zstr_send (poller, "STATS");
-    char *stats = zstr_recv (poller);
-    assert (streq (stats, "STATS 5 9 15 14 1"));
-    zstr_free (&stats);
+    zmsg_t *stats = zmsg_recv (poller);
+    const char *figures [] = {"STATS", "5", "9", "15", "14", "1"};
+    assert (stats && zmsg_size (stats) == 6);
+    for (size_t index = 0; index < 6; index++) {
+        char *figure = zmsg_popstr (stats);
+        assert (streq (figure, figures [index]));
+        zstr_free (&figure);
+    }
+    zmsg_destroy (&stats);
     zactor_destroy (&poller);
 
     //  DRAIN while a job is in flight: the block still goes on, then FLUSH and DRAINED.
@@ -684,6 +824,49 @@ head_poller_test (bool verbose)
     zsock_set_rcvtimeo (jobs, 3000);
     s_test_expect_job (jobs, JOB_BLOCK, 10 + answered);
     zactor_destroy (&poller);
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+
+    //  The facade: figures as a struct, the drain, and how the stream ended, the report
+    //  taken in passing while it waits for the figures.
+    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-5");
+    classifier = zsock_new_pull ("@inproc://head-poller-test-classifier-5");
+    zsock_set_rcvtimeo (jobs, 3000);
+    zsock_set_rcvtimeo (classifier, 3000);
+    args.jobs = ">inproc://head-poller-test-jobs-5";
+    args.classifier = ">inproc://head-poller-test-classifier-5";
+    head_poller_t *facade = head_poller_new (&args);
+    assert (facade && head_poller_state (facade) == HEAD_POLLER_RUNNING);
+    head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 100);
+    ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
+    eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
+    s_test_answer (jobs, &ten, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 10);
+    job_t twelve_too = s_test_expect_job (jobs, JOB_BLOCK, 12);
+    head_poller_stats_t figures_now;
+    assert (head_poller_stats (facade, &figures_now) == 0);
+    assert (figures_now.blocks == 1 && figures_now.requests == 2 && figures_now.next == 11
+            && figures_now.head == 100 && figures_now.misses == 0);
+    head_poller_drain (facade);
+    s_test_answer (jobs, &eleven, RESULT_NOT_FOUND, 0);
+    s_test_answer (jobs, &twelve_too, RESULT_OK, 0);
+    flush = zframe_recv (classifier);
+    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
+    zframe_destroy (&flush);
+    //  DRAINED partial is on the pipe before the answer to STATS.
+    assert (head_poller_stats (facade, &figures_now) == 0);
+    assert (figures_now.blocks == 1 && figures_now.requests == 4 && figures_now.next == 11);
+    assert (head_poller_state (facade) == HEAD_POLLER_PARTIAL);
+    //  Drained again once ended: complete, read from the socket when it is readable.
+    head_poller_drain (facade);
+    zpoller_t *waiter = zpoller_new (head_poller_socket (facade), NULL);
+    assert (zpoller_wait (waiter, 3000) == head_poller_socket (facade));
+    zpoller_destroy (&waiter);
+    assert (head_poller_recv (facade) == HEAD_POLLER_COMPLETE);
+    head_poller_destroy (&facade);
+    head_poller_destroy (&facade);
+    assert (facade == NULL);
     zsock_destroy (&jobs);
     zsock_destroy (&classifier);
 }

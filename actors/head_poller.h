@@ -1,4 +1,5 @@
-/*  head_poller: the arguments of a chain's head poller actor (see head_poller.c). */
+/*  head_poller: a chain's head poller actor (see head_poller.c) and its facade, through
+    which main drains it, asks for its figures and learns how its stream ended. */
 #ifndef HEAD_POLLER_H_INCLUDED
 #define HEAD_POLLER_H_INCLUDED
 
@@ -21,7 +22,43 @@ typedef struct {
     int64_t interval_ms;        //  first guess of the block interval, 0: 12 s
 } head_poller_args_t;
 
+//  A head poller's figures since it started (STATS).
+typedef struct {
+    uint64_t blocks;            //  passed on to the classifier
+    uint64_t requests;          //  JSON-RPC calls of every job, head polls included
+    uint64_t next;              //  the next block to pass on
+    uint64_t head;              //  the highest block known to exist
+    uint64_t misses;            //  head polls that found nothing yet
+} head_poller_stats_t;
+
+//  Where a head poller's stream stands, by the last report it sent (DONE, DRAINED).
+typedef enum {
+    HEAD_POLLER_RUNNING,        //  no report yet: still fetching
+    HEAD_POLLER_COMPLETE,       //  ended (--to, or drained) with every block passed on
+    HEAD_POLLER_PARTIAL         //  drained, but blocks were left unpublished
+} head_poller_state_t;
+
 void head_poller_actor (zsock_t *pipe, void *args);
 void head_poller_test (bool verbose);
+
+typedef struct _head_poller_t head_poller_t;
+
+//  Starts a head poller. args are borrowed: they must outlive it. NULL when the actor
+//  could not be made.
+head_poller_t *head_poller_new (head_poller_args_t *args);
+//  Stops the actor at once (blocks in flight are not waited for: see head_poller_drain).
+void head_poller_destroy (head_poller_t **self_p);
+//  The socket to poll: readable when a report waits for head_poller_recv.
+zsock_t *head_poller_socket (head_poller_t *self);
+//  Takes one report (call when the socket is readable) and returns the state it leaves.
+head_poller_state_t head_poller_recv (head_poller_t *self);
+//  The state by the reports taken so far, by head_poller_recv or head_poller_stats.
+head_poller_state_t head_poller_state (head_poller_t *self);
+//  Fetch nothing new, pass on the blocks in flight, end the stream: the state becomes
+//  COMPLETE or PARTIAL once a report says how it went.
+void head_poller_drain (head_poller_t *self);
+//  Fills stats. Returns 0, or -1 when the poller did not answer within a second (it waits
+//  for room downstream). Reports that come before the answer are taken in passing.
+int head_poller_stats (head_poller_t *self, head_poller_stats_t *stats);
 
 #endif

@@ -78,17 +78,15 @@ typedef struct {
     zactor_t *dispatcher;
     zactor_t **workers;
     head_poller_args_t poller_args;
-    zactor_t *poller;
+    head_poller_t *poller;
     bool started;             //  has actors (false when there was nothing to do)
-    bool done;                //  the head poller finished (--to) or drained
     bool flushed;             //  the broker checkpointed its FLUSH
-    bool partial;             //  left blocks unpublished
 } chain_run_t;
 
 static void
 s_chain_stop (chain_run_t *chain)
 {
-    zactor_destroy (&chain->poller);
+    head_poller_destroy (&chain->poller);
     for (size_t index = 0; chain->workers && index < chain->plan->worker_count; index++)
         zactor_destroy (&chain->workers [index]);
     free (chain->workers);
@@ -126,34 +124,9 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
         .receipts = plan->options->receipts,
         .window = (int) plan->worker_count * 2, .parent_hash = plan->parent_hash,
         .interval_ms = 0};
-    chain->poller = zactor_new (head_poller_actor, &chain->poller_args);
+    chain->poller = head_poller_new (&chain->poller_args);
     chain->started = true;
     return chain->poller ? 0 : -1;
-}
-
-//  Takes a head poller's report: DONE chain, or DRAINED chain complete|partial.
-static void
-s_take_report (chain_run_t *chain, zmsg_t *msg)
-{
-    char *verb = zmsg_popstr (msg);
-    char *name = zmsg_popstr (msg);
-    char *state = zmsg_popstr (msg);
-    if (verb && (streq (verb, "DONE") || streq (verb, "DRAINED"))) {
-        chain->done = true;
-        chain->partial = state && streq (state, "partial");
-    }
-    zstr_free (&verb);
-    zstr_free (&name);
-    zstr_free (&state);
-}
-
-static void
-s_handle_poller (chain_run_t *chain)
-{
-    zmsg_t *msg = zmsg_recv (chain->poller);
-    if (msg)
-        s_take_report (chain, msg);
-    zmsg_destroy (&msg);
 }
 
 //  Reads one report of the broker. Returns -1 when the sink failed.
@@ -178,8 +151,8 @@ s_handle_broker (zactor_t *broker, chain_run_t *chains, size_t chain_count)
     return rc;
 }
 
-//  Asks each head poller for its figures and logs them. Reports still queued on the pipe
-//  (DONE, DRAINED) are taken in passing.
+//  Asks each head poller for its figures and logs them. Reports still queued (DONE,
+//  DRAINED) are taken in passing by the facade.
 static void
 s_report (chain_run_t *chains, size_t chain_count, const char *when)
 {
@@ -187,40 +160,17 @@ s_report (chain_run_t *chains, size_t chain_count, const char *when)
         chain_run_t *chain = &chains [index];
         if (!chain->poller)
             continue;
-        zstr_send (chain->poller, "STATS");
-        char *stats = NULL;
-        //  A head poller waiting for room downstream answers late: do not wait with it.
-        zsock_t *pipe = zactor_sock (chain->poller);
-        zsock_set_rcvtimeo (pipe, 1000);
-        while (true) {
-            zmsg_t *msg = zmsg_recv (chain->poller);
-            if (!msg)
-                break;
-            char *verb = zmsg_popstr (msg);
-            if (verb && strncmp (verb, "STATS ", 6) == 0)
-                stats = verb;
-            else {
-                zmsg_pushstr (msg, verb ? verb : "");
-                zstr_free (&verb);
-                s_take_report (chain, msg);
-            }
-            zmsg_destroy (&msg);
-            if (stats)
-                break;
-        }
-        zsock_set_rcvtimeo (pipe, -1);
-        if (!stats) {
+        head_poller_stats_t stats;
+        if (head_poller_stats (chain->poller, &stats)) {
             zsys_info ("%s %s: no figures (the head poller is busy)", when, chain->plan->name);
             continue;
         }
-        uint64_t blocks = 0, requests = 0, next = 0, head = 0, misses = 0;
-        sscanf (stats, "STATS %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
-                &blocks, &requests, &next, &head, &misses);
-        zstr_free (&stats);
         zsys_info ("%s %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
                    ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
-                   when, chain->plan->name, blocks, next, head, requests,
-                   blocks ? (double) requests / (double) blocks : 0.0, misses);
+                   when, chain->plan->name, stats.blocks, stats.next, stats.head,
+                   stats.requests,
+                   stats.blocks ? (double) stats.requests / (double) stats.blocks : 0.0,
+                   stats.misses);
     }
 }
 
@@ -353,7 +303,7 @@ s_run (int argc, char **argv)
         zpoller_add (poller, broker);
     for (size_t index = 0; index < chain_count; index++)
         if (chains [index].poller)
-            zpoller_add (poller, chains [index].poller);
+            zpoller_add (poller, head_poller_socket (chains [index].poller));
     bool draining = false;
     int64_t drain_deadline = 0;
     int64_t next_report = zclock_mono () + 10000;
@@ -369,7 +319,7 @@ s_run (int argc, char **argv)
             zsys_info ("stopping: finishing the blocks in flight (at most %d s)",
                        options->drain_timeout_ms / 1000);
             for (size_t index = 0; index < chain_count; index++)
-                zstr_send (chains [index].poller, "DRAIN");
+                head_poller_drain (chains [index].poller);
         }
         if (draining && zclock_mono () >= drain_deadline) {
             zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
@@ -386,15 +336,16 @@ s_run (int argc, char **argv)
         }
         else
             for (size_t index = 0; index < chain_count; index++)
-                if (which == chains [index].poller)
-                    s_handle_poller (&chains [index]);
+                if (chains [index].poller && which == head_poller_socket (chains [index].poller))
+                    head_poller_recv (chains [index].poller);
         if (zclock_mono () >= next_report) {
             s_report (chains, chain_count, "progress");
             next_report = zclock_mono () + 10000;
         }
     }
     for (size_t index = 0; index < chain_count; index++)
-        if (chains [index].partial && exit_code == EVMTAP_EXIT_OK)
+        if (chains [index].poller && exit_code == EVMTAP_EXIT_OK
+            && head_poller_state (chains [index].poller) == HEAD_POLLER_PARTIAL)
             exit_code = EVMTAP_EXIT_UNDRAINED;
     s_report (chains, chain_count, "end");
     zpoller_destroy (&poller);
