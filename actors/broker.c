@@ -637,14 +637,93 @@ broker_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
-zactor_t *
+//  --------------------------------------------------------------------------
+//  Facade
+
+struct _broker_t {
+    zactor_t *actor;
+};
+
+broker_t *
 broker_new (broker_args_t *args)
 {
     assert (args);
     args->error [0] = 0;
     zactor_t *actor = zactor_new (broker_actor, args);
     assert (actor);
-    if (args->error [0])
+    if (args->error [0]) {
         zactor_destroy (&actor);
-    return actor;
+        return NULL;
+    }
+    broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
+    assert (self);
+    self->actor = actor;
+    return self;
+}
+
+void
+broker_destroy (broker_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+zsock_t *
+broker_socket (broker_t *self)
+{
+    assert (self);
+    return zactor_sock (self->actor);
+}
+
+broker_event_t *
+broker_recv (broker_t *self)
+{
+    assert (self);
+    char *verb = NULL, *first = NULL, *second = NULL;
+    zstr_recvx (self->actor, &verb, &first, &second, NULL);
+    broker_event_t *event = NULL;
+    if (verb && streq (verb, "FLUSHED") && first) {
+        event = (broker_event_t *) zmalloc (sizeof (broker_event_t));
+        assert (event);
+        event->type = BROKER_FLUSHED;
+        event->chain = first;
+        first = NULL;
+        event->published = second && !streq (second, "-");
+        event->number = event->published ? strtoull (second, NULL, 10) : 0;
+    }
+    else
+    if (verb && streq (verb, "FAILED")) {
+        event = (broker_event_t *) zmalloc (sizeof (broker_event_t));
+        assert (event);
+        event->type = BROKER_FAILED;
+        event->reason = first;
+        first = NULL;
+    }
+    zstr_free (&verb);
+    zstr_free (&first);
+    zstr_free (&second);
+    return event;
+}
+
+void
+broker_event_destroy (broker_event_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zstr_free (&(*self_p)->chain);
+        zstr_free (&(*self_p)->reason);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+broker_abandon (broker_t *self)
+{
+    assert (self);
+    zstr_send (self->actor, "ABANDON");
 }

@@ -1,6 +1,7 @@
-/*  broker: the arguments of broker_actor (actors.h), the only actor that talks to the sink.
-    The actor copies what it needs before it signals, so the caller may free the arguments
-    once zactor_new has returned. */
+/*  broker: the only actor that talks to the sink (see broker.c), its arguments and its
+    facade, through which main starts it, hears its reports as typed events, abandons what
+    it has not handed to Kafka yet and stops it. The actor copies what it needs before it
+    signals, so the caller may free the arguments once broker_new has returned. */
 #ifndef BROKER_H_INCLUDED
 #define BROKER_H_INCLUDED
 
@@ -24,10 +25,39 @@ typedef struct {
     const kafka_sink_config_t *kafka;   //  SINK_KAFKA: the producer's settings
 } broker_args_t;
 
+//  What the broker reports unasked.
+typedef enum {
+    BROKER_FLUSHED,             //  a chain's FLUSH is checkpointed (Kafka: delivered)
+    BROKER_FAILED               //  the sink failed: nothing more is written or checkpointed
+} broker_event_type_t;
+
+typedef struct {
+    broker_event_type_t type;
+    char *chain;                //  BROKER_FLUSHED: the chain whose stream ended
+    bool published;             //  BROKER_FLUSHED: the chain has a block published, number
+    uint64_t number;            //  BROKER_FLUSHED: the chain's last block published
+    char *reason;               //  BROKER_FAILED: why, as the broker logged it
+} broker_event_t;
+
 void broker_actor (zsock_t *pipe, void *args);
 void broker_test (bool verbose);
 
+typedef struct _broker_t broker_t;
+
 //  Starts a broker; NULL when it could not start (the reason is in args->error and logged).
-zactor_t *broker_new (broker_args_t *args);
+broker_t *broker_new (broker_args_t *args);
+//  Checkpoints what is written (Kafka: delivered), then stops the actor.
+void broker_destroy (broker_t **self_p);
+//  The socket to poll: readable when an event waits for broker_recv. Selftests also drive
+//  the pipe commands through it.
+zsock_t *broker_socket (broker_t *self);
+//  Takes the next event (yours: broker_event_destroy). NULL when interrupted, or when what
+//  came is not an event (an answer to a pipe command).
+broker_event_t *broker_recv (broker_t *self);
+void broker_event_destroy (broker_event_t **self_p);
+//  Kafka: drops the batch waiting for room and every batch that comes from now on (none is
+//  checkpointed), so that actors blocked sending to the broker can stop. Files and stdout
+//  never stop reading: no effect.
+void broker_abandon (broker_t *self);
 
 #endif

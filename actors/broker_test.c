@@ -1,5 +1,6 @@
 /*  broker_test: the selftest of broker (broker.c), kept apart so each file stays small.
-    It drives the actor only through its PULL socket and pipe commands: the files sink
+    It drives the actor through its PULL socket, its facade (events, ABANDON) and the STATS
+    pipe command: the files sink
     (records in their topic's file of the block's UTC day, STATS, malformed frames dropped,
     the timer commit, the checkpoint of the last block and of every file's size), the cut
     of bytes written past the checkpoint after a crash or a kill, the stdout sink's
@@ -67,26 +68,26 @@ s_test_send_flush (zsock_t *push, const char *chain)
     assert (zframe_send (&frame, push, 0) == 0);
 }
 
-//  Waits for FLUSHED of a chain and checks the number reported.
+//  Waits for FLUSHED of a chain and checks the number reported ("-": none).
 static void
-s_test_expect_flushed (zactor_t *broker, const char *chain, const char *number)
+s_test_expect_flushed (broker_t *broker, const char *chain, const char *number)
 {
-    char *verb, *name, *last;
-    assert (zstr_recvx (broker, &verb, &name, &last, NULL) == 3);
-    assert (streq (verb, "FLUSHED"));
-    assert (streq (name, chain));
+    broker_event_t *event = broker_recv (broker);
+    assert (event && event->type == BROKER_FLUSHED);
+    assert (streq (event->chain, chain));
+    char last [24] = "-";
+    if (event->published)
+        snprintf (last, sizeof (last), "%" PRIu64, event->number);
     assert (streq (last, number));
-    zstr_free (&verb);
-    zstr_free (&name);
-    zstr_free (&last);
+    broker_event_destroy (&event);
 }
 
 //  Asks for STATS: batches, records, bytes, last commit.
 static void
-s_test_stats (zactor_t *broker, uint64_t *stats)
+s_test_stats (broker_t *broker, uint64_t *stats)
 {
-    zstr_send (broker, "STATS");
-    zmsg_t *msg = zmsg_recv (broker);
+    zstr_send (broker_socket (broker), "STATS");
+    zmsg_t *msg = zmsg_recv (broker_socket (broker));
     assert (msg && zmsg_size (msg) == 5);
     char *verb = zmsg_popstr (msg);
     assert (streq (verb, "STATS"));
@@ -124,7 +125,7 @@ broker_test (bool verbose)
 
     //  Files sink: records land in their topic's file of the block's UTC day.
     broker_args_t args = { data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL };
-    zactor_t *broker = broker_new (&args);
+    broker_t *broker = broker_new (&args);
     assert (broker);
     zsock_t *push = zsock_new_push (endpoint);
     assert (push);
@@ -158,6 +159,9 @@ broker_test (bool verbose)
     uint64_t stats [4];
     s_test_stats (broker, stats);
     assert (stats [0] == 3 && stats [1] == 9 && stats [2] > 0 && stats [3] > 0);
+    //  An answer to a pipe command is no event.
+    zstr_send (broker_socket (broker), "STATS");
+    assert (broker_recv (broker) == NULL);
 
     //  Malformed frames are dropped; the broker goes on.
     zframe_t *junk = zframe_new ("junk", 4);
@@ -176,7 +180,8 @@ broker_test (bool verbose)
     assert (stats [0] == 4 && (int64_t) stats [3] > flushed_at);
     char err [256];
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
+    broker_destroy (&broker);
 
     //  The checkpoint holds the last block and every file's size.
     checkpoint_t *checkpoint = checkpoint_open (data_dir, err, sizeof (err));
@@ -224,7 +229,7 @@ broker_test (bool verbose)
     assert (s_test_count_lines (text) == 4);
     free (text);
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
 
     //  SIGKILL between a write and its checkpoint: with a long interval, a block larger
     //  than a file buffer reaches the disk uncheckpointed. A copy of the data directory
@@ -249,7 +254,7 @@ broker_test (bool verbose)
     zstr_free (&command);
     //  $TERM commits what is written.
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     checkpoint = checkpoint_open (data_dir, err, sizeof (err));
     assert (checkpoint);
     assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
@@ -294,7 +299,7 @@ broker_test (bool verbose)
     assert (streq (text, "{\"number\":107}\n"));
     free (text);
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
 
     //  stdout sink: one envelope per record, key escaped.
     char *stdout_path = zsys_sprintf ("%s/stdout.txt", tmp);
@@ -313,7 +318,7 @@ broker_test (bool verbose)
     s_test_send_flush (push, "s");
     s_test_expect_flushed (broker, "s", "5");
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     fflush (stdout);
     assert (dup2 (saved_stdout, STDOUT_FILENO) == STDOUT_FILENO);
     close (saved_stdout);
@@ -356,7 +361,7 @@ broker_test (bool verbose)
     s_test_send_flush (push, "v");
     s_test_expect_flushed (broker, "v", "1");
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     char *escaped = zsys_sprintf ("%s/escape", data_dir);
     assert (access (escaped, F_OK) != 0);
     zstr_free (&escaped);
@@ -386,15 +391,13 @@ broker_test (bool verbose)
         batch_destroy (&batch);
         assert (zframe_send (&frame, push, 0) == 0);
         s_test_send_flush (push, "t");
-        char *verb, *reason;
-        assert (zstr_recvx (broker, &verb, &reason, NULL) == 2);
-        assert (streq (verb, "FAILED"));
-        assert (strstr (reason, full_path));
-        zstr_free (&verb);
-        zstr_free (&reason);
+        broker_event_t *event = broker_recv (broker);
+        assert (event && event->type == BROKER_FAILED);
+        assert (strstr (event->reason, full_path));
+        broker_event_destroy (&event);
         s_test_expect_flushed (broker, "t", "107");
         zsock_destroy (&push);
-        zactor_destroy (&broker);
+        broker_destroy (&broker);
         checkpoint = checkpoint_open (data_dir, err, sizeof (err));
         assert (checkpoint);
         assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
@@ -431,7 +434,7 @@ broker_test (bool verbose)
     rd_kafka_mock_broker_set_down (mock, 1);
     s_test_send_batch (push, "k", 3, day1, 2);
     s_test_send_flush (push, "k");
-    zpoller_t *waiter = zpoller_new (broker, NULL);
+    zpoller_t *waiter = zpoller_new (broker_socket (broker), NULL);
     assert (zpoller_wait (waiter, 1500) == NULL);
     rd_kafka_mock_broker_set_up (mock, 1);
     s_test_expect_flushed (broker, "k", "3");
@@ -439,11 +442,11 @@ broker_test (bool verbose)
     //  the broker stops at once.
     rd_kafka_mock_broker_set_down (mock, 1);
     s_test_send_batch (push, "k", 4, day1, 2);
-    zstr_send (broker, "ABANDON");
+    broker_abandon (broker);
     s_test_send_batch (push, "k", 5, day1, 2);
     zclock_sleep (200);
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     zpoller_destroy (&waiter);
     checkpoint = checkpoint_open (kafka_dir, err, sizeof (err));
     assert (checkpoint);

@@ -155,7 +155,7 @@ main (int argc, char **argv)
         config.compression = compression;
     broker_args_t args = { .data_dir = data_dir, .sink = SINK_KAFKA,
                            .endpoint = "inproc://kafka-bench", .kafka = &config };
-    zactor_t *broker = broker_new (&args);
+    broker_t *broker = broker_new (&args);
     if (!broker) {
         fprintf (stderr, "evmtap_kafka_bench: %s\n", args.error);
         return 1;
@@ -176,28 +176,20 @@ main (int argc, char **argv)
     }
     zframe_t *flush = flush_msg_encode ("mainnet");
     zframe_send (&flush, push, 0);
-    char *verb = NULL, *chain = NULL, *number = NULL;
-    while (true) {
-        zstr_recvx (broker, &verb, &chain, &number, NULL);
-        if (!verb || streq (verb, "FLUSHED") || streq (verb, "FAILED"))
-            break;
-        zstr_free (&verb);
-        zstr_free (&chain);
-        zstr_free (&number);
-    }
+    broker_event_t *event = broker_recv (broker);
     double seconds = (double) (zclock_usecs () - started) / 1e6;
-    int rc = verb && streq (verb, "FLUSHED") ? 0 : 1;
+    int rc = event && event->type == BROKER_FLUSHED ? 0 : 1;
+    char number [24] = "-";
+    if (rc == 0 && event->published)
+        snprintf (number, sizeof (number), "%" PRIu64, event->number);
     printf ("kafka %s: %d blocks, %" PRIu64 " messages, %.1f MB of JSON values in %.2f s: "
             "%.0f messages/s, %.1f MB/s of JSON values (delivered and checkpointed, last block %s)\n",
             msgpack ? "msgpack" : "json", count, messages, (double) bytes / 1e6, seconds,
-            (double) messages / seconds, (double) bytes / 1e6 / seconds,
-            number ? number : "-");
-    zstr_free (&verb);
-    zstr_free (&chain);
-    zstr_free (&number);
+            (double) messages / seconds, (double) bytes / 1e6 / seconds, number);
+    broker_event_destroy (&event);
     jsonw_destroy (&writer);
     zsock_destroy (&push);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     for (size_t index = 0; index < loaded; index++)
         block_body_destroy (&recorded [index].body);
     return rc;

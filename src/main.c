@@ -129,25 +129,22 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     return chain->poller ? 0 : -1;
 }
 
-//  Reads one report of the broker. Returns -1 when the sink failed.
+//  Takes one event of the broker. Returns -1 when the sink failed.
 static int
-s_handle_broker (zactor_t *broker, chain_run_t *chains, size_t chain_count)
+s_handle_broker (broker_t *broker, chain_run_t *chains, size_t chain_count)
 {
-    char *verb = NULL, *name = NULL, *number = NULL;
-    zstr_recvx (broker, &verb, &name, &number, NULL);
+    broker_event_t *event = broker_recv (broker);
     int rc = 0;
-    if (verb && streq (verb, "FLUSHED") && name) {
+    if (event && event->type == BROKER_FLUSHED) {
         for (size_t index = 0; index < chain_count; index++)
-            if (streq (chains [index].plan->name, name))
+            if (streq (chains [index].plan->name, event->chain))
                 chains [index].flushed = true;
     }
-    else if (verb && streq (verb, "FAILED")) {
-        zsys_error ("sink failed: %s", name ? name : "unknown reason");
+    else if (event && event->type == BROKER_FAILED) {
+        zsys_error ("sink failed: %s", event->reason ? event->reason : "unknown reason");
         rc = -1;
     }
-    zstr_free (&verb);
-    zstr_free (&name);
-    zstr_free (&number);
+    broker_event_destroy (&event);
     return rc;
 }
 
@@ -260,7 +257,7 @@ s_run (int argc, char **argv)
         checkpoint_destroy (&checkpoint);
     }
 
-    zactor_t *broker = NULL;
+    broker_t *broker = NULL;
     zactor_t *classifier = NULL;
     zactor_t *decoder = NULL;
     kafka_sink_config_t kafka = options->kafka;
@@ -300,7 +297,7 @@ s_run (int argc, char **argv)
     //  Wait for every chain to end (--to, or a signal and its drain).
     zpoller_t *poller = zpoller_new (NULL);
     if (broker)
-        zpoller_add (poller, broker);
+        zpoller_add (poller, broker_socket (broker));
     for (size_t index = 0; index < chain_count; index++)
         if (chains [index].poller)
             zpoller_add (poller, head_poller_socket (chains [index].poller));
@@ -325,12 +322,12 @@ s_run (int argc, char **argv)
             zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
             //  A broker waiting for Kafka no longer reads: actors blocked sending to it
             //  could not stop. It drops what comes from now on instead.
-            zstr_send (broker, "ABANDON");
+            broker_abandon (broker);
             exit_code = EVMTAP_EXIT_UNDRAINED;
             break;
         }
         void *which = zpoller_wait (poller, 200);
-        if (which == broker) {
+        if (broker && which == broker_socket (broker)) {
             if (s_handle_broker (broker, chains, chain_count))
                 exit_code = EVMTAP_EXIT_FAILURE;
         }
@@ -358,7 +355,7 @@ s_run (int argc, char **argv)
     zactor_destroy (&classifier);
     zactor_destroy (&decoder);
     call_decoder_destroy (&decoder_args.decoder);
-    zactor_destroy (&broker);
+    broker_destroy (&broker);
     for (size_t index = 0; index < chain_count; index++)
         chain_plan_destroy (&chains [index].plan);
     free (chains);
