@@ -13,6 +13,7 @@
     Pipe commands:
         $TERM                   leave
         STATS                   -> STATS blocks native deployments interactions logs
+    Main starts and stops it through the facade (classifier_t, classifier.h).
 */
 #include "evmtap.h"
 #include "classifier.h"
@@ -196,6 +197,37 @@ classifier_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
+//  --------------------------------------------------------------------------
+//  Facade
+
+struct _classifier_t {
+    zactor_t *actor;
+};
+
+classifier_t *
+classifier_new (classifier_args_t *args)
+{
+    assert (args);
+    zactor_t *actor = zactor_new (classifier_actor, args);
+    if (!actor)
+        return NULL;
+    classifier_t *self = (classifier_t *) zmalloc (sizeof (classifier_t));
+    assert (self);
+    self->actor = actor;
+    return self;
+}
+
+void
+classifier_destroy (classifier_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
 //  A block of three transactions, one of each kind, goes in; one batch with the metadata,
 //  three hash ids and each transaction in its topic comes out; FLUSH passes through.
 void
@@ -286,5 +318,21 @@ classifier_test (bool verbose)
     block_body_destroy (&body);
     zsock_destroy (&head);
     zactor_destroy (&classifier);
+
+    //  The facade: a classifier started with classifier_new passes FLUSH on.
+    classifier_args_t facade_args = {"inproc://classifier-test-2",
+                                     ">inproc://classifier-test-broker"};
+    classifier_t *facade = classifier_new (&facade_args);
+    assert (facade);
+    head = zsock_new_push (">inproc://classifier-test-2");
+    frame = flush_msg_encode ("anvil");
+    zframe_send (&frame, head, 0);
+    frame = zframe_recv (broker);
+    assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
+    zframe_destroy (&frame);
+    zsock_destroy (&head);
+    classifier_destroy (&facade);
+    classifier_destroy (&facade);
+    assert (!facade);
     zsock_destroy (&broker);
 }

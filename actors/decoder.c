@@ -11,6 +11,7 @@
         $TERM                   leave
         STATS                   -> STATS batches interactions decoded unknown_selector
                                    bad_calldata logs logs_decoded transfers
+    Main starts and stops it through the facade (decoder_t, decoder.h).
 */
 #include "evmtap.h"
 #include "decoder.h"
@@ -229,6 +230,37 @@ decoder_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
+//  --------------------------------------------------------------------------
+//  Facade
+
+struct _decoder_t {
+    zactor_t *actor;
+};
+
+decoder_t *
+decoder_new (decoder_args_t *args)
+{
+    assert (args);
+    zactor_t *actor = zactor_new (decoder_actor, args);
+    if (!actor)
+        return NULL;
+    decoder_t *self = (decoder_t *) zmalloc (sizeof (decoder_t));
+    assert (self);
+    self->actor = actor;
+    return self;
+}
+
+void
+decoder_destroy (decoder_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
 //  The ABIs shipped in config/abis, when the run names no call sources.
 static call_decoder_t *
 s_default_sources (const char *argv0, char *err, size_t err_size)
@@ -388,6 +420,24 @@ decoder_test (bool verbose)
 
     zsock_destroy (&classifier);
     zactor_destroy (&decoder);
+
+    //  The facade: a decoder started with decoder_new takes its sources and passes FLUSH on.
+    decoder_args_t facade_args = {"inproc://decoder-test-2", ">inproc://decoder-test-broker",
+                                  decoder_sources_load (dir, NULL, NULL, NULL, err,
+                                                        sizeof (err))};
+    assert (facade_args.decoder);
+    decoder_t *facade = decoder_new (&facade_args);
+    assert (facade && !facade_args.decoder);
+    classifier = zsock_new_push (">inproc://decoder-test-2");
+    frame = flush_msg_encode ("anvil");
+    zframe_send (&frame, classifier, 0);
+    frame = zframe_recv (broker);
+    assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
+    zframe_destroy (&frame);
+    zsock_destroy (&classifier);
+    decoder_destroy (&facade);
+    decoder_destroy (&facade);
+    assert (!facade);
     zsock_destroy (&broker);
     unlink (path);
     zstr_free (&path);

@@ -1,4 +1,5 @@
-/*  decoder: the arguments of the decoder actor (see decoder.c). */
+/*  decoder: the decoder actor (see decoder.c), its arguments, the facade main starts and
+    stops it with, and the loading of its decoding sources. */
 #ifndef DECODER_H_INCLUDED
 #define DECODER_H_INCLUDED
 
@@ -14,6 +15,14 @@ typedef struct {
 
 void decoder_actor (zsock_t *pipe, void *args);
 void decoder_test (bool verbose);
+
+typedef struct _decoder_t decoder_t;
+
+//  Starts a decoder, bound once this returns; it takes args->decoder (set to NULL here
+//  once taken, even when it could not start). NULL when the actor could not be made.
+decoder_t *decoder_new (decoder_args_t *args);
+//  Stops the actor; batches it holds are dropped (they are not checkpointed).
+void decoder_destroy (decoder_t **self_p);
 
 //  Loads the decoding sources for `evmtap run`: --abis DIR and --signatures FILE, or when
 //  neither is given the ABIs shipped in config/abis (looked up beside the executable argv0,

@@ -15,9 +15,11 @@
     Pipe commands:
         $TERM                            leave
         STATS                            -> STATS queued in_flight idle
+    Main starts and stops it through the facade (dispatcher_t, dispatcher.h).
 */
 #include "evmtap.h"
 #include "dispatcher.h"
+#include "fetch_worker.h"
 #include "job.h"
 #include "result.h"
 
@@ -167,6 +169,37 @@ dispatcher_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
+//  --------------------------------------------------------------------------
+//  Facade
+
+struct _dispatcher_t {
+    zactor_t *actor;
+};
+
+dispatcher_t *
+dispatcher_new (dispatcher_args_t *args)
+{
+    assert (args);
+    zactor_t *actor = zactor_new (dispatcher_actor, args);
+    if (!actor)
+        return NULL;
+    dispatcher_t *self = (dispatcher_t *) zmalloc (sizeof (dispatcher_t));
+    assert (self);
+    self->actor = actor;
+    return self;
+}
+
+void
+dispatcher_destroy (dispatcher_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zactor_destroy (&(*self_p)->actor);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
 //  Two fake workers and a fake head poller: every job is handed out once, results come
 //  back to the head poller, and a busy worker gets no second job.
 void
@@ -237,4 +270,29 @@ dispatcher_test (bool verbose)
     zsock_destroy (&worker_b);
     zsock_destroy (&head);
     zactor_destroy (&dispatcher);
+
+    //  The facades: a worker started with fetch_worker_new (no key pool: READY at once)
+    //  becomes the idle worker of a dispatcher started with dispatcher_new.
+    dispatcher_args_t facade_args = {"inproc://dispatcher-test-workers-2",
+                                     "inproc://dispatcher-test-jobs-2"};
+    dispatcher_t *facade = dispatcher_new (&facade_args);
+    assert (facade);
+    fetch_worker_t *worker = fetch_worker_new (
+        fetch_worker_args_new (facade_args.workers, "http://127.0.0.1:9", "test", 0, 1000));
+    assert (worker);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        zstr_free (&stats);
+        zstr_send (facade->actor, "STATS");
+        stats = zstr_recv (facade->actor);
+        if (streq (stats, "STATS 0 0 1"))
+            break;
+        zclock_sleep (10);
+    }
+    assert (streq (stats, "STATS 0 0 1"));
+    zstr_free (&stats);
+    fetch_worker_destroy (&worker);
+    fetch_worker_destroy (&worker);
+    dispatcher_destroy (&facade);
+    dispatcher_destroy (&facade);
+    assert (!worker && !facade);
 }

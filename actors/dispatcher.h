@@ -1,4 +1,5 @@
-/*  dispatcher: the arguments of a chain's dispatcher actor (see dispatcher.c). */
+/*  dispatcher: a chain's dispatcher actor (see dispatcher.c), its arguments and the facade
+    main starts and stops it with. */
 #ifndef DISPATCHER_H_INCLUDED
 #define DISPATCHER_H_INCLUDED
 
@@ -11,5 +12,13 @@ typedef struct {
 
 void dispatcher_actor (zsock_t *pipe, void *args);
 void dispatcher_test (bool verbose);
+
+typedef struct _dispatcher_t dispatcher_t;
+
+//  Starts a dispatcher, bound once this returns (args may go then). NULL when the actor
+//  could not be made.
+dispatcher_t *dispatcher_new (dispatcher_args_t *args);
+//  Stops the actor; jobs it still holds are dropped (the head poller asks for them again).
+void dispatcher_destroy (dispatcher_t **self_p);
 
 #endif

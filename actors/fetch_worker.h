@@ -42,4 +42,13 @@ void fetch_worker_args_add_key (fetch_worker_args_t *args, const char *name, con
 void fetch_worker_actor (zsock_t *pipe, void *args);
 void fetch_worker_test (bool verbose);
 
+//  The facade main starts and stops a worker with (fetch_worker_facade.c).
+typedef struct _fetch_worker_t fetch_worker_t;
+
+//  Starts a worker; it takes args (and frees them when it leaves, or at once when it
+//  cannot start). NULL when the actor could not be made.
+fetch_worker_t *fetch_worker_new (fetch_worker_args_t *args);
+//  Stops the worker, even in the middle of a request; a leased key goes back to the pool.
+void fetch_worker_destroy (fetch_worker_t **self_p);
+
 #endif

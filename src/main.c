@@ -75,8 +75,8 @@ typedef struct {
     char workers_endpoint [96];
     char jobs_endpoint [96];
     dispatcher_args_t dispatcher_args;
-    zactor_t *dispatcher;
-    zactor_t **workers;
+    dispatcher_t *dispatcher;
+    fetch_worker_t **workers;
     head_poller_args_t poller_args;
     head_poller_t *poller;
     bool started;             //  has actors (false when there was nothing to do)
@@ -88,10 +88,10 @@ s_chain_stop (chain_run_t *chain)
 {
     head_poller_destroy (&chain->poller);
     for (size_t index = 0; chain->workers && index < chain->plan->worker_count; index++)
-        zactor_destroy (&chain->workers [index]);
+        fetch_worker_destroy (&chain->workers [index]);
     free (chain->workers);
     chain->workers = NULL;
-    zactor_destroy (&chain->dispatcher);
+    dispatcher_destroy (&chain->dispatcher);
 }
 
 static int
@@ -104,15 +104,15 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
               index);
     chain->dispatcher_args.workers = chain->workers_endpoint;
     chain->dispatcher_args.jobs = chain->jobs_endpoint;
-    chain->dispatcher = zactor_new (dispatcher_actor, &chain->dispatcher_args);
+    chain->dispatcher = dispatcher_new (&chain->dispatcher_args);
     if (!chain->dispatcher)
         return -1;
-    chain->workers = (zactor_t **) calloc (plan->worker_count, sizeof (zactor_t *));
+    chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
         fetch_worker_args_t *args = chain_plan_worker_args (
             plan, worker, chain->workers_endpoint, KEYPOOL_ENDPOINT, options->rpc_timeout_ms);
-        chain->workers [worker] = zactor_new (fetch_worker_actor, args);
+        chain->workers [worker] = fetch_worker_new (args);
         if (!chain->workers [worker])
             return -1;
     }
@@ -258,8 +258,8 @@ s_run (int argc, char **argv)
     }
 
     broker_t *broker = NULL;
-    zactor_t *classifier = NULL;
-    zactor_t *decoder = NULL;
+    classifier_t *classifier = NULL;
+    decoder_t *decoder = NULL;
     kafka_sink_config_t kafka = options->kafka;
     kafka.brokers = options->sink_target;
     kafka.msgpack = options->format_msgpack;
@@ -287,8 +287,8 @@ s_run (int argc, char **argv)
         }
     }
     if (exit_code == EVMTAP_EXIT_OK) {
-        decoder = zactor_new (decoder_actor, &decoder_args);
-        classifier = zactor_new (classifier_actor, &classifier_args);
+        decoder = decoder_new (&decoder_args);
+        classifier = classifier_new (&classifier_args);
         for (size_t index = 0; index < chain_count && exit_code == EVMTAP_EXIT_OK; index++)
             if (s_chain_start (&chains [index], options, index))
                 exit_code = EVMTAP_EXIT_FAILURE;
@@ -352,8 +352,8 @@ s_run (int argc, char **argv)
         free ((char *) chains [index].poller_args.jobs);
     }
     keypool_destroy (&pool);
-    zactor_destroy (&classifier);
-    zactor_destroy (&decoder);
+    classifier_destroy (&classifier);
+    decoder_destroy (&decoder);
     call_decoder_destroy (&decoder_args.decoder);
     broker_destroy (&broker);
     for (size_t index = 0; index < chain_count; index++)
