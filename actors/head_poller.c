@@ -659,19 +659,38 @@ s_test_expect_block (zsock_t *classifier)
     return block.header.number;
 }
 
+//  Binds the test's ends of a head poller, the dispatcher's PAIR and the classifier's PULL
+//  (classifier_hwm: its queue, 0 for the default), on endpoints of their own numbered run
+//  (a PAIR takes one peer in its life), and points args at them (kept in endpoints).
+static void
+s_test_ends (int run, int classifier_hwm, char endpoints [2][64], head_poller_args_t *args,
+             zsock_t **jobs, zsock_t **classifier)
+{
+    snprintf (endpoints [0], 64, ">inproc://head-poller-test-jobs-%d", run);
+    snprintf (endpoints [1], 64, ">inproc://head-poller-test-classifier-%d", run);
+    *jobs = zsock_new (ZMQ_PAIR);
+    *classifier = zsock_new (ZMQ_PULL);
+    assert (*jobs && *classifier);
+    if (classifier_hwm)
+        zsock_set_rcvhwm (*classifier, classifier_hwm);
+    assert (zsock_bind (*jobs, "%s", endpoints [0] + 1) == 0);
+    assert (zsock_bind (*classifier, "%s", endpoints [1] + 1) == 0);
+    zsock_set_rcvtimeo (*jobs, 3000);
+    zsock_set_rcvtimeo (*classifier, 3000);
+    args->jobs = endpoints [0];
+    args->classifier = endpoints [1];
+}
+
 void
 head_poller_test (bool verbose)
 {
     (void) verbose;
-    zsock_t *jobs = zsock_new_pair ("@inproc://head-poller-test-jobs");
-    zsock_t *classifier = zsock_new_pull ("@inproc://head-poller-test-classifier");
-    zsock_set_rcvtimeo (jobs, 3000);
-    zsock_set_rcvtimeo (classifier, 3000);
-    head_poller_args_t args = {.chain = "test", .chain_id = 5,
-                               .jobs = ">inproc://head-poller-test-jobs",
-                               .classifier = ">inproc://head-poller-test-classifier",
-                               .start = 10, .to = 14, .fetch_mode = FETCH_BLOCK, .window = 2,
+    head_poller_args_t args = {.chain = "test", .chain_id = 5, .start = 10, .to = 14,
+                               .fetch_mode = FETCH_BLOCK, .window = 2,
                                .parent_hash = "0x0009", .interval_ms = 200};
+    char endpoints [2][64];
+    zsock_t *jobs, *classifier;
+    s_test_ends (1, 0, endpoints, &args, &jobs, &classifier);
     zactor_t *poller = zactor_new (head_poller_actor, &args);
     assert (poller);
 
@@ -724,15 +743,9 @@ head_poller_test (bool verbose)
     zactor_destroy (&poller);
 
     //  DRAIN while a job is in flight: the block still goes on, then FLUSH and DRAINED.
-    //  A PAIR takes one peer in its life, so the second poller gets fresh endpoints.
     zsock_destroy (&jobs);
     zsock_destroy (&classifier);
-    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-2");
-    classifier = zsock_new_pull ("@inproc://head-poller-test-classifier-2");
-    zsock_set_rcvtimeo (jobs, 3000);
-    zsock_set_rcvtimeo (classifier, 3000);
-    args.jobs = ">inproc://head-poller-test-jobs-2";
-    args.classifier = ">inproc://head-poller-test-classifier-2";
+    s_test_ends (2, 0, endpoints, &args, &jobs, &classifier);
     args.to = HEAD_POLLER_UNSET;
     poller = zactor_new (head_poller_actor, &args);
     head = s_test_expect_job (jobs, JOB_HEAD, 0);
@@ -762,12 +775,7 @@ head_poller_test (bool verbose)
 
     //  A block that failed behind blocks already fetched is asked again even when those
     //  fill the window (they wait for it: holding it back would stop everything).
-    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-4");
-    classifier = zsock_new_pull ("@inproc://head-poller-test-classifier-4");
-    zsock_set_rcvtimeo (jobs, 3000);
-    zsock_set_rcvtimeo (classifier, 3000);
-    args.jobs = ">inproc://head-poller-test-jobs-4";
-    args.classifier = ">inproc://head-poller-test-classifier-4";
+    s_test_ends (4, 0, endpoints, &args, &jobs, &classifier);
     poller = zactor_new (head_poller_actor, &args);
     head = s_test_expect_job (jobs, JOB_HEAD, 0);
     s_test_answer (jobs, &head, RESULT_OK, 1000);
@@ -795,14 +803,8 @@ head_poller_test (bool verbose)
 
     //  Backpressure: a classifier that reads nothing stops the fetching once its queue and
     //  the window are full; reading again lets it go on.
-    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-3");
-    classifier = zsock_new (ZMQ_PULL);
-    zsock_set_rcvhwm (classifier, 1);
-    assert (zsock_bind (classifier, "inproc://head-poller-test-classifier-3") == 0);
+    s_test_ends (3, 1, endpoints, &args, &jobs, &classifier);
     zsock_set_rcvtimeo (jobs, 300);
-    zsock_set_rcvtimeo (classifier, 3000);
-    args.jobs = ">inproc://head-poller-test-jobs-3";
-    args.classifier = ">inproc://head-poller-test-classifier-3";
     poller = zactor_new (head_poller_actor, &args);
     head = s_test_expect_job (jobs, JOB_HEAD, 0);
     s_test_answer (jobs, &head, RESULT_OK, 1000);
@@ -829,12 +831,7 @@ head_poller_test (bool verbose)
 
     //  The facade: figures as a struct, the drain, and how the stream ended, the report
     //  taken in passing while it waits for the figures.
-    jobs = zsock_new_pair ("@inproc://head-poller-test-jobs-5");
-    classifier = zsock_new_pull ("@inproc://head-poller-test-classifier-5");
-    zsock_set_rcvtimeo (jobs, 3000);
-    zsock_set_rcvtimeo (classifier, 3000);
-    args.jobs = ">inproc://head-poller-test-jobs-5";
-    args.classifier = ">inproc://head-poller-test-classifier-5";
+    s_test_ends (5, 0, endpoints, &args, &jobs, &classifier);
     head_poller_t *facade = head_poller_new (&args);
     assert (facade && head_poller_state (facade) == HEAD_POLLER_RUNNING);
     head = s_test_expect_job (jobs, JOB_HEAD, 0);
