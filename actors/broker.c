@@ -641,7 +641,7 @@ broker_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _broker_t {
-    zactor_t *actor;
+    zactor_t *actor;            //  the only one to use its pipe
 };
 
 broker_t *

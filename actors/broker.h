@@ -34,7 +34,7 @@ typedef enum {
 typedef struct {
     broker_event_type_t type;
     char *chain;                //  BROKER_FLUSHED: the chain whose stream ended
-    bool published;             //  BROKER_FLUSHED: the chain has a block published, number
+    bool published;             //  BROKER_FLUSHED: false while none of its blocks is
     uint64_t number;            //  BROKER_FLUSHED: the chain's last block published
     char *reason;               //  BROKER_FAILED: why, as the broker logged it
 } broker_event_t;

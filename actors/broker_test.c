@@ -1,12 +1,11 @@
 /*  broker_test: the selftest of broker (broker.c), kept apart so each file stays small.
     It drives the actor through its PULL socket, its facade (events, ABANDON) and the STATS
-    pipe command: the files sink
-    (records in their topic's file of the block's UTC day, STATS, malformed frames dropped,
-    the timer commit, the checkpoint of the last block and of every file's size), the cut
-    of bytes written past the checkpoint after a crash or a kill, the stdout sink's
-    envelopes, start failures, topics that would leave the files directory, a write
-    failure reported as FAILED, and the Kafka sink against librdkafka's mock cluster
-    (FLUSHED only once delivered, ABANDON while the cluster is down). */
+    pipe command: the files sink (records in their topic's file of the block's UTC day,
+    STATS, malformed frames dropped, the timer commit, the checkpoint of the last block and
+    of every file's size), the cut of bytes written past the checkpoint after a crash or a
+    kill, the stdout sink's envelopes, start failures, topics that would leave the files
+    directory, a write failure reported as FAILED, and the Kafka sink against librdkafka's
+    mock cluster (FLUSHED only once delivered, ABANDON while the cluster is down). */
 #include "evmtap.h"
 #include "broker.h"
 #include <fcntl.h>

@@ -201,7 +201,7 @@ classifier_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _classifier_t {
-    zactor_t *actor;
+    zactor_t *actor;            //  the only one to use its pipe
 };
 
 classifier_t *

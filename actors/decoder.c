@@ -234,7 +234,7 @@ decoder_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _decoder_t {
-    zactor_t *actor;
+    zactor_t *actor;            //  the only one to use its pipe
 };
 
 decoder_t *

@@ -173,7 +173,7 @@ dispatcher_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _dispatcher_t {
-    zactor_t *actor;
+    zactor_t *actor;            //  the only one to use its pipe
 };
 
 dispatcher_t *

@@ -496,7 +496,7 @@ head_poller_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _head_poller_t {
-    zactor_t *actor;
+    zactor_t *actor;            //  the only one to use its pipe
     head_poller_state_t state;  //  by the last report taken
 };
 
