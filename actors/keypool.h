@@ -67,10 +67,6 @@ int64_t keypool_client_release (keypool_client_t *self, const keypool_lease_t *l
 int keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
                           uint64_t requests, uint64_t units);
 
-//  `evmtap keys [--redis URL] [--json]` (src/cmd_keys.c): argv[0] is "keys". Returns the
-//  exit code.
-int cmd_keys_main (int argc, char **argv);
-
 void keypool_test (bool verbose);
 
 #endif

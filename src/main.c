@@ -3,7 +3,7 @@
     run reads to drain in order. Exit codes: README "Exit codes". */
 #include "evmtap.h"
 #include "cmd_decode.h"
-#include "keypool.h"              //  cmd_keys_main (src/app/cmd_keys.c)
+#include "cmd_keys.h"
 #include "run.h"
 
 //  Signals counted by our own handler: CZMQ's would interrupt every actor at once, and

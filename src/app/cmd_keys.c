@@ -2,6 +2,7 @@
     provider, holder, usage in the last 24 h and state (free, leased, cooling, parked).
     Pool keys hold only provider and pseudo-name, so no secret can be printed. */
 #include "evmtap.h"
+#include "cmd_keys.h"
 #include "keypool.h"
 #include <inttypes.h>
 #include "keypool_store.h"
