@@ -63,35 +63,35 @@ typedef struct {
     bool written;               //  written_* are set
     uint64_t written_number;    //  last batch written (checkpointed or not)
     char written_hash [BLOCK_HASH_SIZE];
-    bool dirty;                 //  a batch written since the last checkpoint
-    bool committed;             //  committed_number is set
-    uint64_t committed_number;  //  last block checkpointed
-    bool flush_pending;         //  Kafka: FLUSHED is due once the chain is delivered
+    bool dirty;                   //  a batch written since the last checkpoint
+    bool committed;               //  committed_number is set
+    uint64_t committed_number;    //  last block checkpointed
+    bool flush_pending;           //  Kafka: FLUSHED is due once the chain is delivered
 } s_chain_t;
 
 typedef struct {
-    zsock_t *pipe;              //  actor pipe
-    zsock_t *pull;              //  batches and flushes arrive here
-    char *endpoint;             //  where pull is bound, NULL until it is
-    checkpoint_t *checkpoint;   //  @locality broker: the only writer
+    zsock_t *pipe;               //  actor pipe
+    zsock_t *pull;               //  batches and flushes arrive here
+    char *endpoint;              //  where pull is bound, NULL until it is
+    checkpoint_t *checkpoint;    //  @locality broker: the only writer
     sink_kind_t sink;
-    kafka_sink_t *kafka;        //  @locality broker: the producer, for SINK_KAFKA
-    bool abandoned;             //  ABANDON received
-    files_sink_t *files;        //  @locality broker: the files, for SINK_FILES
+    kafka_sink_t *kafka;    //  @locality broker: the producer, for SINK_KAFKA
+    bool abandoned;         //  ABANDON received
+    files_sink_t *files;    //  @locality broker: the files, for SINK_FILES
     int commit_interval_ms;
-    bool timer_only;            //  no commit when idle (broker_args_t)
-    zhashx_t *chains;           //  chain name -> s_chain_t
-    char *line;                 //  stdout sink: the envelope being built
-    jsonw_t *jsonw;             //  stdout sink: escapes the envelope's strings
+    bool timer_only;     //  no commit when idle (broker_args_t)
+    zhashx_t *chains;    //  chain name -> s_chain_t
+    char *line;          //  stdout sink: the envelope being built
+    jsonw_t *jsonw;      //  stdout sink: escapes the envelope's strings
     size_t line_capacity;
-    bool dirty;                 //  written since the last checkpoint
-    int64_t commit_due;         //  zclock_mono time the next checkpoint is due, when dirty
-    bool failed;                //  a write or checkpoint failed: write nothing more
-    bool terminated;            //  $TERM received
-    uint64_t batches;           //  STATS counters, since start
+    bool dirty;            //  written since the last checkpoint
+    int64_t commit_due;    //  zclock_mono time the next checkpoint is due, when dirty
+    bool failed;           //  a write or checkpoint failed: write nothing more
+    bool terminated;       //  $TERM received
+    uint64_t batches;      //  STATS counters, since start
     uint64_t records;
     uint64_t bytes;
-    int64_t last_commit;        //  zclock_time of the last checkpoint, 0 before
+    int64_t last_commit;    //  zclock_time of the last checkpoint, 0 before
 } self_t;
 
 
@@ -183,18 +183,17 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     self->pipe = pipe;
     self->sink = args->sink;
     self->timer_only = args->timer_only;
-    self->commit_interval_ms = args->commit_interval_ms > 0
-                             ? args->commit_interval_ms: BROKER_COMMIT_INTERVAL_MS;
+    self->commit_interval_ms = args->commit_interval_ms > 0 ? args->commit_interval_ms
+                                                            : BROKER_COMMIT_INTERVAL_MS;
     self->chains = zhashx_new ();
     zhashx_set_destructor (self->chains, s_chain_destructor);
     self->jsonw = jsonw_new ();
     assert (self->chains && self->jsonw);
 
     if (self->sink != SINK_FILES && self->sink != SINK_STDOUT
-    &&  (self->sink != SINK_KAFKA || !args->kafka)) {
+        && (self->sink != SINK_KAFKA || !args->kafka)) {
         snprintf (args->error, sizeof (args->error),
-                  "sink kind %d is not files, stdout or kafka with its settings",
-                  (int) self->sink);
+                  "sink kind %d is not files, stdout or kafka with its settings", (int) self->sink);
         s_self_destroy (&self);
         return NULL;
     }
@@ -212,12 +211,11 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     if (self->sink == SINK_FILES) {
         char *topics = zsys_sprintf ("%s/topics", args->data_dir);
         assert (topics);
-        self->files = files_sink_new (args->files_dir? args->files_dir: topics,
-                                      self->checkpoint, args->error, sizeof (args->error));
+        self->files = files_sink_new (args->files_dir ? args->files_dir : topics, self->checkpoint,
+                                      args->error, sizeof (args->error));
         zstr_free (&topics);
     }
-    else
-    if (self->sink == SINK_KAFKA) {
+    else if (self->sink == SINK_KAFKA) {
         char err [256];
         self->kafka = kafka_sink_new (args->kafka, err, sizeof (err));
         if (!self->kafka)
@@ -233,7 +231,7 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
         zsock_set_rcvhwm (self->pull, BROKER_KAFKA_RCVHWM);
     if (!args->endpoint || zsock_bind (self->pull, "%s", args->endpoint) == -1) {
         snprintf (args->error, sizeof (args->error), "cannot bind %s: %s",
-                  args->endpoint? args->endpoint: "(no endpoint)", zmq_strerror (zmq_errno ()));
+                  args->endpoint ? args->endpoint : "(no endpoint)", zmq_strerror (zmq_errno ()));
         s_self_destroy (&self);
         return NULL;
     }
@@ -255,7 +253,7 @@ s_self_commit_kafka (self_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain && rc == 0;
          chain = (s_chain_t *) zhashx_next (self->chains)) {
         if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) != 0
-        ||  (chain->committed && chain->committed_number == number))
+            || (chain->committed && chain->committed_number == number))
             continue;
         if (!changed)
             rc = checkpoint_begin (self->checkpoint);
@@ -265,8 +263,7 @@ s_self_commit_kafka (self_t *self)
     }
     if (changed && rc == 0)
         rc = checkpoint_commit (self->checkpoint);
-    else
-    if (changed)
+    else if (changed)
         checkpoint_abort (self->checkpoint);
     if (rc != 0) {
         s_fail (self, "checkpoint commit in the state store failed (LMDB error logged)");
@@ -421,8 +418,8 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
     s_chain_t *chain = s_chain_require (self, batch_chain (batch));
     uint64_t number = batch_number (batch);
     if (self->failed) {
-        zsys_debug ("broker: %s block %" PRIu64 " not written: the sink failed",
-                    chain->name, number);
+        zsys_debug ("broker: %s block %" PRIu64 " not written: the sink failed", chain->name,
+                    number);
         return;
     }
     if (self->abandoned) {
@@ -430,9 +427,9 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
         return;
     }
     if (chain->written && number != chain->written_number + 1)
-        zsys_warning ("broker: %s block %" PRIu64 " follows block %" PRIu64
-                      " (expected %" PRIu64 ")", chain->name, number, chain->written_number,
-                      chain->written_number + 1);
+        zsys_warning ("broker: %s block %" PRIu64 " follows block %" PRIu64 " (expected %" PRIu64
+                      ")",
+                      chain->name, number, chain->written_number, chain->written_number + 1);
     if (self->kafka) {
         s_self_publish_kafka (self, chain, batch_p);
         return;
@@ -472,7 +469,7 @@ s_self_check_flushes (self_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
          chain = (s_chain_t *) zhashx_next (self->chains))
         if (chain->flush_pending
-        &&  (self->failed || kafka_sink_outstanding (self->kafka, chain->name) == 0)) {
+            && (self->failed || kafka_sink_outstanding (self->kafka, chain->name) == 0)) {
             if (!self->failed)
                 s_self_commit (self);
             chain->flush_pending = false;
@@ -508,14 +505,14 @@ s_self_service_kafka (self_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
          chain = (s_chain_t *) zhashx_next (self->chains))
         if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) == 0
-        &&  (!chain->committed || chain->committed_number != number)) {
+            && (!chain->committed || chain->committed_number != number)) {
             if (!self->dirty)
                 self->commit_due = zclock_mono () + self->commit_interval_ms;
             self->dirty = true;
             break;
         }
     if (self->dirty && !self->timer_only && kafka_sink_ready (self->kafka)
-    &&  !(zsock_events (self->pull) & ZMQ_POLLIN))
+        && !(zsock_events (self->pull) & ZMQ_POLLIN))
         s_self_commit (self);
     s_self_check_flushes (self);
 }
@@ -525,9 +522,9 @@ s_self_handle_pull (self_t *self)
 {
     zmsg_t *msg = zmsg_recv (self->pull);
     if (!msg)
-        return;                 //  interrupted
+        return;    //  interrupted
     zframe_t *frame = zmsg_first (msg);
-    int type = zmsg_size (msg) == 1? msg_type (frame): -2;
+    int type = zmsg_size (msg) == 1 ? msg_type (frame) : -2;
     if (type == MSG_TYPE_BATCH) {
         batch_t *batch;
         if (batch_decode (frame, &batch) == 0) {
@@ -536,15 +533,13 @@ s_self_handle_pull (self_t *self)
             //  Nothing more waiting (following the head): publish now rather than at the
             //  next tick, since latency is what counts there. Catching up, batches queue
             //  and the timer groups them. Kafka commits on delivery instead.
-            if (!self->timer_only && !self->kafka
-            &&  !(zsock_events (self->pull) & ZMQ_POLLIN))
+            if (!self->timer_only && !self->kafka && !(zsock_events (self->pull) & ZMQ_POLLIN))
                 s_self_commit (self);
         }
         else
             zsys_error ("broker: malformed batch dropped (%zu bytes)", zframe_size (frame));
     }
-    else
-    if (type == MSG_TYPE_FLUSH) {
+    else if (type == MSG_TYPE_FLUSH) {
         char chain [BLOCK_MSG_CHAIN_SIZE];
         if (flush_msg_decode (frame, chain, sizeof (chain)) == 0)
             s_self_handle_flush (self, chain);
@@ -552,8 +547,7 @@ s_self_handle_pull (self_t *self)
             zsys_error ("broker: malformed flush dropped");
     }
     else
-        zsys_error ("broker: message of type %d (%zu frames) dropped", type,
-                    zmsg_size (msg));
+        zsys_error ("broker: message of type %d (%zu frames) dropped", type, zmsg_size (msg));
     zmsg_destroy (&msg);
 }
 
@@ -567,8 +561,7 @@ s_self_handle_pipe (self_t *self)
     }
     if (streq (command, "$TERM"))
         self->terminated = true;
-    else
-    if (streq (command, "ABANDON")) {
+    else if (streq (command, "ABANDON")) {
         if (self->kafka && !self->abandoned) {
             zsys_warning ("broker: dropping the blocks not handed to Kafka yet: they are "
                           "not checkpointed and are published again after a restart");
@@ -576,8 +569,7 @@ s_self_handle_pipe (self_t *self)
             self->abandoned = true;
         }
     }
-    else
-    if (streq (command, "STATS")) {
+    else if (streq (command, "STATS")) {
         char batches [24], records [24], bytes [24], last [24];
         snprintf (batches, sizeof (batches), "%" PRIu64, self->batches);
         snprintf (records, sizeof (records), "%" PRIu64, self->records);
@@ -607,21 +599,21 @@ broker_actor (zsock_t *pipe, void *args)
         int timeout = -1;
         if (self->dirty && !self->failed) {
             int64_t wait = self->commit_due - zclock_mono ();
-            timeout = wait > 0? (int) wait: 0;
+            timeout = wait > 0 ? (int) wait : 0;
         }
         if (self->kafka && (timeout < 0 || timeout > BROKER_KAFKA_TICK_MS))
             timeout = BROKER_KAFKA_TICK_MS;
         //  Kafka: while the producer queue is full the PULL socket is not read (once
         //  failed or abandoned it is, and what comes is dropped).
         bool reading = !self->kafka || self->failed || self->abandoned
-                    || kafka_sink_ready (self->kafka);
+                       || kafka_sink_ready (self->kafka);
         zmq_pollitem_t items [3] = {
-            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->pull), 0, reading ? ZMQ_POLLIN : 0, 0 },
-            { NULL, self->kafka ? kafka_sink_fd (self->kafka) : -1, ZMQ_POLLIN, 0 }};
+            {zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve (self->pull), 0, reading ? ZMQ_POLLIN : 0, 0},
+            {NULL, self->kafka ? kafka_sink_fd (self->kafka) : -1, ZMQ_POLLIN, 0}};
         int rc = zmq_poll (items, self->kafka ? 3 : 2, timeout);
         if (rc == -1 && zmq_errno () != EINTR)
-            break;              //  the context is terminating
+            break;    //  the context is terminating
         if (rc > 0 && (items [0].revents & ZMQ_POLLIN))
             s_self_handle_pipe (self);
         if (rc > 0 && (items [1].revents & ZMQ_POLLIN) && !self->terminated)
@@ -641,7 +633,7 @@ broker_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _broker_t {
-    zactor_t *actor;            //  the only one to use its pipe
+    zactor_t *actor;    //  the only one to use its pipe
 };
 
 broker_t *
@@ -695,8 +687,7 @@ broker_recv (broker_t *self)
         event->published = second && !streq (second, "-");
         event->number = event->published ? strtoull (second, NULL, 10) : 0;
     }
-    else
-    if (verb && streq (verb, "FAILED")) {
+    else if (verb && streq (verb, "FAILED")) {
         event = (broker_event_t *) zmalloc (sizeof (broker_event_t));
         assert (event);
         event->type = BROKER_FAILED;

@@ -12,31 +12,31 @@
 #define BROKER_COMMIT_INTERVAL_MS 200
 
 typedef struct {
-    const char *data_dir;       //  LMDB state under <data_dir>/state
-    sink_kind_t sink;           //  SINK_FILES, SINK_STDOUT or SINK_KAFKA
-    const char *files_dir;      //  files sink root; NULL for <data_dir>/topics
-    const char *endpoint;       //  where to bind the PULL socket batches arrive on
-    int commit_interval_ms;     //  longest time a written batch waits for its checkpoint;
-                                //  0 for BROKER_COMMIT_INTERVAL_MS
-    char error [256];           //  out: why the start failed ("" when it did not), set
-                                //  before the actor signals
-    bool timer_only;            //  commit only on the timer and at FLUSH, never when idle
-                                //  (crash tests need written, uncommitted batches)
-    const kafka_sink_config_t *kafka;   //  SINK_KAFKA: the producer's settings
+    const char *data_dir;                //  LMDB state under <data_dir>/state
+    sink_kind_t sink;                    //  SINK_FILES, SINK_STDOUT or SINK_KAFKA
+    const char *files_dir;               //  files sink root; NULL for <data_dir>/topics
+    const char *endpoint;                //  where to bind the PULL socket batches arrive on
+    int commit_interval_ms;              //  longest time a written batch waits for its checkpoint;
+                                         //  0 for BROKER_COMMIT_INTERVAL_MS
+    char error [256];                    //  out: why the start failed ("" when it did not), set
+                                         //  before the actor signals
+    bool timer_only;                     //  commit only on the timer and at FLUSH, never when idle
+                                         //  (crash tests need written, uncommitted batches)
+    const kafka_sink_config_t *kafka;    //  SINK_KAFKA: the producer's settings
 } broker_args_t;
 
 //  What the broker reports unasked.
 typedef enum {
-    BROKER_FLUSHED,             //  a chain's FLUSH is checkpointed (Kafka: delivered)
-    BROKER_FAILED               //  the sink failed: nothing more is written or checkpointed
+    BROKER_FLUSHED,    //  a chain's FLUSH is checkpointed (Kafka: delivered)
+    BROKER_FAILED      //  the sink failed: nothing more is written or checkpointed
 } broker_event_type_t;
 
 typedef struct {
     broker_event_type_t type;
-    char *chain;                //  BROKER_FLUSHED: the chain whose stream ended
-    bool published;             //  BROKER_FLUSHED: false while none of its blocks is
-    uint64_t number;            //  BROKER_FLUSHED: the chain's last block published
-    char *reason;               //  BROKER_FAILED: why, as the broker logged it
+    char *chain;        //  BROKER_FLUSHED: the chain whose stream ended
+    bool published;     //  BROKER_FLUSHED: false while none of its blocks is
+    uint64_t number;    //  BROKER_FLUSHED: the chain's last block published
+    char *reason;       //  BROKER_FAILED: why, as the broker logged it
 } broker_event_t;
 
 void broker_actor (zsock_t *pipe, void *args);

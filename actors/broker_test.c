@@ -123,7 +123,7 @@ broker_test (bool verbose)
     const uint64_t day1 = 1714521600, day2 = day1 + 86400;
 
     //  Files sink: records land in their topic's file of the block's UTC day.
-    broker_args_t args = { data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL };
+    broker_args_t args = {data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL};
     broker_t *broker = broker_new (&args);
     assert (broker);
     zsock_t *push = zsock_new_push (endpoint);
@@ -241,7 +241,7 @@ broker_test (bool verbose)
     assert (push);
     char *blocks3 = zsys_sprintf ("%s/topics/t.blocks/2024-05-03.ndjson", data_dir);
     char *txs3 = zsys_sprintf ("%s/topics/t.txs/2024-05-03.ndjson", data_dir);
-    const int big = 20000;          //  about 500 KB, twice a file buffer
+    const int big = 20000;    //  about 500 KB, twice a file buffer
     s_test_send_batch (push, "t", 107, day2 + 86400, big);
     for (int attempt = 0; attempt < 500 && stats [0] != 1; attempt++) {
         zclock_sleep (10);
@@ -275,7 +275,7 @@ broker_test (bool verbose)
     assert (checkpoint_get (checkpoint, "t", &number, hash) == 0);
     assert (number == 106);
     assert (checkpoint_get_file (checkpoint, txs3, &size) == 0);
-    assert (size == 0);             //  recorded before its first write
+    assert (size == 0);    //  recorded before its first write
     checkpoint_destroy (&checkpoint);
     struct stat info;
     assert (stat (txs3, &info) == 0 && info.st_size > 0);
@@ -309,7 +309,7 @@ broker_test (bool verbose)
     assert (fd >= 0);
     assert (dup2 (fd, STDOUT_FILENO) == STDOUT_FILENO);
     close (fd);
-    broker_args_t stdout_args = { data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false, NULL };
+    broker_args_t stdout_args = {data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false, NULL};
     broker = broker_new (&stdout_args);
     assert (broker);
     push = zsock_new_push (endpoint);
@@ -322,7 +322,8 @@ broker_test (bool verbose)
     assert (dup2 (saved_stdout, STDOUT_FILENO) == STDOUT_FILENO);
     close (saved_stdout);
     text = s_test_slurp (stdout_path);
-    assert (streq (text,
+    assert (streq (
+        text,
         "{\"topic\": \"t.blocks\", \"key\": \"5\", \"value\": {\"number\":5}}\n"
         "{\"topic\": \"t.txs\", \"key\": \"0x00\\\"\\\\\", \"value\": {\"block\":5,\"i\":0}}\n"));
     free (text);
@@ -332,13 +333,13 @@ broker_test (bool verbose)
     file = fopen (blocker, "w");
     assert (file);
     fclose (file);
-    broker_args_t bad_args = { blocker, SINK_FILES, NULL, endpoint, 0, "", false, NULL };
+    broker_args_t bad_args = {blocker, SINK_FILES, NULL, endpoint, 0, "", false, NULL};
     assert (broker_new (&bad_args) == NULL);
     assert (strstr (bad_args.error, "checkpoint store"));
-    broker_args_t bad_dir = { data_dir, SINK_FILES, blocker, endpoint, 0, "", false, NULL };
+    broker_args_t bad_dir = {data_dir, SINK_FILES, blocker, endpoint, 0, "", false, NULL};
     assert (broker_new (&bad_dir) == NULL);
     assert (strstr (bad_dir.error, "cannot create"));
-    broker_args_t bad_endpoint = { data_dir, SINK_FILES, NULL, "nonsense://x", 0, "", false, NULL };
+    broker_args_t bad_endpoint = {data_dir, SINK_FILES, NULL, "nonsense://x", 0, "", false, NULL};
     assert (broker_new (&bad_endpoint) == NULL);
     assert (strstr (bad_endpoint.error, "cannot bind"));
 
@@ -348,7 +349,7 @@ broker_test (bool verbose)
     push = zsock_new_push (endpoint);
     assert (push);
     batch_t *evil = batch_new ("v", 1, 1, "0x01", day1);
-    const char *topics [] = { "../escape", "..", "a/b", "", "v.ok" };
+    const char *topics [] = {"../escape", "..", "a/b", "", "v.ok"};
     for (size_t index = 0; index < sizeof (topics) / sizeof (topics [0]); index++) {
         char *value = strdup ("{}");
         assert (value);
@@ -420,7 +421,7 @@ broker_test (bool verbose)
     kafka.linger_ms = 1;
     kafka.message_timeout_ms = 2000;
     char *kafka_dir = zsys_sprintf ("%s/kafka", tmp);
-    broker_args_t kafka_args = { kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka };
+    broker_args_t kafka_args = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka};
     broker = broker_new (&kafka_args);
     assert (broker);
     push = zsock_new_push (endpoint);
@@ -452,7 +453,7 @@ broker_test (bool verbose)
     assert (checkpoint_get (checkpoint, "k", &number, hash) == 0);
     assert (number == 3);
     checkpoint_destroy (&checkpoint);
-    broker_args_t no_kafka = { kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL };
+    broker_args_t no_kafka = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL};
     assert (broker_new (&no_kafka) == NULL);
     rd_kafka_mock_cluster_destroy (mock);
     rd_kafka_destroy (host);

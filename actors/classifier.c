@@ -27,7 +27,7 @@
 
 typedef struct {
     zsock_t *pipe;
-    stage_t *stage;           //  blocks from head pollers in, batches to the decoder out
+    stage_t *stage;    //  blocks from head pollers in, batches to the decoder out
     jsonw_t *writer;
     bool terminated;
     uint64_t block_count;
@@ -201,7 +201,7 @@ classifier_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _classifier_t {
-    zactor_t *actor;            //  the only one to use its pipe
+    zactor_t *actor;    //  the only one to use its pipe
 };
 
 classifier_t *

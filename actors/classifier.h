@@ -7,8 +7,8 @@
 #include "block.h"
 
 typedef struct {
-    const char *endpoint;     //  to bind (PULL): head pollers send blocks here
-    const char *broker;       //  the broker's endpoint (PUSH, connect)
+    const char *endpoint;    //  to bind (PULL): head pollers send blocks here
+    const char *broker;      //  the broker's endpoint (PUSH, connect)
 } classifier_args_t;
 
 void classifier_actor (zsock_t *pipe, void *args);

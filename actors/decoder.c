@@ -26,13 +26,13 @@
 
 typedef struct {
     zsock_t *pipe;
-    stage_t *stage;             //  batches from the classifier in, to the broker out
+    stage_t *stage;    //  batches from the classifier in, to the broker out
     call_decoder_t *decoder;
     log_record_t *log;
     bool terminated;
     uint64_t batch_count;
     uint64_t interactions;
-    uint64_t counts [3];        //  by call_decoding_t
+    uint64_t counts [3];    //  by call_decoding_t
     uint64_t logs;
     uint64_t logs_decoded;
     uint64_t transfers;
@@ -157,8 +157,8 @@ s_decode_batch (self_t *self, batch_t *batch)
         self->interactions++;
         size_t len = 0;
         call_decoding_t decoding = CALL_BAD_CALLDATA;
-        char *decoded = call_decoder_record (self->decoder, record->value, record->value_len,
-                                             &len, &decoding);
+        char *decoded = call_decoder_record (self->decoder, record->value, record->value_len, &len,
+                                             &decoding);
         if (!decoded)
             //  Cannot happen with the classifier's records; still one record, with a reason.
             decoded = s_undecodable (record->key, batch_chain_id (batch),
@@ -199,10 +199,10 @@ s_self_handle_pipe (self_t *self)
     char *command = zstr_recv (self->pipe);
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
-    else
-    if (streq (command, "STATS"))
-        zstr_sendf (self->pipe, "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %" PRIu64 " %" PRIu64 " %" PRIu64,
+    else if (streq (command, "STATS"))
+        zstr_sendf (self->pipe,
+                    "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                    " %" PRIu64 " %" PRIu64,
                     self->batch_count, self->interactions, self->counts [CALL_DECODED],
                     self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA],
                     self->logs, self->logs_decoded, self->transfers);
@@ -221,8 +221,7 @@ decoder_actor (zsock_t *pipe, void *args)
         zsock_t *which = stage_wait (self->stage);
         if (which == self->pipe)
             s_self_handle_pipe (self);
-        else
-        if (which)
+        else if (which)
             s_self_handle_batches (self);
         else
             break;
@@ -234,7 +233,7 @@ decoder_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _decoder_t {
-    zactor_t *actor;            //  the only one to use its pipe
+    zactor_t *actor;    //  the only one to use its pipe
 };
 
 decoder_t *
@@ -308,8 +307,8 @@ decoder_sources_load (const char *abis, const char *signatures, const char *even
                       const char *argv0, char *err, size_t err_size)
 {
     call_decoder_t *decoder = abis || signatures
-                              ? call_decoder_new (abis, NULL, signatures, err, err_size)
-                              : s_default_sources (argv0, err, err_size);
+                                  ? call_decoder_new (abis, NULL, signatures, err, err_size)
+                                  : s_default_sources (argv0, err, err_size);
     if (decoder && event_signatures
         && call_decoder_add_signatures (decoder, event_signatures, err, err_size))
         call_decoder_destroy (&decoder);
@@ -329,7 +328,8 @@ decoder_test (bool verbose)
     FILE *file = fopen (path, "w");
     assert (file);
     fputs ("[{\"type\":\"function\",\"name\":\"transfer\",\"inputs\":[{\"name\":\"to\","
-           "\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]}]", file);
+           "\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]}]",
+           file);
     fclose (file);
     char err [256];
     call_decoder_t *sources = decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err));
@@ -405,7 +405,8 @@ decoder_test (bool verbose)
     assert (strstr (record->value, "\"topics\":[\"0xddf252ad"));
     record = batch_record (batch, 9);
     assert (streq (record->topic, "anvil.mined.token_transfers") && streq (record->key, "0x04:0"));
-    assert (strstr (record->value, "\"standard\":\"erc20\"") && strstr (record->value, "\"value\":\"1000\""));
+    assert (strstr (record->value, "\"standard\":\"erc20\"")
+            && strstr (record->value, "\"value\":\"1000\""));
     record = batch_record (batch, 10);
     assert (streq (record->topic, "anvil.mined.logs.decoded") && streq (record->key, "0x04:1"));
     assert (strstr (record->value, "\"decoding\":\"bad_calldata\",\"reason\":\"log record: hash"));
@@ -423,8 +424,7 @@ decoder_test (bool verbose)
 
     //  The facade: a decoder started with decoder_new takes its sources and passes FLUSH on.
     decoder_args_t facade_args = {"inproc://decoder-test-2", ">inproc://decoder-test-broker",
-                                  decoder_sources_load (dir, NULL, NULL, NULL, err,
-                                                        sizeof (err))};
+                                  decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err))};
     assert (facade_args.decoder);
     decoder_t *facade = decoder_new (&facade_args);
     assert (facade && !facade_args.decoder);

@@ -30,7 +30,7 @@ void decoder_destroy (decoder_t **self_p);
 //  Returns NULL with the reason in err when a given source is unreadable or malformed.
 //  event_signatures: a topic file for logs, added after signatures.
 call_decoder_t *decoder_sources_load (const char *abis, const char *signatures,
-                                      const char *event_signatures, const char *argv0,
-                                      char *err, size_t err_size);
+                                      const char *event_signatures, const char *argv0, char *err,
+                                      size_t err_size);
 
 #endif

@@ -25,12 +25,12 @@
 
 typedef struct {
     zsock_t *pipe;
-    zsock_t *workers;         //  ROUTER
-    zsock_t *jobs;            //  PAIR to the head poller
+    zsock_t *workers;    //  ROUTER
+    zsock_t *jobs;       //  PAIR to the head poller
     zpoller_t *poller;
-    zlist_t *queue;           //  job frames not yet handed out
-    zlist_t *idle;            //  identities (zframe_t) of free workers
-    zhashx_t *in_flight;      //  worker identity (hex) -> job frame it holds
+    zlist_t *queue;         //  job frames not yet handed out
+    zlist_t *idle;          //  identities (zframe_t) of free workers
+    zhashx_t *in_flight;    //  worker identity (hex) -> job frame it holds
     bool terminated;
 } self_t;
 
@@ -173,7 +173,7 @@ dispatcher_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _dispatcher_t {
-    zactor_t *actor;            //  the only one to use its pipe
+    zactor_t *actor;    //  the only one to use its pipe
 };
 
 dispatcher_t *
@@ -245,8 +245,8 @@ dispatcher_test (bool verbose)
 
     //  Worker a answers; its result reaches the head poller; it gets job 3 only once it
     //  says READY again.
-    result_t result = {.job_id = job_a.id, .kind = JOB_BLOCK, .number = job_a.number,
-                       .status = RESULT_NOT_FOUND};
+    result_t result = {
+        .job_id = job_a.id, .kind = JOB_BLOCK, .number = job_a.number, .status = RESULT_NOT_FOUND};
     zmsg_t *msg = result_encode (&result, NULL);
     zmsg_send (&msg, worker_a);
     msg = zmsg_recv (head);

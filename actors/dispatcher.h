@@ -6,8 +6,8 @@
 #include "evmtap.h"
 
 typedef struct {
-    const char *workers;   //  endpoint to bind for fetch workers (ROUTER)
-    const char *jobs;      //  endpoint to bind for the head poller (PAIR)
+    const char *workers;    //  endpoint to bind for fetch workers (ROUTER)
+    const char *jobs;       //  endpoint to bind for the head poller (PAIR)
 } dispatcher_args_t;
 
 void dispatcher_actor (zsock_t *pipe, void *args);

@@ -72,16 +72,16 @@ typedef struct {
     zsock_t *dispatcher;
     zpoller_t *poller;
     fetch_worker_args_t *args;
-    rpc_client_t *client;     //  the provider, with the leased key's secret (with a pool)
-    token_bucket_t *bucket;   //  the key's budget per second
+    rpc_client_t *client;      //  the provider, with the leased key's secret (with a pool)
+    token_bucket_t *bucket;    //  the key's budget per second
     bool terminated;
-    uint64_t requests;        //  JSON-RPC calls of the job under way
-    keypool_client_t *pool;   //  NULL without a pool
-    key_lease_t *lease;       //  the keys and the lease held, NULL without a pool
-    int64_t last_job;         //  zclock_mono of the last job's end
-    bool waiting_logged;      //  "all keys busy" said since the last lease
-    bool pool_down_logged;    //  "waits for the key pool" said since the last lease
-    bool no_block_receipts;   //  the node answered -32601 to eth_getBlockReceipts
+    uint64_t requests;         //  JSON-RPC calls of the job under way
+    keypool_client_t *pool;    //  NULL without a pool
+    key_lease_t *lease;        //  the keys and the lease held, NULL without a pool
+    int64_t last_job;          //  zclock_mono of the last job's end
+    bool waiting_logged;       //  "all keys busy" said since the last lease
+    bool pool_down_logged;     //  "waits for the key pool" said since the last lease
+    bool no_block_receipts;    //  the node answered -32601 to eth_getBlockReceipts
 } self_t;
 
 fetch_worker_args_t *
@@ -244,8 +244,7 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
         self->pool = keypool_client_new (args->keypool);
         self->lease = key_lease_new (args->provider, (const char *const *) args->key_names,
                                      args->key_count, args->timeout_ms, args->costs);
-        key_lease_set_budget (self->lease, args->key_daily, args->rotate_ms,
-                              args->rotate_requests);
+        key_lease_set_budget (self->lease, args->key_daily, args->rotate_ms, args->rotate_requests);
     }
     else {
         self->client = rpc_client_new (args->url, args->provider, args->timeout_ms);
@@ -280,8 +279,8 @@ s_key_drop (self_t *self)
 static int64_t
 s_key_release (self_t *self, int64_t cool_ms, int64_t park_ms)
 {
-    int64_t applied = keypool_client_release (self->pool, key_lease_held (self->lease),
-                                              cool_ms, park_ms);
+    int64_t applied = keypool_client_release (self->pool, key_lease_held (self->lease), cool_ms,
+                                              park_ms);
     s_key_drop (self);
     return applied;
 }
@@ -295,7 +294,8 @@ s_key_take (self_t *self, const keypool_lease_t *lease, int64_t now)
     size_t index;
     if (key_lease_take (self->lease, lease, now, &index)) {
         zsys_error ("fetch_worker %s: the key pool leased %s, which %s was not given: "
-                    "handing it back", self->args->provider, lease->key, self->args->holder);
+                    "handing it back",
+                    self->args->provider, lease->key, self->args->holder);
         keypool_client_release (self->pool, lease, 0, 0);
         return -1;
     }
@@ -305,9 +305,9 @@ s_key_take (self_t *self, const keypool_lease_t *lease, int64_t now)
     assert (self->client);
     rpc_client_set_abort (self->client, s_should_abort, self);
     self->bucket = token_bucket_new (self->args->key_rps);
-    zsys_debug ("fetch_worker %s: %s took key %s (last 24 h: %" PRIu64 " requests, %" PRIu64
-                " units)", self->args->provider, self->args->holder, key_name,
-                lease->requests_24h, lease->units_24h);
+    zsys_debug (
+        "fetch_worker %s: %s took key %s (last 24 h: %" PRIu64 " requests, %" PRIu64 " units)",
+        self->args->provider, self->args->holder, key_name, lease->requests_24h, lease->units_24h);
     if (self->waiting_logged)
         zsys_info ("fetch_worker %s: %s has key %s after waiting", self->args->provider,
                    self->args->holder, key_name);
@@ -331,11 +331,10 @@ s_key_keep (self_t *self, int64_t needed_ms, bool may_rotate)
                                        key_lease_ttl_ms (self->lease));
         if (rc == 0)
             key_lease_renewed (self->lease, now);
-        else
-        if (rc == 1) {
+        else if (rc == 1) {
             zsys_warning ("fetch_worker %s: %s lost its lease on key %s (expired or taken): "
-                          "moving to another key", self->args->provider, self->args->holder,
-                          key_lease_name (self->lease));
+                          "moving to another key",
+                          self->args->provider, self->args->holder, key_lease_name (self->lease));
             s_key_drop (self);
             return false;
         }
@@ -359,25 +358,24 @@ s_key_acquire (self_t *self)
 {
     keypool_lease_t lease;
     keypool_busy_t busy;
-    int rc = keypool_client_acquire (self->pool, self->args->holder,
-                                     key_lease_ttl_ms (self->lease), key_lease_daily (self->lease),
-                                     key_lease_daily_utc (self->lease),
-                                     key_lease_keys (self->lease), key_lease_count (self->lease),
-                                     &lease, &busy);
+    int rc = keypool_client_acquire (
+        self->pool, self->args->holder, key_lease_ttl_ms (self->lease),
+        key_lease_daily (self->lease), key_lease_daily_utc (self->lease),
+        key_lease_keys (self->lease), key_lease_count (self->lease), &lease, &busy);
     if (rc == 0 && s_key_take (self, &lease, zclock_mono ()) == 0)
         return 0;
     int64_t wait = KEY_WAIT_POLL_MS;
     if (rc == 1 && !self->waiting_logged) {
         zsys_warning ("fetch_worker %s: %s waits for a free key: all %zu keys are busy (%d "
                       "leased, %d cooling down, %d parked); a key is never shared",
-                      self->args->provider, self->args->holder, self->args->key_count,
-                      busy.leased, busy.cooling, busy.parked);
+                      self->args->provider, self->args->holder, self->args->key_count, busy.leased,
+                      busy.cooling, busy.parked);
         self->waiting_logged = true;
     }
     if (rc < 0) {
         if (!self->pool_down_logged)
-            zsys_warning ("fetch_worker %s: %s waits for the key pool: %s",
-                          self->args->provider, self->args->holder, lease.token);
+            zsys_warning ("fetch_worker %s: %s waits for the key pool: %s", self->args->provider,
+                          self->args->holder, lease.token);
         self->pool_down_logged = true;
         wait = 1000;
     }
@@ -431,9 +429,8 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             //  Parked before the provider has to say so; the pool works out when it has room.
             zsys_warning ("fetch_worker %s: key %s: daily budget of %" PRIu64 " %s reached: "
                           "parked for %" PRId64 " s; moving to another key",
-                          self->args->provider, key_lease_name (self->lease),
-                          self->args->key_daily, cost_table_unit (self->args->costs),
-                          park / 1000);
+                          self->args->provider, key_lease_name (self->lease), self->args->key_daily,
+                          cost_table_unit (self->args->costs), park / 1000);
             s_key_release (self, 0, park);
             continue;
         }
@@ -463,15 +460,15 @@ s_key_punish (self_t *self, const char *what, const jsonrpc_answer_t *answer)
     if (answer->status == JSONRPC_RATE_LIMITED) {
         int64_t applied = s_key_release (self, key_lease_cool_ms (answer->backoff_seconds), 0);
         zsys_warning ("fetch_worker %s key %s: %s: rate_limited: %s: cooling down for %" PRId64
-                      " ms, moving to another key", self->args->provider, key_name, what,
-                      answer->message, applied);
+                      " ms, moving to another key",
+                      self->args->provider, key_name, what, answer->message, applied);
     }
     else {
         int64_t park = key_lease_quota_park_ms (self->lease, zclock_time ());
         s_key_release (self, 0, park);
         zsys_warning ("fetch_worker %s key %s: %s: quota_exceeded: %s: parked for %" PRId64
-                      " s, moving to another key", self->args->provider, key_name, what,
-                      answer->message, park / 1000);
+                      " s, moving to another key",
+                      self->args->provider, key_name, what, answer->message, park / 1000);
     }
 }
 
@@ -489,9 +486,9 @@ s_key_problem (self_t *self, const jsonrpc_answer_t *answer)
 //  The attempts at one exchange (a call, a group of batches, a block): which one is under
 //  way and how long to wait after it fails.
 typedef struct {
-    const char *what;       //  names the exchange in logs
-    int attempt;            //  the one under way, from 1
-    backoff_t backoff;      //  the waits between them
+    const char *what;     //  names the exchange in logs
+    int attempt;          //  the one under way, from 1
+    backoff_t backoff;    //  the waits between them
 } s_attempts_t;
 
 static void
@@ -569,13 +566,11 @@ s_read (const rpc_response_t *response, bool batch, size_t n, cJSON **doc_p,
             snprintf (answers [index].message, sizeof (answers [index].message), "%s",
                       response->error);
         }
-    else
-    if (batch)
+    else if (batch)
         jsonrpc_parse_batch (response->http_status, response->body, response->size, n, doc_p,
                              answers);
     else
-        jsonrpc_parse (response->http_status, response->body, response->size, doc_p,
-                       &answers [0]);
+        jsonrpc_parse (response->http_status, response->body, response->size, doc_p, &answers [0]);
 }
 
 //  JSON-RPC calls in one HTTP request (a batch when there are several), with retries. On
@@ -648,8 +643,8 @@ s_fits_one_second (self_t *self, const char *const *methods, size_t count)
 
 //  One JSON-RPC call with retries (see s_call_many).
 static s_outcome_t
-s_call (self_t *self, const char *what, const char *method, const char *params,
-        cJSON **doc_p, jsonrpc_answer_t *answer)
+s_call (self_t *self, const char *what, const char *method, const char *params, cJSON **doc_p,
+        jsonrpc_answer_t *answer)
 {
     return s_call_many (self, what, 1, &method, &params, doc_p, answer);
 }
@@ -664,8 +659,8 @@ s_hash_calls_new (self_t *self, const char *method, const job_t *job, size_t cou
 {
     //  The budget is in units: so many calls of this method.
     uint64_t cost = s_units (self, method);
-    double calls_per_second = self->args->key_rps > 0 && cost
-                            ? self->args->key_rps / (double) cost : 0;
+    double calls_per_second = self->args->key_rps > 0 && cost ? self->args->key_rps / (double) cost
+                                                              : 0;
     return hash_calls_new (method, job->number, count, calls_per_second);
 }
 
@@ -673,8 +668,7 @@ s_hash_calls_new (self_t *self, const char *method, const job_t *job, size_t cou
 //  call fails the whole group, which is tried again whole. Returns S_DONE, S_FAILED
 //  (reason in error) or S_LEAVING.
 static s_outcome_t
-s_group_fetch (self_t *self, hash_calls_t *calls, const char *what, char *error,
-               size_t error_size)
+s_group_fetch (self_t *self, hash_calls_t *calls, const char *what, char *error, size_t error_size)
 {
     const char *method = hash_calls_method (calls);
     s_attempts_t attempts;
@@ -683,8 +677,7 @@ s_group_fetch (self_t *self, hash_calls_t *calls, const char *what, char *error,
         size_t count;
         const char **bodies = hash_calls_bodies (calls, &count);
         rpc_response_t responses [HASH_CALLS_IN_FLIGHT];
-        if (s_send (self, &method, 1, hash_calls_group_calls (calls), bodies, count,
-                    responses))
+        if (s_send (self, &method, 1, hash_calls_group_calls (calls), bodies, count, responses))
             return S_LEAVING;
         jsonrpc_answer_t failure;
         int rc = 0;
@@ -716,8 +709,7 @@ s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *erro
                  size_t error_size)
 {
     char what [64];
-    snprintf (what, sizeof (what), "block %" PRIu64 " %s", job->number,
-              hash_calls_method (calls));
+    snprintf (what, sizeof (what), "block %" PRIu64 " %s", job->number, hash_calls_method (calls));
     s_outcome_t outcome = S_DONE;
     while (outcome == S_DONE && hash_calls_next_group (calls))
         outcome = s_group_fetch (self, calls, what, error, error_size);
@@ -734,9 +726,9 @@ s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *erro
 //  after their attempts, S_BAD_BLOCK when the receipts do not fit the block (another fork,
 //  not yet known), or S_LEAVING; error says why.
 static s_outcome_t
-s_fetch_receipts (self_t *self, const job_t *job, const char *params,
-                  const block_header_t *header, block_body_t *body,
-                  const jsonrpc_answer_t *fetched, char *error, size_t error_size)
+s_fetch_receipts (self_t *self, const job_t *job, const char *params, const block_header_t *header,
+                  block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
+                  size_t error_size)
 {
     if (!self->no_block_receipts) {
         char what [64];
@@ -752,7 +744,9 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params,
             return outcome;
         if (outcome == S_DONE && answer.status == JSONRPC_OK) {
             outcome = receipts_join_array (body, header, job->chain_id, answer.result, error,
-                                           error_size) ? S_BAD_BLOCK : S_DONE;
+                                           error_size)
+                          ? S_BAD_BLOCK
+                          : S_DONE;
             cJSON_Delete (doc);
             return outcome;
         }
@@ -762,17 +756,17 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params,
             return S_FAILED;
         }
         zsys_notice ("fetch_worker %s: the node has no eth_getBlockReceipts (%s): receipts "
-                     "by transaction from now on", self->args->provider, answer.message);
+                     "by transaction from now on",
+                     self->args->provider, answer.message);
         self->no_block_receipts = true;
     }
-    hash_calls_t *calls = s_hash_calls_new (self, "eth_getTransactionReceipt", job,
-                                            body->tx_count);
+    hash_calls_t *calls = s_hash_calls_new (self, "eth_getTransactionReceipt", job, body->tx_count);
     for (size_t index = 0; index < body->tx_count; index++)
         hash_calls_set_hash (calls, index, body->txs [index].hash);
     s_outcome_t outcome = s_fetch_by_hash (self, calls, job, error, error_size);
     if (outcome == S_DONE
-        && receipts_join (body, header, job->chain_id, hash_calls_results (calls),
-                          body->tx_count, error, error_size))
+        && receipts_join (body, header, job->chain_id, hash_calls_results (calls), body->tx_count,
+                          error, error_size))
         outcome = S_BAD_BLOCK;
     hash_calls_destroy (&calls);
     return outcome;
@@ -801,8 +795,7 @@ s_block_body (self_t *self, const job_t *job, const cJSON *block, block_header_t
             outcome = S_BAD_BLOCK;
         hash_calls_destroy (&calls);
     }
-    else
-    if (normalize_block (block, job->chain_id, header, body_p, error, error_size))
+    else if (normalize_block (block, job->chain_id, header, body_p, error, error_size))
         outcome = S_BAD_BLOCK;
     if (outcome == S_DONE && header->number != job->number) {
         block_body_destroy (body_p);
@@ -882,8 +875,8 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
     s_attempts_init (&attempts, what);
     while (true) {
         char error [200] = "";
-        s_outcome_t outcome = s_block_try (self, job, what, sizeof (what), result, body_p,
-                                           error, sizeof (error));
+        s_outcome_t outcome = s_block_try (self, job, what, sizeof (what), result, body_p, error,
+                                           sizeof (error));
         if (outcome != S_BAD_BLOCK)
             return outcome == S_LEAVING ? -1 : 0;
         jsonrpc_answer_t bad = {.status = JSONRPC_BAD_ANSWER};
@@ -905,8 +898,7 @@ s_fetch_head (self_t *self, result_t *result)
 {
     cJSON *doc = NULL;
     jsonrpc_answer_t answer;
-    s_outcome_t outcome = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc,
-                                  &answer);
+    s_outcome_t outcome = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc, &answer);
     if (outcome == S_LEAVING)
         return -1;
     if (outcome == S_DONE && cJSON_IsString (answer.result)
@@ -986,4 +978,3 @@ fetch_worker_actor (zsock_t *pipe, void *args)
     }
     s_self_destroy (&self);
 }
-

@@ -6,7 +6,7 @@
 #include "fetch_worker.h"
 
 struct _fetch_worker_t {
-    zactor_t *actor;            //  the only one to use its pipe
+    zactor_t *actor;    //  the only one to use its pipe
 };
 
 fetch_worker_t *

@@ -22,30 +22,30 @@
 //  How the fake node treats one request.
 typedef enum {
     S_GOOD = 0,
-    S_E500,          //  HTTP 500
-    S_TRUNCATED,     //  half of a good answer, then the connection closes
-    S_GARBAGE,       //  200 with a body that is not JSON
-    S_E429,          //  Infura's rate limit with a 0.1 s backoff hint
-    S_CLOSE,         //  the connection closes without an answer
-    S_SLOW,          //  a good answer, 3 s late
+    S_E500,         //  HTTP 500
+    S_TRUNCATED,    //  half of a good answer, then the connection closes
+    S_GARBAGE,      //  200 with a body that is not JSON
+    S_E429,         //  Infura's rate limit with a 0.1 s backoff hint
+    S_CLOSE,        //  the connection closes without an answer
+    S_SLOW,         //  a good answer, 3 s late
 } s_fault_t;
 
 //  A node that knows one block. The test sets the plan only while no job is under way, so
 //  the server thread and the test never touch it at once.
 typedef struct {
     uint64_t number;
-    cJSON *doc;                           //  the stored answer (owns everything below)
-    const cJSON *txs;                     //  the block's transactions
-    char *full;                           //  the block, JSON text
-    char *hashes;                         //  the block with transactions as hashes
-    s_fault_t plan [2];                   //  faults for the next two requests, in order
+    cJSON *doc;            //  the stored answer (owns everything below)
+    const cJSON *txs;      //  the block's transactions
+    char *full;            //  the block, JSON text
+    char *hashes;          //  the block with transactions as hashes
+    s_fault_t plan [2];    //  faults for the next two requests, in order
     int planned;
     int used;
-    s_fault_t otherwise;                  //  for requests past the plan
-    cJSON *receipts_doc;                  //  the block's eth_getBlockReceipts answer
-    const cJSON *receipts;                //  its result
-    bool no_block_receipts;               //  answer -32601 to eth_getBlockReceipts
-    bool short_receipts;                  //  leave the first receipt out
+    s_fault_t otherwise;       //  for requests past the plan
+    cJSON *receipts_doc;       //  the block's eth_getBlockReceipts answer
+    const cJSON *receipts;     //  its result
+    bool no_block_receipts;    //  answer -32601 to eth_getBlockReceipts
+    bool short_receipts;       //  leave the first receipt out
 } s_node_t;
 
 //  Added to a fetch mode in the test's jobs: with receipts.
@@ -70,8 +70,9 @@ s_node_load (s_node_t *node, const char *file)
     cJSON *hashes = cJSON_CreateArray ();
     const cJSON *tx;
     cJSON_ArrayForEach (tx, node->txs)
-        cJSON_AddItemToArray (hashes, cJSON_CreateString (
-            cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring));
+        cJSON_AddItemToArray (
+            hashes,
+            cJSON_CreateString (cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring));
     cJSON_ReplaceItemInObjectCaseSensitive (copy, "transactions", hashes);
     node->hashes = cJSON_PrintUnformatted (copy);
     cJSON_Delete (copy);
@@ -119,8 +120,7 @@ s_node_result (s_node_t *node, const cJSON *call)
     uint64_t number;
     if (method && streq (method, "eth_getBlockByNumber") && first
         && hex_to_u64 (first, &number) == 0 && number == node->number)
-        return strdup (cJSON_IsTrue (cJSON_GetArrayItem (params, 1)) ? node->full
-                                                                    : node->hashes);
+        return strdup (cJSON_IsTrue (cJSON_GetArrayItem (params, 1)) ? node->full : node->hashes);
     if (method && streq (method, "eth_getBlockReceipts")) {
         if (node->no_block_receipts)
             return NULL;
@@ -136,14 +136,15 @@ s_node_result (s_node_t *node, const cJSON *call)
     const cJSON *receipt;
     if (method && streq (method, "eth_getTransactionReceipt") && first)
         cJSON_ArrayForEach (receipt, node->receipts)
-            if (strcasecmp (cJSON_GetObjectItemCaseSensitive (receipt, "transactionHash")
-                                ->valuestring, first) == 0)
+            if (strcasecmp (
+                    cJSON_GetObjectItemCaseSensitive (receipt, "transactionHash")->valuestring,
+                    first)
+                == 0)
                 return cJSON_PrintUnformatted (receipt);
     const cJSON *tx;
     if (method && streq (method, "eth_getTransactionByHash") && first)
         cJSON_ArrayForEach (tx, node->txs)
-            if (strcasecmp (cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring, first)
-                == 0)
+            if (strcasecmp (cJSON_GetObjectItemCaseSensitive (tx, "hash")->valuestring, first) == 0)
                 return cJSON_PrintUnformatted (tx);
     return strdup ("null");
 }
@@ -157,9 +158,10 @@ s_node_answer (s_node_t *node, const cJSON *call)
     if (!result)
         return zsys_sprintf ("{\"jsonrpc\":\"2.0\",\"id\":%" PRId64 ",\"error\":{\"code\":"
                              "-32601,\"message\":\"the method does not exist/is not "
-                             "available\"}}", number);
-    char *answer = zsys_sprintf ("{\"jsonrpc\":\"2.0\",\"id\":%" PRId64 ",\"result\":%s}",
-                                 number, result);
+                             "available\"}}",
+                             number);
+    char *answer = zsys_sprintf ("{\"jsonrpc\":\"2.0\",\"id\":%" PRId64 ",\"result\":%s}", number,
+                                 result);
     free (result);
     return answer;
 }
@@ -172,18 +174,15 @@ s_node_handle (const test_http_request_t *request, test_http_response_t *respons
     node->used++;
     if (fault == S_E500)
         test_http_reply (response, 500, "Internal Server Error");
-    else
-    if (fault == S_GARBAGE)
+    else if (fault == S_GARBAGE)
         test_http_reply (response, 200, "<html><body>502 Bad Gateway</body></html>");
-    else
-    if (fault == S_E429)
+    else if (fault == S_E429)
         test_http_reply (response, 429,
                          "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,\"message\":"
                          "\"project ID request rate exceeded\",\"data\":{\"see\":"
                          "\"https://infura.io/dashboard\",\"current_rps\":13.333,"
                          "\"allowed_rps\":10.0,\"backoff_seconds\":0.1}}}");
-    else
-    if (fault == S_CLOSE)
+    else if (fault == S_CLOSE)
         response->fault = TEST_HTTP_CLOSE;
     if (fault != S_GOOD && fault != S_TRUNCATED && fault != S_SLOW)
         return;
@@ -218,8 +217,7 @@ s_node_handle (const test_http_request_t *request, test_http_response_t *respons
 
 //  Starts a worker for the node at port and takes its READY.
 static zactor_t *
-s_worker_new (zsock_t *router, int port, const char *provider, int attempts,
-              zframe_t **identity_p)
+s_worker_new (zsock_t *router, int port, const char *provider, int attempts, zframe_t **identity_p)
 {
     char url [128];
     snprintf (url, sizeof (url), "http://127.0.0.1:%d/v3/" S_TEST_SECRET, port);
@@ -240,8 +238,11 @@ s_worker_new (zsock_t *router, int port, const char *provider, int attempts,
 static void
 s_send_job (zsock_t *router, zframe_t *identity, job_kind_t kind, uint64_t number, int mode)
 {
-    job_t job = {.id = number * 10 + (uint64_t) kind, .kind = kind, .number = number,
-                 .chain_id = 1, .fetch_mode = mode & ~S_RECEIPTS,
+    job_t job = {.id = number * 10 + (uint64_t) kind,
+                 .kind = kind,
+                 .number = number,
+                 .chain_id = 1,
+                 .fetch_mode = mode & ~S_RECEIPTS,
                  .receipts = (mode & S_RECEIPTS) != 0};
     zframe_t *frame = zframe_dup (identity);
     zframe_send (&frame, router, ZFRAME_MORE);
@@ -300,8 +301,8 @@ s_check_header (const result_t *result, const s_node_t *node)
     uint64_t timestamp = 0;
     hex_to_u64 (cJSON_GetObjectItemCaseSensitive (block, "timestamp")->valuestring, &timestamp);
     assert (result->status == RESULT_OK && result->header.number == node->number);
-    assert (streq (result->header.hash,
-                   cJSON_GetObjectItemCaseSensitive (block, "hash")->valuestring));
+    assert (
+        streq (result->header.hash, cJSON_GetObjectItemCaseSensitive (block, "hash")->valuestring));
     assert (streq (result->header.parent_hash,
                    cJSON_GetObjectItemCaseSensitive (block, "parentHash")->valuestring));
     assert (result->header.timestamp == timestamp && timestamp == 1680911891);
@@ -337,8 +338,7 @@ s_check_receipts (const block_body_t *body, const s_node_t *node)
         assert (tx);
         const cJSON *expected = cJSON_GetArrayItem (node->receipts, (int) index);
         uint64_t gas_used;
-        hex_to_u64 (cJSON_GetObjectItemCaseSensitive (expected, "gasUsed")->valuestring,
-                    &gas_used);
+        hex_to_u64 (cJSON_GetObjectItemCaseSensitive (expected, "gasUsed")->valuestring, &gas_used);
         assert (cJSON_GetObjectItemCaseSensitive (tx, "gasUsed")->valuedouble == (double) gas_used);
         assert (cJSON_IsNumber (cJSON_GetObjectItemCaseSensitive (tx, "status")));
         assert (cJSON_IsString (cJSON_GetObjectItemCaseSensitive (tx, "effectiveGasPrice")));
@@ -383,9 +383,10 @@ fetch_worker_test (bool verbose)
     assert (result.requests == 1 && *result.error == 0);
     assert (expected->tx_count == tx_count && expected->meta_len > 0);
     for (size_t index = 0; index < tx_count; index++)
-        assert (streq (expected->txs [index].hash,
-                       cJSON_GetObjectItemCaseSensitive (cJSON_GetArrayItem (node.txs, (int) index),
-                                                         "hash")->valuestring));
+        assert (streq (
+            expected->txs [index].hash,
+            cJSON_GetObjectItemCaseSensitive (cJSON_GetArrayItem (node.txs, (int) index), "hash")
+                ->valuestring));
 
     //  --fetch hashes: the same records for 1 + tx_count calls
     block_body_t *body = s_block_job (router, identity, S_TEST_BLOCK, FETCH_HASHES, &result);
@@ -395,8 +396,8 @@ fetch_worker_test (bool verbose)
     block_body_destroy (&body);
 
     //  --receipts: one more call, eth_getBlockReceipts
-    block_body_t *with_receipts =
-        s_block_job (router, identity, S_TEST_BLOCK, FETCH_BLOCK | S_RECEIPTS, &result);
+    block_body_t *with_receipts = s_block_job (router, identity, S_TEST_BLOCK,
+                                               FETCH_BLOCK | S_RECEIPTS, &result);
     s_check_header (&result, &node);
     assert (result.requests == 2);
     s_check_receipts (with_receipts, &node);
@@ -461,8 +462,8 @@ fetch_worker_test (bool verbose)
         body = s_block_job (router, identity, S_TEST_BLOCK, faults [index].mode, &result);
         int64_t elapsed = zclock_mono () - started;
         if (verbose)
-            printf ("faults %d %d: %" PRIu64 " requests in %" PRId64 " ms\n",
-                    faults [index].first, faults [index].second, result.requests, elapsed);
+            printf ("faults %d %d: %" PRIu64 " requests in %" PRId64 " ms\n", faults [index].first,
+                    faults [index].second, result.requests, elapsed);
         s_check_header (&result, &node);
         assert (result.requests == faults [index].requests);
         s_check_same_body (body, expected);
@@ -557,8 +558,7 @@ fetch_worker_test (bool verbose)
     fetch_worker_args_t *args = fetch_worker_args_new (S_TEST_ENDPOINT, "", "node-p", 0, 10000);
     char error [256];
     cost_table_t *costs = cost_table_new ("infura", error, sizeof (error));
-    fetch_worker_args_set_pool (args, "inproc://fetch-worker-pool", "test:1:c/w0", costs, 0,
-                                0, 0);
+    fetch_worker_args_set_pool (args, "inproc://fetch-worker-pool", "test:1:c/w0", costs, 0, 0, 0);
     cost_table_destroy (&costs);
     const char *names [2] = {"ka", "kb"};
     for (int index = 0; index < 2; index++) {
@@ -570,7 +570,7 @@ fetch_worker_test (bool verbose)
     zactor_t *pooled = zactor_new (fetch_worker_actor, args);
     assert (pooled);
     zsock_set_rcvtimeo (router, 5000);
-    msg = zmsg_recv (router);       //  its READY, once it holds a key
+    msg = zmsg_recv (router);    //  its READY, once it holds a key
     assert (msg && zmsg_size (msg) == 2);
     zframe_t *pooled_identity = zmsg_pop (msg);
     zmsg_destroy (&msg);

@@ -40,57 +40,57 @@
 
 typedef struct {
     uint64_t number;
-    int64_t due;             //  monotonic ms
-    backoff_t backoff;       //  the waits of this block's failures in a row
+    int64_t due;          //  monotonic ms
+    backoff_t backoff;    //  the waits of this block's failures in a row
 } retry_t;
 
 typedef struct {
     uint64_t job_id;
     int kind;
     uint64_t number;
-    int64_t sent;            //  when the job was issued (monotonic ms)
-    bool follow;             //  a poll at the head, timed by the clock
-    backoff_t backoff;       //  carried from the retry that issued it
+    int64_t sent;         //  when the job was issued (monotonic ms)
+    bool follow;          //  a poll at the head, timed by the clock
+    backoff_t backoff;    //  carried from the retry that issued it
 } flight_t;
 
 //  Jobs in flight and blocks to retry are few (about the window), so plain arrays do.
 typedef struct {
     zsock_t *pipe;
-    zsock_t *jobs;           //  PAIR to the dispatcher
-    zsock_t *classifier;     //  PUSH
+    zsock_t *jobs;          //  PAIR to the dispatcher
+    zsock_t *classifier;    //  PUSH
     zpoller_t *poller;
     head_poller_args_t *args;
     block_clock_t *clock;
-    flight_t *flights;       //  jobs in flight
+    flight_t *flights;    //  jobs in flight
     size_t flight_count;
     size_t block_flights;    //  of which block jobs
     retry_t *retries;        //  blocks to ask for again
     size_t retry_count;
-    size_t capacity;         //  of both arrays
-    zhashx_t *pending;       //  block number (text) -> pending_t, fetched out of order
+    size_t capacity;      //  of both arrays
+    zhashx_t *pending;    //  block number (text) -> pending_t, fetched out of order
     uint64_t next_job_id;
-    bool positioned;         //  next_issue is set (from the start or the first head)
+    bool positioned;    //  next_issue is set (from the start or the first head)
     bool head_known;
-    uint64_t head;           //  highest block known to exist
-    uint64_t next_issue;     //  lowest number never asked for
-    uint64_t next_forward;   //  next number to pass on
+    uint64_t head;            //  highest block known to exist
+    uint64_t next_issue;      //  lowest number never asked for
+    uint64_t next_forward;    //  next number to pass on
     char last_hash [BLOCK_HASH_SIZE];
-    int64_t follow_due;      //  when to poll at the head
-    int64_t head_retry_due;  //  when to ask eth_blockNumber again after a failure
-    backoff_t head_backoff;  //  eth_blockNumber's failures in a row
+    int64_t follow_due;        //  when to poll at the head
+    int64_t head_retry_due;    //  when to ask eth_blockNumber again after a failure
+    backoff_t head_backoff;    //  eth_blockNumber's failures in a row
     bool head_job_out;
     bool draining;
     bool done;
     bool terminated;
-    uint64_t blocks;         //  passed on
-    uint64_t requests;       //  JSON-RPC calls of every job, head polls included
-    uint64_t misses;         //  head polls that found nothing yet
+    uint64_t blocks;      //  passed on
+    uint64_t requests;    //  JSON-RPC calls of every job, head polls included
+    uint64_t misses;      //  head polls that found nothing yet
 } self_t;
 
 //  A fetched block waiting for the blocks before it.
 typedef struct {
     block_header_t header;
-    zmsg_t *msg;             //  the block message, ready to send
+    zmsg_t *msg;    //  the block message, ready to send
 } pending_t;
 
 static void
@@ -184,8 +184,11 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *
         self->block_flights++;
     else
         self->head_job_out = true;
-    job_t job = {.id = flight->job_id, .kind = (job_kind_t) kind, .number = number,
-                 .chain_id = self->args->chain_id, .fetch_mode = self->args->fetch_mode,
+    job_t job = {.id = flight->job_id,
+                 .kind = (job_kind_t) kind,
+                 .number = number,
+                 .chain_id = self->args->chain_id,
+                 .fetch_mode = self->args->fetch_mode,
                  .receipts = self->args->receipts};
     zframe_t *frame = job_encode (&job);
     zframe_send (&frame, self->jobs, 0);
@@ -280,8 +283,8 @@ s_forward (self_t *self)
         //  Reorgs are handled in their own issue; until then a broken chain is reported.
         if (*self->last_hash && strcmp (pending->header.parent_hash, self->last_hash))
             zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not %s (reorg?)",
-                          self->args->chain, pending->header.number,
-                          pending->header.parent_hash, self->last_hash);
+                          self->args->chain, pending->header.number, pending->header.parent_hash,
+                          self->last_hash);
         snprintf (self->last_hash, sizeof (self->last_hash), "%s", pending->header.hash);
         block_clock_observe (self->clock, pending->header.number, pending->header.timestamp);
         zmsg_send (&pending->msg, self->classifier);
@@ -306,8 +309,7 @@ s_check_drained (self_t *self)
         zframe_send (&flush, self->classifier, 0);
         self->done = true;
     }
-    zstr_sendx (self->pipe, "DRAINED", self->args->chain, complete ? "complete" : "partial",
-                NULL);
+    zstr_sendx (self->pipe, "DRAINED", self->args->chain, complete ? "complete" : "partial", NULL);
     self->draining = false;
 }
 
@@ -371,8 +373,8 @@ s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zm
         return;
     }
     if (result->status == RESULT_FAILED)
-        zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
-                      result->number, result->error);
+        zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain, result->number,
+                      result->error);
     //  Not there yet behind the head (a lagging provider), or failed: ask again later.
     if (flight->follow) {
         backoff_t backoff = flight->backoff;
@@ -450,7 +452,7 @@ static int
 s_timeout (self_t *self)
 {
     if (zhashx_size (self->pending) && !self->done)
-        return BACKPRESSURE_RETRY_MS;     //  maybe held back by a full queue
+        return BACKPRESSURE_RETRY_MS;    //  maybe held back by a full queue
     if (self->draining || self->done)
         return -1;
     int64_t now = zclock_mono ();
@@ -461,8 +463,8 @@ s_timeout (self_t *self)
         for (size_t index = 0; index < self->retry_count; index++)
             if (self->retries [index].due < due)
                 due = self->retries [index].due;
-        if (self->next_issue > self->head && self->block_flights == 0
-            && self->retry_count == 0 && s_within_to (self, self->next_issue))
+        if (self->next_issue > self->head && self->block_flights == 0 && self->retry_count == 0
+            && s_within_to (self, self->next_issue))
             due = self->follow_due < due ? self->follow_due : due;
     }
     if (due == INT64_MAX)
@@ -496,8 +498,8 @@ head_poller_actor (zsock_t *pipe, void *args)
 //  Facade
 
 struct _head_poller_t {
-    zactor_t *actor;            //  the only one to use its pipe
-    head_poller_state_t state;  //  by the last report taken
+    zactor_t *actor;              //  the only one to use its pipe
+    head_poller_state_t state;    //  by the last report taken
 };
 
 head_poller_t *
@@ -539,7 +541,7 @@ s_take_report (head_poller_t *self, zmsg_t *msg)
 {
     zframe_t *verb = zmsg_first (msg);
     if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
-        zmsg_next (msg);                //  the chain's name
+        zmsg_next (msg);    //  the chain's name
         zframe_t *state = zmsg_next (msg);
         self->state = state && zframe_streq (state, "partial") ? HEAD_POLLER_PARTIAL
                                                                : HEAD_POLLER_COMPLETE;
@@ -629,8 +631,12 @@ s_test_expect_job (zsock_t *jobs, int kind, uint64_t number)
 static void
 s_test_answer (zsock_t *jobs, const job_t *job, result_status_t status, uint64_t value)
 {
-    result_t result = {.job_id = job->id, .kind = job->kind, .number = job->number,
-                       .status = status, .value = value, .requests = 1};
+    result_t result = {.job_id = job->id,
+                       .kind = job->kind,
+                       .number = job->number,
+                       .status = status,
+                       .value = value,
+                       .requests = 1};
     block_body_t *body = NULL;
     if (job->kind == JOB_BLOCK && status == RESULT_OK) {
         result.header.number = job->number;
@@ -685,9 +691,14 @@ void
 head_poller_test (bool verbose)
 {
     (void) verbose;
-    head_poller_args_t args = {.chain = "test", .chain_id = 5, .start = 10, .to = 14,
-                               .fetch_mode = FETCH_BLOCK, .window = 2,
-                               .parent_hash = "0x0009", .interval_ms = 200};
+    head_poller_args_t args = {.chain = "test",
+                               .chain_id = 5,
+                               .start = 10,
+                               .to = 14,
+                               .fetch_mode = FETCH_BLOCK,
+                               .window = 2,
+                               .parent_hash = "0x0009",
+                               .interval_ms = 200};
     char endpoints [2][64];
     zsock_t *jobs, *classifier;
     s_test_ends (1, 0, endpoints, &args, &jobs, &classifier);
@@ -786,7 +797,7 @@ head_poller_test (bool verbose)
     bool ten_done = false;
     for (int answers = 0; answers < 2 * HELD_WINDOWS + 4 && !ten_done; answers++) {
         zframe_t *frame = zframe_recv (jobs);
-        assert (frame);         //  never starved
+        assert (frame);    //  never starved
         job_t job;
         assert (job_decode (frame, &job) == 0);
         zframe_destroy (&frame);
@@ -812,7 +823,7 @@ head_poller_test (bool verbose)
     while (answered < 100) {
         zframe_t *frame = zframe_recv (jobs);
         if (!frame)
-            break;              //  no job for 300 ms: fetching paused
+            break;    //  no job for 300 ms: fetching paused
         job_t job;
         assert (job_decode (frame, &job) == 0 && job.number == 10 + answered);
         zframe_destroy (&frame);

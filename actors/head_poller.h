@@ -9,7 +9,7 @@
 #define HEAD_POLLER_UNSET (-1)
 
 typedef struct {
-    const char *chain;          //  topic prefix
+    const char *chain;    //  topic prefix
     uint64_t chain_id;
     const char *jobs;           //  the dispatcher's job endpoint (PAIR, connect)
     const char *classifier;     //  the classifier's endpoint (PUSH, connect)
@@ -24,18 +24,18 @@ typedef struct {
 
 //  A head poller's figures since it started (STATS).
 typedef struct {
-    uint64_t blocks;            //  passed on to the classifier
-    uint64_t requests;          //  JSON-RPC calls of every job, head polls included
-    uint64_t next;              //  the next block to pass on
-    uint64_t head;              //  the highest block known to exist
-    uint64_t misses;            //  head polls that found nothing yet
+    uint64_t blocks;      //  passed on to the classifier
+    uint64_t requests;    //  JSON-RPC calls of every job, head polls included
+    uint64_t next;        //  the next block to pass on
+    uint64_t head;        //  the highest block known to exist
+    uint64_t misses;      //  head polls that found nothing yet
 } head_poller_stats_t;
 
 //  Where a head poller's stream stands, by the last report it sent (DONE, DRAINED).
 typedef enum {
-    HEAD_POLLER_RUNNING,        //  no report yet: still fetching
-    HEAD_POLLER_COMPLETE,       //  ended (--to, or drained) with every block passed on
-    HEAD_POLLER_PARTIAL         //  drained, but blocks were left unpublished
+    HEAD_POLLER_RUNNING,     //  no report yet: still fetching
+    HEAD_POLLER_COMPLETE,    //  ended (--to, or drained) with every block passed on
+    HEAD_POLLER_PARTIAL      //  drained, but blocks were left unpublished
 } head_poller_state_t;
 
 void head_poller_actor (zsock_t *pipe, void *args);

@@ -12,8 +12,8 @@
 #include "usage_journal.h"
 
 //  Leases travel as proto messages, whose texts hold what the store's do.
-_Static_assert (LEASE_KEY_SIZE == KEYPOOL_KEY_SIZE, "a pool key fits a lease message");
-_Static_assert (LEASE_TOKEN_SIZE == KEYPOOL_TOKEN_SIZE, "a token fits a lease message");
+static_assert (LEASE_KEY_SIZE == KEYPOOL_KEY_SIZE, "a pool key fits a lease message");
+static_assert (LEASE_TOKEN_SIZE == KEYPOOL_TOKEN_SIZE, "a token fits a lease message");
 
 //  Applied journal entries kept for republishing after a restart.
 #define S_KEEP_APPLIED 2000
@@ -23,22 +23,22 @@ struct _keypool_t {
 };
 
 struct _keypool_client_t {
-    zsock_t *dealer;               //  @locality the worker that made the client
+    zsock_t *dealer;    //  @locality the worker that made the client
     uint64_t next_id;
 };
 
 typedef struct {
     zsock_t *pipe;
-    zsock_t *router;               //  workers
-    zsock_t *broker;               //  PUSH of usage batches, NULL without a broker
-    keypool_store_t *store;        //  @locality this actor
-    usage_journal_t *journal;      //  @locality this actor
-    char host [128];               //  usage records' host: hostname/journal id
+    zsock_t *router;             //  workers
+    zsock_t *broker;             //  PUSH of usage batches, NULL without a broker
+    keypool_store_t *store;      //  @locality this actor
+    usage_journal_t *journal;    //  @locality this actor
+    char host [128];             //  usage records' host: hostname/journal id
     int flush_interval_ms;
-    int64_t flush_due;             //  zclock_mono
-    uint64_t apply_cursor;         //  entries up to this one are in the store
-    bool publishing;               //  main said from where
-    uint64_t publish_cursor;       //  entries up to this one went to the broker
+    int64_t flush_due;          //  zclock_mono
+    uint64_t apply_cursor;      //  entries up to this one are in the store
+    bool publishing;            //  main said from where
+    uint64_t publish_cursor;    //  entries up to this one went to the broker
     bool store_down_logged;
     bool terminated;
 } self_t;
@@ -96,8 +96,7 @@ s_publish (self_t *self, const usage_entry_t *entry)
         size_t value_len = jsonw_size (jsonw);
         char *value = jsonw_strdup (jsonw);
         char record_key [400];
-        snprintf (record_key, sizeof (record_key), "%s:%s:%" PRIu64, key, self->host,
-                  entry->seq);
+        snprintf (record_key, sizeof (record_key), "%s:%s:%" PRIu64, key, self->host, entry->seq);
         batch_add (batch, KEYPOOL_USAGE_TOPIC, record_key, value, value_len);
     }
     jsonw_destroy (&jsonw);
@@ -119,7 +118,8 @@ s_flush (self_t *self)
             if (keypool_store_apply (self->store, usage_journal_id (self->journal), &entry)) {
                 if (!self->store_down_logged)
                     zsys_warning ("keypool: usage stays in the journal until the store is "
-                                  "back: %s", keypool_store_error (self->store));
+                                  "back: %s",
+                                  keypool_store_error (self->store));
                 self->store_down_logged = true;
                 usage_entry_clear (&entry);
                 break;
@@ -158,9 +158,9 @@ s_acquire (self_t *self, const lease_t *request, lease_t *answer)
 {
     keypool_lease_t lease;
     keypool_busy_t busy;
-    int rc = keypool_store_acquire (self->store, request->keys, request->key_count,
-                                    request->holder, request->ttl_ms, request->daily,
-                                    request->daily_utc, &lease, &busy);
+    int rc = keypool_store_acquire (self->store, request->keys, request->key_count, request->holder,
+                                    request->ttl_ms, request->daily, request->daily_utc, &lease,
+                                    &busy);
     if (rc == 0) {
         answer->type = MSG_TYPE_LEASE_GRANTED;
         memcpy (answer->key, lease.key, sizeof (answer->key));
@@ -169,8 +169,7 @@ s_acquire (self_t *self, const lease_t *request, lease_t *answer)
         answer->units_24h = lease.units_24h;
         answer->units_today = lease.units_today;
     }
-    else
-    if (rc == 1) {
+    else if (rc == 1) {
         answer->type = MSG_TYPE_LEASE_BUSY;
         answer->leased = busy.leased;
         answer->cooling = busy.cooling;
@@ -179,8 +178,7 @@ s_acquire (self_t *self, const lease_t *request, lease_t *answer)
     }
     else {
         answer->status = -1;
-        snprintf (answer->reason, sizeof (answer->reason), "%s",
-                  keypool_store_error (self->store));
+        snprintf (answer->reason, sizeof (answer->reason), "%s", keypool_store_error (self->store));
     }
 }
 
@@ -196,29 +194,26 @@ s_handle_worker (self_t *self)
     lease_t request;
     int rc = lease_decode (frame, &request);
     if (rc == 0 && zmsg_size (msg)) {
-        lease_clear (&request);     //  a request is one frame
+        lease_clear (&request);    //  a request is one frame
         rc = -2;
     }
     lease_t answer = {.type = MSG_TYPE_LEASE_ANSWER, .id = request.id};
     if (rc == 0 && request.type == MSG_TYPE_LEASE_ACQUIRE)
         s_acquire (self, &request, &answer);
-    else
-    if (rc == 0 && request.type == MSG_TYPE_LEASE_RENEW)
+    else if (rc == 0 && request.type == MSG_TYPE_LEASE_RENEW)
         answer.status = keypool_store_renew (self->store, request.key, request.token,
                                              request.ttl_ms);
-    else
-    if (rc == 0 && request.type == MSG_TYPE_LEASE_RELEASE) {
+    else if (rc == 0 && request.type == MSG_TYPE_LEASE_RELEASE) {
         //  The key's usage reaches the store before the key is free again, so that its
         //  next holder, here or in another process, starts from its true count.
         s_flush (self);
         answer.status = keypool_store_release (self->store, request.key, request.token,
                                                request.cool_ms, request.park_ms);
     }
-    else
-    if (rc == 0 && request.type == MSG_TYPE_LEASE_SPEND) {
+    else if (rc == 0 && request.type == MSG_TYPE_LEASE_SPEND) {
         uint64_t minute = (uint64_t) zclock_time () / 60000;
-        answer.status = usage_journal_spend (self->journal, request.key, minute,
-                                             request.method, request.requests, request.units);
+        answer.status = usage_journal_spend (self->journal, request.key, minute, request.method,
+                                             request.requests, request.units);
     }
     else {
         //  Answered when it names its id, so that the worker need not wait for nothing.
@@ -247,20 +242,17 @@ s_handle_pipe (self_t *self)
     char *command = msg ? zmsg_popstr (msg) : NULL;
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
-    else
-    if (streq (command, "FLUSH")) {
+    else if (streq (command, "FLUSH")) {
         s_flush (self);
         zstr_sendf (self->pipe, "FLUSHED %" PRIu64, s_unapplied (self));
     }
-    else
-    if (streq (command, "PUBLISH-FROM")) {
+    else if (streq (command, "PUBLISH-FROM")) {
         char *after = zmsg_popstr (msg);
         self->publishing = true;
         self->publish_cursor = after ? strtoull (after, NULL, 10) : 0;
         zstr_free (&after);
     }
-    else
-    if (streq (command, "LIST")) {
+    else if (streq (command, "LIST")) {
         keypool_key_state_t *states = NULL;
         size_t count = 0;
         int rc = keypool_store_list (self->store, &states, &count);
@@ -319,11 +311,9 @@ s_actor (zsock_t *pipe, void *args_arg)
         zsock_t *which = (zsock_t *) zpoller_wait (poller, wait < 0 ? 0 : (int) wait);
         if (which == pipe)
             s_handle_pipe (self);
-        else
-        if (which == self->router)
+        else if (which == self->router)
             s_handle_worker (self);
-        else
-        if (zpoller_terminated (poller))
+        else if (zpoller_terminated (poller))
             break;
         if (zclock_mono () >= self->flush_due)
             s_flush (self);
@@ -331,8 +321,8 @@ s_actor (zsock_t *pipe, void *args_arg)
     s_flush (self);
     uint64_t left = s_unapplied (self);
     if (left)
-        zsys_warning ("keypool: %" PRIu64 " requests stay journaled for the next start (%s)",
-                      left, keypool_store_error (self->store));
+        zsys_warning ("keypool: %" PRIu64 " requests stay journaled for the next start (%s)", left,
+                      keypool_store_error (self->store));
     if (self->broker && self->publishing) {
         zframe_t *frame = flush_msg_encode (KEYPOOL_USAGE_CHAIN);
         zframe_send (&frame, self->broker, 0);
@@ -486,15 +476,19 @@ s_lease_request (msg_type_t type, const keypool_lease_t *lease)
 }
 
 int
-keypool_client_acquire (keypool_client_t *self, const char *holder, int64_t ttl_ms,
-                        uint64_t daily, bool daily_utc, const char **keys, size_t count,
-                        keypool_lease_t *lease, keypool_busy_t *busy)
+keypool_client_acquire (keypool_client_t *self, const char *holder, int64_t ttl_ms, uint64_t daily,
+                        bool daily_utc, const char **keys, size_t count, keypool_lease_t *lease,
+                        keypool_busy_t *busy)
 {
     memset (lease, 0, sizeof (*lease));
     memset (busy, 0, sizeof (*busy));
     busy->soonest_ms = -1;
-    lease_t request = {.type = MSG_TYPE_LEASE_ACQUIRE, .holder = holder, .ttl_ms = ttl_ms,
-                       .daily = daily, .daily_utc = daily_utc, .keys = keys,
+    lease_t request = {.type = MSG_TYPE_LEASE_ACQUIRE,
+                       .holder = holder,
+                       .ttl_ms = ttl_ms,
+                       .daily = daily,
+                       .daily_utc = daily_utc,
+                       .keys = keys,
                        .key_count = count};
     lease_t answer;
     if (s_request (self, &request, &answer)) {
@@ -544,9 +538,9 @@ int
 keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
                       uint64_t requests, uint64_t units)
 {
-    lease_t request = {.type = MSG_TYPE_LEASE_SPEND, .method = method,
-                       .requests = requests, .units = units};
-    assert (strlen (key) < sizeof (request.key));      //  a leased key
+    lease_t request = {
+        .type = MSG_TYPE_LEASE_SPEND, .method = method, .requests = requests, .units = units};
+    assert (strlen (key) < sizeof (request.key));    //  a leased key
     strcpy (request.key, key);
     lease_t answer;
     return s_request (self, &request, &answer) == 0 && s_status (&answer) == 0 ? 0 : -1;
@@ -617,9 +611,11 @@ s_test_pool (const char *redis, bool verbose)
     assert (mkdtemp (dir));
     zsock_t *pull = zsock_new_pull ("inproc://keypool-test-broker");
     assert (pull);
-    keypool_args_t args = {.redis = redis, .data_dir = dir,
+    keypool_args_t args = {.redis = redis,
+                           .data_dir = dir,
                            .endpoint = "inproc://keypool-test",
-                           .broker = "inproc://keypool-test-broker", .flush_interval_ms = 100};
+                           .broker = "inproc://keypool-test-broker",
+                           .flush_interval_ms = 100};
     keypool_t *pool = keypool_new (&args);
     assert (pool);
     keypool_client_t *one = keypool_client_new ("inproc://keypool-test");
@@ -685,7 +681,8 @@ s_test_pool (const char *redis, bool verbose)
         assert (streq (cJSON_GetObjectItem (value, "provider")->valuestring, "node:1"));
         assert (cJSON_GetObjectItem (cJSON_GetObjectItem (value, "methods"),
                                      cJSON_GetObjectItem (value, "units")->valuedouble == 800
-                                         ? "eth_getBlockByNumber" : "eth_blockNumber"));
+                                         ? "eth_getBlockByNumber"
+                                         : "eth_blockNumber"));
         if (verbose)
             printf ("%s %s\n", record->key, record->value);
         cJSON_Delete (value);
@@ -708,8 +705,8 @@ s_test_shared (int port, pid_t *pid_p, bool verbose)
     snprintf (url, sizeof (url), "redis://127.0.0.1:%d", port);
     char dir [] = "/tmp/evmtap-keypool-test-XXXXXX";
     assert (mkdtemp (dir));
-    keypool_args_t args = {.redis = url, .data_dir = dir, .endpoint = "inproc://keypool-a",
-                           .flush_interval_ms = 50};
+    keypool_args_t args = {
+        .redis = url, .data_dir = dir, .endpoint = "inproc://keypool-a", .flush_interval_ms = 50};
     keypool_t *pool = keypool_new (&args);
     assert (pool);
     keypool_client_t *client = keypool_client_new ("inproc://keypool-a");

@@ -28,12 +28,12 @@
 #define KEYPOOL_USAGE_TOPIC TOPIC_KEY_USAGE
 
 typedef struct {
-    const char *redis;            //  redis://HOST:PORT, NULL for a pool in this process
-    const char *data_dir;         //  the journal lives in <data_dir>/journal
-    const char *endpoint;         //  ROUTER to bind for workers, NULL for KEYPOOL_ENDPOINT
-    const char *broker;           //  the broker's PULL endpoint for usage batches, or NULL
-    int flush_interval_ms;        //  0 for 1000
-    char error [256];             //  out: why the start failed
+    const char *redis;        //  redis://HOST:PORT, NULL for a pool in this process
+    const char *data_dir;     //  the journal lives in <data_dir>/journal
+    const char *endpoint;     //  ROUTER to bind for workers, NULL for KEYPOOL_ENDPOINT
+    const char *broker;       //  the broker's PULL endpoint for usage batches, or NULL
+    int flush_interval_ms;    //  0 for 1000
+    char error [256];         //  out: why the start failed
 } keypool_args_t;
 
 typedef struct _keypool_t keypool_t;

@@ -7,10 +7,10 @@
 
 struct _stage_t {
     zsock_t *pipe;
-    zsock_t *input;            //  PULL, bound
-    zsock_t *output;           //  PUSH, connected
-    zpoller_t *poller;         //  pipe and input
-    zpoller_t *pipe_only;      //  pipe alone, while the output is full
+    zsock_t *input;          //  PULL, bound
+    zsock_t *output;         //  PUSH, connected
+    zpoller_t *poller;       //  pipe and input
+    zpoller_t *pipe_only;    //  pipe alone, while the output is full
 };
 
 stage_t *

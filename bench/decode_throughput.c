@@ -42,14 +42,14 @@ typedef struct {
     s_file_t *files;
     size_t count;
     call_decoder_t *decoder;
-    log_record_t *record;       //  the receipts path's scratch (NULL for blocks)
+    log_record_t *record;    //  the receipts path's scratch (NULL for blocks)
 } s_input_t;
 
 //  What a measured pass adds up.
 typedef struct {
-    uint64_t decoded;           //  records that decoded
-    uint64_t counted;           //  contract calls (blocks), token transfers (receipts)
-    size_t out_bytes;           //  JSON written
+    uint64_t decoded;    //  records that decoded
+    uint64_t counted;    //  contract calls (blocks), token transfers (receipts)
+    size_t out_bytes;    //  JSON written
 } s_tally_t;
 
 //  A pass over every file of input; returns the items seen (transactions or logs).
@@ -169,8 +169,8 @@ s_bare_pass (s_file_t *files, size_t count)
 //  each), for 2 * seconds in all. Returns the items per second through pass, the bare
 //  parse's in *bare_rate, and what the measured passes added up in *tally.
 static double
-s_measure (s_pass_fn *pass, s_input_t *input, double seconds, s_tally_t *tally,
-           size_t *items, double *bare_rate)
+s_measure (s_pass_fn *pass, s_input_t *input, double seconds, s_tally_t *tally, size_t *items,
+           double *bare_rate)
 {
     pass (input, tally);
     s_bare_pass (input->files, input->count);
@@ -194,8 +194,7 @@ s_measure (s_pass_fn *pass, s_input_t *input, double seconds, s_tally_t *tally,
 static void
 s_print_bare (double pass_rate, double bare_rate, const char *unit)
 {
-    printf ("bare cJSON parse of the same bytes:                      %.0f %s\n", bare_rate,
-            unit);
+    printf ("bare cJSON parse of the same bytes:                      %.0f %s\n", bare_rate, unit);
     printf ("ratio: %.2f\n", pass_rate / bare_rate);
 }
 
@@ -205,8 +204,8 @@ static bool
 s_load (const char *path, bool receipts, s_file_t *out)
 {
     zfile_t *file = zfile_new (NULL, path);
-    zchunk_t *chunk = file && zfile_input (file) == 0
-                          ? zfile_read (file, zfile_cursize (file), 0) : NULL;
+    zchunk_t *chunk = file && zfile_input (file) == 0 ? zfile_read (file, zfile_cursize (file), 0)
+                                                      : NULL;
     zfile_destroy (&file);
     if (!chunk)
         return false;
@@ -290,13 +289,11 @@ main (int argc, char **argv)
                                                                      : NULL;
         if (streq (argv [index], "--seconds") && index + 1 < argc)
             seconds = atof (argv [++index]);
-        else
-        if (target && index + 1 < argc) {
+        else if (target && index + 1 < argc) {
             zstr_free (target);
             *target = strdup (argv [++index]);
         }
-        else
-        if (argv [index][0] == '-') {
+        else if (argv [index][0] == '-') {
             fprintf (stderr, "usage: evmtap_bench_decode [--seconds N] [--abis DIR] "
                              "[--signatures FILE] [--event-signatures FILE] [BLOCK.json...]\n");
             return 2;
@@ -325,8 +322,8 @@ main (int argc, char **argv)
         fprintf (stderr, "decode_throughput: %s\n", decoder ? "no blocks" : err);
         return 2;
     }
-    printf ("%zu blocks, %zu transactions, %.1f MB; ABIs %s, signatures %s, %s\n", count,
-            total_txs, bytes / 1e6, abis, signatures, events);
+    printf ("%zu blocks, %zu transactions, %.1f MB; ABIs %s, signatures %s, %s\n", count, total_txs,
+            bytes / 1e6, abis, signatures, events);
 
     s_input_t input = {blocks, count, decoder, NULL};
     s_tally_t tally;

@@ -45,8 +45,10 @@ s_load (const char *dir, s_recorded_t *blocks, size_t max)
                             : NULL;
         cJSON *result = root ? cJSON_GetObjectItem (root, "result") : NULL;
         char err [256];
-        if (result && normalize_block (result, 1, &blocks [count].header,
-                                       &blocks [count].body, err, sizeof (err)) == 0)
+        if (result
+            && normalize_block (result, 1, &blocks [count].header, &blocks [count].body, err,
+                                sizeof (err))
+                   == 0)
             count++;
         else
             fprintf (stderr, "evmtap_kafka_bench: %s skipped\n", path);
@@ -109,23 +111,17 @@ main (int argc, char **argv)
     for (int arg = 1; arg + 1 < argc; arg += 2) {
         if (streq (argv [arg], "--brokers"))
             brokers = argv [arg + 1];
-        else
-        if (streq (argv [arg], "--blocks"))
+        else if (streq (argv [arg], "--blocks"))
             blocks_dir = argv [arg + 1];
-        else
-        if (streq (argv [arg], "--count"))
+        else if (streq (argv [arg], "--count"))
             count = atoi (argv [arg + 1]);
-        else
-        if (streq (argv [arg], "--format"))
+        else if (streq (argv [arg], "--format"))
             msgpack = streq (argv [arg + 1], "msgpack");
-        else
-        if (streq (argv [arg], "--data-dir"))
+        else if (streq (argv [arg], "--data-dir"))
             data_dir = argv [arg + 1];
-        else
-        if (streq (argv [arg], "--linger"))
+        else if (streq (argv [arg], "--linger"))
             linger = atoi (argv [arg + 1]);
-        else
-        if (streq (argv [arg], "--compression"))
+        else if (streq (argv [arg], "--compression"))
             compression = argv [arg + 1];
         else {
             fprintf (stderr, "evmtap_kafka_bench: unknown argument %s\n", argv [arg]);
@@ -134,7 +130,7 @@ main (int argc, char **argv)
     }
     if (!brokers || !blocks_dir || !data_dir || count < 1) {
         fprintf (stderr, "usage: evmtap_kafka_bench --brokers LIST --blocks DIR --data-dir DIR "
-                 "[--count N] [--format json|msgpack] [--linger MS] [--compression C]\n");
+                         "[--count N] [--format json|msgpack] [--linger MS] [--compression C]\n");
         return 2;
     }
     zsys_init ();
@@ -153,8 +149,10 @@ main (int argc, char **argv)
         config.linger_ms = linger;
     if (compression)
         config.compression = compression;
-    broker_args_t args = { .data_dir = data_dir, .sink = SINK_KAFKA,
-                           .endpoint = "inproc://kafka-bench", .kafka = &config };
+    broker_args_t args = {.data_dir = data_dir,
+                          .sink = SINK_KAFKA,
+                          .endpoint = "inproc://kafka-bench",
+                          .kafka = &config};
     broker_t *broker = broker_new (&args);
     if (!broker) {
         fprintf (stderr, "evmtap_kafka_bench: %s\n", args.error);
@@ -182,10 +180,11 @@ main (int argc, char **argv)
     char number [24] = "-";
     if (rc == 0 && event->published)
         snprintf (number, sizeof (number), "%" PRIu64, event->number);
-    printf ("kafka %s: %d blocks, %" PRIu64 " messages, %.1f MB of JSON values in %.2f s: "
-            "%.0f messages/s, %.1f MB/s of JSON values (delivered and checkpointed, last block %s)\n",
-            msgpack ? "msgpack" : "json", count, messages, (double) bytes / 1e6, seconds,
-            (double) messages / seconds, (double) bytes / 1e6 / seconds, number);
+    printf (
+        "kafka %s: %d blocks, %" PRIu64 " messages, %.1f MB of JSON values in %.2f s: "
+        "%.0f messages/s, %.1f MB/s of JSON values (delivered and checkpointed, last block %s)\n",
+        msgpack ? "msgpack" : "json", count, messages, (double) bytes / 1e6, seconds,
+        (double) messages / seconds, (double) bytes / 1e6 / seconds, number);
     broker_event_destroy (&event);
     jsonw_destroy (&writer);
     zsock_destroy (&push);

@@ -7,7 +7,7 @@
 #include "msg.h"
 
 struct _batch_t {
-    char *chain;                //  topic prefix of the chain
+    char *chain;    //  topic prefix of the chain
     uint64_t chain_id;
     uint64_t number;            //  block number
     char *hash;                 //  block hash, 0x hex
@@ -23,17 +23,13 @@ static const msg_field_t s_record_fields [] = {
     MSG_BYTES (batch_record_t, value, value_len),
 };
 
-static const msg_table_t s_record_table =
-    MSG_TABLE ("record", 0, batch_record_t, s_record_fields);
+static const msg_table_t s_record_table = MSG_TABLE ("record", 0, batch_record_t, s_record_fields);
 
 //  The checkpoint stores at most a full hash.
 static const msg_field_t s_batch_fields [] = {
-    MSG_NAME (batch_t, chain, SIZE_MAX),
-    MSG_U64 (batch_t, chain_id),
-    MSG_U64 (batch_t, number),
-    MSG_NAME (batch_t, hash, BLOCK_HASH_SIZE - 1),
-    MSG_U64 (batch_t, timestamp),
-    MSG_ROWS (batch_t, records, size, s_record_table),
+    MSG_NAME (batch_t, chain, SIZE_MAX), MSG_U64 (batch_t, chain_id),
+    MSG_U64 (batch_t, number),           MSG_NAME (batch_t, hash, BLOCK_HASH_SIZE - 1),
+    MSG_U64 (batch_t, timestamp),        MSG_ROWS (batch_t, records, size, s_record_table),
 };
 
 const msg_table_t batch_table = MSG_TABLE ("batch", MSG_TYPE_BATCH, batch_t, s_batch_fields);
@@ -80,7 +76,7 @@ static batch_record_t *
 s_batch_append (batch_t *self)
 {
     if (self->size == self->capacity) {
-        self->capacity = self->capacity? self->capacity * 2: 16;
+        self->capacity = self->capacity ? self->capacity * 2 : 16;
         self->records = (batch_record_t *) realloc (self->records,
                                                     self->capacity * sizeof (batch_record_t));
         assert (self->records);
@@ -363,8 +359,9 @@ batch_test (bool verbose)
             msg_write_i64 (&writer, -5);
         else
             msg_write_u64 (&writer, 2);
-        msg_write_str (&writer, variant == 2? "0x88e96d4537bea4d9c05d12549907b32561d3bf31f"
-                                              "45aae734cdc119f13406cb600": hash);
+        msg_write_str (&writer, variant == 2 ? "0x88e96d4537bea4d9c05d12549907b32561d3bf31f"
+                                               "45aae734cdc119f13406cb600"
+                                             : hash);
         msg_write_u64 (&writer, 3);
         msg_write_array (&writer, 1);
         if (variant == 3) {
@@ -372,23 +369,20 @@ batch_test (bool verbose)
             msg_write_str (&writer, "t");
             msg_write_str (&writer, "k");
         }
-        else
-        if (variant == 4) {
+        else if (variant == 4) {
             msg_write_array (&writer, 4);
             msg_write_str (&writer, "t");
             msg_write_str (&writer, "k");
             msg_write_str (&writer, "{}");
             msg_write_str (&writer, "{}");
         }
-        else
-        if (variant == 5) {
+        else if (variant == 5) {
             msg_write_array (&writer, 3);
             msg_write_str (&writer, "t");
             msg_write_nil (&writer);
             msg_write_str (&writer, "{}");
         }
-        else
-        if (variant == 6)
+        else if (variant == 6)
             msg_write_str (&writer, "t");
         else {
             msg_write_array (&writer, 3);

@@ -10,10 +10,10 @@
 #include "block.h"
 
 typedef struct {
-    char *topic;          //  full topic name
-    char *key;            //  the record's key
-    char *value;          //  a JSON object text
-    size_t value_len;     //  its length
+    char *topic;         //  full topic name
+    char *key;           //  the record's key
+    char *value;         //  a JSON object text
+    size_t value_len;    //  its length
 } batch_record_t;
 
 typedef struct _batch_t batch_t;
@@ -26,8 +26,7 @@ batch_t *batch_new (const char *chain, uint64_t chain_id, uint64_t number, const
 void batch_destroy (batch_t **self_p);
 
 //  Adds a record; copies topic and key, takes ownership of value (a heap string).
-void batch_add (batch_t *self, const char *topic, const char *key, char *value,
-                size_t value_len);
+void batch_add (batch_t *self, const char *topic, const char *key, char *value, size_t value_len);
 
 const char *batch_chain (batch_t *self);
 uint64_t batch_chain_id (batch_t *self);

@@ -4,21 +4,16 @@
 #include "msg.h"
 
 static const msg_field_t s_header_fields [] = {
-    MSG_U64 (block_header_t, number),
-    MSG_TEXT (block_header_t, hash),
-    MSG_TEXT (block_header_t, parent_hash),
-    MSG_U64 (block_header_t, timestamp),
+    MSG_U64 (block_header_t, number),       MSG_TEXT (block_header_t, hash),
+    MSG_TEXT (block_header_t, parent_hash), MSG_U64 (block_header_t, timestamp),
     MSG_U32 (block_header_t, tx_count),
 };
 
-const msg_table_t block_header_table =
-    MSG_TABLE ("header", 0, block_header_t, s_header_fields);
+const msg_table_t block_header_table = MSG_TABLE ("header", 0, block_header_t, s_header_fields);
 
 static const msg_field_t s_tx_fields [] = {
-    MSG_TEXT (block_tx_t, hash),
-    MSG_TEXT (block_tx_t, from),
-    MSG_TEXT_OR_NIL (block_tx_t, to),
-    MSG_BOOL (block_tx_t, input_empty),
+    MSG_TEXT (block_tx_t, hash),           MSG_TEXT (block_tx_t, from),
+    MSG_TEXT_OR_NIL (block_tx_t, to),      MSG_BOOL (block_tx_t, input_empty),
     MSG_JSON (block_tx_t, json, json_len),
 };
 
@@ -38,8 +33,8 @@ static const msg_field_t s_body_fields [] = {
     MSG_ROWS (block_body_t, logs, log_count, s_log_table),
 };
 
-const msg_table_t block_body_table =
-    MSG_TABLE ("block_body", MSG_TYPE_BLOCK_BODY, block_body_t, s_body_fields);
+const msg_table_t block_body_table = MSG_TABLE ("block_body", MSG_TYPE_BLOCK_BODY, block_body_t,
+                                                s_body_fields);
 
 block_body_t *
 block_body_new (size_t tx_count)

@@ -15,38 +15,38 @@
 #define BLOCK_ADDRESS_SIZE (HEX_ADDRESS_LEN + 1)
 
 typedef struct {
-    uint64_t number;                     //  the block's number
-    char hash [BLOCK_HASH_SIZE];         //  its hash, 0x hex
-    char parent_hash [BLOCK_HASH_SIZE];  //  its parent's
-    uint64_t timestamp;                  //  seconds since the epoch (block time)
-    uint32_t tx_count;                   //  its transactions
+    uint64_t number;                       //  the block's number
+    char hash [BLOCK_HASH_SIZE];           //  its hash, 0x hex
+    char parent_hash [BLOCK_HASH_SIZE];    //  its parent's
+    uint64_t timestamp;                    //  seconds since the epoch (block time)
+    uint32_t tx_count;                     //  its transactions
 } block_header_t;
 
 typedef struct {
-    char hash [BLOCK_HASH_SIZE];     //  the transaction's hash
-    char from [BLOCK_ADDRESS_SIZE];  //  its sender
-    char to [BLOCK_ADDRESS_SIZE];    //  "" when the node said null or nothing: a deployment
-    bool input_empty;                //  input is "0x"
-    char *json;                      //  the normalized transaction object (owned)
-    size_t json_len;                 //  its length
+    char hash [BLOCK_HASH_SIZE];       //  the transaction's hash
+    char from [BLOCK_ADDRESS_SIZE];    //  its sender
+    char to [BLOCK_ADDRESS_SIZE];      //  "" when the node said null or nothing: a deployment
+    bool input_empty;                  //  input is "0x"
+    char *json;                        //  the normalized transaction object (owned)
+    size_t json_len;                   //  its length
 } block_tx_t;
 
 //  An event log from a receipt, normalized (docs/topics.md "internal log record"): the
 //  decoder turns it into a decoded log and, for a token Transfer, a token transfer.
 typedef struct {
-    uint32_t tx_index;               //  its transaction's position in the block
-    uint64_t log_index;              //  its position among the block's logs
-    char *json;                      //  the normalized log object (owned)
-    size_t json_len;                 //  its length
+    uint32_t tx_index;     //  its transaction's position in the block
+    uint64_t log_index;    //  its position among the block's logs
+    char *json;            //  the normalized log object (owned)
+    size_t json_len;       //  its length
 } block_log_t;
 
 typedef struct {
-    char *meta_json;         //  normalized block without its transactions (owned)
-    size_t meta_len;         //  its length
-    block_tx_t *txs;         //  tx_count entries (owned)
-    size_t tx_count;         //  how many
-    block_log_t *logs;       //  log_count entries (owned), in the block's log order
-    size_t log_count;        //  how many
+    char *meta_json;      //  normalized block without its transactions (owned)
+    size_t meta_len;      //  its length
+    block_tx_t *txs;      //  tx_count entries (owned)
+    size_t tx_count;      //  how many
+    block_log_t *logs;    //  log_count entries (owned), in the block's log order
+    size_t log_count;     //  how many
 } block_body_t;
 
 //  The header's fields in wire order, inside the messages that carry one; the body's.

@@ -11,15 +11,15 @@ static const msg_field_t s_block_fields [] = {
     MSG_GROUP (block_msg_t, header, block_header_table),
 };
 
-const msg_table_t block_msg_table =
-    MSG_TABLE ("block", MSG_TYPE_BLOCK, block_msg_t, s_block_fields);
+const msg_table_t block_msg_table = MSG_TABLE ("block", MSG_TYPE_BLOCK, block_msg_t,
+                                               s_block_fields);
 
 static const msg_field_t s_flush_fields [] = {
     MSG_TEXT (flush_msg_t, chain),
 };
 
-const msg_table_t flush_msg_table =
-    MSG_TABLE ("flush", MSG_TYPE_FLUSH, flush_msg_t, s_flush_fields);
+const msg_table_t flush_msg_table = MSG_TABLE ("flush", MSG_TYPE_FLUSH, flush_msg_t,
+                                               s_flush_fields);
 
 void
 block_msg_encode (const block_msg_t *self, zmsg_t *msg)

@@ -12,14 +12,14 @@
 #define BLOCK_MSG_CHAIN_SIZE 64
 
 typedef struct {
-    char chain [BLOCK_MSG_CHAIN_SIZE];   //  topic prefix
-    uint64_t chain_id;                   //  stamped on every record
-    block_header_t header;               //  the block's, as the fetch worker found it
+    char chain [BLOCK_MSG_CHAIN_SIZE];    //  topic prefix
+    uint64_t chain_id;                    //  stamped on every record
+    block_header_t header;                //  the block's, as the fetch worker found it
 } block_msg_t;
 
 //  The end of a chain's stream.
 typedef struct {
-    char chain [BLOCK_MSG_CHAIN_SIZE];   //  topic prefix of the chain that ended
+    char chain [BLOCK_MSG_CHAIN_SIZE];    //  topic prefix of the chain that ended
 } flush_msg_t;
 
 //  Their fields in wire order.

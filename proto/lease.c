@@ -6,23 +6,19 @@
 
 //  One key of an ACQUIRE, as an item of its keys array.
 typedef struct {
-    const char *key;                 //  a pool key
+    const char *key;    //  a pool key
 } s_key_item_t;
 
 static const msg_field_t s_key_item_fields [] = {
     MSG_NAME (s_key_item_t, key, SIZE_MAX),
 };
 
-static const msg_table_t s_key_item_table =
-    MSG_TABLE ("key", 0, s_key_item_t, s_key_item_fields);
+static const msg_table_t s_key_item_table = MSG_TABLE ("key", 0, s_key_item_t, s_key_item_fields);
 
 static const msg_field_t s_acquire_fields [] = {
-    MSG_U64 (lease_t, id),
-    MSG_NAME (lease_t, holder, SIZE_MAX),
-    MSG_I64 (lease_t, ttl_ms),
-    MSG_U64 (lease_t, daily),
-    MSG_BOOL (lease_t, daily_utc),
-    MSG_ITEMS (lease_t, keys, key_count, s_key_item_table),
+    MSG_U64 (lease_t, id),         MSG_NAME (lease_t, holder, SIZE_MAX),
+    MSG_I64 (lease_t, ttl_ms),     MSG_U64 (lease_t, daily),
+    MSG_BOOL (lease_t, daily_utc), MSG_ITEMS (lease_t, keys, key_count, s_key_item_table),
 };
 
 static const msg_field_t s_renew_fields [] = {
@@ -33,28 +29,18 @@ static const msg_field_t s_renew_fields [] = {
 };
 
 static const msg_field_t s_release_fields [] = {
-    MSG_U64 (lease_t, id),
-    MSG_TEXT (lease_t, key),
-    MSG_TEXT (lease_t, token),
-    MSG_I64 (lease_t, cool_ms),
-    MSG_I64 (lease_t, park_ms),
+    MSG_U64 (lease_t, id),      MSG_TEXT (lease_t, key),    MSG_TEXT (lease_t, token),
+    MSG_I64 (lease_t, cool_ms), MSG_I64 (lease_t, park_ms),
 };
 
 static const msg_field_t s_spend_fields [] = {
-    MSG_U64 (lease_t, id),
-    MSG_TEXT (lease_t, key),
-    MSG_NAME (lease_t, method, SIZE_MAX),
-    MSG_U64 (lease_t, requests),
-    MSG_U64 (lease_t, units),
+    MSG_U64 (lease_t, id),       MSG_TEXT (lease_t, key),  MSG_NAME (lease_t, method, SIZE_MAX),
+    MSG_U64 (lease_t, requests), MSG_U64 (lease_t, units),
 };
 
 static const msg_field_t s_granted_fields [] = {
-    MSG_U64 (lease_t, id),
-    MSG_TEXT (lease_t, key),
-    MSG_TEXT (lease_t, token),
-    MSG_U64 (lease_t, requests_24h),
-    MSG_U64 (lease_t, units_24h),
-    MSG_U64 (lease_t, units_today),
+    MSG_U64 (lease_t, id),           MSG_TEXT (lease_t, key),      MSG_TEXT (lease_t, token),
+    MSG_U64 (lease_t, requests_24h), MSG_U64 (lease_t, units_24h), MSG_U64 (lease_t, units_today),
 };
 
 static const msg_field_t s_busy_fields [] = {

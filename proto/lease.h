@@ -28,30 +28,30 @@
 //  behind pointers are the caller's when it encodes; decoding allocates them and
 //  lease_clear frees them.
 typedef struct {
-    msg_type_t type;                 //  MSG_TYPE_LEASE_*
-    uint64_t id;                     //  the request's id, repeated by its answer (not 0)
-    const char *holder;              //  ACQUIRE: who asks (its token and `evmtap keys` say)
-    int64_t ttl_ms;                  //  ACQUIRE, RENEW: how long the lease lasts unrenewed
-    uint64_t daily;                  //  ACQUIRE: the keys' daily budget in units, 0: none
-    bool daily_utc;                  //  ACQUIRE: that day ends at 00:00 UTC, not in 24 h
-    const char **keys;               //  ACQUIRE: the keys the holder may take
-    size_t key_count;                //  ACQUIRE: how many
-    char key [LEASE_KEY_SIZE];       //  GRANTED, RENEW, RELEASE, SPEND: the pool key
-    char token [LEASE_TOKEN_SIZE];   //  GRANTED, RENEW, RELEASE: the lease's token
-    uint64_t requests_24h;           //  GRANTED: the key's requests in the last 24 h
-    uint64_t units_24h;              //  GRANTED: its units in the last 24 h
-    uint64_t units_today;            //  GRANTED: its units since 00:00 UTC
-    int leased;                      //  BUSY: keys leased to others
-    int cooling;                     //  BUSY: keys cooling down
-    int parked;                      //  BUSY: keys parked (a daily budget spent)
-    int64_t soonest_ms;              //  BUSY: the first cool down or park to end, -1: none
-    int64_t cool_ms;                 //  RELEASE: cool the key down (-1: exponential, 0: no)
-    int64_t park_ms;                 //  RELEASE: park the key (0: no)
-    const char *method;              //  SPEND: the JSON-RPC method
-    uint64_t requests;               //  SPEND: calls about to be sent
-    uint64_t units;                  //  SPEND: their cost in the key's billed units
-    int64_t status;                  //  ANSWER: what the pool's verb returned
-    char reason [LEASE_REASON_SIZE]; //  ANSWER: why, when status is -1
+    msg_type_t type;                    //  MSG_TYPE_LEASE_*
+    uint64_t id;                        //  the request's id, repeated by its answer (not 0)
+    const char *holder;                 //  ACQUIRE: who asks (its token and `evmtap keys` say)
+    int64_t ttl_ms;                     //  ACQUIRE, RENEW: how long the lease lasts unrenewed
+    uint64_t daily;                     //  ACQUIRE: the keys' daily budget in units, 0: none
+    bool daily_utc;                     //  ACQUIRE: that day ends at 00:00 UTC, not in 24 h
+    const char **keys;                  //  ACQUIRE: the keys the holder may take
+    size_t key_count;                   //  ACQUIRE: how many
+    char key [LEASE_KEY_SIZE];          //  GRANTED, RENEW, RELEASE, SPEND: the pool key
+    char token [LEASE_TOKEN_SIZE];      //  GRANTED, RENEW, RELEASE: the lease's token
+    uint64_t requests_24h;              //  GRANTED: the key's requests in the last 24 h
+    uint64_t units_24h;                 //  GRANTED: its units in the last 24 h
+    uint64_t units_today;               //  GRANTED: its units since 00:00 UTC
+    int leased;                         //  BUSY: keys leased to others
+    int cooling;                        //  BUSY: keys cooling down
+    int parked;                         //  BUSY: keys parked (a daily budget spent)
+    int64_t soonest_ms;                 //  BUSY: the first cool down or park to end, -1: none
+    int64_t cool_ms;                    //  RELEASE: cool the key down (-1: exponential, 0: no)
+    int64_t park_ms;                    //  RELEASE: park the key (0: no)
+    const char *method;                 //  SPEND: the JSON-RPC method
+    uint64_t requests;                  //  SPEND: calls about to be sent
+    uint64_t units;                     //  SPEND: their cost in the key's billed units
+    int64_t status;                     //  ANSWER: what the pool's verb returned
+    char reason [LEASE_REASON_SIZE];    //  ANSWER: why, when status is -1
 } lease_t;
 
 //  The fields of one message type in wire order; NULL for a type of another protocol.

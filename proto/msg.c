@@ -30,6 +30,7 @@ s_counts_plausible (const uint8_t *data, size_t size)
         else if (tag >= 0xa0 && tag <= 0xbf)
             skip = tag & 0x1f;
         else
+            // clang-format off
             switch (tag) {
                 case 0xc4: case 0xd9: width = 1; break;     //  bin8, str8: length follows
                 case 0xc5: case 0xda: width = 2; break;
@@ -52,6 +53,7 @@ s_counts_plausible (const uint8_t *data, size_t size)
                 case 0xdd: case 0xdf: width = 4; break;
                 default: return false;                      //  0xc1 is never used
             }
+        // clang-format on
         if (width) {
             if (size - at < width)
                 return false;
@@ -83,8 +85,9 @@ s_unpack (zframe_t *frame, msgpack_unpacked *unpacked, bool whole)
     if (!frame || !s_counts_plausible (zframe_data (frame), zframe_size (frame)))
         return false;
     size_t offset = 0;
-    return msgpack_unpack_next (unpacked, (const char *) zframe_data (frame),
-                                zframe_size (frame), &offset) == MSGPACK_UNPACK_SUCCESS
+    return msgpack_unpack_next (unpacked, (const char *) zframe_data (frame), zframe_size (frame),
+                                &offset)
+               == MSGPACK_UNPACK_SUCCESS
            && (!whole || offset == zframe_size (frame));
 }
 
@@ -93,8 +96,7 @@ static bool
 s_peek_u64 (zframe_t *frame, uint32_t index, uint64_t *value)
 {
     msgpack_unpacked unpacked;
-    bool found = s_unpack (frame, &unpacked, false)
-                 && unpacked.data.type == MSGPACK_OBJECT_ARRAY
+    bool found = s_unpack (frame, &unpacked, false) && unpacked.data.type == MSGPACK_OBJECT_ARRAY
                  && unpacked.data.via.array.size >= 2 && index < unpacked.data.via.array.size
                  && unpacked.data.via.array.ptr [index].type == MSGPACK_OBJECT_POSITIVE_INTEGER;
     if (found)
@@ -193,10 +195,10 @@ msg_writer_frame (msg_writer_t *self)
 
 typedef struct {
     msgpack_unpacked unpacked;
-    const msgpack_object *items;  //  elements of the array being read
-    uint32_t count;               //  how many
-    uint32_t index;               //  the next one to read
-    bool failed;                  //  sticky: any wrong type, missing field or bad value
+    const msgpack_object *items;    //  elements of the array being read
+    uint32_t count;                 //  how many
+    uint32_t index;                 //  the next one to read
+    bool failed;                    //  sticky: any wrong type, missing field or bad value
 } s_reader_t;
 
 //  The next element, or NULL (and failed) when the array is exhausted.
@@ -405,7 +407,8 @@ msg_width (const msg_table_t *table)
     size_t width = 0;
     for (size_t index = 0; index < table->count; index++)
         width += table->fields [index].kind == MSG_FIELD_GROUP
-                     ? msg_width (table->fields [index].table) : 1;
+                     ? msg_width (table->fields [index].table)
+                     : 1;
     return width;
 }
 
@@ -445,10 +448,10 @@ s_scalar_get (const msg_field_t *field, const void *message)
     if (field->kind == MSG_FIELD_U32)
         return *(const uint32_t *) member;
     if (field->kind == MSG_FIELD_I64)
-        return (uint64_t) *(const int64_t *) member;
+        return (uint64_t) * (const int64_t *) member;
     if (field->kind == MSG_FIELD_INT) {
         assert (field->size == sizeof (int));
-        return (uint64_t) (int64_t) *(const int *) member;
+        return (uint64_t) (int64_t) * (const int *) member;
     }
     return *(const bool *) member;
 }
@@ -459,11 +462,21 @@ s_scalar_set (const msg_field_t *field, void *message, uint64_t value)
 {
     void *member = s_member (field, message);
     switch (field->kind) {
-        case MSG_FIELD_U64: *(uint64_t *) member = value; break;
-        case MSG_FIELD_U32: *(uint32_t *) member = (uint32_t) value; break;
-        case MSG_FIELD_I64: *(int64_t *) member = (int64_t) value; break;
-        case MSG_FIELD_INT: *(int *) member = (int) value; break;
-        default: *(bool *) member = value != 0; break;
+        case MSG_FIELD_U64:
+            *(uint64_t *) member = value;
+            break;
+        case MSG_FIELD_U32:
+            *(uint32_t *) member = (uint32_t) value;
+            break;
+        case MSG_FIELD_I64:
+            *(int64_t *) member = (int64_t) value;
+            break;
+        case MSG_FIELD_INT:
+            *(int *) member = (int) value;
+            break;
+        default:
+            *(bool *) member = value != 0;
+            break;
     }
 }
 
@@ -474,8 +487,7 @@ s_write_scalar (msg_writer_t *writer, const msg_field_t *field, const void *mess
     uint64_t value = s_scalar_get (field, message);
     if (field->kind == MSG_FIELD_BOOL)
         msg_write_bool (writer, value != 0);
-    else
-    if (field->kind == MSG_FIELD_I64)
+    else if (field->kind == MSG_FIELD_I64)
         msg_write_i64 (writer, (int64_t) value);
     else
         msg_write_u64 (writer, value);
@@ -488,14 +500,14 @@ s_read_scalar (s_reader_t *reader, const msg_field_t *field, void *message)
 {
     if (field->kind == MSG_FIELD_BOOL)
         s_scalar_set (field, message, s_read_bool (reader));
-    else
-    if (field->kind == MSG_FIELD_I64)
+    else if (field->kind == MSG_FIELD_I64)
         s_scalar_set (field, message, (uint64_t) s_read_i64 (reader));
     else {
         uint64_t value = s_read_u64 (reader);
         uint64_t lowest = field->kind == MSG_FIELD_INT ? field->min : 0;
-        uint64_t highest = field->kind == MSG_FIELD_INT ? field->max
-                           : field->kind == MSG_FIELD_U32 ? UINT32_MAX : UINT64_MAX;
+        uint64_t highest = field->kind == MSG_FIELD_INT   ? field->max
+                           : field->kind == MSG_FIELD_U32 ? UINT32_MAX
+                                                          : UINT64_MAX;
         assert (field->kind != MSG_FIELD_INT || highest <= INT_MAX);
         if (value < lowest || value > highest)
             reader->failed = true;
@@ -511,8 +523,7 @@ s_print_scalar (FILE *file, const msg_field_t *field, const void *message)
     uint64_t value = s_scalar_get (field, message);
     if (field->kind == MSG_FIELD_BOOL)
         fputs (value ? "true" : "false", file);
-    else
-    if (field->kind == MSG_FIELD_I64 || field->kind == MSG_FIELD_INT)
+    else if (field->kind == MSG_FIELD_I64 || field->kind == MSG_FIELD_INT)
         fprintf (file, "%" PRId64, (int64_t) value);
     else
         fprintf (file, "%" PRIu64, value);
@@ -534,8 +545,7 @@ s_print_quoted (FILE *file, const char *text, size_t len)
         unsigned char byte = (unsigned char) text [index];
         if (byte == '"' || byte == '\\')
             fprintf (file, "\\%c", byte);
-        else
-        if (byte < 0x20 || byte == 0x7f)
+        else if (byte < 0x20 || byte == 0x7f)
             fprintf (file, "\\x%02x", byte);
         else
             fputc (byte, file);
@@ -689,8 +699,7 @@ s_clear_group (const msg_field_t *field, void *message)
     msg_clear (field->table, s_member (field, message));
 }
 
-static const s_codec_t s_group_codec = {s_write_group, s_read_group, s_print_group,
-                                        s_clear_group};
+static const s_codec_t s_group_codec = {s_write_group, s_read_group, s_print_group, s_clear_group};
 
 //  Its count, then each element as a row (an array of its fields) or a bare item.
 static void
@@ -754,8 +763,7 @@ s_print_list (FILE *file, const msg_field_t *field, const void *message)
             fputc ('}', file);
         }
         else
-            s_codec (&field->table->fields [0])->print (file, &field->table->fields [0],
-                                                        element);
+            s_codec (&field->table->fields [0])->print (file, &field->table->fields [0], element);
     }
     fputc (']', file);
 }
@@ -773,8 +781,7 @@ s_clear_list (const msg_field_t *field, void *message)
     s_set_size (message, field->aux, 0);
 }
 
-static const s_codec_t s_list_codec = {s_write_list, s_read_list, s_print_list,
-                                       s_clear_list};
+static const s_codec_t s_list_codec = {s_write_list, s_read_list, s_print_list, s_clear_list};
 
 //  --------------------------------------------------------------------------
 //  Messages
@@ -784,12 +791,12 @@ static const s_codec_t *
 s_codec (const msg_field_t *field)
 {
     static const s_codec_t *const codecs [] = {
-        [MSG_FIELD_U64] = &s_scalar_codec,    [MSG_FIELD_U32] = &s_scalar_codec,
-        [MSG_FIELD_I64] = &s_scalar_codec,    [MSG_FIELD_INT] = &s_scalar_codec,
-        [MSG_FIELD_BOOL] = &s_scalar_codec,   [MSG_FIELD_TEXT] = &s_text_codec,
+        [MSG_FIELD_U64] = &s_scalar_codec,       [MSG_FIELD_U32] = &s_scalar_codec,
+        [MSG_FIELD_I64] = &s_scalar_codec,       [MSG_FIELD_INT] = &s_scalar_codec,
+        [MSG_FIELD_BOOL] = &s_scalar_codec,      [MSG_FIELD_TEXT] = &s_text_codec,
         [MSG_FIELD_TEXT_OR_NIL] = &s_text_codec, [MSG_FIELD_NAME] = &s_name_codec,
-        [MSG_FIELD_JSON] = &s_blob_codec,     [MSG_FIELD_BYTES] = &s_blob_codec,
-        [MSG_FIELD_GROUP] = &s_group_codec,   [MSG_FIELD_ROWS] = &s_list_codec,
+        [MSG_FIELD_JSON] = &s_blob_codec,        [MSG_FIELD_BYTES] = &s_blob_codec,
+        [MSG_FIELD_GROUP] = &s_group_codec,      [MSG_FIELD_ROWS] = &s_list_codec,
         [MSG_FIELD_ITEMS] = &s_list_codec,
     };
     assert ((size_t) field->kind < sizeof (codecs) / sizeof (codecs [0]));

@@ -31,7 +31,7 @@ typedef enum {
     MSG_TYPE_LEASE_SPEND,
     MSG_TYPE_LEASE_GRANTED,
     MSG_TYPE_LEASE_BUSY,
-    MSG_TYPE_LEASE_ANSWER,          //  13
+    MSG_TYPE_LEASE_ANSWER,    //  13
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.
@@ -48,100 +48,127 @@ uint64_t msg_first_u64 (zframe_t *frame);
 
 //  How a struct member travels.
 typedef enum {
-    MSG_FIELD_U64,          //  uint64_t
-    MSG_FIELD_U32,          //  uint32_t: a larger number is malformed
-    MSG_FIELD_I64,          //  int64_t
-    MSG_FIELD_INT,          //  an int or an enum, in [min, max] (else malformed)
-    MSG_FIELD_BOOL,         //  bool
-    MSG_FIELD_TEXT,         //  char [size]: nil reads as "", a text that does not fit is
-                            //  malformed
-    MSG_FIELD_TEXT_OR_NIL,  //  the same, and "" travels as nil
-    MSG_FIELD_NAME,         //  char * (allocated by decoding): nil and NUL are malformed, and
-                            //  a text longer than max bytes
-    MSG_FIELD_JSON,         //  char * and its length: NULL travels as "{}", nil reads as "",
-                            //  NUL is malformed
-    MSG_FIELD_BYTES,        //  char * and its length: nil is malformed, NUL bytes are kept
-    MSG_FIELD_GROUP,        //  a struct member whose table's fields stand inline
-    MSG_FIELD_ROWS,         //  an array and its count: a msgpack array of rows, each an
-                            //  array of the row table's fields
-    MSG_FIELD_ITEMS,        //  an array and its count: a msgpack array of single values (the
-                            //  row table has one field)
+    MSG_FIELD_U64,            //  uint64_t
+    MSG_FIELD_U32,            //  uint32_t: a larger number is malformed
+    MSG_FIELD_I64,            //  int64_t
+    MSG_FIELD_INT,            //  an int or an enum, in [min, max] (else malformed)
+    MSG_FIELD_BOOL,           //  bool
+    MSG_FIELD_TEXT,           //  char [size]: nil reads as "", a text that does not fit is
+                              //  malformed
+    MSG_FIELD_TEXT_OR_NIL,    //  the same, and "" travels as nil
+    MSG_FIELD_NAME,           //  char * (allocated by decoding): nil and NUL are malformed, and
+                              //  a text longer than max bytes
+    MSG_FIELD_JSON,           //  char * and its length: NULL travels as "{}", nil reads as "",
+                              //  NUL is malformed
+    MSG_FIELD_BYTES,          //  char * and its length: nil is malformed, NUL bytes are kept
+    MSG_FIELD_GROUP,          //  a struct member whose table's fields stand inline
+    MSG_FIELD_ROWS,           //  an array and its count: a msgpack array of rows, each an
+                              //  array of the row table's fields
+    MSG_FIELD_ITEMS,          //  an array and its count: a msgpack array of single values (the
+                              //  row table has one field)
 } msg_field_kind_t;
 
 typedef struct _msg_table_t msg_table_t;
 
 typedef struct {
-    const char *name;              //  as printed
+    const char *name;    //  as printed
     msg_field_kind_t kind;
-    size_t offset;                 //  of the member in its struct
-    size_t size;                   //  TEXT: the array's size; INT: the member's; ROWS, ITEMS:
-                                   //  one element's
-    size_t aux;                    //  JSON, BYTES: offset of the length (size_t); ROWS,
-                                   //  ITEMS: of the count (size_t)
-    uint64_t min;                  //  INT: the smallest value
-    uint64_t max;                  //  INT: the largest value; NAME: the longest length
-    const msg_table_t *table;      //  GROUP, ROWS, ITEMS: the fields inside
+    size_t offset;               //  of the member in its struct
+    size_t size;                 //  TEXT: the array's size; INT: the member's; ROWS, ITEMS:
+                                 //  one element's
+    size_t aux;                  //  JSON, BYTES: offset of the length (size_t); ROWS,
+                                 //  ITEMS: of the count (size_t)
+    uint64_t min;                //  INT: the smallest value
+    uint64_t max;                //  INT: the largest value; NAME: the longest length
+    const msg_table_t *table;    //  GROUP, ROWS, ITEMS: the fields inside
 } msg_field_t;
 
 struct _msg_table_t {
-    const char *name;              //  printed first
-    msg_type_t type;               //  0 for the table of a group or a row
-    size_t size;                   //  of the struct the fields live in
-    const msg_field_t *fields;     //  in wire order
+    const char *name;             //  printed first
+    msg_type_t type;              //  0 for the table of a group or a row
+    size_t size;                  //  of the struct the fields live in
+    const msg_field_t *fields;    //  in wire order
     size_t count;
 };
 
 //  A table's initializer: MSG_TABLE ("job", MSG_TYPE_JOB, job_t, s_job_fields).
-#define MSG_TABLE(name, type, T, fields) \
-    {name, type, sizeof (T), fields, sizeof (fields) / sizeof (fields [0])}
+#define MSG_TABLE(name, type, T, fields)                                      \
+    {                                                                         \
+        name, type, sizeof (T), fields, sizeof (fields) / sizeof (fields [0]) \
+    }
 
 //  The offset of T's member when it has the given type; anything else does not compile.
-#define MSG_MEMBER(T, member, type) _Generic (((T *) 0)->member, type: offsetof (T, member))
+#define MSG_MEMBER(T, member, type) _Generic(((T *) 0)->member, type : offsetof (T, member))
 //  The same for a string pointer, which the caller may have made const (it lends the string
 //  to the encoder; a decoded one is the message's).
 #define MSG_STRING_MEMBER(T, member) \
-    _Generic (((T *) 0)->member, char *: offsetof (T, member), \
-              const char *: offsetof (T, member))
+    _Generic(((T *) 0)->member, char * : offsetof (T, member), const char * : offsetof (T, member))
 #define MSG_ELEMENT_SIZE(T, member) sizeof (*((T *) 0)->member)
 
 //  One initializer per kind (see msg_field_kind_t).
-#define MSG_U64(T, member) \
-    {.name = #member, .kind = MSG_FIELD_U64, .offset = MSG_MEMBER (T, member, uint64_t)}
-#define MSG_U32(T, member) \
-    {.name = #member, .kind = MSG_FIELD_U32, .offset = MSG_MEMBER (T, member, uint32_t)}
-#define MSG_I64(T, member) \
-    {.name = #member, .kind = MSG_FIELD_I64, .offset = MSG_MEMBER (T, member, int64_t)}
-#define MSG_INT(T, member, lowest, highest) \
-    {.name = #member, .kind = MSG_FIELD_INT, .offset = offsetof (T, member), \
-     .size = sizeof (((T *) 0)->member), .min = (lowest), .max = (highest)}
-#define MSG_BOOL(T, member) \
-    {.name = #member, .kind = MSG_FIELD_BOOL, .offset = MSG_MEMBER (T, member, bool)}
-#define MSG_TEXT(T, member) \
-    {.name = #member, .kind = MSG_FIELD_TEXT, .offset = MSG_MEMBER (T, member, char *), \
-     .size = sizeof (((T *) 0)->member)}
-#define MSG_TEXT_OR_NIL(T, member) \
-    {.name = #member, .kind = MSG_FIELD_TEXT_OR_NIL, \
-     .offset = MSG_MEMBER (T, member, char *), .size = sizeof (((T *) 0)->member)}
-#define MSG_NAME(T, member, longest) \
-    {.name = #member, .kind = MSG_FIELD_NAME, .offset = MSG_STRING_MEMBER (T, member), \
-     .max = (longest)}
-#define MSG_JSON(T, member, length) \
-    {.name = #member, .kind = MSG_FIELD_JSON, .offset = MSG_MEMBER (T, member, char *), \
-     .aux = MSG_MEMBER (T, length, size_t)}
-#define MSG_BYTES(T, member, length) \
-    {.name = #member, .kind = MSG_FIELD_BYTES, .offset = MSG_MEMBER (T, member, char *), \
-     .aux = MSG_MEMBER (T, length, size_t)}
-#define MSG_GROUP(T, member, group_table) \
-    {.name = #member, .kind = MSG_FIELD_GROUP, .offset = offsetof (T, member), \
-     .size = sizeof (((T *) 0)->member), .table = &(group_table)}
-#define MSG_ROWS(T, member, count, row_table) \
-    {.name = #member, .kind = MSG_FIELD_ROWS, .offset = offsetof (T, member), \
-     .size = MSG_ELEMENT_SIZE (T, member), .aux = MSG_MEMBER (T, count, size_t), \
-     .table = &(row_table)}
-#define MSG_ITEMS(T, member, count, row_table) \
-    {.name = #member, .kind = MSG_FIELD_ITEMS, .offset = offsetof (T, member), \
-     .size = MSG_ELEMENT_SIZE (T, member), .aux = MSG_MEMBER (T, count, size_t), \
-     .table = &(row_table)}
+#define MSG_U64(T, member)                                                                 \
+    {                                                                                      \
+        .name = #member, .kind = MSG_FIELD_U64, .offset = MSG_MEMBER (T, member, uint64_t) \
+    }
+#define MSG_U32(T, member)                                                                 \
+    {                                                                                      \
+        .name = #member, .kind = MSG_FIELD_U32, .offset = MSG_MEMBER (T, member, uint32_t) \
+    }
+#define MSG_I64(T, member)                                                                \
+    {                                                                                     \
+        .name = #member, .kind = MSG_FIELD_I64, .offset = MSG_MEMBER (T, member, int64_t) \
+    }
+#define MSG_INT(T, member, lowest, highest)                                     \
+    {                                                                           \
+        .name = #member, .kind = MSG_FIELD_INT, .offset = offsetof (T, member), \
+        .size = sizeof (((T *) 0)->member), .min = (lowest), .max = (highest)   \
+    }
+#define MSG_BOOL(T, member)                                                             \
+    {                                                                                   \
+        .name = #member, .kind = MSG_FIELD_BOOL, .offset = MSG_MEMBER (T, member, bool) \
+    }
+#define MSG_TEXT(T, member)                                                                \
+    {                                                                                      \
+        .name = #member, .kind = MSG_FIELD_TEXT, .offset = MSG_MEMBER (T, member, char *), \
+        .size = sizeof (((T *) 0)->member)                                                 \
+    }
+#define MSG_TEXT_OR_NIL(T, member)                                                                \
+    {                                                                                             \
+        .name = #member, .kind = MSG_FIELD_TEXT_OR_NIL, .offset = MSG_MEMBER (T, member, char *), \
+        .size = sizeof (((T *) 0)->member)                                                        \
+    }
+#define MSG_NAME(T, member, longest)                                                      \
+    {                                                                                     \
+        .name = #member, .kind = MSG_FIELD_NAME, .offset = MSG_STRING_MEMBER (T, member), \
+        .max = (longest)                                                                  \
+    }
+#define MSG_JSON(T, member, length)                                                        \
+    {                                                                                      \
+        .name = #member, .kind = MSG_FIELD_JSON, .offset = MSG_MEMBER (T, member, char *), \
+        .aux = MSG_MEMBER (T, length, size_t)                                              \
+    }
+#define MSG_BYTES(T, member, length)                                                        \
+    {                                                                                       \
+        .name = #member, .kind = MSG_FIELD_BYTES, .offset = MSG_MEMBER (T, member, char *), \
+        .aux = MSG_MEMBER (T, length, size_t)                                               \
+    }
+#define MSG_GROUP(T, member, group_table)                                         \
+    {                                                                             \
+        .name = #member, .kind = MSG_FIELD_GROUP, .offset = offsetof (T, member), \
+        .size = sizeof (((T *) 0)->member), .table = &(group_table)               \
+    }
+#define MSG_ROWS(T, member, count, row_table)                                       \
+    {                                                                               \
+        .name = #member, .kind = MSG_FIELD_ROWS, .offset = offsetof (T, member),    \
+        .size = MSG_ELEMENT_SIZE (T, member), .aux = MSG_MEMBER (T, count, size_t), \
+        .table = &(row_table)                                                       \
+    }
+#define MSG_ITEMS(T, member, count, row_table)                                      \
+    {                                                                               \
+        .name = #member, .kind = MSG_FIELD_ITEMS, .offset = offsetof (T, member),   \
+        .size = MSG_ELEMENT_SIZE (T, member), .aux = MSG_MEMBER (T, count, size_t), \
+        .table = &(row_table)                                                       \
+    }
 
 //  The number of msgpack elements the table's fields take (a group counts its fields).
 size_t msg_width (const msg_table_t *table);

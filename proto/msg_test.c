@@ -16,10 +16,11 @@ s_bytes (const char *bytes, size_t len)
 }
 
 //  The size of a number or flag member, by kind.
-static const size_t s_scalar_size [] = {
-    [MSG_FIELD_U64] = sizeof (uint64_t), [MSG_FIELD_U32] = sizeof (uint32_t),
-    [MSG_FIELD_I64] = sizeof (int64_t), [MSG_FIELD_INT] = sizeof (int),
-    [MSG_FIELD_BOOL] = sizeof (bool)};
+static const size_t s_scalar_size [] = {[MSG_FIELD_U64] = sizeof (uint64_t),
+                                        [MSG_FIELD_U32] = sizeof (uint32_t),
+                                        [MSG_FIELD_I64] = sizeof (int64_t),
+                                        [MSG_FIELD_INT] = sizeof (int),
+                                        [MSG_FIELD_BOOL] = sizeof (bool)};
 
 //  Pointer and length members, copied in and out (a string member may be const char *).
 static void
@@ -89,7 +90,7 @@ s_fill (const msg_table_t *table, void *self, unsigned seed)
             case MSG_FIELD_JSON:
             case MSG_FIELD_BYTES:
                 if (field->kind == MSG_FIELD_BYTES)
-                    text [1] = 0;       //  kept, since a length says where they end
+                    text [1] = 0;    //  kept, since a length says where they end
                 s_set_ptr (member, s_bytes (text, (size_t) len));
                 s_set_size ((char *) self + field->aux, (size_t) len);
                 break;
@@ -177,8 +178,7 @@ typedef enum {
 //  Writes the damaged value of a leaf field; false when the damage does not apply to its
 //  kind (the value is then written intact).
 static bool
-s_write_bad (msg_writer_t *writer, const msg_field_t *field, const void *message,
-             s_damage_t damage)
+s_write_bad (msg_writer_t *writer, const msg_field_t *field, const void *message, s_damage_t damage)
 {
     char text [512];
     bool number = field->kind == MSG_FIELD_U64 || field->kind == MSG_FIELD_U32
@@ -186,45 +186,35 @@ s_write_bad (msg_writer_t *writer, const msg_field_t *field, const void *message
     bool list = field->kind == MSG_FIELD_ROWS || field->kind == MSG_FIELD_ITEMS;
     bool texts = field->kind == MSG_FIELD_TEXT || field->kind == MSG_FIELD_TEXT_OR_NIL;
     //  A text one byte too long for the field, 0 when any length fits.
-    size_t text_size = texts ? field->size
+    size_t text_size = texts                                                    ? field->size
                        : field->kind == MSG_FIELD_NAME && field->max < SIZE_MAX ? field->max + 1
                                                                                 : 0;
     if (damage == S_MISTYPED && number)
         msg_write_str (writer, "1");
-    else
-    if (damage == S_MISTYPED && (field->kind == MSG_FIELD_BOOL || list))
+    else if (damage == S_MISTYPED && (field->kind == MSG_FIELD_BOOL || list))
         msg_write_u64 (writer, 0);
-    else
-    if (damage == S_MISTYPED)
+    else if (damage == S_MISTYPED)
         msg_write_bool (writer, true);
-    else
-    if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_U32)
+    else if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_U32)
         msg_write_u64 (writer, (uint64_t) UINT32_MAX + 1);
-    else
-    if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_I64)
+    else if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_I64)
         msg_write_u64 (writer, (uint64_t) INT64_MAX + 1);
-    else
-    if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_INT)
+    else if (damage == S_TOO_LARGE && field->kind == MSG_FIELD_INT)
         msg_write_u64 (writer, field->max + 1);
-    else
-    if (damage == S_TOO_SMALL && field->kind == MSG_FIELD_INT && field->min > 0)
+    else if (damage == S_TOO_SMALL && field->kind == MSG_FIELD_INT && field->min > 0)
         msg_write_u64 (writer, field->min - 1);
-    else
-    if (damage == S_TOO_LARGE && text_size && text_size <= sizeof (text)) {
+    else if (damage == S_TOO_LARGE && text_size && text_size <= sizeof (text)) {
         memset (text, 'x', text_size);
         msg_write_strn (writer, text, text_size);
     }
-    else
-    if (damage == S_WITH_NUL && (field->kind == MSG_FIELD_NAME || field->kind == MSG_FIELD_JSON))
+    else if (damage == S_WITH_NUL
+             && (field->kind == MSG_FIELD_NAME || field->kind == MSG_FIELD_JSON))
         msg_write_strn (writer, "{\0}", 3);
-    else
-    if (damage == S_NIL && (field->kind == MSG_FIELD_NAME || field->kind == MSG_FIELD_BYTES))
+    else if (damage == S_NIL && (field->kind == MSG_FIELD_NAME || field->kind == MSG_FIELD_BYTES))
         msg_write_nil (writer);
-    else
-    if (damage == S_DROPPED)
+    else if (damage == S_DROPPED)
         ;
-    else
-    if (damage == S_EXTRA) {
+    else if (damage == S_EXTRA) {
         msg_write_field (writer, field, message);
         msg_write_nil (writer);
     }
@@ -269,8 +259,8 @@ s_width_change (s_damage_t damage)
 //  around it announcing its elements as they are then; *leaf counts the leaves written.
 //  True when the damage applied.
 static bool
-s_write_damaged (msg_writer_t *writer, const msg_table_t *table, const void *self,
-                 size_t target, s_damage_t damage, size_t *leaf)
+s_write_damaged (msg_writer_t *writer, const msg_table_t *table, const void *self, size_t target,
+                 s_damage_t damage, size_t *leaf)
 {
     bool applied = false;
     for (size_t index = 0; index < table->count; index++) {
@@ -298,15 +288,15 @@ s_write_damaged (msg_writer_t *writer, const msg_table_t *table, const void *sel
         //  One item less is a shorter list, not a damage.
         if (hit && damage == S_DROPPED)
             target = SIZE_MAX;
-        msg_write_array (writer, count + (hit && target != SIZE_MAX ? s_width_change (damage)
-                                                                    : 0));
+        msg_write_array (writer, count + (hit && target != SIZE_MAX ? s_width_change (damage) : 0));
         for (size_t row = 0; row < count; row++) {
             const char *element = elements + row * field->size;
             size_t row_end = *leaf + s_leaves (field->table, element);
             if (!items)
-                msg_write_array (writer, msg_width (field->table)
-                                             + (target >= *leaf && target < row_end
-                                                ? s_width_change (damage) : 0));
+                msg_write_array (
+                    writer,
+                    msg_width (field->table)
+                        + (target >= *leaf && target < row_end ? s_width_change (damage) : 0));
             applied |= s_write_damaged (writer, field->table, element, target, damage, leaf);
         }
     }
@@ -344,13 +334,13 @@ s_test_damaged (const msg_table_t *table, const void *value)
             msg_writer_t writer;
             msg_writer_init (&writer, table->type, width);
             size_t leaf = 0;
-            bool applied = s_write_damaged (&writer, table, value, target,
-                                            (s_damage_t) damage, &leaf);
+            bool applied = s_write_damaged (&writer, table, value, target, (s_damage_t) damage,
+                                            &leaf);
             assert (leaf == leaves);
             zframe_t *frame = msg_writer_frame (&writer);
             if (applied && msg_decode (table, frame, copy) != -2) {
-                fprintf (stderr, "%s: leaf %zu damaged (%d) is not refused\n", table->name,
-                         target, damage);
+                fprintf (stderr, "%s: leaf %zu damaged (%d) is not refused\n", table->name, target,
+                         damage);
                 assert (false);
             }
             zframe_destroy (&frame);
@@ -412,8 +402,8 @@ msg_table_test (const msg_table_t *table, bool verbose)
     again = s_frame_as (table, value, table->type, MSG_VERSION);
     assert (zframe_eq (frame, again));
     zframe_destroy (&again);
-    again = s_frame_as (table, value, table->type == MSG_TYPE_JOB ? MSG_TYPE_RESULT
-                                                                  : MSG_TYPE_JOB, MSG_VERSION);
+    again = s_frame_as (table, value, table->type == MSG_TYPE_JOB ? MSG_TYPE_RESULT : MSG_TYPE_JOB,
+                        MSG_VERSION);
     assert (msg_decode (table, again, copy) == -2);
     zframe_destroy (&again);
     again = s_frame_as (table, value, table->type, MSG_VERSION + 1);

@@ -14,8 +14,12 @@
 static void
 s_test_job (void)
 {
-    job_t job = {.id = 42, .kind = JOB_BLOCK, .number = 19000000, .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES, .receipts = true};
+    job_t job = {.id = 42,
+                 .kind = JOB_BLOCK,
+                 .number = 19000000,
+                 .chain_id = 1,
+                 .fetch_mode = FETCH_HASHES,
+                 .receipts = true};
     zframe_t *frame = job_encode (&job);
     assert (msg_type (frame) == MSG_TYPE_JOB);
     job_t copy;
@@ -60,8 +64,8 @@ s_sample_body (void)
 static void
 s_test_result_and_body (void)
 {
-    result_t result = {.job_id = 7, .kind = JOB_BLOCK, .number = 7, .status = RESULT_OK,
-                       .requests = 3};
+    result_t result = {
+        .job_id = 7, .kind = JOB_BLOCK, .number = 7, .status = RESULT_OK, .requests = 3};
     strcpy (result.error, "none");
     result.header.number = 7;
     strcpy (result.header.hash, "0x7777");
@@ -180,7 +184,8 @@ s_test_hostile_frames (void)
     assert (msg_type (frame) == -2);
     zframe_destroy (&frame);
     //  A kind of 2^32+2 and a fetch mode of 2^31: out of range, not cut down to fit.
-    frame = s_frame_from_hex ("97010107cf00000001000000020001" "00");
+    frame = s_frame_from_hex ("97010107cf00000001000000020001"
+                              "00");
     assert (job_decode (frame, &job) == -2);
     zframe_destroy (&frame);
     frame = s_frame_from_hex ("9701010703000100ce80000000");
@@ -213,32 +218,28 @@ s_test_hostile_frames (void)
 //  tables, for one value of each type. Stored frames, the fuzz corpora and a remote
 //  worker of that version must still decode: the bytes may never change within a version.
 
-static const char *s_wire_job =
-        "9801012a03ce0121eac00101c3";
-static const char *s_wire_job_head =
-        "980101cfffffffffffffffff0200cf000000010000000000c2";
+static const char *s_wire_job = "9801012a03ce0121eac00101c3";
+static const char *s_wire_job_head = "980101cfffffffffffffffff0200cf000000010000000000c2";
 static const char *s_wire_result =
-        "9e02010703ce0001000002cd012c03ac7270633a2074696d656f7574ce0121eac0d942307838386539366434"
-        "3533376265613464396330356431323534393930376233323536316433626633316634356161653733346364"
-        "63313139663133343036636236a430783132ce6631860002";
+    "9e02010703ce0001000002cd012c03ac7270633a2074696d656f7574ce0121eac0d942307838386539366434"
+    "3533376265613464396330356431323534393930376233323536316433626633316634356161653733346364"
+    "63313139663133343036636236a430783132ce6631860002";
 static const char *s_wire_block_body =
-        "950601ac7b226e756d626572223a377d9295a430786161a430783031a430783032c3af7b2268617368223a22"
-        "30786161227d95a430786262a430783033c0c2a27b7d92930100ae7b226c6f67496e646578223a307d9301cd"
-        "012ca27b7d";
-static const char *s_wire_block_body_empty =
-        "950601a27b7d9090";
+    "950601ac7b226e756d626572223a377d9295a430786161a430783031a430783032c3af7b2268617368223a22"
+    "30786161227d95a430786262a430783033c0c2a27b7d92930100ae7b226c6f67496e646578223a307d9301cd"
+    "012ca27b7d";
+static const char *s_wire_block_body_empty = "950601a27b7d9090";
 static const char *s_wire_block_msg =
-        "990301a5616e76696ccd7a69ce0121eac0d94230783838653936643435333762656134643963303564313235"
-        "3439393037623332353631643362663331663435616165373334636463313139663133343036636236a43078"
-        "3132ce6631860002";
-static const char *s_wire_flush =
-        "930501a76d61696e6e6574";
+    "990301a5616e76696ccd7a69ce0121eac0d94230783838653936643435333762656134643963303564313235"
+    "3439393037623332353631643362663331663435616165373334636463313139663133343036636236a43078"
+    "3132ce6631860002";
+static const char *s_wire_flush = "930501a76d61696e6e6574";
 static const char *s_wire_batch =
-        "980401a76d61696e6e657401ce0121eac0d94230783838653936643435333762656134643963303564313235"
-        "3439393037623332353631643362663331663435616165373334636463313139663133343036636236ce6631"
-        "86009293bd6d61696e6e65742e6d696e65642e626c6f636b732e6d65746164617461a83139303030303030b3"
-        "7b226e756d626572223a31393030303030307d93d9286d61696e6e65742e6d696e65642e74782e312e6e6174"
-        "6976655f746f6b656e5f7472616e73666572a53078616263a67b2200c3a97d";
+    "980401a76d61696e6e657401ce0121eac0d94230783838653936643435333762656134643963303564313235"
+    "3439393037623332353631643362663331663435616165373334636463313139663133343036636236ce6631"
+    "86009293bd6d61696e6e65742e6d696e65642e626c6f636b732e6d65746164617461a83139303030303030b3"
+    "7b226e756d626572223a31393030303030307d93d9286d61696e6e65742e6d696e65642e74782e312e6e6174"
+    "6976655f746f6b656e5f7472616e73666572a53078616263a67b2200c3a97d";
 
 #define S_WIRE_HASH "0x88e96d4537bea4d9c05d12549907b32561d3bf31f45aae734cdc119f13406cb6"
 
@@ -297,8 +298,12 @@ s_wire_body (void)
 static void
 s_test_wire_jobs_and_results (void)
 {
-    job_t job = {.id = 42, .kind = JOB_BLOCK, .number = 19000000, .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES, .receipts = true};
+    job_t job = {.id = 42,
+                 .kind = JOB_BLOCK,
+                 .number = 19000000,
+                 .chain_id = 1,
+                 .fetch_mode = FETCH_HASHES,
+                 .receipts = true};
     zframe_t *frame = job_encode (&job);
     s_assert_wire (&frame, s_wire_job);
     job = (job_t) {.id = UINT64_MAX, .kind = JOB_HEAD, .chain_id = 4294967296ull};
@@ -310,8 +315,12 @@ s_test_wire_jobs_and_results (void)
     frame = job_encode (&job);
     s_assert_wire (&frame, s_wire_job);
 
-    result_t result = {.job_id = 7, .kind = JOB_BLOCK, .number = 65536,
-                       .status = RESULT_FAILED, .value = 300, .requests = 3};
+    result_t result = {.job_id = 7,
+                       .kind = JOB_BLOCK,
+                       .number = 65536,
+                       .status = RESULT_FAILED,
+                       .value = 300,
+                       .requests = 3};
     strcpy (result.error, "rpc: timeout");
     result.header = s_wire_header ();
     block_body_t *body = s_wire_body ();
@@ -394,8 +403,12 @@ s_test_wire_blocks_and_batches (void)
 static void
 s_test_print (void)
 {
-    job_t job = {.id = 42, .kind = JOB_BLOCK, .number = 19000000, .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES, .receipts = true};
+    job_t job = {.id = 42,
+                 .kind = JOB_BLOCK,
+                 .number = 19000000,
+                 .chain_id = 1,
+                 .fetch_mode = FETCH_HASHES,
+                 .receipts = true};
     char *text = msg_print (&job_table, &job);
     assert (streq (text, "job id=42 kind=3 number=19000000 chain_id=1 fetch_mode=1 "
                          "receipts=true"));
@@ -417,8 +430,12 @@ s_test_print (void)
     free (text);
     block_body_destroy (&body);
     const char *keys [2] = {"node:1/k1", "node:1/k2"};
-    lease_t acquire = {.type = MSG_TYPE_LEASE_ACQUIRE, .id = 3, .holder = "h:1:c/w0",
-                       .ttl_ms = 5000, .keys = keys, .key_count = 2};
+    lease_t acquire = {.type = MSG_TYPE_LEASE_ACQUIRE,
+                       .id = 3,
+                       .holder = "h:1:c/w0",
+                       .ttl_ms = 5000,
+                       .keys = keys,
+                       .key_count = 2};
     text = lease_print (&acquire);
     assert (streq (text, "lease_acquire id=3 holder=\"h:1:c/w0\" ttl_ms=5000 daily=0 "
                          "daily_utc=false keys=[\"node:1/k1\" \"node:1/k2\"]"));
@@ -431,8 +448,14 @@ static void
 s_test_lease (void)
 {
     const char *keys [1] = {"node:1/k1"};
-    lease_t request = {.type = MSG_TYPE_LEASE_ACQUIRE, .id = 9, .holder = "h", .ttl_ms = -1,
-                       .daily = 100, .daily_utc = true, .keys = keys, .key_count = 1};
+    lease_t request = {.type = MSG_TYPE_LEASE_ACQUIRE,
+                       .id = 9,
+                       .holder = "h",
+                       .ttl_ms = -1,
+                       .daily = 100,
+                       .daily_utc = true,
+                       .keys = keys,
+                       .key_count = 1};
     zframe_t *frame = lease_encode (&request);
     assert (msg_type (frame) == MSG_TYPE_LEASE_ACQUIRE && lease_id (frame) == 9);
     lease_t copy;
@@ -447,8 +470,11 @@ s_test_lease (void)
     zframe_destroy (&cut);
     zframe_destroy (&frame);
     for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_ANSWER; type++) {
-        lease_t answer = {.type = (msg_type_t) type, .id = (uint64_t) type, .holder = "h",
-                          .method = "m", .status = -1};
+        lease_t answer = {.type = (msg_type_t) type,
+                          .id = (uint64_t) type,
+                          .holder = "h",
+                          .method = "m",
+                          .status = -1};
         strcpy (answer.reason, "store down");
         frame = lease_encode (&answer);
         assert (lease_decode (frame, &copy) == 0 && (int) copy.type == type);
@@ -468,7 +494,7 @@ s_test_lease (void)
 static void
 s_test_tables (bool verbose)
 {
-    const msg_table_t *tables [] = {&job_table, &result_table, &block_body_table,
+    const msg_table_t *tables [] = {&job_table,       &result_table,    &block_body_table,
                                     &block_msg_table, &flush_msg_table, &batch_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);

@@ -9,9 +9,9 @@
 #include "block.h"
 
 typedef enum {
-    RESULT_OK = 0,         //  done: value or header+body hold the answer
-    RESULT_NOT_FOUND = 1,  //  the node has no such block yet (result null)
-    RESULT_FAILED = 2,     //  every retry failed; error says why (provider named, no key)
+    RESULT_OK = 0,           //  done: value or header+body hold the answer
+    RESULT_NOT_FOUND = 1,    //  the node has no such block yet (result null)
+    RESULT_FAILED = 2,       //  every retry failed; error says why (provider named, no key)
 } result_status_t;
 
 typedef struct {

@@ -30,24 +30,24 @@
 
 //  What one chain runs, in start order.
 typedef struct {
-    chain_plan_t *plan;                 //  its providers, keys, id, name and start
+    chain_plan_t *plan;    //  its providers, keys, id, name and start
     dispatcher_t *dispatcher;
-    fetch_worker_t **workers;           //  plan->worker_count of them, NULL until started
-    char jobs [100];                    //  where the head poller connects to the dispatcher
-    head_poller_args_t poller_args;     //  borrowed by the head poller while it runs
+    fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
+    char jobs [100];                   //  where the head poller connects to the dispatcher
+    head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
-    bool flushed;                       //  the broker checkpointed the end of its stream
+    bool flushed;    //  the broker checkpointed the end of its stream
 } chain_run_t;
 
 //  Everything a run starts, and what it needs to stop it.
 typedef struct {
-    options_t *options;                 //  the parsed command line and config
-    bool (*signalled) (void *arg);      //  true once a signal asked to stop
+    options_t *options;               //  the parsed command line and config
+    bool (*signalled) (void *arg);    //  true once a signal asked to stop
     void *signalled_arg;
-    chain_run_t *chains;                //  one per chain of the options, in their order
+    chain_run_t *chains;    //  one per chain of the options, in their order
     size_t chain_count;
-    keypool_t *pool;                    //  leases and usage journal, started first
-    broker_t *broker;                   //  the sink's only writer
+    keypool_t *pool;     //  leases and usage journal, started first
+    broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
 } run_t;
@@ -57,11 +57,11 @@ static int
 s_plan (run_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->listen             ? "--listen"
-                              : options->control          ? "--control"
-                              : options->metrics          ? "--metrics"
-                              : options->watchlist_count  ? "--watchlist"
-                                                          : NULL;
+    const char *unsupported = options->listen            ? "--listen"
+                              : options->control         ? "--control"
+                              : options->metrics         ? "--metrics"
+                              : options->watchlist_count ? "--watchlist"
+                                                         : NULL;
     for (size_t index = 0; !unsupported && index < options->chain_count; index++) {
         chain_options_t *chain = &options->chains [index];
         unsupported = chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized" : NULL;
@@ -76,8 +76,8 @@ s_plan (run_t *self)
     assert (self->chains);
     for (size_t index = 0; index < self->chain_count; index++) {
         char err [512];
-        self->chains [index].plan = chain_plan_new (&options->chains [index],
-                                                    options->secrets_dir, err, sizeof (err));
+        self->chains [index].plan = chain_plan_new (&options->chains [index], options->secrets_dir,
+                                                    err, sizeof (err));
         if (!self->chains [index].plan) {
             fprintf (stderr, "evmtap run: %s\n", err);
             return EVMTAP_EXIT_USAGE;
@@ -116,8 +116,8 @@ static int
 s_probe (run_t *self)
 {
     options_t *options = self->options;
-    keypool_args_t pool_args = {.redis = options->redis, .data_dir = options->data_dir,
-                                .broker = "inproc://evmtap-broker"};
+    keypool_args_t pool_args = {
+        .redis = options->redis, .data_dir = options->data_dir, .broker = "inproc://evmtap-broker"};
     self->pool = keypool_new (&pool_args);
     if (!self->pool) {
         fprintf (stderr, "evmtap run: %s\n", pool_args.error);
@@ -136,8 +136,10 @@ s_probe (run_t *self)
         }
         for (size_t other = 0; other < index; other++)
             if (streq (self->chains [other].plan->name, plan->name)) {
-                fprintf (stderr, "evmtap run: two chains are named %s: give each its own "
-                         "name (topic prefix)\n", plan->name);
+                fprintf (stderr,
+                         "evmtap run: two chains are named %s: give each its own "
+                         "name (topic prefix)\n",
+                         plan->name);
                 return EVMTAP_EXIT_USAGE;
             }
     }
@@ -166,13 +168,17 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
             return -1;
     }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
-    chain->poller_args = (head_poller_args_t) {
-        .chain = plan->name, .chain_id = plan->chain_id, .jobs = chain->jobs,
-        .classifier = ">inproc://evmtap-classifier", .start = plan->start,
-        .to = plan->options->to, .fetch_mode = plan->options->fetch,
-        .receipts = plan->options->receipts,
-        .window = (int) plan->worker_count * 2, .parent_hash = plan->parent_hash,
-        .interval_ms = 0};
+    chain->poller_args = (head_poller_args_t) {.chain = plan->name,
+                                               .chain_id = plan->chain_id,
+                                               .jobs = chain->jobs,
+                                               .classifier = ">inproc://evmtap-classifier",
+                                               .start = plan->start,
+                                               .to = plan->options->to,
+                                               .fetch_mode = plan->options->fetch,
+                                               .receipts = plan->options->receipts,
+                                               .window = (int) plan->worker_count * 2,
+                                               .parent_hash = plan->parent_hash,
+                                               .interval_ms = 0};
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }
@@ -185,9 +191,8 @@ s_start (run_t *self)
     options_t *options = self->options;
     char err [512];
     decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
-    decoder_args.decoder = decoder_sources_load (options->abis, options->signatures,
-                                                 options->event_signatures, NULL, err,
-                                                 sizeof (err));
+    decoder_args.decoder = decoder_sources_load (
+        options->abis, options->signatures, options->event_signatures, NULL, err, sizeof (err));
     if (!decoder_args.decoder) {
         fprintf (stderr, "evmtap run: %s\n", err);
         return EVMTAP_EXIT_USAGE;
@@ -196,10 +201,12 @@ s_start (run_t *self)
     kafka.brokers = options->sink_target;
     kafka.msgpack = options->format_msgpack;
     kafka.verbose = options->verbose;
-    broker_args_t broker_args = {.data_dir = options->data_dir, .sink = options->sink,
+    broker_args_t broker_args = {.data_dir = options->data_dir,
+                                 .sink = options->sink,
                                  .files_dir = options->sink == SINK_FILES ? options->sink_target
                                                                           : NULL,
-                                 .endpoint = "inproc://evmtap-broker", .kafka = &kafka};
+                                 .endpoint = "inproc://evmtap-broker",
+                                 .kafka = &kafka};
     self->broker = broker_new (&broker_args);
     if (!self->broker) {
         fprintf (stderr, "evmtap run: %s\n", broker_args.error);
@@ -207,9 +214,8 @@ s_start (run_t *self)
         return EVMTAP_EXIT_FAILURE;
     }
     self->decoder = decoder_new (&decoder_args);
-    call_decoder_destroy (&decoder_args.decoder);       //  when the decoder did not take it
-    classifier_args_t classifier_args = {"inproc://evmtap-classifier",
-                                         ">inproc://evmtap-decoder"};
+    call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
+    classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     self->classifier = classifier_new (&classifier_args);
     for (size_t index = 0; index < self->chain_count; index++)
         if (s_chain_start (&self->chains [index], options, index))
@@ -252,8 +258,7 @@ s_report (run_t *self, const char *when)
         }
         zsys_info ("%s %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
                    ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
-                   when, chain->plan->name, stats.blocks, stats.next, stats.head,
-                   stats.requests,
+                   when, chain->plan->name, stats.blocks, stats.next, stats.head, stats.requests,
                    stats.blocks ? (double) stats.requests / (double) stats.blocks : 0.0,
                    stats.misses);
     }

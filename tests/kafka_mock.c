@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KAFKA_MOCK_PRODUCE 0        //  the Produce request's ApiKey
+#define KAFKA_MOCK_PRODUCE 0    //  the Produce request's ApiKey
 
 static int
 s_broker_each (rd_kafka_mock_cluster_t *mock, int count, const char *which,
@@ -94,17 +94,13 @@ main (int argc, char **argv)
             continue;
         if (strcmp (verb, "quit") == 0)
             break;
-        else
-        if (strcmp (verb, "down") == 0 && fields == 2)
+        else if (strcmp (verb, "down") == 0 && fields == 2)
             rc = s_broker_each (mock, count, first, s_down, 0);
-        else
-        if (strcmp (verb, "up") == 0 && fields == 2)
+        else if (strcmp (verb, "up") == 0 && fields == 2)
             rc = s_broker_each (mock, count, first, s_up, 0);
-        else
-        if (strcmp (verb, "rtt") == 0 && fields == 3)
+        else if (strcmp (verb, "rtt") == 0 && fields == 3)
             rc = s_broker_each (mock, count, first, s_rtt, atoi (second));
-        else
-        if (strcmp (verb, "error") == 0 && fields == 4) {
+        else if (strcmp (verb, "error") == 0 && fields == 4) {
             int err = atoi (second), times = atoi (third);
             if (strcmp (first, "*") == 0) {
                 rd_kafka_resp_err_t errors [64];
@@ -112,8 +108,8 @@ main (int argc, char **argv)
                     times = 1;
                 for (int index = 0; index < times; index++)
                     errors [index] = (rd_kafka_resp_err_t) err;
-                rd_kafka_mock_push_request_errors_array (mock, KAFKA_MOCK_PRODUCE,
-                                                         (size_t) times, errors);
+                rd_kafka_mock_push_request_errors_array (mock, KAFKA_MOCK_PRODUCE, (size_t) times,
+                                                         errors);
                 rc = 0;
             }
             else {

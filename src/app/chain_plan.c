@@ -38,8 +38,10 @@ chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err, si
         pooled |= worker->pooled;
     }
     if (pooled && options->key_count == 0) {
-        snprintf (err, err_size, "chain %s: no worker can start: every rpc URL needs a {key} "
-                  "and no keys are configured", options->name ? options->name : "(unnamed)");
+        snprintf (err, err_size,
+                  "chain %s: no worker can start: every rpc URL needs a {key} "
+                  "and no keys are configured",
+                  options->name ? options->name : "(unnamed)");
         chain_plan_destroy (&self);
         return NULL;
     }
@@ -87,8 +89,8 @@ s_holder (chain_plan_t *self, size_t worker, char *out, size_t size)
 {
     char host [64] = "localhost";
     gethostname (host, sizeof (host) - 1);
-    snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (),
-              *self->name ? self->name : "probe", worker);
+    snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (), *self->name ? self->name : "probe",
+              worker);
 }
 
 fetch_worker_args_t *
@@ -109,8 +111,7 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
                                                        options->key_rps, timeout_ms);
     char holder [200];
     s_holder (self, worker, holder, sizeof (holder));
-    fetch_worker_args_set_pool (args, keypool, holder, self->costs,
-                                (uint64_t) options->key_daily,
+    fetch_worker_args_set_pool (args, keypool, holder, self->costs, (uint64_t) options->key_daily,
                                 (int64_t) (options->key_rotate * 1000),
                                 options->key_rotate_requests);
     for (size_t key = 0; key < options->key_count; key++) {
@@ -131,25 +132,23 @@ typedef enum {
 //  One eth_chainId under a lease of one of the chain's keys (lease: their rules), held as
 //  holder and journaled like any request.
 static s_probe_t
-s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease,
-              const char *holder, int timeout_ms, bool (*should_stop) (void *arg), void *arg,
-              uint64_t *chain_id)
+s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, const char *holder,
+              int timeout_ms, bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
 {
     chain_worker_t *worker = &self->workers [0];
     while (!should_stop (arg)) {
         keypool_lease_t granted;
         keypool_busy_t busy;
-        if (keypool_client_acquire (pool, holder, key_lease_ttl_ms (lease),
-                                    key_lease_daily (lease), key_lease_daily_utc (lease),
-                                    key_lease_keys (lease), key_lease_count (lease), &granted,
-                                    &busy)) {
+        if (keypool_client_acquire (pool, holder, key_lease_ttl_ms (lease), key_lease_daily (lease),
+                                    key_lease_daily_utc (lease), key_lease_keys (lease),
+                                    key_lease_count (lease), &granted, &busy)) {
             zclock_sleep (250);
             continue;
         }
         size_t index;
         if (key_lease_index (lease, granted.key, &index)) {
-            zsys_error ("%s: the key pool leased %s, not one of the chain's keys",
-                        worker->provider, granted.key);
+            zsys_error ("%s: the key pool leased %s, not one of the chain's keys", worker->provider,
+                        granted.key);
             keypool_client_release (pool, &granted, 0, 0);
             break;
         }
@@ -170,14 +169,17 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease,
             return S_PROBE_ANSWERED;
         }
         int64_t cool = answer.status == JSONRPC_RATE_LIMITED
-                     ? key_lease_cool_ms (answer.backoff_seconds) : 0;
+                           ? key_lease_cool_ms (answer.backoff_seconds)
+                           : 0;
         int64_t park = answer.status == JSONRPC_QUOTA_EXCEEDED
-                     ? key_lease_quota_park_ms (lease, zclock_time ()) : 0;
+                           ? key_lease_quota_park_ms (lease, zclock_time ())
+                           : 0;
         cool = keypool_client_release (pool, &granted, cool, park);
         zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
-                      " ms, parked for %" PRId64 " s)", worker->provider,
-                      self->options->keys [index], jsonrpc_status_name (answer.status),
-                      answer.message, cool > 0 ? cool : 0, park / 1000);
+                      " ms, parked for %" PRId64 " s)",
+                      worker->provider, self->options->keys [index],
+                      jsonrpc_status_name (answer.status), answer.message, cool > 0 ? cool : 0,
+                      park / 1000);
         rpc_client_destroy (&client);
         break;
     }
@@ -198,17 +200,16 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
     keypool_client_t *pool = keypool_client_new (keypool);
     assert (pool);
     //  The probe leases as worker 0 does, by the same rules.
-    key_lease_t *lease = key_lease_new (worker->provider,
-                                        (const char *const *) self->options->keys,
+    key_lease_t *lease = key_lease_new (worker->provider, (const char *const *) self->options->keys,
                                         self->options->key_count, timeout_ms, self->costs);
     char holder [200];
     s_holder (self, 0, holder, sizeof (holder));
     backoff_t backoff;
     backoff_init (&backoff, 250, 8000);
     s_probe_t probe;
-    while ((probe = s_probe_once (self, pool, lease, holder, timeout_ms, should_stop, arg,
-                                  chain_id))
-           == S_PROBE_FAILED) {
+    while (
+        (probe = s_probe_once (self, pool, lease, holder, timeout_ms, should_stop, arg, chain_id))
+        == S_PROBE_FAILED) {
         int64_t wait = backoff_next (&backoff);
         for (int64_t waited = 0; waited < wait && !should_stop (arg); waited += 50)
             zclock_sleep (50);
@@ -222,8 +223,9 @@ int
 chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_t err_size)
 {
     if (self->options->chain_id && self->options->chain_id != chain_id) {
-        snprintf (err, err_size, "chain %s: provider %s serves chain id %" PRIu64
-                  ", not the %" PRIu64 " configured",
+        snprintf (err, err_size,
+                  "chain %s: provider %s serves chain id %" PRIu64 ", not the %" PRIu64
+                  " configured",
                   self->options->name ? self->options->name : "", self->workers [0].provider,
                   chain_id, self->options->chain_id);
         return -1;

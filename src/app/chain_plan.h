@@ -14,20 +14,20 @@
 #include "options.h"
 
 typedef struct {
-    const char *url_template;     //  borrowed from the options ({key} not filled)
-    char provider [128];          //  host[:port] for logs
-    bool pooled;                  //  the URL needs a key: the worker leases one
+    const char *url_template;    //  borrowed from the options ({key} not filled)
+    char provider [128];         //  host[:port] for logs
+    bool pooled;                 //  the URL needs a key: the worker leases one
 } chain_worker_t;
 
 typedef struct {
-    chain_options_t *options;     //  borrowed
-    char name [64];               //  topic prefix
+    chain_options_t *options;    //  borrowed
+    char name [64];              //  topic prefix
     uint64_t chain_id;
     chain_worker_t *workers;
     size_t worker_count;
-    char **secrets;               //  per options->keys, NULL when no worker needs keys
-    cost_table_t *costs;          //  the chain's cost table (--key-costs)
-    int64_t start;                //  first block to publish, OPTIONS_UNSET: the head
+    char **secrets;         //  per options->keys, NULL when no worker needs keys
+    cost_table_t *costs;    //  the chain's cost table (--key-costs)
+    int64_t start;          //  first block to publish, OPTIONS_UNSET: the head
     char parent_hash [BLOCK_HASH_SIZE];
 } chain_plan_t;
 

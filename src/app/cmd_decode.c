@@ -16,25 +16,26 @@
 static void
 s_print_usage (FILE *out)
 {
-    fprintf (out,
-             "Usage:\n"
-             "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
-             "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE]\n"
-             "                [--event-signatures FILE] [--to ADDR] --log TOPIC0[,TOPIC1...] DATA\n\n"
-             "Decodes calldata (0x hex: selector and arguments) or, with --log, an event log\n"
-             "(its topics and data), and prints one JSON line (docs/decoding.md).\n\n"
-             "  --abi FILE         an ABI (JSON array, or an object with \"abi\") for any address\n"
-             "  --abis DIR         every *.json ABI in DIR; DIR/addresses.json ({address: file})\n"
-             "                     picks the one of --to first, then the others are tried\n"
-             "  --signatures FILE  a selector file, `0x<selector><TAB><signature>` per line\n"
-             "                     (4-byte function selectors, or 32-byte event topics)\n"
-             "  --event-signatures FILE  another such file, looked up after --signatures (as\n"
-             "                     `evmtap run --event-signatures` takes it)\n"
-             "  --to ADDR          the called contract (or the log's address)\n"
-             "  --log TOPICS       decode an event: topics comma-separated, topic0 first\n"
-             "  -h, --help         this text\n\n"
-             "Exit: 0 decoded, 1 not decoded (unknown_selector or bad_calldata; still printed),\n"
-             "2 usage error or unreadable ABI/signature file.\n");
+    fprintf (
+        out,
+        "Usage:\n"
+        "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
+        "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE]\n"
+        "                [--event-signatures FILE] [--to ADDR] --log TOPIC0[,TOPIC1...] DATA\n\n"
+        "Decodes calldata (0x hex: selector and arguments) or, with --log, an event log\n"
+        "(its topics and data), and prints one JSON line (docs/decoding.md).\n\n"
+        "  --abi FILE         an ABI (JSON array, or an object with \"abi\") for any address\n"
+        "  --abis DIR         every *.json ABI in DIR; DIR/addresses.json ({address: file})\n"
+        "                     picks the one of --to first, then the others are tried\n"
+        "  --signatures FILE  a selector file, `0x<selector><TAB><signature>` per line\n"
+        "                     (4-byte function selectors, or 32-byte event topics)\n"
+        "  --event-signatures FILE  another such file, looked up after --signatures (as\n"
+        "                     `evmtap run --event-signatures` takes it)\n"
+        "  --to ADDR          the called contract (or the log's address)\n"
+        "  --log TOPICS       decode an event: topics comma-separated, topic0 first\n"
+        "  -h, --help         this text\n\n"
+        "Exit: 0 decoded, 1 not decoded (unknown_selector or bad_calldata; still printed),\n"
+        "2 usage error or unreadable ABI/signature file.\n");
 }
 
 static int
@@ -97,13 +98,13 @@ cmd_decode_main (int argc, char **argv)
             s_print_usage (stdout);
             return EVMTAP_EXIT_OK;
         }
-        const char **target = streq (arg, "--abi")          ? &abi
-                              : streq (arg, "--abis")       ? &abis
-                              : streq (arg, "--signatures") ? &signatures
+        const char **target = streq (arg, "--abi")                ? &abi
+                              : streq (arg, "--abis")             ? &abis
+                              : streq (arg, "--signatures")       ? &signatures
                               : streq (arg, "--event-signatures") ? &event_signatures
-                              : streq (arg, "--to")         ? &to
-                              : streq (arg, "--log")        ? &log
-                                                            : NULL;
+                              : streq (arg, "--to")               ? &to
+                              : streq (arg, "--log")              ? &log
+                                                                  : NULL;
         if (target) {
             if (index + 1 >= argc)
                 return s_usage ("%s needs a value", arg);
@@ -111,11 +112,9 @@ cmd_decode_main (int argc, char **argv)
                 return s_usage ("%s given twice", arg);
             *target = argv [++index];
         }
-        else
-        if (arg [0] == '-' && arg [1] == '-')
+        else if (arg [0] == '-' && arg [1] == '-')
             return s_usage ("unknown option %s", arg);
-        else
-        if (positional)
+        else if (positional)
             return s_usage ("one %s only: give the data once", log ? "DATA" : "CALLDATA");
         else
             positional = arg;
@@ -134,7 +133,8 @@ cmd_decode_main (int argc, char **argv)
     size_t size = 0;
     if (s_hex_bytes (positional, &data, &size))
         return s_usage (log ? "DATA: \"%.80s\" is not 0x hex of whole bytes"
-                            : "CALLDATA: \"%.80s\" is not 0x hex of whole bytes", positional);
+                            : "CALLDATA: \"%.80s\" is not 0x hex of whole bytes",
+                        positional);
 
     char err [512] = "";
     call_decoder_t *decoder = call_decoder_new (abis, abi, signatures, err, sizeof (err));

@@ -12,17 +12,16 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "Usage: evmtap keys [--redis URL] [--json]\n\n"
-             "Prints the shared key pool: each key's pseudo-name, provider, state (free,\n"
-             "leased, cooling, parked), holder (host:pid:chain/worker) and its requests and\n"
-             "units over the last 24 h (a sliding window). Never a secret.\n\n"
-             "  --redis URL   redis://HOST[:PORT] the evmtap processes share (default\n"
-             "                $EVMTAP_REDIS, else " S_DEFAULT_REDIS ")\n"
-             "  --json        an array of {\"key\", \"provider\", \"state\", \"holder\",\n"
-             "                \"requests_24h\", \"units_24h\"}\n"
-             "  -h, --help    this text\n\n"
-             "Exit status: 0 printed, 1 the store cannot be reached, 2 usage error.\n");
+    fprintf (out, "Usage: evmtap keys [--redis URL] [--json]\n\n"
+                  "Prints the shared key pool: each key's pseudo-name, provider, state (free,\n"
+                  "leased, cooling, parked), holder (host:pid:chain/worker) and its requests and\n"
+                  "units over the last 24 h (a sliding window). Never a secret.\n\n"
+                  "  --redis URL   redis://HOST[:PORT] the evmtap processes share (default\n"
+                  "                $EVMTAP_REDIS, else " S_DEFAULT_REDIS ")\n"
+                  "  --json        an array of {\"key\", \"provider\", \"state\", \"holder\",\n"
+                  "                \"requests_24h\", \"units_24h\"}\n"
+                  "  -h, --help    this text\n\n"
+                  "Exit status: 0 printed, 1 the store cannot be reached, 2 usage error.\n");
 }
 
 int
@@ -38,11 +37,9 @@ cmd_keys_main (int argc, char **argv)
         }
         if (streq (arg, "--json"))
             json = true;
-        else
-        if (streq (arg, "--redis") && index + 1 < argc)
+        else if (streq (arg, "--redis") && index + 1 < argc)
             redis = argv [++index];
-        else
-        if (strncmp (arg, "--redis=", 8) == 0)
+        else if (strncmp (arg, "--redis=", 8) == 0)
             redis = arg + 8;
         else {
             fprintf (stderr, "evmtap keys: %s: %s (see evmtap keys --help)\n", arg,
@@ -91,9 +88,8 @@ cmd_keys_main (int argc, char **argv)
             if (state->until_ms > 0)
                 snprintf (what, sizeof (what), "%s %" PRId64 "s", state->state,
                           (state->until_ms + 999) / 1000);
-            printf ("%-20s %-24s %-8s %-36s %14" PRIu64 " %16" PRIu64 "\n", name, provider,
-                    what, *state->holder ? state->holder : "-", state->requests_24h,
-                    state->units_24h);
+            printf ("%-20s %-24s %-8s %-36s %14" PRIu64 " %16" PRIu64 "\n", name, provider, what,
+                    *state->holder ? state->holder : "-", state->requests_24h, state->units_24h);
         }
     }
     if (json) {

@@ -59,8 +59,7 @@ options_default_chain_name (uint64_t chain_id, char *out, size_t out_size)
     assert (out && out_size);
     if (chain_id == 1)
         snprintf (out, out_size, "mainnet");
-    else
-    if (chain_id == 31337)
+    else if (chain_id == 31337)
         snprintf (out, out_size, "anvil");
     else
         snprintf (out, out_size, "chain%" PRIu64, chain_id);
@@ -129,7 +128,7 @@ s_unknown_setting (zpl_t *node, setting_scope_t scope, char *err, size_t err_siz
         lower [size] = (char) tolower ((unsigned char) name [size]);
     lower [size] = 0;
     if (strstr (lower, "secret") || strstr (lower, "password") || strstr (lower, "token")
-    ||  streq (lower, "key") || streq (lower, "api_key") || streq (lower, "apikey"))
+        || streq (lower, "key") || streq (lower, "api_key") || streq (lower, "apikey"))
         return s_file_error (node, err, err_size,
                              "unknown setting; secrets are never read from the config file: "
                              "name the key in keys and set EVMTAP_KEY_<NAME> or "
@@ -170,15 +169,17 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
         if (!setting)
             return s_unknown_setting (node, scope, err, err_size);
         if (setting->scope != scope)
-            return s_file_error (node, err, err_size, scope == SETTING_CHAIN
-                                 ? "not a chain setting: set it in the evmtap section"
-                                 : "a chain setting: set it below chains/NAME");
+            return s_file_error (node, err, err_size,
+                                 scope == SETTING_CHAIN
+                                     ? "not a chain setting: set it in the evmtap section"
+                                     : "a chain setting: set it below chains/NAME");
         if (zpl_child (node))
-            return s_file_error (node, err, err_size, "takes no settings below it "
-                                 "(line %d is indented too far)", zpl_line (zpl_child (node)));
+            return s_file_error (node, err, err_size,
+                                 "takes no settings below it "
+                                 "(line %d is indented too far)",
+                                 zpl_line (zpl_child (node)));
         if (!zpl_value (node))
-            return s_file_error (node, err, err_size, "needs a value (%s = ...)",
-                                 setting->name);
+            return s_file_error (node, err, err_size, "needs a value (%s = ...)", setting->name);
         zpl_t *first = s_named (section, setting->name);
         if (first != node && !settings_repeats (setting))
             return s_file_error (node, err, err_size, "set twice (first on line %d)",
@@ -190,13 +191,13 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
             return s_file_error (node, err, err_size, "%s", reason);
     }
     if (chain && chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET
-    &&  chain->from > chain->to) {
+        && chain->from > chain->to) {
         zpl_t *node = s_named (section, "to");
         if (!node)
             node = s_named (section, "from");
         return s_file_error (node, err, err_size,
-                             "the range from = %" PRId64 " to %" PRId64 " is empty",
-                             chain->from, chain->to);
+                             "the range from = %" PRId64 " to %" PRId64 " is empty", chain->from,
+                             chain->to);
     }
     const char *url = chain ? s_url_missing_key (chain) : NULL;
     if (url) {
@@ -204,7 +205,8 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
             if (streq (zpl_name (node), "rpc") && streq (zpl_value (node), url))
                 return s_file_error (node, err, err_size,
                                      "\"%s\" needs {key} but the chain has no keys "
-                                     "(keys = NAME,...)", url);
+                                     "(keys = NAME,...)",
+                                     url);
     }
     return 0;
 }
@@ -219,25 +221,27 @@ s_load_chains (options_t *self, zpl_t *section, char *err, size_t err_size)
         return s_file_error (section, err, err_size,
                              "no chain below it (add a section such as `mainnet`)");
     size_t first = self->chain_count;
-    int lines [OPTIONS_MAX_CHAINS] = { 0 };
+    int lines [OPTIONS_MAX_CHAINS] = {0};
     for (zpl_t *node = zpl_child (section); node; node = zpl_next (node)) {
         const char *name = zpl_name (node);
         if (!settings_valid_name (name, strlen (name)))
-            return s_file_error (node, err, err_size, "\"%s\" is not " SETTINGS_CHAIN_NAME,
-                                 name);
+            return s_file_error (node, err, err_size, "\"%s\" is not " SETTINGS_CHAIN_NAME, name);
         if (settings_by_name (name))
-            return s_file_error (node, err, err_size, "%s is a setting, but chains holds "
-                                 "chain sections: indent it below a chain", name);
+            return s_file_error (node, err, err_size,
+                                 "%s is a setting, but chains holds "
+                                 "chain sections: indent it below a chain",
+                                 name);
         if (zpl_value (node))
             return s_file_error (node, err, err_size,
                                  "a chain is a section: put its settings below it, indented");
         for (size_t index = 0; index < self->chain_count; index++)
             if (self->chains [index].name && streq (self->chains [index].name, name))
-                return s_file_error (node, err, err_size, "chain defined twice (first on "
-                                     "line %d)", index >= first ? lines [index] : 0);
+                return s_file_error (node, err, err_size,
+                                     "chain defined twice (first on "
+                                     "line %d)",
+                                     index >= first ? lines [index] : 0);
         if (self->chain_count == OPTIONS_MAX_CHAINS)
-            return s_file_error (node, err, err_size, "more than %d chains",
-                                 OPTIONS_MAX_CHAINS);
+            return s_file_error (node, err, err_size, "more than %d chains", OPTIONS_MAX_CHAINS);
         lines [self->chain_count] = zpl_line (node);
         chain_options_t *chain = s_chain_add (self);
         chain->name = strdup (name);
@@ -268,23 +272,22 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
         if (!seen) {
             const setting_t *setting = settings_by_name (name);
             if (setting)
-                rc = s_file_error (node, err, err_size, "a setting outside any section: "
-                                   "indent it below %s", setting->scope == SETTING_SERVICE
-                                   ? "evmtap" : "chains/NAME");
+                rc = s_file_error (node, err, err_size,
+                                   "a setting outside any section: "
+                                   "indent it below %s",
+                                   setting->scope == SETTING_SERVICE ? "evmtap" : "chains/NAME");
             else
                 rc = s_file_error (node, err, err_size,
                                    "unknown section (expected evmtap or chains)");
         }
-        else
-        if (*seen)
+        else if (*seen)
             rc = s_file_error (node, err, err_size, "section repeated (first on line %d)",
                                zpl_line (*seen));
         else {
             *seen = node;
             if (seen == &chains)
                 rc = s_load_chains (self, node, err, err_size);
-            else
-            if (zpl_value (node))
+            else if (zpl_value (node))
                 rc = s_file_error (node, err, err_size,
                                    "a section: write `evmtap` alone and its settings below it");
             else
@@ -302,7 +305,7 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
 
 typedef struct {
     const setting_t *setting;
-    const char *value;              //  borrowed from argv; NULL for a flag without value
+    const char *value;    //  borrowed from argv; NULL for a flag without value
 } s_flag_use_t;
 
 //  Reads argv [*index] as a flag, and its value (from the next argument, which *index then
@@ -311,7 +314,7 @@ static int
 s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, size_t err_size)
 {
     const char *arg = argv [*index];
-    const char *shown = arg;            //  the flag as the user wrote it, for messages
+    const char *shown = arg;    //  the flag as the user wrote it, for messages
     char shown_buffer [64];
     use->setting = NULL;
     use->value = NULL;
@@ -325,12 +328,10 @@ s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, si
             return s_error (err, err_size, "%s takes no value", shown);
         use->value = equals ? equals + 1 : NULL;
     }
-    else
-    if (arg [0] == '-' && arg [1])
+    else if (arg [0] == '-' && arg [1])
         use->setting = arg [2] == 0 ? settings_by_short_flag (arg [1]) : NULL;
     else
-        return s_error (err, err_size, "unexpected argument \"%s\" (see evmtap run --help)",
-                        arg);
+        return s_error (err, err_size, "unexpected argument \"%s\" (see evmtap run --help)", arg);
     if (!use->setting)
         return s_error (err, err_size, "unknown option %s (see evmtap run --help)", shown);
     if (use->setting->value && !use->value) {
@@ -349,8 +350,8 @@ s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, si
 //  the real options, and in *print the first flag that prints instead of running. Returns
 //  0, or -1 with the first error in err.
 static int
-s_check_flags (options_t *scratch, int argc, char **argv, s_flag_use_t *uses,
-               size_t *use_count, const setting_t **print, char *err, size_t err_size)
+s_check_flags (options_t *scratch, int argc, char **argv, s_flag_use_t *uses, size_t *use_count,
+               const setting_t **print, char *err, size_t err_size)
 {
     chain_options_t *chain = &scratch->chains [0];
     char reason [256];
@@ -394,9 +395,10 @@ s_apply_flags (options_t *self, const s_flag_use_t *uses, size_t use_count,
     //  A chain flag is meaningless when the file defines several chains.
     for (size_t index = 0; index < use_count; index++)
         if (uses [index].setting->scope == SETTING_CHAIN && self->chain_count > 1)
-            return s_error (err, err_size, "--%s applies to one chain; the config file defines "
-                            "%zu: set it per chain in %s", uses [index].setting->flag,
-                            self->chain_count, self->config_file);
+            return s_error (err, err_size,
+                            "--%s applies to one chain; the config file defines "
+                            "%zu: set it per chain in %s",
+                            uses [index].setting->flag, self->chain_count, self->config_file);
     if (self->chain_count == 0)
         s_chain_add (self);
     chain_options_t *chain = &self->chains [0];
@@ -406,7 +408,7 @@ s_apply_flags (options_t *self, const s_flag_use_t *uses, size_t use_count,
             settings_clear (uses [index].setting, self, chain);
         int rc = settings_apply (uses [index].setting, self, chain, uses [index].value, reason,
                                  sizeof (reason));
-        assert (rc == 0);       //  the scratch options took the same value
+        assert (rc == 0);    //  the scratch options took the same value
     }
     //  A flag may have met a file setting it does not fit with.
     if (chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET && chain->from > chain->to) {
@@ -418,8 +420,10 @@ s_apply_flags (options_t *self, const s_flag_use_t *uses, size_t use_count,
     }
     const char *url = s_url_missing_key (chain);
     if (url)
-        return s_error (err, err_size, "--rpc: \"%s\" needs {key} but no key names are given "
-                        "(--keys NAME,...)", url);
+        return s_error (err, err_size,
+                        "--rpc: \"%s\" needs {key} but no key names are given "
+                        "(--keys NAME,...)",
+                        url);
     s_apply_defaults (self);
     return 0;
 }
@@ -444,8 +448,7 @@ s_print_docs (FILE *out)
 }
 
 int
-options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
-                   size_t err_size)
+options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err, size_t err_size)
 {
     assert (self);
     assert (err && err_size);
@@ -464,8 +467,7 @@ options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
         *err = 0;
         rc = 1;
     }
-    else
-    if (rc == 0 && scratch->config_file)
+    else if (rc == 0 && scratch->config_file)
         rc = options_load_file (self, scratch->config_file, err, err_size);
     if (rc == 0)
         rc = s_apply_flags (self, uses, use_count, &scratch->chains [0], err, err_size);
@@ -478,27 +480,29 @@ void
 options_print_run_usage (FILE *out)
 {
     assert (out);
-    fprintf (out,
-"Usage: evmtap run [--config FILE] [flags]\n"
-"\n"
-"Follows a chain's head (catching up from --from when given), classifies every transaction and\n"
-"publishes blocks and transactions to the sink. Flags describe one chain and\n"
-"override the config file; several chains need the config file (docs/config.md).\n"
-"Exit status: 0 drained, 1 failure, 2 usage or config error, 3 stopped with blocks\n"
-"undelivered.\n"
-"\n");
+    fprintf (
+        out,
+        "Usage: evmtap run [--config FILE] [flags]\n"
+        "\n"
+        "Follows a chain's head (catching up from --from when given), classifies every transaction and\n"
+        "publishes blocks and transactions to the sink. Flags describe one chain and\n"
+        "override the config file; several chains need the config file (docs/config.md).\n"
+        "Exit status: 0 drained, 1 failure, 2 usage or config error, 3 stopped with blocks\n"
+        "undelivered.\n"
+        "\n");
     options_t *defaults = s_defaults_new ();
     settings_print_help (out, defaults);
     options_destroy (&defaults);
-    fprintf (out,
-"\n"
-"Both --flag VALUE and --flag=VALUE work. Key secrets never come from flags or the file:\n"
-"  EVMTAP_KEY_<NAME>           the secret of key NAME, upper-cased with '-' as '_'\n"
-"                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
-"  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
-"\n"
-"Not available in this version yet (refused with exit 2): --delivery finalized,\n"
-"--listen, --control, --metrics, --watchlist.\n");
+    fprintf (
+        out,
+        "\n"
+        "Both --flag VALUE and --flag=VALUE work. Key secrets never come from flags or the file:\n"
+        "  EVMTAP_KEY_<NAME>           the secret of key NAME, upper-cased with '-' as '_'\n"
+        "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
+        "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
+        "\n"
+        "Not available in this version yet (refused with exit 2): --delivery finalized,\n"
+        "--listen, --control, --metrics, --watchlist.\n");
 }
 
 const char *

@@ -23,25 +23,25 @@ typedef enum { DELIVERY_INSTANT = 0, DELIVERY_FINALIZED = 1 } delivery_t;
 
 //  One chain: its providers, keys and where to start and stop.
 typedef struct {
-    char *name;                   //  topic prefix; NULL until set or derived from chain id
-    uint64_t chain_id;            //  expected chain id, 0 to take the node's
-    char *rpc [OPTIONS_MAX_RPC];  //  URL templates ("{key}" filled with a leased key)
-    size_t rpc_count;             //  how many of rpc are set
-    char *keys [OPTIONS_MAX_KEYS];//  key pseudo-names (secrets come from secrets_lookup)
-    size_t key_count;             //  how many of keys are set
-    double key_rps;               //  per-key budget per second, 0 = unlimited
-    double key_daily;             //  per-key daily budget, 0 = unlimited
-    char *key_costs;              //  cost table: requests, infura, alchemy or a file; NULL:
-                                  //  requests
-    double key_rotate;            //  seconds a worker keeps a key before handing it back
-    uint64_t key_rotate_requests; //  or requests; 0 = never
-    int workers;                  //  fetch workers for this chain
-    int64_t from;                 //  first block, OPTIONS_UNSET = the head
-    int64_t to;                   //  last block, OPTIONS_UNSET = follow for ever
-    fetch_mode_t fetch;           //  a block with its transactions, or hashes then each
-    bool receipts;                //  also fetch receipts (and decode logs)
-    delivery_t delivery;          //  publish at once, or only confirmations deep
-    int confirmations;            //  the depth of DELIVERY_FINALIZED
+    char *name;                       //  topic prefix; NULL until set or derived from chain id
+    uint64_t chain_id;                //  expected chain id, 0 to take the node's
+    char *rpc [OPTIONS_MAX_RPC];      //  URL templates ("{key}" filled with a leased key)
+    size_t rpc_count;                 //  how many of rpc are set
+    char *keys [OPTIONS_MAX_KEYS];    //  key pseudo-names (secrets come from secrets_lookup)
+    size_t key_count;                 //  how many of keys are set
+    double key_rps;                   //  per-key budget per second, 0 = unlimited
+    double key_daily;                 //  per-key daily budget, 0 = unlimited
+    char *key_costs;                  //  cost table: requests, infura, alchemy or a file; NULL:
+                                      //  requests
+    double key_rotate;                //  seconds a worker keeps a key before handing it back
+    uint64_t key_rotate_requests;     //  or requests; 0 = never
+    int workers;                      //  fetch workers for this chain
+    int64_t from;                     //  first block, OPTIONS_UNSET = the head
+    int64_t to;                       //  last block, OPTIONS_UNSET = follow for ever
+    fetch_mode_t fetch;               //  a block with its transactions, or hashes then each
+    bool receipts;                    //  also fetch receipts (and decode logs)
+    delivery_t delivery;              //  publish at once, or only confirmations deep
+    int confirmations;                //  the depth of DELIVERY_FINALIZED
 } chain_options_t;
 
 typedef struct {
@@ -61,11 +61,11 @@ typedef struct {
     char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
     char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
     char *event_signatures;       //  --event-signatures FILE: event topics, or NULL
-    char *watchlists [OPTIONS_MAX_WATCHLISTS];  //  --watchlist FILE (repeatable)
-    size_t watchlist_count;       //  how many of watchlists are set
-    bool verbose;                 //  -v: log more
+    char *watchlists [OPTIONS_MAX_WATCHLISTS];      //  --watchlist FILE (repeatable)
+    size_t watchlist_count;                         //  how many of watchlists are set
+    bool verbose;                                   //  -v: log more
     chain_options_t chains [OPTIONS_MAX_CHAINS];    //  the file's chains, or the flags' one
-    size_t chain_count;           //  how many of chains are set
+    size_t chain_count;                             //  how many of chains are set
 } options_t;
 
 options_t *options_new (void);

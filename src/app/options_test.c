@@ -13,7 +13,7 @@
 static int
 s_run (options_t **options_p, char *err, size_t err_size, FILE *out, ...)
 {
-    char *argv [64] = { "run" };
+    char *argv [64] = {"run"};
     int argc = 1;
     va_list args;
     va_start (args, out);
@@ -28,21 +28,21 @@ s_run (options_t **options_p, char *err, size_t err_size, FILE *out, ...)
     return options_parse_run (*options_p, argc, argv, out, err, err_size);
 }
 
-#define S_RUN(options, err, ...) \
-    s_run (&(options), (err), sizeof (err), NULL, __VA_ARGS__, NULL)
+#define S_RUN(options, err, ...) s_run (&(options), (err), sizeof (err), NULL, __VA_ARGS__, NULL)
 
 //  The arguments must fail with exactly this message.
-#define S_EXPECT_ERROR(expected, ...) do { \
-    options_t *failing = NULL; \
-    char failure [512]; \
-    int failing_rc = S_RUN (failing, failure, __VA_ARGS__); \
-    if (failing_rc != -1 || !streq (failure, (expected))) { \
-        fprintf (stderr, "options: expected '%s'\n              got '%s' (rc %d)\n", \
-                 (expected), failure, failing_rc); \
-        assert (false); \
-    } \
-    options_destroy (&failing); \
-} while (0)
+#define S_EXPECT_ERROR(expected, ...)                                                    \
+    do {                                                                                 \
+        options_t *failing = NULL;                                                       \
+        char failure [512];                                                              \
+        int failing_rc = S_RUN (failing, failure, __VA_ARGS__);                          \
+        if (failing_rc != -1 || !streq (failure, (expected))) {                          \
+            fprintf (stderr, "options: expected '%s'\n              got '%s' (rc %d)\n", \
+                     (expected), failure, failing_rc);                                   \
+            assert (false);                                                              \
+        }                                                                                \
+        options_destroy (&failing);                                                      \
+    } while (0)
 
 static char *
 s_write_file (const char *dir, const char *name, const char *text)
@@ -66,8 +66,7 @@ s_expect_file_error (const char *dir, const char *text, const char *expected)
     char *full = zsys_sprintf ("%s:%s", path, expected);
     int rc = options_load_file (options, path, err, sizeof (err));
     if (rc != -1 || !streq (err, full)) {
-        fprintf (stderr, "options: expected '%s'\n              got '%s' (rc %d)\n", full,
-                 err, rc);
+        fprintf (stderr, "options: expected '%s'\n              got '%s' (rc %d)\n", full, err, rc);
         assert (false);
     }
     zstr_free (&full);
@@ -108,17 +107,18 @@ s_test_flags (void)
 
     //  Every flag, in both spellings.
     assert (S_RUN (options, err, "--rpc", "https://mainnet.infura.io/v3/{key}",
-                   "--rpc=https://eth-mainnet.g.alchemy.com/v2/{key}",
-                   "--keys", "api_key_1, api_key_2,infura-3", "--key-rps=10.5",
-                   "--key-daily", "100000", "--workers=8", "--redis", "redis://127.0.0.1:6379",
-                   "--from", "19000000", "--to=19000100", "--fetch", "hashes", "--receipts",
-                   "--delivery=finalized", "--confirmations", "0", "--chain", "main-net_2",
-                   "--chain-id=1", "--data-dir", "/tmp/d", "--sink=kafka:k1:9092,k2:9092",
-                   "--format", "msgpack", "--listen=tcp://0.0.0.0:5555",
-                   "--control", "ipc:///tmp/evmtap.ctl", "--metrics=127.0.0.1:9100",
-                   "--watchlist", "ofac.txt", "--watchlist=mine.txt", "--drain-timeout", "2.5",
-                   "--rpc-timeout=0.25", "--secrets-dir", "/tmp/secrets", "--abis", "/tmp/abis",
-                   "--signatures", "/tmp/f.tsv", "--event-signatures=/tmp/e.tsv", "-v") == 0);
+                   "--rpc=https://eth-mainnet.g.alchemy.com/v2/{key}", "--keys",
+                   "api_key_1, api_key_2,infura-3", "--key-rps=10.5", "--key-daily", "100000",
+                   "--workers=8", "--redis", "redis://127.0.0.1:6379", "--from", "19000000",
+                   "--to=19000100", "--fetch", "hashes", "--receipts", "--delivery=finalized",
+                   "--confirmations", "0", "--chain", "main-net_2", "--chain-id=1", "--data-dir",
+                   "/tmp/d", "--sink=kafka:k1:9092,k2:9092", "--format", "msgpack",
+                   "--listen=tcp://0.0.0.0:5555", "--control", "ipc:///tmp/evmtap.ctl",
+                   "--metrics=127.0.0.1:9100", "--watchlist", "ofac.txt", "--watchlist=mine.txt",
+                   "--drain-timeout", "2.5", "--rpc-timeout=0.25", "--secrets-dir", "/tmp/secrets",
+                   "--abis", "/tmp/abis", "--signatures", "/tmp/f.tsv",
+                   "--event-signatures=/tmp/e.tsv", "-v")
+            == 0);
     assert (streq (options->abis, "/tmp/abis") && streq (options->signatures, "/tmp/f.tsv"));
     assert (streq (options->event_signatures, "/tmp/e.tsv"));
     chain = &options->chains [0];
@@ -153,21 +153,23 @@ s_test_flags (void)
     //  Sinks, and the last of a repeated flag wins.
     assert (S_RUN (options, err, "--kafka-linger-ms", "20", "--kafka-compression=zstd",
                    "--kafka-replication", "3", "--kafka-queue-messages", "500",
-                   "--kafka-message-timeout-ms", "0") == 0);
+                   "--kafka-message-timeout-ms", "0")
+            == 0);
     assert (options->kafka.linger_ms == 20 && streq (options->kafka.compression, "zstd")
             && options->kafka.replication == 3 && options->kafka.queue_messages == 500
             && options->kafka.message_timeout_ms == 0);
     assert (S_RUN (options, err, "--sink", "stdout", "--verbose") == 0);
     assert (options->sink == SINK_STDOUT && !options->sink_target && options->verbose);
-    assert (S_RUN (options, err, "--sink", "files:/var/topics", "--workers", "2",
-                   "--workers", "256", "--listen", "tcp://127.0.0.1:*",
-                   "--control=tcp://127.0.0.1:0", "--metrics", "[::1]:0",
-                   "--drain-timeout=0", "--key-rps", "0") == 0);
+    assert (S_RUN (options, err, "--sink", "files:/var/topics", "--workers", "2", "--workers",
+                   "256", "--listen", "tcp://127.0.0.1:*", "--control=tcp://127.0.0.1:0",
+                   "--metrics", "[::1]:0", "--drain-timeout=0", "--key-rps", "0")
+            == 0);
     assert (options->sink == SINK_FILES && streq (options->sink_target, "/var/topics"));
     assert (options->chains [0].workers == 256);
     assert (options->drain_timeout_ms == 0);
-    assert (S_RUN (options, err, "--sink=files", "--from", "0", "--to", "0",
-                   "--chain-id", "18446744073709551615") == 0);
+    assert (S_RUN (options, err, "--sink=files", "--from", "0", "--to", "0", "--chain-id",
+                   "18446744073709551615")
+            == 0);
     assert (options->sink == SINK_FILES && options->sink_target == NULL);
     assert (options->chains [0].from == 0 && options->chains [0].to == 0);
     assert (options->chains [0].chain_id == UINT64_MAX);
@@ -178,8 +180,7 @@ s_test_flags (void)
     size_t text_size = 0;
     FILE *out = open_memstream (&text, &text_size);
     assert (out);
-    assert (s_run (&options, err, sizeof (err), out, "--workers", "0", "--bogus", "-h",
-                   NULL) == 1);
+    assert (s_run (&options, err, sizeof (err), out, "--workers", "0", "--bogus", "-h", NULL) == 1);
     assert (*err == 0);
     assert (s_run (&options, err, sizeof (err), out, "--help", NULL) == 1);
     fclose (out);
@@ -200,7 +201,7 @@ s_test_flags (void)
     assert (strstr (text, "(default ./evmtap-data)"));
     assert (strstr (text, "1 to 256 (default 4)"));
     //  Keep the usage readable on a terminal.
-    for (char *line = text; *line; ) {
+    for (char *line = text; *line;) {
         char *eol = strchr (line, '\n');
         assert (eol);
         assert (eol - line <= 100);
@@ -230,55 +231,61 @@ s_test_flags (void)
     S_EXPECT_ERROR ("--from: \"x\" is not a block number", "--from", "x", "--to", "y");
     S_EXPECT_ERROR ("--from: \"-5\" is not a block number", "--from", "-5");
     S_EXPECT_ERROR ("--from: \"0x10\" is not a block number", "--from", "0x10");
-    S_EXPECT_ERROR ("--to: \"9223372036854775808\" is not a block number",
-                    "--to", "9223372036854775808");
-    S_EXPECT_ERROR ("--to: \"99999999999999999999\" is not a block number",
-                    "--to", "99999999999999999999");
+    S_EXPECT_ERROR ("--to: \"9223372036854775808\" is not a block number", "--to",
+                    "9223372036854775808");
+    S_EXPECT_ERROR ("--to: \"99999999999999999999\" is not a block number", "--to",
+                    "99999999999999999999");
     S_EXPECT_ERROR ("--to: 5 is below --from 10", "--to", "5", "--from", "10");
     S_EXPECT_ERROR ("--key-rps: \"-1\" is not a number from 0 (unlimited) up", "--key-rps", "-1");
     S_EXPECT_ERROR ("--key-rps: \"1e3\" is not a number from 0 (unlimited) up", "--key-rps=1e3");
-    S_EXPECT_ERROR ("--key-daily: \"nan\" is not a number from 0 (unlimited) up",
-                    "--key-daily", "nan");
-    S_EXPECT_ERROR ("--key-daily: \"1.2.3\" is not a number from 0 (unlimited) up",
-                    "--key-daily", "1.2.3");
+    S_EXPECT_ERROR ("--key-daily: \"nan\" is not a number from 0 (unlimited) up", "--key-daily",
+                    "nan");
+    S_EXPECT_ERROR ("--key-daily: \"1.2.3\" is not a number from 0 (unlimited) up", "--key-daily",
+                    "1.2.3");
     S_EXPECT_ERROR ("--keys: \"a,,b\" is not a list of key names ([A-Za-z0-9_-]+, separated by "
-                    "commas)", "--keys", "a,,b");
+                    "commas)",
+                    "--keys", "a,,b");
     S_EXPECT_ERROR ("--keys: \"a b\" is not a list of key names ([A-Za-z0-9_-]+, separated by "
-                    "commas)", "--keys", "a b");
+                    "commas)",
+                    "--keys", "a b");
     S_EXPECT_ERROR ("--keys: \"k.1\" is not a list of key names ([A-Za-z0-9_-]+, separated by "
-                    "commas)", "--keys", "k.1");
+                    "commas)",
+                    "--keys", "k.1");
     S_EXPECT_ERROR ("--keys: \"\" is not a list of key names ([A-Za-z0-9_-]+, separated by "
-                    "commas)", "--keys=");
+                    "commas)",
+                    "--keys=");
     S_EXPECT_ERROR ("--keys: \"a,\" is not a list of key names ([A-Za-z0-9_-]+, separated by "
-                    "commas)", "--keys=a,");
+                    "commas)",
+                    "--keys=a,");
     S_EXPECT_ERROR ("--keys: key a is listed twice in \"a,b,a\"", "--keys", "a,b,a");
-    S_EXPECT_ERROR ("--chain: \"main.net\" is not a chain name ([A-Za-z0-9_-]+)",
-                    "--chain", "main.net");
+    S_EXPECT_ERROR ("--chain: \"main.net\" is not a chain name ([A-Za-z0-9_-]+)", "--chain",
+                    "main.net");
     S_EXPECT_ERROR ("--chain: \"\" is not a chain name ([A-Za-z0-9_-]+)", "--chain=");
-    S_EXPECT_ERROR ("--chain-id: \"0\" is not a chain id (a decimal number from 1)",
-                    "--chain-id", "0");
-    S_EXPECT_ERROR ("--chain-id: \"0x1\" is not a chain id (a decimal number from 1)",
-                    "--chain-id", "0x1");
+    S_EXPECT_ERROR ("--chain-id: \"0\" is not a chain id (a decimal number from 1)", "--chain-id",
+                    "0");
+    S_EXPECT_ERROR ("--chain-id: \"0x1\" is not a chain id (a decimal number from 1)", "--chain-id",
+                    "0x1");
     S_EXPECT_ERROR ("--fetch: \"blocks\" is not block or hashes", "--fetch", "blocks");
     S_EXPECT_ERROR ("--delivery: \"final\" is not instant or finalized", "--delivery", "final");
-    S_EXPECT_ERROR ("--confirmations: \"10001\" is not a number from 0 to 10000",
-                    "--confirmations", "10001");
-    S_EXPECT_ERROR ("--rpc: \"ws://127.0.0.1:8545\" is not an http:// or https:// URL",
-                    "--rpc", "ws://127.0.0.1:8545");
+    S_EXPECT_ERROR ("--confirmations: \"10001\" is not a number from 0 to 10000", "--confirmations",
+                    "10001");
+    S_EXPECT_ERROR ("--rpc: \"ws://127.0.0.1:8545\" is not an http:// or https:// URL", "--rpc",
+                    "ws://127.0.0.1:8545");
     S_EXPECT_ERROR ("--rpc: \"http://\" is not an http:// or https:// URL", "--rpc", "http://");
     S_EXPECT_ERROR ("--rpc: \"https://x.io/v3/{apikey}\" has a placeholder other than {key}",
                     "--rpc", "https://x.io/v3/{apikey}", "--keys", "a");
     S_EXPECT_ERROR ("--rpc: \"http://a b\" has a blank or control character", "--rpc",
                     "http://a b");
-    S_EXPECT_ERROR ("--rpc: more than 8 URLs", "--rpc", "http://a", "--rpc", "http://a",
-                    "--rpc", "http://a", "--rpc", "http://a", "--rpc", "http://a", "--rpc",
-                    "http://a", "--rpc", "http://a", "--rpc", "http://a", "--rpc", "http://a");
+    S_EXPECT_ERROR ("--rpc: more than 8 URLs", "--rpc", "http://a", "--rpc", "http://a", "--rpc",
+                    "http://a", "--rpc", "http://a", "--rpc", "http://a", "--rpc", "http://a",
+                    "--rpc", "http://a", "--rpc", "http://a", "--rpc", "http://a");
     S_EXPECT_ERROR ("--rpc: \"https://x.io/v3/{key}\" needs {key} but no key names are given "
-                    "(--keys NAME,...)", "--rpc", "https://x.io/v3/{key}");
-    S_EXPECT_ERROR ("--sink: \"kafka\" is not files, files:DIR, stdout or kafka:BROKERS",
-                    "--sink", "kafka");
-    S_EXPECT_ERROR ("--sink: \"files:\" is not files, files:DIR, stdout or kafka:BROKERS",
-                    "--sink", "files:");
+                    "(--keys NAME,...)",
+                    "--rpc", "https://x.io/v3/{key}");
+    S_EXPECT_ERROR ("--sink: \"kafka\" is not files, files:DIR, stdout or kafka:BROKERS", "--sink",
+                    "kafka");
+    S_EXPECT_ERROR ("--sink: \"files:\" is not files, files:DIR, stdout or kafka:BROKERS", "--sink",
+                    "files:");
     S_EXPECT_ERROR ("--format: \"JSON\" is not json or msgpack", "--format", "JSON");
     S_EXPECT_ERROR ("--kafka-linger-ms: \"-1\" is not a number of milliseconds from 0 to 900000",
                     "--kafka-linger-ms", "-1");
@@ -286,15 +293,16 @@ s_test_flags (void)
                     "--kafka-compression", "brotli");
     S_EXPECT_ERROR ("--kafka-replication: \"0\" is not default or a number from 1 to 32767",
                     "--kafka-replication", "0");
-    S_EXPECT_ERROR ("--redis: \"127.0.0.1:6379\" is not a redis://HOST[:PORT] URL",
-                    "--redis", "127.0.0.1:6379");
-    S_EXPECT_ERROR ("--listen: \"127.0.0.1:5555\" is not tcp://HOST:PORT",
-                    "--listen", "127.0.0.1:5555");
+    S_EXPECT_ERROR ("--redis: \"127.0.0.1:6379\" is not a redis://HOST[:PORT] URL", "--redis",
+                    "127.0.0.1:6379");
+    S_EXPECT_ERROR ("--listen: \"127.0.0.1:5555\" is not tcp://HOST:PORT", "--listen",
+                    "127.0.0.1:5555");
     S_EXPECT_ERROR ("--listen: \"tcp://:5555\" is not tcp://HOST:PORT", "--listen=tcp://:5555");
     S_EXPECT_ERROR ("--listen: \"tcp://h:65536\" is not tcp://HOST:PORT", "--listen",
                     "tcp://h:65536");
     S_EXPECT_ERROR ("--control: \"udp://x:1\" is not tcp://HOST:PORT, ipc://PATH or "
-                    "inproc://NAME", "--control", "udp://x:1");
+                    "inproc://NAME",
+                    "--control", "udp://x:1");
     S_EXPECT_ERROR ("--metrics: \"9100\" is not HOST:PORT", "--metrics", "9100");
     S_EXPECT_ERROR ("--metrics: \"h:*\" is not HOST:PORT", "--metrics", "h:*");
     S_EXPECT_ERROR ("--watchlist: \"\" is not a file name", "--watchlist=");
@@ -319,20 +327,21 @@ s_test_flags (void)
     S_EXPECT_ERROR ("--kafka-batch-size: \"0\" is not a number of bytes from 1 to 2147483647",
                     "--kafka-batch-size", "0");
     S_EXPECT_ERROR ("--kafka-queue-kbytes: \"x\" is not a number of kilobytes from 1 to "
-                    "2147483647", "--kafka-queue-kbytes", "x");
+                    "2147483647",
+                    "--kafka-queue-kbytes", "x");
     S_EXPECT_ERROR ("--chain-id: \"18446744073709551616\" is not a chain id (a decimal number "
-                    "from 1)", "--chain-id", "18446744073709551616");
+                    "from 1)",
+                    "--chain-id", "18446744073709551616");
     S_EXPECT_ERROR ("--help takes no value", "--help=1");
-    S_EXPECT_ERROR ("--watchlist: more than 16 watchlists", "--watchlist", "a", "--watchlist",
-                    "b", "--watchlist", "c", "--watchlist", "d", "--watchlist", "e",
-                    "--watchlist", "f", "--watchlist", "g", "--watchlist", "h", "--watchlist",
-                    "i", "--watchlist", "j", "--watchlist", "k", "--watchlist", "l",
-                    "--watchlist", "m", "--watchlist", "n", "--watchlist", "o", "--watchlist",
-                    "p", "--watchlist", "q");
+    S_EXPECT_ERROR ("--watchlist: more than 16 watchlists", "--watchlist", "a", "--watchlist", "b",
+                    "--watchlist", "c", "--watchlist", "d", "--watchlist", "e", "--watchlist", "f",
+                    "--watchlist", "g", "--watchlist", "h", "--watchlist", "i", "--watchlist", "j",
+                    "--watchlist", "k", "--watchlist", "l", "--watchlist", "m", "--watchlist", "n",
+                    "--watchlist", "o", "--watchlist", "p", "--watchlist", "q");
     char many_keys [65 * 4] = "k0";
     for (int index = 1; index <= OPTIONS_MAX_KEYS; index++)
-        snprintf (many_keys + strlen (many_keys), sizeof (many_keys) - strlen (many_keys),
-                  ",k%d", index);
+        snprintf (many_keys + strlen (many_keys), sizeof (many_keys) - strlen (many_keys), ",k%d",
+                  index);
     S_EXPECT_ERROR ("--keys: more than 64 key names", "--keys", many_keys);
     options_destroy (&options);
 
@@ -383,10 +392,10 @@ s_test_settings (const char *dir)
         assert (!setting->value || S_RUN (options, err, flag) == 0);
         zstr_free (&flag);
         char *text = setting->scope == SETTING_CHAIN
-                     ? zsys_sprintf ("chains\n    m\n        %s = '%s'\n", setting->name,
-                                     setting->initial)
-                     : zsys_sprintf ("evmtap\n    %s = '%s'\n", setting->name,
-                                     setting->initial);
+                         ? zsys_sprintf ("chains\n    m\n        %s = '%s'\n", setting->name,
+                                         setting->initial)
+                         : zsys_sprintf ("evmtap\n    %s = '%s'\n", setting->name,
+                                         setting->initial);
         char *path = s_write_file (dir, "default.cfg", text);
         assert (S_RUN (options, err, "--config", path) == 0);
         unlink (path);
@@ -399,8 +408,8 @@ s_test_settings (const char *dir)
     size_t tables_size = 0;
     FILE *out = open_memstream (&tables, &tables_size);
     assert (out);
-    assert (s_run (&options, err, sizeof (err), out, "--workers", "0", "--help-config-md",
-                   NULL) == 1);
+    assert (s_run (&options, err, sizeof (err), out, "--workers", "0", "--help-config-md", NULL)
+            == 1);
     assert (*err == 0);
     fclose (out);
     const char *start = "| setting | flag | default | meaning |\n|---|---|---|---|\n"
@@ -409,11 +418,11 @@ s_test_settings (const char *dir)
     assert (strstr (tables, "\n\n| setting | flag | default | meaning |\n"));
     assert (strstr (tables, "| `event_signatures` | `--event-signatures FILE` | none | "));
     assert (strstr (tables, "| `sink` | `--sink files[:DIR]\\|stdout\\|kafka:BROKERS` | "
-                    "`files` | "));
+                            "`files` | "));
     assert (strstr (tables, "| `kafka_linger_ms` | `--kafka-linger-ms MS` | `5` | producer "
-                    "`linger.ms`, 0 to 900000: "));
+                            "`linger.ms`, 0 to 900000: "));
     assert (strstr (tables, "| `kafka_replication` | `--kafka-replication N\\|default` | "
-                    "`default` | "));
+                            "`default` | "));
     assert (strstr (tables, "| `rpc` | `--rpc URL` | `http://127.0.0.1:8545` | "));
     assert (strstr (tables, "| `drain_timeout` | `--drain-timeout SECONDS` | `10` | "));
     assert (strstr (tables, "| `key_rps` | `--key-rps N` | `0` (unlimited) | "));
@@ -436,35 +445,35 @@ s_test_file (void)
 
     //  A full single-chain file.
     char *one = s_write_file (dir, "one.cfg",
-        "# one chain\n"
-        "evmtap\n"
-        "    data_dir = /var/lib/evmtap\n"
-        "    sink = \"kafka:localhost:9092\"   # brokers\n"
-        "    format = msgpack\n"
-        "    drain_timeout = 5\n"
-        "    rpc_timeout = 2.5\n"
-        "    secrets_dir = /tmp/s\n"
-        "    redis = redis://127.0.0.1:6379\n"
-        "    listen = tcp://0.0.0.0:5555\n"
-        "    control = tcp://127.0.0.1:5556\n"
-        "    metrics = 127.0.0.1:9100\n"
-        "    watchlist = ofac.txt\n"
-        "    watchlist = 'my list.txt'\n"
-        "chains\n"
-        "    mainnet\n"
-        "        chain_id = 1\n"
-        "        rpc = \"https://mainnet.infura.io/v3/{key}\"\n"
-        "        rpc = \"https://eth-mainnet.g.alchemy.com/v2/{key}\"\n"
-        "        keys = api_key_1, api_key_2\n"
-        "        key_rps = 10\n"
-        "        key_daily = 100000\n"
-        "        workers = 6\n"
-        "        fetch = hashes\n"
-        "        receipts = yes\n"
-        "        delivery = finalized\n"
-        "        confirmations = 64\n"
-        "        from = 100\n"
-        "        to = 200\n");
+                              "# one chain\n"
+                              "evmtap\n"
+                              "    data_dir = /var/lib/evmtap\n"
+                              "    sink = \"kafka:localhost:9092\"   # brokers\n"
+                              "    format = msgpack\n"
+                              "    drain_timeout = 5\n"
+                              "    rpc_timeout = 2.5\n"
+                              "    secrets_dir = /tmp/s\n"
+                              "    redis = redis://127.0.0.1:6379\n"
+                              "    listen = tcp://0.0.0.0:5555\n"
+                              "    control = tcp://127.0.0.1:5556\n"
+                              "    metrics = 127.0.0.1:9100\n"
+                              "    watchlist = ofac.txt\n"
+                              "    watchlist = 'my list.txt'\n"
+                              "chains\n"
+                              "    mainnet\n"
+                              "        chain_id = 1\n"
+                              "        rpc = \"https://mainnet.infura.io/v3/{key}\"\n"
+                              "        rpc = \"https://eth-mainnet.g.alchemy.com/v2/{key}\"\n"
+                              "        keys = api_key_1, api_key_2\n"
+                              "        key_rps = 10\n"
+                              "        key_daily = 100000\n"
+                              "        workers = 6\n"
+                              "        fetch = hashes\n"
+                              "        receipts = yes\n"
+                              "        delivery = finalized\n"
+                              "        confirmations = 64\n"
+                              "        from = 100\n"
+                              "        to = 200\n");
     options = options_new ();
     int rc = options_load_file (options, one, err, sizeof (err));
     if (rc)
@@ -495,9 +504,9 @@ s_test_file (void)
 
     //  Flags override the file's single chain; list flags replace the file's lists.
     assert (S_RUN (options, err, "--config", one, "--workers", "9", "--rpc",
-                   "http://127.0.0.1:8545", "--chain", "eth", "--from=150", "--data-dir",
-                   "/tmp/x", "--sink", "stdout", "--watchlist", "other.txt", "--format=json",
-                   "--receipts") == 0);
+                   "http://127.0.0.1:8545", "--chain", "eth", "--from=150", "--data-dir", "/tmp/x",
+                   "--sink", "stdout", "--watchlist", "other.txt", "--format=json", "--receipts")
+            == 0);
     chain = &options->chains [0];
     assert (options->chain_count == 1);
     assert (streq (chain->name, "eth"));
@@ -511,7 +520,11 @@ s_test_file (void)
     assert (options->watchlist_count == 1 && streq (options->watchlists [0], "other.txt"));
     assert (streq (options->redis, "redis://127.0.0.1:6379"));
     //  A {key} URL from a flag may use the file's keys.
-    assert (S_RUN (options, err, "--config=" "/dev/null", NULL) == 0);
+    assert (S_RUN (options, err,
+                   "--config="
+                   "/dev/null",
+                   NULL)
+            == 0);
     assert (options->chain_count == 1 && options->chains [0].rpc_count == 1);
     assert (S_RUN (options, err, "--rpc", "https://x.io/{key}", "--config", one) == 0);
     assert (options->chains [0].rpc_count == 1 && options->chains [0].key_count == 2);
@@ -525,8 +538,8 @@ s_test_file (void)
     //  A bad flag is reported before the file is read.
     S_EXPECT_ERROR ("--workers: \"x\" is not a number from 1 to 256", "--config", "/nonexistent",
                     "--workers", "x");
-    S_EXPECT_ERROR ("/nonexistent:0: cannot open: No such file or directory",
-                    "--config", "/nonexistent");
+    S_EXPECT_ERROR ("/nonexistent:0: cannot open: No such file or directory", "--config",
+                    "/nonexistent");
 
     //  A file without chains: flags define the chain.
     char *global = s_write_file (dir, "global.cfg", "evmtap\n    sink = stdout\n");
@@ -537,15 +550,15 @@ s_test_file (void)
 
     //  Several chains: chain settings per chain, chain flags refused, global flags fine.
     char *two = s_write_file (dir, "two.cfg",
-        "chains\n"
-        "    mainnet\n"
-        "        chain_id = 1\n"
-        "        rpc = https://mainnet.infura.io/v3/{key}\n"
-        "        keys = a,b\n"
-        "    polygon\n"
-        "        chain_id = 137\n"
-        "        workers = 2\n"
-        "    anvil-2\n");
+                              "chains\n"
+                              "    mainnet\n"
+                              "        chain_id = 1\n"
+                              "        rpc = https://mainnet.infura.io/v3/{key}\n"
+                              "        keys = a,b\n"
+                              "    polygon\n"
+                              "        chain_id = 137\n"
+                              "        workers = 2\n"
+                              "    anvil-2\n");
     assert (S_RUN (options, err, "--config", two, "--data-dir", "/tmp/y", "--verbose") == 0);
     assert (options->chain_count == 3);
     assert (streq (options->chains [0].name, "mainnet") && options->chains [0].workers == 4);
@@ -556,11 +569,13 @@ s_test_file (void)
     assert (options->chains [2].key_count == 0);
     assert (streq (options->data_dir, "/tmp/y") && options->verbose);
     expected = zsys_sprintf ("--from applies to one chain; the config file defines 3: set it "
-                             "per chain in %s", two);
+                             "per chain in %s",
+                             two);
     S_EXPECT_ERROR (expected, "--from", "5", "--config", two, "--workers", "3");
     zstr_free (&expected);
     expected = zsys_sprintf ("--chain applies to one chain; the config file defines 3: set it "
-                             "per chain in %s", two);
+                             "per chain in %s",
+                             two);
     S_EXPECT_ERROR (expected, "--config", two, "--chain", "x");
     zstr_free (&expected);
     options_destroy (&options);
@@ -571,7 +586,8 @@ s_test_file (void)
     s_expect_file_error (dir, "chains\n    main\n        data_dir = x\n",
                          "3: chains/main/data_dir: not a chain setting: set it in the evmtap "
                          "section");
-    s_expect_file_error (dir, "chains\n    mainnet\n        chain_id = 1\n\n"
+    s_expect_file_error (dir,
+                         "chains\n    mainnet\n        chain_id = 1\n\n"
                          "        workers = abc\n",
                          "5: chains/mainnet/workers: \"abc\" is not a number from 1 to 256");
     s_expect_file_error (dir, "chains\n    mainnet\n        wrokers = 4\n",
@@ -625,8 +641,7 @@ s_test_file (void)
                          "1: chains: a section: write `chains` alone and each chain below it");
     s_expect_file_error (dir, "evmtap = 1\n",
                          "1: evmtap: a section: write `evmtap` alone and its settings below it");
-    s_expect_file_error (dir, "evmtap\nevmtap\n",
-                         "2: evmtap: section repeated (first on line 1)");
+    s_expect_file_error (dir, "evmtap\nevmtap\n", "2: evmtap: section repeated (first on line 1)");
     s_expect_file_error (dir, "evmtp\n    sink = stdout\n",
                          "1: evmtp: unknown section (expected evmtap or chains)");
     s_expect_file_error (dir, "sink = stdout\n",
@@ -675,7 +690,7 @@ s_test_examples (bool verbose)
             printf ("(EVMTAP_SOURCE unset: config/ examples not checked) ");
         return;
     }
-    const char *names [] = { "local.cfg", "mainnet.example.cfg", "two-chains.example.cfg" };
+    const char *names [] = {"local.cfg", "mainnet.example.cfg", "two-chains.example.cfg"};
     for (size_t index = 0; index < sizeof (names) / sizeof (names [0]); index++) {
         char *path = zsys_sprintf ("%s/config/%s", source, names [index]);
         options_t *options = options_new ();
@@ -699,7 +714,7 @@ s_test_examples (bool verbose)
             assert (options->chain_count == 2);
         options_destroy (&options);
         //  And through the command line, as a user runs them.
-        char *argv [] = { "run", "--config", path, NULL };
+        char *argv [] = {"run", "--config", path, NULL};
         options = options_new ();
         rc = options_parse_run (options, 3, argv, NULL, err, sizeof (err));
         assert (rc == 0);

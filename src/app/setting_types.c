@@ -67,8 +67,7 @@ settings_valid_name (const char *text, size_t size)
     if (size == 0 || size > S_NAME_MAX)
         return false;
     for (size_t index = 0; index < size; index++)
-        if (!isalnum ((unsigned char) text [index]) && text [index] != '_'
-        &&  text [index] != '-')
+        if (!isalnum ((unsigned char) text [index]) && text [index] != '_' && text [index] != '-')
             return false;
     return true;
 }
@@ -111,8 +110,7 @@ s_has_prefix (const char *text, const char *prefix)
 bool
 setting_valid_redis (const char *text)
 {
-    return s_has_prefix (text, "redis://") && text [8] != 0 && text [8] != ':'
-        && text [8] != '/';
+    return s_has_prefix (text, "redis://") && text [8] != 0 && text [8] != ':' && text [8] != '/';
 }
 
 bool
@@ -125,7 +123,7 @@ bool
 setting_valid_endpoint (const char *text)
 {
     return setting_valid_listen (text) || (s_has_prefix (text, "ipc://") && text [6])
-        || (s_has_prefix (text, "inproc://") && text [9]);
+           || (s_has_prefix (text, "inproc://") && text [9]);
 }
 
 bool
@@ -140,19 +138,17 @@ s_check_rpc_url (const char *value, char *reason, size_t reason_size)
     const char *host = NULL;
     if (s_has_prefix (value, "http://"))
         host = value + 7;
-    else
-    if (s_has_prefix (value, "https://"))
+    else if (s_has_prefix (value, "https://"))
         host = value + 8;
     if (!host || *host == 0 || *host == '/' || *host == ':')
         return s_reason (reason, reason_size, "\"%s\" is not an http:// or https:// URL", value);
     for (const char *scan = value; *scan; scan++) {
         if ((unsigned char) *scan <= ' ')
-            return s_reason (reason, reason_size, "\"%s\" has a blank or control character",
-                             value);
+            return s_reason (reason, reason_size, "\"%s\" has a blank or control character", value);
         //  A misspelt placeholder would send "{apikey}" to the provider as the key.
         if (*scan == '{' && strncmp (scan, "{key}", 5) != 0)
-            return s_reason (reason, reason_size,
-                             "\"%s\" has a placeholder other than {key}", value);
+            return s_reason (reason, reason_size, "\"%s\" has a placeholder other than {key}",
+                             value);
     }
     return 0;
 }
@@ -189,29 +185,28 @@ s_choices (const setting_t *setting, char *out, size_t out_size)
 
 //  Writes the value a run without flags or file has; defaults has one chain.
 static void
-s_show_default (const setting_t *setting, const options_t *defaults, char *text,
-                size_t text_size)
+s_show_default (const setting_t *setting, const options_t *defaults, char *text, size_t text_size)
 {
     assert (defaults && defaults->chain_count >= 1);
     assert (setting->type && setting->type->show);
-    const void *record = setting->scope == SETTING_CHAIN
-                         ? (const void *) &defaults->chains [0] : (const void *) defaults;
+    const void *record = setting->scope == SETTING_CHAIN ? (const void *) &defaults->chains [0]
+                                                         : (const void *) defaults;
     setting->type->show (setting, record, text, text_size);
 }
 
 //  The words a row's texts may say, each replaced by the setting's own.
 typedef enum { S_DEFAULT, S_MIN, S_MAX, S_CHOICES, S_WORDS } s_word_t;
-static const char *s_words [S_WORDS] = { "{default}", "{min}", "{max}", "{choices}" };
+static const char *s_words [S_WORDS] = {"{default}", "{min}", "{max}", "{choices}"};
 
 //  Writes template with the setting's values for {default} (from defaults: NULL for the
 //  reasons of refusals, which never say it), {min}, {max} and {choices}.
 void
 setting_expand (const setting_t *setting, const char *template, const options_t *defaults,
-          char *out, size_t out_size)
+                char *out, size_t out_size)
 {
     size_t used = 0;
     out [0] = 0;
-    for (const char *scan = template; *scan; ) {
+    for (const char *scan = template; *scan;) {
         s_word_t word = S_DEFAULT;
         while (word < S_WORDS && !s_has_prefix (scan, s_words [word]))
             word++;
@@ -237,7 +232,7 @@ s_refuse (const setting_t *setting, const char *value, char *reason, size_t reas
 {
     char expect [SETTING_TEXT_MAX];
     setting_expand (setting, setting->expect ? setting->expect : "{choices}", NULL, expect,
-              sizeof (expect));
+                    sizeof (expect));
     return s_reason (reason, reason_size, "\"%s\" is not %s", value, expect);
 }
 
@@ -292,7 +287,7 @@ s_text_clear (const setting_t *setting, void *record)
     zstr_free ((char **) s_place (setting, record, sizeof (char *)));
 }
 
-const setting_type_t setting_text = { s_text_parse, s_text_show, s_text_clear, false };
+const setting_type_t setting_text = {s_text_parse, s_text_show, s_text_clear, false};
 
 //  Key costs: a table's name or file; NULL (requests) until set.
 static int
@@ -300,13 +295,14 @@ s_costs_parse (const setting_t *setting, void *record, const char *value, char *
                size_t reason_size)
 {
     if (!*value)
-        return s_reason (reason, reason_size, "empty: requests, infura, alchemy or a cost "
+        return s_reason (reason, reason_size,
+                         "empty: requests, infura, alchemy or a cost "
                          "table file");
     s_set_string ((char **) s_place (setting, record, sizeof (char *)), value);
     return 0;
 }
 
-const setting_type_t setting_costs = { s_costs_parse, NULL, s_text_clear, false };
+const setting_type_t setting_costs = {s_costs_parse, NULL, s_text_clear, false};
 
 //  Lists: an array of strings of max items, and its count.
 static size_t *
@@ -325,8 +321,8 @@ setting_list_size (const setting_t *setting, const void *record)
 
 //  Adds a copy of size characters of item, unless the list is full.
 static int
-s_list_add (const setting_t *setting, void *record, const char *item, size_t size,
-            char *reason, size_t reason_size)
+s_list_add (const setting_t *setting, void *record, const char *item, size_t size, char *reason,
+            size_t reason_size)
 {
     uint64_t most = 0;
     bool parsed = s_parse_uint (setting->max, 0, SIZE_MAX, &most);
@@ -375,7 +371,7 @@ s_list_clear (const setting_t *setting, void *record)
     *count = 0;
 }
 
-const setting_type_t setting_list = { s_list_parse, s_list_show, s_list_clear, true };
+const setting_type_t setting_list = {s_list_parse, s_list_show, s_list_clear, true};
 
 //  Provider URLs: a list of http(s) URLs whose only placeholder is {key}.
 static int
@@ -387,7 +383,7 @@ s_urls_parse (const setting_t *setting, void *record, const char *value, char *r
     return s_list_add (setting, record, value, strlen (value), reason, reason_size);
 }
 
-const setting_type_t setting_urls = { s_urls_parse, s_list_show, s_list_clear, true };
+const setting_type_t setting_urls = {s_urls_parse, s_list_show, s_list_clear, true};
 
 //  Key names: "name,name" (blanks around names allowed) replaces the list.
 static int
@@ -419,13 +415,13 @@ s_keys_parse (const setting_t *setting, void *record, const char *value, char *r
         if (rc == 0 && *scan == 0)
             return 0;
         if (rc == 0)
-            scan++;     //  past the comma
+            scan++;    //  past the comma
     }
     s_list_clear (setting, record);
     return -1;
 }
 
-const setting_type_t setting_keys = { s_keys_parse, NULL, s_list_clear, false };
+const setting_type_t setting_keys = {s_keys_parse, NULL, s_list_clear, false};
 
 //  Integers within the row's range, in an int or a 64-bit field.
 static int
@@ -457,7 +453,7 @@ s_count_show (const setting_t *setting, const void *record, char *text, size_t t
                   *(const uint64_t *) s_value (setting, record, sizeof (uint64_t)));
 }
 
-const setting_type_t setting_count = { s_count_parse, s_count_show, NULL, false };
+const setting_type_t setting_count = {s_count_parse, s_count_show, NULL, false};
 
 //  Block numbers: a count whose unset value is OPTIONS_UNSET.
 static void
@@ -466,7 +462,7 @@ s_block_clear (const setting_t *setting, void *record)
     *(int64_t *) s_place (setting, record, sizeof (int64_t)) = OPTIONS_UNSET;
 }
 
-const setting_type_t setting_block = { s_count_parse, NULL, s_block_clear, false };
+const setting_type_t setting_block = {s_count_parse, NULL, s_block_clear, false};
 
 //  Kafka's replication factor: a count, or default (-1) for the cluster's.
 static int
@@ -480,8 +476,7 @@ s_replication_parse (const setting_t *setting, void *record, const char *value, 
 }
 
 static void
-s_replication_show (const setting_t *setting, const void *record, char *text,
-                    size_t text_size)
+s_replication_show (const setting_t *setting, const void *record, char *text, size_t text_size)
 {
     if (*(const int *) s_value (setting, record, sizeof (int)) == -1)
         snprintf (text, text_size, "default");
@@ -489,9 +484,7 @@ s_replication_show (const setting_t *setting, const void *record, char *text,
         s_count_show (setting, record, text, text_size);
 }
 
-const setting_type_t setting_replication = {
-    s_replication_parse, s_replication_show, NULL, false
-};
+const setting_type_t setting_replication = {s_replication_parse, s_replication_show, NULL, false};
 
 //  Numbers with a fraction within the row's range: in a double, or for seconds as whole
 //  milliseconds in an int.
@@ -516,13 +509,13 @@ static void
 s_real_show (const setting_t *setting, const void *record, char *text, size_t text_size)
 {
     double number = setting->type == &setting_seconds
-                    ? *(const int *) s_value (setting, record, sizeof (int)) / 1000.0
-                    : *(const double *) s_value (setting, record, sizeof (double));
+                        ? *(const int *) s_value (setting, record, sizeof (int)) / 1000.0
+                        : *(const double *) s_value (setting, record, sizeof (double));
     snprintf (text, text_size, "%.15g", number);
 }
 
-const setting_type_t setting_real = { s_real_parse, s_real_show, NULL, false };
-const setting_type_t setting_seconds = { s_real_parse, s_real_show, NULL, false };
+const setting_type_t setting_real = {s_real_parse, s_real_show, NULL, false};
+const setting_type_t setting_seconds = {s_real_parse, s_real_show, NULL, false};
 
 //  Booleans: a flag without value is true; values are true/false, yes/no, 1/0.
 static int
@@ -532,8 +525,7 @@ s_bool_parse (const setting_t *setting, void *record, const char *value, char *r
     bool *field = (bool *) s_place (setting, record, sizeof (bool));
     if (!value || streq (value, "true") || streq (value, "yes") || streq (value, "1"))
         *field = true;
-    else
-    if (streq (value, "false") || streq (value, "no") || streq (value, "0"))
+    else if (streq (value, "false") || streq (value, "no") || streq (value, "0"))
         *field = false;
     else
         return s_reason (reason, reason_size, "\"%s\" is not true or false", value);
@@ -547,7 +539,7 @@ s_bool_show (const setting_t *setting, const void *record, char *text, size_t te
               *(const bool *) s_value (setting, record, sizeof (bool)) ? "true" : "false");
 }
 
-const setting_type_t setting_bool = { s_bool_parse, s_bool_show, NULL, false };
+const setting_type_t setting_bool = {s_bool_parse, s_bool_show, NULL, false};
 
 //  Choices: one of the row's words, stored as its index (an enum, or a bool of two), or
 //  for words as the row's own string (the Kafka codec, which the sink's config points at
@@ -562,10 +554,9 @@ s_choice_parse (const setting_t *setting, void *record, const char *value, char 
     if (!setting->choices [index])
         return s_refuse (setting, value, reason, reason_size);
     if (setting->type == &setting_word)
-        *(const char **) s_place (setting, record, sizeof (const char *)) =
-            setting->choices [index];
-    else
-    if (setting->size == sizeof (bool)) {
+        *(const char **) s_place (setting, record,
+                                  sizeof (const char *)) = setting->choices [index];
+    else if (setting->size == sizeof (bool)) {
         assert (index < 2 && setting->choices [2] == NULL);
         *(bool *) s_place (setting, record, sizeof (bool)) = index == 1;
     }
@@ -580,16 +571,15 @@ s_choice_show (const setting_t *setting, const void *record, char *text, size_t 
     const char *word;
     if (setting->type == &setting_word)
         word = *(const char *const *) s_value (setting, record, sizeof (const char *));
-    else
-    if (setting->size == sizeof (bool))
+    else if (setting->size == sizeof (bool))
         word = setting->choices [*(const bool *) s_value (setting, record, sizeof (bool))];
     else
         word = setting->choices [*(const int *) s_value (setting, record, sizeof (int))];
     snprintf (text, text_size, "%s", word);
 }
 
-const setting_type_t setting_choice = { s_choice_parse, s_choice_show, NULL, false };
-const setting_type_t setting_word = { s_choice_parse, s_choice_show, NULL, false };
+const setting_type_t setting_choice = {s_choice_parse, s_choice_show, NULL, false};
+const setting_type_t setting_word = {s_choice_parse, s_choice_show, NULL, false};
 
 //  The sink: files, files:DIR, stdout or kafka:BROKERS, kept as a kind and a target.
 static int
@@ -601,14 +591,11 @@ s_sink_parse (const setting_t *setting, void *record, const char *value, char *r
     const char *target = NULL;
     if (streq (value, "files"))
         *kind = SINK_FILES;
-    else
-    if (s_has_prefix (value, "files:") && value [6])
+    else if (s_has_prefix (value, "files:") && value [6])
         *kind = SINK_FILES, target = value + 6;
-    else
-    if (streq (value, "stdout"))
+    else if (streq (value, "stdout"))
         *kind = SINK_STDOUT;
-    else
-    if (s_has_prefix (value, "kafka:") && value [6])
+    else if (s_has_prefix (value, "kafka:") && value [6])
         *kind = SINK_KAFKA, target = value + 6;
     else
         return s_refuse (setting, value, reason, reason_size);
@@ -623,9 +610,10 @@ s_sink_show (const setting_t *setting, const void *record, char *text, size_t te
 {
     sink_kind_t kind = *(const sink_kind_t *) s_value (setting, record, sizeof (sink_kind_t));
     const char *target = ((const options_t *) record)->sink_target;
-    snprintf (text, text_size, "%s%s%s", kind == SINK_KAFKA    ? "kafka"
-                                         : kind == SINK_STDOUT ? "stdout"
-                                                               : "files",
+    snprintf (text, text_size, "%s%s%s",
+              kind == SINK_KAFKA    ? "kafka"
+              : kind == SINK_STDOUT ? "stdout"
+                                    : "files",
               target ? ":" : "", target ? target : "");
 }
 
@@ -636,4 +624,4 @@ s_sink_clear (const setting_t *setting, void *record)
     zstr_free (&((options_t *) record)->sink_target);
 }
 
-const setting_type_t setting_sink = { s_sink_parse, s_sink_show, s_sink_clear, false };
+const setting_type_t setting_sink = {s_sink_parse, s_sink_show, s_sink_clear, false};

@@ -21,7 +21,7 @@ struct _setting_type_t {
     void (*show) (const setting_t *setting, const void *record, char *text, size_t text_size);
     //  Frees what the value holds and sets it unset; NULL when zero is unset.
     void (*clear) (const setting_t *setting, void *record);
-    bool repeats;                   //  each value adds an item to a list
+    bool repeats;    //  each value adds an item to a list
 };
 
 //  Text, not empty and, when the row has one, passing its valid check.
@@ -63,8 +63,8 @@ bool setting_valid_metrics (const char *text);
 //  Writes template with the setting's values for {default} (from defaults, which has one
 //  chain; NULL for the reasons of refusals, which never say it), {min}, {max} and
 //  {choices}.
-void setting_expand (const setting_t *setting, const char *template,
-                     const options_t *defaults, char *out, size_t out_size);
+void setting_expand (const setting_t *setting, const char *template, const options_t *defaults,
+                     char *out, size_t out_size);
 
 //  The count of a list setting in record.
 size_t setting_list_size (const setting_t *setting, const void *record);

@@ -17,30 +17,29 @@
 #define S_STRING_(macro) #macro
 
 //  The choices of fetch and delivery are stored as their index.
-_Static_assert (FETCH_BLOCK == 0 && FETCH_HASHES == 1, "fetch choices: block, hashes");
-_Static_assert (DELIVERY_INSTANT == 0 && DELIVERY_FINALIZED == 1,
-                "delivery choices: instant, finalized");
+static_assert (FETCH_BLOCK == 0 && FETCH_HASHES == 1, "fetch choices: block, hashes");
+static_assert (DELIVERY_INSTANT == 0 && DELIVERY_FINALIZED == 1,
+               "delivery choices: instant, finalized");
 
 //  --------------------------------------------------------------------------
 //  The table, in --help order
 
 //  Where a setting's value lives: a field of options_t or of chain_options_t (lists: with
 //  their count).
-#define S_IN(type, member) \
-    .field = offsetof (type, member), .size = sizeof (((type *) 0)->member)
+#define S_IN(type, member) .field = offsetof (type, member), .size = sizeof (((type *) 0)->member)
 #define S_FLAG(member) .scope = SETTING_FLAG, S_IN (options_t, member)
 #define S_SERVICE(member) .scope = SETTING_SERVICE, S_IN (options_t, member)
 #define S_CHAIN(member) .scope = SETTING_CHAIN, S_IN (chain_options_t, member)
-#define S_SERVICE_LIST(member, counter) \
-    S_SERVICE (member), .count = offsetof (options_t, counter)
-#define S_CHAIN_LIST(member, counter) \
-    S_CHAIN (member), .count = offsetof (chain_options_t, counter)
+#define S_SERVICE_LIST(member, counter) S_SERVICE (member), .count = offsetof (options_t, counter)
+#define S_CHAIN_LIST(member, counter) S_CHAIN (member), .count = offsetof (chain_options_t, counter)
 //  Budgets above this are typing mistakes, not plans.
 #define S_BUDGET_MAX "1000000000000"
 #define S_UINT64_MAX "18446744073709551615"
 #define S_INT64_MAX "9223372036854775807"
 #define S_INT_MAX "2147483647"
 
+//  Laid out by hand, a row per line of the table.
+// clang-format off
 static const setting_t s_settings [] = {
     {.flag = "config", S_FLAG (config_file), .type = &setting_text, .expect = "a file name",
      .value = "FILE", .help = "read settings from a ZPL config file; flags override it"},
@@ -288,6 +287,7 @@ static const setting_t s_settings [] = {
     //  Hidden: prints what tests/0040-config-docs.sh compares with docs/config.md.
     {.flag = "help-config-md", .scope = SETTING_FLAG, .action = SETTING_PRINT_DOCS},
 };
+// clang-format on
 
 #define S_SETTINGS (sizeof (s_settings) / sizeof (s_settings [0]))
 
@@ -321,7 +321,7 @@ settings_by_flag (const char *flag, size_t size)
 {
     for (size_t index = 0; index < S_SETTINGS; index++)
         if (strlen (s_settings [index].flag) == size
-        &&  memcmp (s_settings [index].flag, flag, size) == 0)
+            && memcmp (s_settings [index].flag, flag, size) == 0)
             return &s_settings [index];
     return NULL;
 }
@@ -397,7 +397,7 @@ settings_finish (chain_options_t *chain)
     for (size_t index = 0; index < S_SETTINGS; index++) {
         const setting_t *setting = &s_settings [index];
         if (setting->scope == SETTING_CHAIN && settings_repeats (setting) && setting->initial
-        &&  setting_list_size (setting, chain) == 0)
+            && setting_list_size (setting, chain) == 0)
             s_apply_initial (setting, chain);
     }
 }
@@ -467,7 +467,7 @@ void
 settings_print_docs (FILE *out, const options_t *defaults)
 {
     assert (out);
-    const setting_scope_t sections [] = { SETTING_SERVICE, SETTING_CHAIN };
+    const setting_scope_t sections [] = {SETTING_SERVICE, SETTING_CHAIN};
     for (size_t section = 0; section < 2; section++) {
         fprintf (out, "%s| setting | flag | default | meaning |\n|---|---|---|---|\n",
                  section ? "\n" : "");
@@ -485,8 +485,7 @@ settings_print_docs (FILE *out, const options_t *defaults)
             s_flag_text (setting, flag, sizeof (flag));
             snprintf (text, sizeof (text), "`%s`", flag);
             s_print_cell (out, text);
-            setting_expand (setting, setting->doc_default ? setting->doc_default
-                                                          : "`{default}`",
+            setting_expand (setting, setting->doc_default ? setting->doc_default : "`{default}`",
                             defaults, text, sizeof (text));
             s_print_cell (out, text);
             setting_expand (setting, setting->doc, defaults, text, sizeof (text));

@@ -16,16 +16,16 @@
 
 //  Where a setting lives.
 typedef enum {
-    SETTING_FLAG,           //  on the command line only; in options_t
-    SETTING_SERVICE,        //  also in the file's `evmtap` section; in options_t
-    SETTING_CHAIN           //  also in a `chains/NAME` section; in chain_options_t
+    SETTING_FLAG,       //  on the command line only; in options_t
+    SETTING_SERVICE,    //  also in the file's `evmtap` section; in options_t
+    SETTING_CHAIN       //  also in a `chains/NAME` section; in chain_options_t
 } setting_scope_t;
 
 //  What giving the flag does.
 typedef enum {
-    SETTING_STORE,          //  stores the value
-    SETTING_PRINT_HELP,     //  prints `evmtap run --help` instead of running
-    SETTING_PRINT_DOCS      //  prints the settings tables of docs/config.md instead
+    SETTING_STORE,         //  stores the value
+    SETTING_PRINT_HELP,    //  prints `evmtap run --help` instead of running
+    SETTING_PRINT_DOCS     //  prints the settings tables of docs/config.md instead
 } setting_action_t;
 
 //  How a value is checked, stored, shown and freed (private to settings.c).
@@ -34,28 +34,28 @@ typedef struct _setting_type_t setting_type_t;
 //  One setting. The texts help, doc, doc_default and expect may say {default} (the value a
 //  run without flags or file has), {min}, {max} and {choices}.
 typedef struct {
-    const char *flag;               //  long flag without "--"
-    char short_flag;                //  its letter, 0 when none
-    const char *name;               //  name in the config file, NULL when the file has none
-    setting_scope_t scope;          //  where it lives
-    setting_action_t action;        //  what the flag does
-    const setting_type_t *type;     //  NULL for the flags that print
-    size_t field;                   //  offset of the value in options_t or chain_options_t
-    size_t size;                    //  size of the value, checked against the type's
-    size_t count;                   //  lists: offset of their size_t count
-    const char *min;                //  numbers: the least value, as a user writes it
-    const char *max;                //  numbers: the largest; lists: the most items
-    bool (*valid) (const char *text);   //  text: the check beyond not empty, or NULL
-    const char *expect;             //  what a good value is: "\"x\" is not <expect>"
-    const char *unit;               //  lists: what the items are ("more than 8 URLs")
-    const char *const *choices;     //  choices: the words, NULL-terminated
-    const char *initial;            //  the default as a user writes it; NULL: empty, or
-                                    //  filled by the layer that owns the value
-    const char *value;              //  the value in --help ("N"); NULL: the flag takes none
-    const char *help;               //  --help text; a newline continues it under itself;
-                                    //  NULL for a hidden flag
-    const char *doc_default;        //  docs/config.md's default column; NULL: `{default}`
-    const char *doc;                //  docs/config.md's meaning column
+    const char *flag;                    //  long flag without "--"
+    char short_flag;                     //  its letter, 0 when none
+    const char *name;                    //  name in the config file, NULL when the file has none
+    setting_scope_t scope;               //  where it lives
+    setting_action_t action;             //  what the flag does
+    const setting_type_t *type;          //  NULL for the flags that print
+    size_t field;                        //  offset of the value in options_t or chain_options_t
+    size_t size;                         //  size of the value, checked against the type's
+    size_t count;                        //  lists: offset of their size_t count
+    const char *min;                     //  numbers: the least value, as a user writes it
+    const char *max;                     //  numbers: the largest; lists: the most items
+    bool (*valid) (const char *text);    //  text: the check beyond not empty, or NULL
+    const char *expect;                  //  what a good value is: "\"x\" is not <expect>"
+    const char *unit;                    //  lists: what the items are ("more than 8 URLs")
+    const char *const *choices;          //  choices: the words, NULL-terminated
+    const char *initial;                 //  the default as a user writes it; NULL: empty, or
+                                         //  filled by the layer that owns the value
+    const char *value;                   //  the value in --help ("N"); NULL: the flag takes none
+    const char *help;                    //  --help text; a newline continues it under itself;
+                                         //  NULL for a hidden flag
+    const char *doc_default;             //  docs/config.md's default column; NULL: `{default}`
+    const char *doc;                     //  docs/config.md's meaning column
 } setting_t;
 
 //  The index-th setting in --help order, or NULL past the last.

@@ -22,15 +22,15 @@
 #define ZPL_MAX_FILE_SIZE (4 * 1024 * 1024)
 
 struct _zpl_t {
-    char *name;             //  the node's name ("root" for the root)
-    char *value;            //  the value, NULL for a section without one
-    char *path;             //  "parent/child/name" below the root ("" for the root)
-    char *file;             //  owned by the root only; children borrow it
-    const char *file_ref;   //  the file name every node reports
-    int line;               //  1-based line, 0 for the root
-    zpl_t *child;           //  first child
-    zpl_t *last_child;      //  last child, so appending stays O(1)
-    zpl_t *next;            //  next sibling
+    char *name;              //  the node's name ("root" for the root)
+    char *value;             //  the value, NULL for a section without one
+    char *path;              //  "parent/child/name" below the root ("" for the root)
+    char *file;              //  owned by the root only; children borrow it
+    const char *file_ref;    //  the file name every node reports
+    int line;                //  1-based line, 0 for the root
+    zpl_t *child;            //  first child
+    zpl_t *last_child;       //  last child, so appending stays O(1)
+    zpl_t *next;             //  next sibling
 };
 
 static zpl_t *
@@ -112,8 +112,8 @@ s_error (char *err, size_t err_size, const char *filename, int line, const char 
 //  Parses one line (without its end of line) and attaches it below the right parent.
 //  stack[level] is the last node seen at each depth; *depth is how many are valid.
 static int
-s_parse_line (const char *text, size_t size, int lineno, const char *filename,
-              zpl_t **stack, int *depth, char *err, size_t err_size)
+s_parse_line (const char *text, size_t size, int lineno, const char *filename, zpl_t **stack,
+              int *depth, char *err, size_t err_size)
 {
     const char *end = text + size;
     const char *scan = text;
@@ -132,8 +132,8 @@ s_parse_line (const char *text, size_t size, int lineno, const char *filename,
     int level = (int) (indent / 4);
     if (level > *depth - 1)
         return s_error (err, err_size, filename, lineno,
-                        "indented too deeply: %zu spaces where at most %d are allowed",
-                        indent, (*depth - 1) * 4);
+                        "indented too deeply: %zu spaces where at most %d are allowed", indent,
+                        (*depth - 1) * 4);
     if (level + 1 >= ZPL_MAX_DEPTH)
         return s_error (err, err_size, filename, lineno, "sections nested too deeply");
 
@@ -144,13 +144,14 @@ s_parse_line (const char *text, size_t size, int lineno, const char *filename,
     if (name_size == 0 && *scan == '=')
         return s_error (err, err_size, filename, lineno, "missing name before '='");
     if (name_size == 0
-    || (scan < end && *scan != ' ' && *scan != '\t' && *scan != '=' && *scan != '#')) {
+        || (scan < end && *scan != ' ' && *scan != '\t' && *scan != '=' && *scan != '#')) {
         if (isprint ((unsigned char) *scan))
             return s_error (err, err_size, filename, lineno,
                             "invalid name: character '%c' is not allowed "
-                            "(names use letters, digits and $-_@.&+/)", *scan);
-        return s_error (err, err_size, filename, lineno,
-                        "invalid name: byte 0x%02x is not allowed", (unsigned char) *scan);
+                            "(names use letters, digits and $-_@.&+/)",
+                            *scan);
+        return s_error (err, err_size, filename, lineno, "invalid name: byte 0x%02x is not allowed",
+                        (unsigned char) *scan);
     }
     const char *after_name = scan;
     while (scan < end && (*scan == ' ' || *scan == '\t'))
@@ -200,8 +201,8 @@ s_parse_line (const char *text, size_t size, int lineno, const char *filename,
         if (*scan == '"' || *scan == '\'')
             return s_error (err, err_size, filename, lineno,
                             "unexpected quote (a value needs '=' before it)");
-        return s_error (err, err_size, filename, lineno,
-                        "unexpected text \"%.*s\" after %s", (int) (end - scan), scan,
+        return s_error (err, err_size, filename, lineno, "unexpected text \"%.*s\" after %s",
+                        (int) (end - scan), scan,
                         value ? "the value" : "the name (expected '=' or end of line)");
     }
     if (memchr (rest, '\t', scan - rest)) {
@@ -228,7 +229,7 @@ zpl_parse (const char *text, const char *filename, char *err, size_t err_size)
     assert (root->file);
     root->file_ref = root->file;
 
-    zpl_t *stack [ZPL_MAX_DEPTH + 1] = { root };
+    zpl_t *stack [ZPL_MAX_DEPTH + 1] = {root};
     int depth = 1;
     const char *scan = text;
     //  A UTF-8 byte order mark is harmless; editors on some systems add one.
@@ -268,12 +269,10 @@ zpl_load (const char *path, char *err, size_t err_size)
     zpl_t *root = NULL;
     if (failed)
         s_error (err, err_size, path, 0, "cannot read: %s", strerror (read_errno));
-    else
-    if (size > ZPL_MAX_FILE_SIZE)
+    else if (size > ZPL_MAX_FILE_SIZE)
         s_error (err, err_size, path, 0, "too large for a config file (over %d bytes)",
                  ZPL_MAX_FILE_SIZE);
-    else
-    if (strlen (text) != size) {
+    else if (strlen (text) != size) {
         //  A NUL byte would silently cut the text short: name the line it is on.
         size_t nul = strlen (text);
         int line = 1;
@@ -374,26 +373,25 @@ void
 zpl_test (bool verbose)
 {
     char err [256];
-    const char *good =
-        "#   A whole-line comment\n"
-        "\n"
-        "evmtap\n"
-        "    data_dir = ./evmtap-data     # a comment after a bare value\n"
-        "    sink = \"files:/tmp/a b#c\"   # '#' inside quotes is kept\n"
-        "    empty =\n"
-        "    single = 'it \"is\" here'\n"
-        "        # an indented comment at any depth\n"
-        "chains\n"
-        "    mainnet\n"
-        "        rpc = \"https://mainnet.infura.io/v3/{key}\"\n"
-        "        rpc = http://127.0.0.1:8545\n"
-        "\n"
-        "        keys = api_key_1,api_key_2\n"
-        "    sepolia   # a section with a comment\n"
-        "        workers = 2\n"
-        "            nested = deeper\n"
-        "odd.name$-_@&+/x = value with  inner  spaces   \r\n"
-        "last = no newline at the end";
+    const char *good = "#   A whole-line comment\n"
+                       "\n"
+                       "evmtap\n"
+                       "    data_dir = ./evmtap-data     # a comment after a bare value\n"
+                       "    sink = \"files:/tmp/a b#c\"   # '#' inside quotes is kept\n"
+                       "    empty =\n"
+                       "    single = 'it \"is\" here'\n"
+                       "        # an indented comment at any depth\n"
+                       "chains\n"
+                       "    mainnet\n"
+                       "        rpc = \"https://mainnet.infura.io/v3/{key}\"\n"
+                       "        rpc = http://127.0.0.1:8545\n"
+                       "\n"
+                       "        keys = api_key_1,api_key_2\n"
+                       "    sepolia   # a section with a comment\n"
+                       "        workers = 2\n"
+                       "            nested = deeper\n"
+                       "odd.name$-_@&+/x = value with  inner  spaces   \r\n"
+                       "last = no newline at the end";
     zpl_t *root = zpl_parse (good, "good.cfg", err, sizeof (err));
     if (!root)
         fprintf (stderr, "zpl: %s\n", err);
@@ -481,7 +479,7 @@ zpl_test (bool verbose)
     //  Errors name the file and line.
     s_expect_error ("a\n    b = 1\n  c = 2\n", "bad.cfg:3: indentation of 2 spaces is not");
     s_expect_error ("a\n        b = 1\n", "bad.cfg:2: indented too deeply: 8 spaces where at "
-                    "most 4 are allowed");
+                                          "most 4 are allowed");
     s_expect_error ("    a = 1\n", "bad.cfg:1: indented too deeply");
     s_expect_error ("a\n\tb = 1\n", "bad.cfg:2: tab in indentation");
     s_expect_error ("a\t= 1\n", "bad.cfg:1: tab after name");

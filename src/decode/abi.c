@@ -46,10 +46,10 @@ s_entry_finish (abi_entry_t *self, char *err, size_t err_size)
     char signature [ABI_SIGNATURE_MAX];
     size_t name_len = strlen (self->name);
     if (name_len + 3 > ABI_SIGNATURE_MAX
-        || abi_type_canonical (self->inputs, signature + name_len,
-                               ABI_SIGNATURE_MAX - name_len) < 0) {
+        || abi_type_canonical (self->inputs, signature + name_len, ABI_SIGNATURE_MAX - name_len)
+               < 0) {
         s_error (err, err_size, "%s: signature longer than %d characters", self->name,
-                  ABI_SIGNATURE_MAX);
+                 ABI_SIGNATURE_MAX);
         return -1;
     }
     memcpy (signature, self->name, name_len);
@@ -71,8 +71,7 @@ s_valid_name (const char *name, size_t len)
 }
 
 abi_entry_t *
-abi_entry_parse (abi_entry_kind_t kind, const char *text, size_t len, char *err,
-                 size_t err_size)
+abi_entry_parse (abi_entry_kind_t kind, const char *text, size_t len, char *err, size_t err_size)
 {
     const char *open = (const char *) memchr (text, '(', len);
     if (!open || !s_valid_name (text, (size_t) (open - text)) || text [len - 1] != ')') {
@@ -98,8 +97,7 @@ abi_entry_parse (abi_entry_kind_t kind, const char *text, size_t len, char *err,
     return self;
 }
 
-static abi_type_t *s_param_type (const cJSON *param, unsigned depth, char *err,
-                                 size_t err_size);
+static abi_type_t *s_param_type (const cJSON *param, unsigned depth, char *err, size_t err_size);
 
 //  A tuple from a "components" (or "inputs") array of parameter objects.
 static abi_type_t *
@@ -127,7 +125,7 @@ s_tuple (const cJSON *params, bool events, unsigned depth, char *err, size_t err
         const cJSON *name = cJSON_GetObjectItemCaseSensitive (param, "name");
         if (!type || (name && !cJSON_IsString (name) && !cJSON_IsNull (name))) {
             s_error (err, err_size, "parameter %zu: %s", index,
-                      type ? "name is not a string" : reason);
+                     type ? "name is not a string" : reason);
             abi_type_destroy (&type);
             abi_type_destroy (&tuple);
             return NULL;
@@ -152,8 +150,8 @@ s_param_type (const cJSON *param, unsigned depth, char *err, size_t err_size)
     }
     const char *text = type->valuestring;
     if (strncmp (text, "tuple", 5) == 0) {
-        abi_type_t *tuple = s_tuple (cJSON_GetObjectItemCaseSensitive (param, "components"),
-                                     false, depth, err, err_size);
+        abi_type_t *tuple = s_tuple (cJSON_GetObjectItemCaseSensitive (param, "components"), false,
+                                     depth, err, err_size);
         if (!tuple)
             return NULL;
         char reason [128];
@@ -209,8 +207,9 @@ abi_parse (const char *json, size_t len, char *err, size_t err_size)
             goto failed;
         }
         if ((int) kind == -1)
-            continue;       //  constructor, fallback, receive: nothing to match calls with
-        if (!cJSON_IsString (name) || !s_valid_name (name->valuestring, strlen (name->valuestring))) {
+            continue;    //  constructor, fallback, receive: nothing to match calls with
+        if (!cJSON_IsString (name)
+            || !s_valid_name (name->valuestring, strlen (name->valuestring))) {
             s_error (err, err_size, "entry %zu: no valid \"name\"", index - 1);
             goto failed;
         }
@@ -347,14 +346,16 @@ abi_test (bool verbose)
         fprintf (stderr, "abi: %s\n", err);
     assert (abi && abi_size (abi) == 4);
     const abi_entry_t *entry = abi_entry (abi, 0);
-    assert (streq (entry->signature, "transfer(address,uint256)") && streq (entry->name, "transfer"));
+    assert (streq (entry->signature, "transfer(address,uint256)")
+            && streq (entry->name, "transfer"));
     uint8_t selector [4] = {0xa9, 0x05, 0x9c, 0xbb};
     assert (abi_find_function (abi, selector) == entry);
     entry = abi_entry (abi, 1);
     assert (streq (entry->signature, "swap((address,bytes)[],uint256[2])"));
     assert (entry->inputs->components [0]->element->all_named);
     entry = abi_entry (abi, 2);
-    assert (entry->kind == ABI_EVENT && streq (entry->signature, "Transfer(address,address,uint256)"));
+    assert (entry->kind == ABI_EVENT
+            && streq (entry->signature, "Transfer(address,address,uint256)"));
     assert (entry->hash [0] == 0xdd && entry->hash [1] == 0xf2);
     assert (entry->inputs->indexed [0] && !entry->inputs->indexed [2]);
     assert (abi_find_event (abi, entry->hash) == entry);
@@ -368,8 +369,8 @@ abi_test (bool verbose)
                                            38, err, sizeof (err));
     assert (parsed && streq (parsed->signature, "swap(uint256,(address,bytes)[])"));
     abi_entry_destroy (&parsed);
-    const char *bad_signatures [] = {"swap", "(uint256)", "1swap()", "swap(uint7)", "sw ap()",
-                                     "swap(uint256"};
+    const char *bad_signatures [] = {"swap",        "(uint256)", "1swap()",
+                                     "swap(uint7)", "sw ap()",   "swap(uint256"};
     for (size_t index = 0; index < sizeof (bad_signatures) / sizeof (bad_signatures [0]); index++) {
         parsed = abi_entry_parse (ABI_FUNCTION, bad_signatures [index],
                                   strlen (bad_signatures [index]), err, sizeof (err));
@@ -384,10 +385,12 @@ abi_test (bool verbose)
     s_check_refused ("[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"uint7\"}]}]",
                      "f: parameter 0: type \"uint7\"");
     s_check_refused ("[{\"type\":\"function\",\"name\":\"f\",\"inputs\":{}}]", "not an array");
-    s_check_refused ("[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"name\":1,\"type\":\"bool\"}]}]",
-                     "name is not a string");
-    s_check_refused ("[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"tuple[x]\",\"components\":[]}]}]",
-                     "tuple[x]");
+    s_check_refused (
+        "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"name\":1,\"type\":\"bool\"}]}]",
+        "name is not a string");
+    s_check_refused (
+        "[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"tuple[x]\",\"components\":[]}]}]",
+        "tuple[x]");
     s_check_refused ("[{\"type\":\"function\",\"name\":\"f\",\"inputs\":[{\"type\":\"(uint8)\"}]}]",
                      "not a type");
 

@@ -20,12 +20,12 @@
 typedef struct {
     const uint8_t *data;
     size_t size;
-    size_t end;             //  just past the highest byte used so far
-    size_t budget;          //  values left to decode (see the banner)
+    size_t end;       //  just past the highest byte used so far
+    size_t budget;    //  values left to decode (see the banner)
     jsonw_t *writer;
     char *err;
     size_t err_size;
-    char arg [72];          //  the top-level parameter being decoded, for reasons
+    char arg [72];    //  the top-level parameter being decoded, for reasons
 } s_ctx_t;
 
 static int s_decode (s_ctx_t *ctx, const abi_type_t *type, size_t pos, size_t base);
@@ -124,7 +124,7 @@ static int
 s_decode_word (s_ctx_t *ctx, const abi_type_t *type, const uint8_t *word)
 {
     char decimal [80];
-    size_t zeros = 0;     //  bytes that must be zero (or the sign) at the high end
+    size_t zeros = 0;    //  bytes that must be zero (or the sign) at the high end
     switch (type->kind) {
         case ABI_UINT:
             zeros = 32 - type->size / 8;
@@ -212,8 +212,8 @@ s_decode_tail (s_ctx_t *ctx, const abi_type_t *type, size_t pos)
     switch (type->kind) {
         case ABI_BYTES:
         case ABI_STRING:
-            if (s_read_size (ctx, pos, ctx->size - pos >= 32 ? ctx->size - pos - 32 : 0,
-                             "length", &len)
+            if (s_read_size (ctx, pos, ctx->size - pos >= 32 ? ctx->size - pos - 32 : 0, "length",
+                             &len)
                 || s_spend (ctx, len / 32))
                 return -1;
             if (type->kind == ABI_STRING)
@@ -361,8 +361,7 @@ abi_decode_event (const abi_type_t *params, const bool *indexed, const uint8_t (
             const uint8_t *word = topics [topic++];
             if (type->dynamic || type->kind == ABI_TUPLE || type->kind == ABI_ARRAY_FIXED)
                 jsonw_bytes_hex (writer, word, 32);
-            else
-            if (s_decode_word (&ctx, type, word))
+            else if (s_decode_word (&ctx, type, word))
                 return -1;
             continue;
         }
@@ -394,8 +393,8 @@ s_check (const char *params_text, const char *hex, const char *expected, size_t 
     const char *got = rc == 0 ? jsonw_data (writer) : err;
     if (!strstr (got, expected) || (rc == 0 && end != expected_end)
         || (rc != 0) != (expected_end == SIZE_MAX)) {
-        fprintf (stderr, "abi_decode %s: got %s (end %zu), expected %s (end %zu)\n",
-                 params_text, got, end, expected, expected_end);
+        fprintf (stderr, "abi_decode %s: got %s (end %zu), expected %s (end %zu)\n", params_text,
+                 got, end, expected, expected_end);
         assert (false);
     }
     jsonw_destroy (&writer);
@@ -412,7 +411,7 @@ s_check_vectors (bool verbose)
     char *path = zsys_sprintf ("%s/tests/data/abi_vectors.json", source ? source : ".");
     zfile_t *file = zfile_new (NULL, path);
     zchunk_t *chunk = file && zfile_input (file) == 0 ? zfile_read (file, zfile_cursize (file), 0)
-                                                     : NULL;
+                                                      : NULL;
     if (!chunk) {
         //  Only when run outside the tree: CTest always sets EVMTAP_SOURCE.
         assert (!source);
@@ -479,21 +478,23 @@ abi_decode_test (bool verbose)
     uint8_t word [32];
     memset (word, 0xFF, 32);
     abi_word_to_decimal (word, false, decimal);
-    assert (streq (decimal, "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
+    assert (streq (
+        decimal, "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
     abi_word_to_decimal (word, true, decimal);
     assert (streq (decimal, "-1"));
     memset (word, 0, 32);
     word [0] = 0x80;
     abi_word_to_decimal (word, true, decimal);
-    assert (streq (decimal, "-57896044618658097711785492504343953926634992332820282019728792003956564819968"));
+    assert (streq (
+        decimal, "-57896044618658097711785492504343953926634992332820282019728792003956564819968"));
     word [0] = 0;
     abi_word_to_decimal (word, false, decimal);
     assert (streq (decimal, "0"));
-    word [23] = 1;     //  2^64
+    word [23] = 1;    //  2^64
     abi_word_to_decimal (word, false, decimal);
     assert (streq (decimal, "18446744073709551616"));
     word [23] = 0;
-    word [19] = 0x3b;  //  0x3b << 96, crosses the 10^9 chunks
+    word [19] = 0x3b;    //  0x3b << 96, crosses the 10^9 chunks
     abi_word_to_decimal (word, false, decimal);
     assert (streq (decimal, "4674461588341595918019093069824"));
 
@@ -501,24 +502,27 @@ abi_decode_test (bool verbose)
     s_check ("(uint256 a,bool b)", W2 W1 "abcd", "{\"a\":\"2\",\"b\":true}", 64);
     s_check ("(int8,address,bytes4)",
              WFF "000000000000000000000000a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
-             "deadbeef00000000000000000000000000000000000000000000000000000000",
+                 "deadbeef00000000000000000000000000000000000000000000000000000000",
              "{\"arg0\":\"-1\",\"arg1\":\"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48\","
-             "\"arg2\":\"0xdeadbeef\"}", 96);
+             "\"arg2\":\"0xdeadbeef\"}",
+             96);
     //  Dynamic: a string, bytes and a uint[] in canonical order.
     s_check ("(string s,bytes b,uint8[] u)",
              "0000000000000000000000000000000000000000000000000000000000000060"
              "00000000000000000000000000000000000000000000000000000000000000a0"
-             "00000000000000000000000000000000000000000000000000000000000000e0"
-             W2 "6869000000000000000000000000000000000000000000000000000000000000"
-             W1 "ff00000000000000000000000000000000000000000000000000000000000000"
-             W2 W1 W2,
+             "00000000000000000000000000000000000000000000000000000000000000e0" W2
+             "6869000000000000000000000000000000000000000000000000000000000000" W1
+             "ff00000000000000000000000000000000000000000000000000000000000000" W2 W1 W2,
              "{\"s\":\"hi\",\"b\":\"0xff\",\"u\":[\"1\",\"2\"]}", 32 * 10);
     //  Non-canonical but in bounds: the tails in reverse order, one shared by both.
-    s_check ("(bytes,bytes)", W40 W40 W1 "ab00000000000000000000000000000000000000000000000000000000000000",
+    s_check ("(bytes,bytes)",
+             W40 W40 W1 "ab00000000000000000000000000000000000000000000000000000000000000",
              "{\"arg0\":\"0xab\",\"arg1\":\"0xab\"}", 128);
     //  Invalid UTF-8 becomes U+FFFD.
     s_check ("(string)", W20 W2 "ff41000000000000000000000000000000000000000000000000000000000000",
-             "\"\xef\xbf\xbd" "A\"", 96);
+             "\"\xef\xbf\xbd"
+             "A\"",
+             96);
     //  Unpadded last bytes: in bounds, decoded.
     s_check ("(bytes)", W20 W1 "ab", "\"0xab\"", 65);
 
@@ -526,8 +530,10 @@ abi_decode_test (bool verbose)
     s_check ("(uint256)", "00", "past the end", SIZE_MAX);
     s_check ("(bytes)", "00000000000000000000000000000000000000000000000000000000000000e0",
              "offset 224", SIZE_MAX);
-    s_check ("(bytes)", W20 W2_255, "length 5789604461865809771178549250434395392663499233282"
-             "0282019728792003956564819968", SIZE_MAX);
+    s_check ("(bytes)", W20 W2_255,
+             "length 5789604461865809771178549250434395392663499233282"
+             "0282019728792003956564819968",
+             SIZE_MAX);
     s_check ("(uint256[])", W20 "00000000000000000000000000000000000000000000000000000000ffffffff",
              "array length 4294967295", SIZE_MAX);
     s_check ("(bytes)", W20 "0000000000000000000000000000000000000000000000000000000000000021" W0,
@@ -555,8 +561,8 @@ abi_decode_test (bool verbose)
 
     //  Events: indexed static values from topics, dynamic ones as their hash.
     char err [128];
-    abi_type_t *params = abi_type_parse (
-        "(address indexed from,string indexed tag,uint256 value)", err, sizeof (err));
+    abi_type_t *params = abi_type_parse ("(address indexed from,string indexed tag,uint256 value)",
+                                         err, sizeof (err));
     assert (params);
     uint8_t topics [2][32] = {{0}};
     topics [0][31] = 0x11;
@@ -565,13 +571,16 @@ abi_decode_test (bool verbose)
     data [31] = 5;
     jsonw_t *writer = jsonw_new ();
     size_t end;
-    assert (abi_decode_event (params, NULL, topics, 2, data, 32, writer, &end, err, sizeof (err)) == 0);
+    assert (abi_decode_event (params, NULL, topics, 2, data, 32, writer, &end, err, sizeof (err))
+            == 0);
     assert (end == 32);
-    assert (strstr (jsonw_data (writer), "\"from\":\"0x0000000000000000000000000000000000000011\""));
+    assert (
+        strstr (jsonw_data (writer), "\"from\":\"0x0000000000000000000000000000000000000011\""));
     assert (strstr (jsonw_data (writer), "\"tag\":\"0xab000000"));
     assert (strstr (jsonw_data (writer), "\"value\":\"5\"}"));
     jsonw_reset (writer);
-    assert (abi_decode_event (params, NULL, topics, 1, data, 32, writer, &end, err, sizeof (err)) == -1);
+    assert (abi_decode_event (params, NULL, topics, 1, data, 32, writer, &end, err, sizeof (err))
+            == -1);
     assert (strstr (err, "2 indexed parameters but 1 topics"));
     jsonw_destroy (&writer);
     abi_type_destroy (&params);

@@ -18,16 +18,15 @@
 //  as one JSON object, keyed by parameter name or argN when unnamed. *end gets the offset
 //  just past the last byte the values use (data from there on is trailing). Returns 0, or
 //  -1 with the reason in err; on -1 the writer holds a partial value and must be reset.
-int abi_decode_args (const abi_type_t *params, const uint8_t *data, size_t size,
-                     jsonw_t *writer, size_t *end, char *err, size_t err_size);
+int abi_decode_args (const abi_type_t *params, const uint8_t *data, size_t size, jsonw_t *writer,
+                     size_t *end, char *err, size_t err_size);
 
 //  Decodes an event's values: params flagged indexed (by indexed, or by params->indexed
 //  when indexed is NULL) come from topics (topic_count words of 32 bytes, without topic0),
 //  in order; the others from data. Indexed values of dynamic types (string, bytes, arrays,
 //  tuples) are only their Keccak hash and are written as that hash in hex. The topic count
 //  must match the indexed count. Same results as above.
-int abi_decode_event (const abi_type_t *params, const bool *indexed,
-                      const uint8_t (*topics) [32],
+int abi_decode_event (const abi_type_t *params, const bool *indexed, const uint8_t (*topics) [32],
                       size_t topic_count, const uint8_t *data, size_t size, jsonw_t *writer,
                       size_t *end, char *err, size_t err_size);
 

@@ -19,8 +19,7 @@ static int
 s_fail (s_parser_t *parser, const char *reason)
 {
     if (parser->err && parser->err_size)
-        snprintf (parser->err, parser->err_size, "%s at character %zu", reason,
-                  parser->pos + 1);
+        snprintf (parser->err, parser->err_size, "%s at character %zu", reason, parser->pos + 1);
     return -1;
 }
 
@@ -233,38 +232,31 @@ s_parse_elementary (s_parser_t *parser)
             type->size = width;
         }
     }
-    else
-    if (len >= 3 && memcmp (word, "int", 3) == 0) {
+    else if (len >= 3 && memcmp (word, "int", 3) == 0) {
         if ((width = s_width (word + 3, len - 3, 256, 8, 256, 8))) {
             type = s_new (ABI_INT);
             type->size = width;
         }
     }
-    else
-    if (len == 7 && memcmp (word, "address", 7) == 0)
+    else if (len == 7 && memcmp (word, "address", 7) == 0)
         type = s_new (ABI_ADDRESS);
-    else
-    if (len == 4 && memcmp (word, "bool", 4) == 0)
+    else if (len == 4 && memcmp (word, "bool", 4) == 0)
         type = s_new (ABI_BOOL);
-    else
-    if (len == 6 && memcmp (word, "string", 6) == 0) {
+    else if (len == 6 && memcmp (word, "string", 6) == 0) {
         type = s_new (ABI_STRING);
         type->dynamic = true;
     }
-    else
-    if (len == 5 && memcmp (word, "bytes", 5) == 0) {
+    else if (len == 5 && memcmp (word, "bytes", 5) == 0) {
         type = s_new (ABI_BYTES);
         type->dynamic = true;
     }
-    else
-    if (len > 5 && memcmp (word, "bytes", 5) == 0) {
+    else if (len > 5 && memcmp (word, "bytes", 5) == 0) {
         if ((width = s_width (word + 5, len - 5, 0, 1, 32, 1))) {
             type = s_new (ABI_BYTES_FIXED);
             type->size = width;
         }
     }
-    else
-    if (len == 8 && memcmp (word, "function", 8) == 0) {
+    else if (len == 8 && memcmp (word, "function", 8) == 0) {
         type = s_new (ABI_BYTES_FIXED);
         type->size = 24;
         type->is_function = true;
@@ -291,17 +283,14 @@ s_parse_tuple (s_parser_t *parser, unsigned depth)
             level++;
             any = true;
         }
-        else
-        if (c == ')') {
+        else if (c == ')') {
             if (level == 0)
                 break;
             level--;
         }
-        else
-        if (c == ',' && level == 0)
+        else if (c == ',' && level == 0)
             count++;
-        else
-        if (c != ' ')
+        else if (c != ' ')
             any = true;
     }
     count = any || count ? count + 1 : 0;
@@ -335,8 +324,7 @@ s_parse_tuple (s_parser_t *parser, unsigned depth)
                 break;
             if (word == 0 && len == 7 && memcmp (parser->text + start, "indexed", 7) == 0)
                 indexed = true;
-            else
-            if (!*name && len < sizeof (name)) {
+            else if (!*name && len < sizeof (name)) {
                 memcpy (name, parser->text + start, len);
                 name [len] = 0;
                 word = 1;
@@ -579,12 +567,31 @@ abi_type_test (bool verbose)
     assert (abi_type_canonical (type, out, 5) == -1);
     abi_type_destroy (&type);
 
-    const char *refused [] = {"", "uint7", "uint264", "uint0", "uint08", "int512", "bytes0",
-                              "bytes33", "addres", "uint256[", "uint256[2", "uint256[0]",
-                              "uint256[99999999999999999999]", "uint256[1000000000]",
-                              "(uint256", "(uint256,)", "(,)", "uint256 x", "()[]",
-                              "tuple", "fixed128x18", "(uint256 a b c)", "uint256]",
-                              "(()0xa9)", "(uint8 1a)"};
+    const char *refused [] = {"",
+                              "uint7",
+                              "uint264",
+                              "uint0",
+                              "uint08",
+                              "int512",
+                              "bytes0",
+                              "bytes33",
+                              "addres",
+                              "uint256[",
+                              "uint256[2",
+                              "uint256[0]",
+                              "uint256[99999999999999999999]",
+                              "uint256[1000000000]",
+                              "(uint256",
+                              "(uint256,)",
+                              "(,)",
+                              "uint256 x",
+                              "()[]",
+                              "tuple",
+                              "fixed128x18",
+                              "(uint256 a b c)",
+                              "uint256]",
+                              "(()0xa9)",
+                              "(uint8 1a)"};
     for (size_t index = 0; index < sizeof (refused) / sizeof (refused [0]); index++)
         s_check_refused (refused [index]);
     //  Depth is bounded: 40 nested tuples or 40 array levels are refused, not recursed.

@@ -20,8 +20,8 @@
 #define ABI_TYPE_MAX_STATIC_SIZE (1u << 24)
 
 typedef enum {
-    ABI_UINT,           //  size: bits, 8..256 by 8
-    ABI_INT,            //  size: bits
+    ABI_UINT,    //  size: bits, 8..256 by 8
+    ABI_INT,     //  size: bits
     ABI_ADDRESS,
     ABI_BOOL,
     ABI_BYTES_FIXED,    //  size: bytes, 1..32 (function is bytes24 named "function")

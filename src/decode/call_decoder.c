@@ -15,34 +15,33 @@
 #define CALL_MAX_CANDIDATES 32
 
 typedef struct {
-    char *source;               //  "abi:<file name>"
+    char *source;    //  "abi:<file name>"
     abi_t *abi;
 } s_abi_file_t;
 
 typedef struct {
     const abi_entry_t *entry;
-    const char *source;         //  "abi:<file>" or "4byte"
-    bool bound;                 //  from the ABI bound to the address
+    const char *source;    //  "abi:<file>" or "4byte"
+    bool bound;            //  from the ABI bound to the address
     bool from_signatures;
 } s_candidate_t;
 
 struct _call_decoder_t {
-    s_abi_file_t **files;       //  the folder's ABIs by file name, then --abi FILE
+    s_abi_file_t **files;    //  the folder's ABIs by file name, then --abi FILE
     size_t file_count;
     zhashx_t *bound;            //  lowercase address -> s_abi_file_t * (borrowed)
     s_abi_file_t *bound_all;    //  --abi FILE: bound to every address
-    signatures_t *signatures [CALL_SIGNATURE_FILES];   //  4-byte and topic files, in order
+    signatures_t *signatures [CALL_SIGNATURE_FILES];    //  4-byte and topic files, in order
     size_t signature_files;
-    jsonw_t *best;              //  scratch: the best decoding so far
-    jsonw_t *trial;             //  scratch: the candidate being tried
-    jsonw_t *record;            //  scratch: call_decoder_record's output
-    uint8_t *input;             //  scratch: a transaction's input as bytes
+    jsonw_t *best;      //  scratch: the best decoding so far
+    jsonw_t *trial;     //  scratch: the candidate being tried
+    jsonw_t *record;    //  scratch: call_decoder_record's output
+    uint8_t *input;     //  scratch: a transaction's input as bytes
     size_t input_capacity;
 };
 
 static s_abi_file_t *
-s_add_file (call_decoder_t *self, const char *path, const char *name, char *err,
-            size_t err_size)
+s_add_file (call_decoder_t *self, const char *path, const char *name, char *err, size_t err_size)
 {
     abi_t *abi = abi_load (path, err, err_size);
     if (!abi)
@@ -154,8 +153,7 @@ call_decoder_new (const char *abis_dir, const char *abi_file, const char *signat
         rc = s_load_dir (self, abis_dir, err, err_size);
     if (rc == 0 && abi_file) {
         const char *slash = strrchr (abi_file, '/');
-        self->bound_all = s_add_file (self, abi_file, slash ? slash + 1 : abi_file, err,
-                                      err_size);
+        self->bound_all = s_add_file (self, abi_file, slash ? slash + 1 : abi_file, err, err_size);
         if (!self->bound_all)
             rc = -1;
     }
@@ -167,8 +165,7 @@ call_decoder_new (const char *abis_dir, const char *abi_file, const char *signat
 }
 
 int
-call_decoder_add_signatures (call_decoder_t *self, const char *path, char *err,
-                             size_t err_size)
+call_decoder_add_signatures (call_decoder_t *self, const char *path, char *err, size_t err_size)
 {
     assert (self && path);
     if (self->signature_files == CALL_SIGNATURE_FILES) {
@@ -220,7 +217,8 @@ s_add_candidate (s_candidate_t *candidates, size_t count, const abi_entry_t *ent
         if (streq (other->signature, entry->signature)
             && (entry->kind != ABI_EVENT || entry->inputs->count == 0
                 || memcmp (other->inputs->indexed, entry->inputs->indexed,
-                           entry->inputs->count * sizeof (bool)) == 0))
+                           entry->inputs->count * sizeof (bool))
+                       == 0))
             return count;
     }
     candidates [count] = (s_candidate_t) {entry, source, bound, from_signatures};
@@ -265,19 +263,18 @@ s_gather (call_decoder_t *self, const char *to, const uint8_t *key, size_t key_l
 
 //  What trying the candidates gave.
 typedef struct {
-    int best;                       //  the chosen candidate, -1 when none decodes
-    size_t best_end;                //  its end in the data
-    int failed;                     //  the first candidate that did not decode, -1 if none
-    char reason [256];              //  why it did not
+    int best;             //  the chosen candidate, -1 when none decodes
+    size_t best_end;      //  its end in the data
+    int failed;           //  the first candidate that did not decode, -1 if none
+    char reason [256];    //  why it did not
     bool fits [CALL_MAX_CANDIDATES];
 } s_outcome_t;
 
 //  Decodes data with each candidate (as call arguments, or as an event with topics) and
 //  picks the best; its JSON is left in self->best.
 static void
-s_try (call_decoder_t *self, s_candidate_t *candidates, size_t count,
-       const uint8_t (*topics) [32], size_t topic_count, bool event, const uint8_t *data,
-       size_t size, s_outcome_t *outcome)
+s_try (call_decoder_t *self, s_candidate_t *candidates, size_t count, const uint8_t (*topics) [32],
+       size_t topic_count, bool event, const uint8_t *data, size_t size, s_outcome_t *outcome)
 {
     outcome->best = -1;
     outcome->failed = -1;
@@ -330,8 +327,8 @@ s_try (call_decoder_t *self, s_candidate_t *candidates, size_t count,
 
 //  The fields after selector/topic0 for the outcome. Returns the decoding.
 static call_decoding_t
-s_write_outcome (s_candidate_t *candidates, size_t count, s_outcome_t *outcome,
-                 const uint8_t *data, size_t size, bool event, jsonw_t *best, jsonw_t *writer)
+s_write_outcome (s_candidate_t *candidates, size_t count, s_outcome_t *outcome, const uint8_t *data,
+                 size_t size, bool event, jsonw_t *best, jsonw_t *writer)
 {
     if (count == 0) {
         jsonw_key (writer, "decoding");
@@ -528,12 +525,13 @@ call_decoder_test (bool verbose)
     snprintf (abis, sizeof (abis), "%s/abis", dir);
     assert (mkdir (abis, 0700) == 0);
     snprintf (path, sizeof (path), "%s/token.json", abis);
-    s_write_file (path, "[{\"type\":\"function\",\"name\":\"transfer\",\"inputs\":["
-                        "{\"name\":\"to\",\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]},"
-                        "{\"type\":\"event\",\"name\":\"Transfer\",\"inputs\":["
-                        "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
-                        "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
-                        "{\"name\":\"value\",\"type\":\"uint256\"}]}]");
+    s_write_file (
+        path, "[{\"type\":\"function\",\"name\":\"transfer\",\"inputs\":["
+              "{\"name\":\"to\",\"type\":\"address\"},{\"name\":\"value\",\"type\":\"uint256\"}]},"
+              "{\"type\":\"event\",\"name\":\"Transfer\",\"inputs\":["
+              "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
+              "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
+              "{\"name\":\"value\",\"type\":\"uint256\"}]}]");
     snprintf (path, sizeof (path), "%s/vault.json", abis);
     s_write_file (path, "{\"abi\":[{\"type\":\"function\",\"name\":\"withdraw\",\"inputs\":["
                         "{\"name\":\"wad\",\"type\":\"uint256\"}]}]}");
@@ -555,10 +553,12 @@ call_decoder_test (bool verbose)
     call_decoding_t decoding;
     char *json = s_decode_hex (decoder, S_TOKEN, "0xa9059cbb" S_ARG_TO S_ARG_5 "cafe", &decoding);
     assert (decoding == CALL_DECODED);
-    s_expect (json, "\"to\":\"0x1111111111111111111111111111111111111111\",\"selector\":\"0xa9059cbb\","
-                    "\"decoding\":\"decoded\",\"function\":\"transfer\",\"signature\":\"transfer(address,uint256)\","
-                    "\"args\":{\"to\":\"0xabcdefabcdefabcdefabcdefabcdefabcdefabcd\",\"value\":\"5\"},"
-                    "\"source\":\"abi:token.json\",\"candidates\":[],\"trailing\":\"0xcafe\"");
+    s_expect (
+        json,
+        "\"to\":\"0x1111111111111111111111111111111111111111\",\"selector\":\"0xa9059cbb\","
+        "\"decoding\":\"decoded\",\"function\":\"transfer\",\"signature\":\"transfer(address,uint256)\","
+        "\"args\":{\"to\":\"0xabcdefabcdefabcdefabcdefabcdefabcdefabcd\",\"value\":\"5\"},"
+        "\"source\":\"abi:token.json\",\"candidates\":[],\"trailing\":\"0xcafe\"");
     zstr_free (&json);
     //  Another address: the folder's ABIs are tried before the signature file.
     json = s_decode_hex (decoder, S_OTHER, "0x2e1a7d4d" S_ARG_5, &decoding);
@@ -578,12 +578,15 @@ call_decoder_test (bool verbose)
     zstr_free (&json);
     json = s_decode_hex (decoder, S_OTHER, "0xa905", &decoding);
     assert (decoding == CALL_BAD_CALLDATA);
-    s_expect (json, "\"selector\":null,\"decoding\":\"bad_calldata\",\"reason\":\"input of 2 bytes");
+    s_expect (json,
+              "\"selector\":null,\"decoding\":\"bad_calldata\",\"reason\":\"input of 2 bytes");
     zstr_free (&json);
     json = s_decode_hex (decoder, S_TOKEN, "0xa9059cbb" S_ARG_TO "00", &decoding);
     assert (decoding == CALL_BAD_CALLDATA);
-    s_expect (json, "\"function\":\"transfer\",\"signature\":\"transfer(address,uint256)\","
-                    "\"source\":\"abi:token.json\",\"reason\":\"argument value: value at byte 32 is past");
+    s_expect (
+        json,
+        "\"function\":\"transfer\",\"signature\":\"transfer(address,uint256)\","
+        "\"source\":\"abi:token.json\",\"reason\":\"argument value: value at byte 32 is past");
     zstr_free (&json);
 
     //  Fewest trailing bytes wins among candidates that share a selector (made here by
@@ -591,8 +594,8 @@ call_decoder_test (bool verbose)
     abi_entry_t *one = abi_entry_parse (ABI_FUNCTION, "f(uint256)", 10, err, sizeof (err));
     abi_entry_t *two = abi_entry_parse (ABI_FUNCTION, "g(uint256,uint256)", 18, err, sizeof (err));
     abi_entry_t *three = abi_entry_parse (ABI_FUNCTION, "h(bytes)", 8, err, sizeof (err));
-    s_candidate_t candidates [3] = {{one, "4byte", false, true}, {two, "4byte", false, true},
-                                    {three, "4byte", false, true}};
+    s_candidate_t candidates [3] = {
+        {one, "4byte", false, true}, {two, "4byte", false, true}, {three, "4byte", false, true}};
     uint8_t data [64] = {0};
     data [31] = 1;
     data [63] = 2;
@@ -611,9 +614,10 @@ call_decoder_test (bool verbose)
     abi_entry_destroy (&three);
 
     //  A whole record from a normalized transaction.
-    const char *tx = "{\"type\":2,\"chainId\":1,\"nonce\":3,\"to\":\"0x1111111111111111111111111111111111111111\","
-                     "\"accessList\":[{\"address\":\"0x00\",\"storageKeys\":[]}],\"input\":\"0xa9059cbb"
-                     S_ARG_TO S_ARG_5 "\",\"hash\":\"0xaa\",\"blockNumber\":17,\"from\":\"0x99\"}";
+    const char *tx =
+        "{\"type\":2,\"chainId\":1,\"nonce\":3,\"to\":\"0x1111111111111111111111111111111111111111\","
+        "\"accessList\":[{\"address\":\"0x00\",\"storageKeys\":[]}],\"input\":\"0xa9059cbb" S_ARG_TO
+            S_ARG_5 "\",\"hash\":\"0xaa\",\"blockNumber\":17,\"from\":\"0x99\"}";
     size_t len;
     char *record = call_decoder_record (decoder, tx, strlen (tx), &len, &decoding);
     assert (record && len == strlen (record) && decoding == CALL_DECODED);
@@ -627,15 +631,17 @@ call_decoder_test (bool verbose)
     //  guesses which parameters are indexed.
     uint8_t topics [3][32] = {{0}};
     assert (hex_decode ("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
-                        topics [0], 32) == 32);
+                        topics [0], 32)
+            == 32);
     topics [1][31] = 1;
     topics [2][31] = 2;
     jsonw_t *writer = jsonw_new ();
     jsonw_object_begin (writer);
     assert (call_decoder_write_log (decoder, S_TOKEN, topics, 3, data, 32, writer) == CALL_DECODED);
     jsonw_object_end (writer);
-    s_expect (jsonw_data (writer), "\"event\":\"Transfer\",\"signature\":\"Transfer(address,address,uint256)\","
-                                   "\"args\":{\"from\":\"0x0000000000000000000000000000000000000001\"");
+    s_expect (jsonw_data (writer),
+              "\"event\":\"Transfer\",\"signature\":\"Transfer(address,address,uint256)\","
+              "\"args\":{\"from\":\"0x0000000000000000000000000000000000000001\"");
     s_expect (jsonw_data (writer), "\"source\":\"abi:token.json\"");
     call_decoder_destroy (&decoder);
     decoder = call_decoder_new (NULL, NULL, signatures, err, sizeof (err));
@@ -644,9 +650,10 @@ call_decoder_test (bool verbose)
     jsonw_object_begin (writer);
     assert (call_decoder_write_log (decoder, NULL, topics, 3, data, 32, writer) == CALL_DECODED);
     jsonw_object_end (writer);
-    s_expect (jsonw_data (writer), "\"args\":{\"arg0\":\"0x0000000000000000000000000000000000000001\","
-                                   "\"arg1\":\"0x0000000000000000000000000000000000000002\",\"arg2\":\"1\"},"
-                                   "\"source\":\"4byte\"");
+    s_expect (jsonw_data (writer),
+              "\"args\":{\"arg0\":\"0x0000000000000000000000000000000000000001\","
+              "\"arg1\":\"0x0000000000000000000000000000000000000002\",\"arg2\":\"1\"},"
+              "\"source\":\"4byte\"");
     jsonw_destroy (&writer);
     call_decoder_destroy (&decoder);
     call_decoder_destroy (&decoder);

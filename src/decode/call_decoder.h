@@ -16,11 +16,7 @@
 
 #include "jsonw.h"
 
-typedef enum {
-    CALL_DECODED = 0,
-    CALL_UNKNOWN_SELECTOR = 1,
-    CALL_BAD_CALLDATA = 2
-} call_decoding_t;
+typedef enum { CALL_DECODED = 0, CALL_UNKNOWN_SELECTOR = 1, CALL_BAD_CALLDATA = 2 } call_decoding_t;
 
 typedef struct _call_decoder_t call_decoder_t;
 
@@ -47,8 +43,8 @@ call_decoding_t call_decoder_write (call_decoder_t *self, const char *to, const 
 //  Makes the whole "Decoded call" record of a normalized transaction (a JSON object with
 //  hash, blockNumber, chainId, to and input, as the classifier publishes it). Returns a heap
 //  string (its length in *len), or NULL when the transaction lacks those fields.
-char *call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len,
-                           size_t *len, call_decoding_t *decoding);
+char *call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, size_t *len,
+                           call_decoding_t *decoding);
 
 //  Writes the fields of a decoded log from `address` on (address, topic0, decoding, event,
 //  signature, args, source, candidates, trailing, reason): topics[0] is topic0. address may

@@ -15,8 +15,8 @@
 #define TRANSFER_TOPIC "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 
 struct _log_record_t {
-    cJSON *doc;                     //  the record last parsed (owns the strings below)
-    const char *hash;               //  its transaction
+    cJSON *doc;          //  the record last parsed (owns the strings below)
+    const char *hash;    //  its transaction
     uint64_t block_number;
     uint64_t chain_id;
     uint64_t tx_index;
@@ -165,8 +165,8 @@ log_record_decoded (log_record_t *self, call_decoder_t *decoder, size_t *len,
     call_decoding_t result;
     if (self->topic_count) {
         result = call_decoder_write_log (decoder, self->address,
-                                         (const uint8_t (*) [32]) self->topics,
-                                         self->topic_count, self->data, self->data_size, writer);
+                                         (const uint8_t (*) [32]) self->topics, self->topic_count,
+                                         self->data, self->data_size, writer);
     }
     else {
         //  LOG0: an anonymous event with no topic at all names no event to look up.
@@ -226,8 +226,7 @@ log_record_transfer (log_record_t *self, size_t *len)
         || !s_address_topic (self->topics [1]) || !s_address_topic (self->topics [2]))
         return NULL;
     char decimal [HEX_DECIMAL_MAX];
-    int rc = hex_to_decimal (erc20 ? self->data_hex : self->topic_hex [3], decimal,
-                             sizeof decimal);
+    int rc = hex_to_decimal (erc20 ? self->data_hex : self->topic_hex [3], decimal, sizeof decimal);
     assert (rc == 0);
     jsonw_t *writer = self->writer;
     s_write_place (self);
@@ -259,7 +258,8 @@ s_log (const char *topics, const char *data)
     return zsys_sprintf ("{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
                          "\"transactionIndex\":2,\"logIndex\":9,"
                          "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
-                         "\"topics\":[%s],\"data\":\"%s\"}", topics, data);
+                         "\"topics\":[%s],\"data\":\"%s\"}",
+                         topics, data);
 }
 
 void
@@ -274,7 +274,8 @@ log_record_test (bool verbose)
     fputs ("[{\"type\":\"event\",\"name\":\"Transfer\",\"inputs\":["
            "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
            "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
-           "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]}]", file);
+           "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]}]",
+           file);
     fclose (file);
     char err [256];
     call_decoder_t *decoder = call_decoder_new (dir, NULL, NULL, err, sizeof err);
@@ -293,30 +294,34 @@ log_record_test (bool verbose)
                          "\"transactionIndex\":2,\"logIndex\":9,"
                          "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
                          "\"topic0\":\"" TRANSFER_TOPIC "\",\"decoding\":\"decoded\","
-                         "\"event\":\"Transfer\"") == out);
+                         "\"event\":\"Transfer\"")
+            == out);
     assert (strstr (out, "\"value\":\"1000\""));
     assert (!strstr (out, "\"topics\""));
     zstr_free (&out);
     out = log_record_transfer (record, &len);
-    assert (out && streq (out, "{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
-                               "\"transactionIndex\":2,\"logIndex\":9,"
-                               "\"token\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
-                               "\"standard\":\"erc20\","
-                               "\"from\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
-                               "\"to\":\"0x70997970c51812dc3a010c7d01b50e0d17dc79c8\","
-                               "\"value\":\"1000\"}"));
+    assert (out
+            && streq (out, "{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
+                           "\"transactionIndex\":2,\"logIndex\":9,"
+                           "\"token\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
+                           "\"standard\":\"erc20\","
+                           "\"from\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
+                           "\"to\":\"0x70997970c51812dc3a010c7d01b50e0d17dc79c8\","
+                           "\"value\":\"1000\"}"));
     zstr_free (&out);
     zstr_free (&text);
 
     //  An ERC-721 transfer of token 2^256-1: the same topic0 with four topics. The ABI's
     //  event has three topics' room only, so it is bad_calldata with the raw log kept.
     text = s_log ("\"" TRANSFER_TOPIC "\",\"" S_FROM_TOPIC "\",\"" S_TO_TOPIC "\","
-                  "\"0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"", "0x");
+                  "\"0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"",
+                  "0x");
     assert (log_record_parse (record, text, strlen (text), err, sizeof err) == 0);
     out = log_record_transfer (record, &len);
     assert (out && strstr (out, "\"standard\":\"erc721\""));
-    assert (strstr (out, "\"tokenId\":\"115792089237316195423570985008687907853269984665640564039457"
-                         "584007913129639935\"}"));
+    assert (strstr (out,
+                    "\"tokenId\":\"115792089237316195423570985008687907853269984665640564039457"
+                    "584007913129639935\"}"));
     zstr_free (&out);
     out = log_record_decoded (record, decoder, &len, &decoding);
     assert (decoding == CALL_BAD_CALLDATA && strstr (out, "\"reason\""));
@@ -326,8 +331,10 @@ log_record_test (bool verbose)
 
     //  Not transfers: dirty address topics, a value of the wrong size, another topic0.
     const char *not_transfers [][2] = {
-        {"\"" TRANSFER_TOPIC "\",\"0x100000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266\",\""
-         S_TO_TOPIC "\"", "0x00000000000000000000000000000000000000000000000000000000000003e8"},
+        {"\"" TRANSFER_TOPIC
+         "\",\"0x100000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266\",\"" S_TO_TOPIC
+         "\"",
+         "0x00000000000000000000000000000000000000000000000000000000000003e8"},
         {"\"" TRANSFER_TOPIC "\",\"" S_FROM_TOPIC "\",\"" S_TO_TOPIC "\"", "0x03e8"},
         {"\"" TRANSFER_TOPIC "\",\"" S_FROM_TOPIC "\"",
          "0x00000000000000000000000000000000000000000000000000000000000003e8"},
@@ -363,11 +370,12 @@ log_record_test (bool verbose)
         {"{\"hash\":\"0x11\"}", "hash"},
         {"{\"hash\":\"" S_HASH "\",\"blockNumber\":-1}", "blockNumber"},
         {"{\"hash\":\"" S_HASH "\",\"blockNumber\":1,\"chainId\":1,\"transactionIndex\":0,"
-         "\"logIndex\":0,\"address\":\"0x01\"}", "address"},
+         "\"logIndex\":0,\"address\":\"0x01\"}",
+         "address"},
     };
     for (size_t index = 0; index < sizeof bad / sizeof bad [0]; index++) {
-        assert (log_record_parse (record, bad [index][0], strlen (bad [index][0]), err,
-                                  sizeof err) == -1);
+        assert (log_record_parse (record, bad [index][0], strlen (bad [index][0]), err, sizeof err)
+                == -1);
         assert (strstr (err, bad [index][1]));
     }
     text = s_log ("\"" S_FROM_TOPIC "\",\"0x01\"", "0x");

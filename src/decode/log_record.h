@@ -20,8 +20,7 @@ void log_record_destroy (log_record_t **self_p);
 
 //  Reads an internal log record. Returns 0, or -1 with the reason in err (the record then
 //  cannot be decoded; the decoder still publishes one decoded log saying so).
-int log_record_parse (log_record_t *self, const char *json, size_t len, char *err,
-                      size_t err_size);
+int log_record_parse (log_record_t *self, const char *json, size_t len, char *err, size_t err_size);
 
 //  The Decoded log of the record last parsed: a heap string (length in *len).
 char *log_record_decoded (log_record_t *self, call_decoder_t *decoder, size_t *len,

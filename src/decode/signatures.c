@@ -8,27 +8,26 @@
 
 //  A line, parsed into an entry the first time a lookup needs it.
 typedef struct {
-    uint8_t key [32];           //  the selector (4 bytes) or topic (32)
+    uint8_t key [32];    //  the selector (4 bytes) or topic (32)
     uint8_t key_len;
-    bool parsed;                //  entry is set, or the line was found bad
-    const char *text;           //  the signature text, inside the file's copy
+    bool parsed;         //  entry is set, or the line was found bad
+    const char *text;    //  the signature text, inside the file's copy
     size_t text_len;
-    abi_entry_t *entry;         //  NULL until parsed, and when the line is bad
+    abi_entry_t *entry;    //  NULL until parsed, and when the line is bad
 } s_line_t;
 
 struct _signatures_t {
-    char *text;                 //  the file's contents
-    s_line_t *lines;            //  well-formed lines, in file order
+    char *text;         //  the file's contents
+    s_line_t *lines;    //  well-formed lines, in file order
     size_t count;
-    size_t *index;              //  line numbers sorted by key prefix, then file order
+    size_t *index;    //  line numbers sorted by key prefix, then file order
     size_t skipped;
 };
 
 static uint32_t
 s_prefix (const uint8_t *key)
 {
-    return (uint32_t) key [0] << 24 | (uint32_t) key [1] << 16 | (uint32_t) key [2] << 8
-           | key [3];
+    return (uint32_t) key [0] << 24 | (uint32_t) key [1] << 16 | (uint32_t) key [2] << 8 | key [3];
 }
 
 //  For qsort: the prefix, then the line number (file order).
@@ -76,8 +75,8 @@ s_entry (signatures_t *self, s_line_t *line)
     if (!line->parsed) {
         line->parsed = true;
         char err [160];
-        line->entry = abi_entry_parse (line->key_len == 4 ? ABI_FUNCTION : ABI_EVENT,
-                                       line->text, line->text_len, err, sizeof (err));
+        line->entry = abi_entry_parse (line->key_len == 4 ? ABI_FUNCTION : ABI_EVENT, line->text,
+                                       line->text_len, err, sizeof (err));
         if (line->entry && memcmp (line->entry->hash, line->key, line->key_len) != 0)
             abi_entry_destroy (&line->entry);
         if (!line->entry)
@@ -133,8 +132,8 @@ signatures_parse (const char *text, size_t len, const char *name, char *err, siz
         }
     }
     if (self->count == 0) {
-        snprintf (err, err_size, "%s: no `0x<selector><TAB><signature>` line (%zu skipped)",
-                  name, self->skipped);
+        snprintf (err, err_size, "%s: no `0x<selector><TAB><signature>` line (%zu skipped)", name,
+                  self->skipped);
         signatures_destroy (&self);
         return NULL;
     }
@@ -162,8 +161,8 @@ signatures_load (const char *path, char *err, size_t err_size)
         snprintf (err, err_size, "%s: cannot read", path);
         return NULL;
     }
-    signatures_t *self = signatures_parse ((const char *) zchunk_data (chunk),
-                                           zchunk_size (chunk), path, err, err_size);
+    signatures_t *self = signatures_parse ((const char *) zchunk_data (chunk), zchunk_size (chunk),
+                                           path, err, err_size);
     zchunk_destroy (&chunk);
     return self;
 }
@@ -185,8 +184,8 @@ signatures_destroy (signatures_t **self_p)
 }
 
 size_t
-signatures_find (signatures_t *self, const uint8_t *key, size_t key_len,
-                 const abi_entry_t **found, size_t max)
+signatures_find (signatures_t *self, const uint8_t *key, size_t key_len, const abi_entry_t **found,
+                 size_t max)
 {
     assert (self && key && (key_len == 4 || key_len == 32));
     uint32_t prefix = s_prefix (key);
@@ -237,19 +236,18 @@ signatures_test (bool verbose)
     //  Two lines share 0xa9059cbb? No: a real collision is hard to type, so the test makes
     //  one by repeating a selector with a second, equally valid signature of another name
     //  (it is skipped: its hash differs) and checks order with a true pair from the data.
-    const char *text =
-        "# comment\n"
-        "0xa9059cbb\ttransfer(address,uint256)\n"
-        "0xa9059cbb\ttransfer(address to,uint256 amount)\n"
-        "0xa9059cbb\tnottransfer(address,uint256)\n"
-        "0x095ea7b3\tapprove(address,uint256)\r\n"
-        "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\t"
-        "Transfer(address indexed from,address indexed to,uint256 value);"
-        "Transfer(address indexed from,address indexed to,uint256 indexed tokenId);"
-        "Transfer(address sender,address receiver,uint256 amount);\n"
-        "garbage\n"
-        "0x12345678\tbroken(uint7)\n"
-        "0xa9059cbb\t\n";
+    const char *text = "# comment\n"
+                       "0xa9059cbb\ttransfer(address,uint256)\n"
+                       "0xa9059cbb\ttransfer(address to,uint256 amount)\n"
+                       "0xa9059cbb\tnottransfer(address,uint256)\n"
+                       "0x095ea7b3\tapprove(address,uint256)\r\n"
+                       "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\t"
+                       "Transfer(address indexed from,address indexed to,uint256 value);"
+                       "Transfer(address indexed from,address indexed to,uint256 indexed tokenId);"
+                       "Transfer(address sender,address receiver,uint256 amount);\n"
+                       "garbage\n"
+                       "0x12345678\tbroken(uint7)\n"
+                       "0xa9059cbb\t\n";
     char err [256];
     signatures_t *signatures = signatures_parse (text, strlen (text), "test", err, sizeof (err));
     assert (signatures);
@@ -268,8 +266,9 @@ signatures_test (bool verbose)
     uint8_t other [4] = {0xa9, 0x05, 0x9c, 0xbc};
     assert (signatures_find (signatures, other, 4, found, 4) == 0);
     uint8_t topic [32];
-    assert (hex_decode ("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
-                        topic, 32) == 32);
+    assert (
+        hex_decode ("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef", topic, 32)
+        == 32);
     //  One line, three `;`-separated alternatives, in their order.
     assert (signatures_find (signatures, topic, 32, found, 4) == 3);
     assert (found [0]->kind == ABI_EVENT && found [0]->inputs->indexed [1]);

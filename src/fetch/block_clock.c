@@ -6,21 +6,21 @@
 #include "evmtap.h"
 #include "block_clock.h"
 
-#define DELTAS 9               //  timestamp deltas kept for the median interval
-#define REPROBE_EVERY 64       //  blocks between re-openings of the bounds
+#define DELTAS 9            //  timestamp deltas kept for the median interval
+#define REPROBE_EVERY 64    //  blocks between re-openings of the bounds
 #define MIN_INTERVAL_MS 100
 
 struct _block_clock_t {
-    int64_t interval;          //  learned block interval, ms
-    int64_t lo;                //  the next block appears after this time (INT64_MIN: unknown)
-    int64_t hi;                //  ... and at or before this one (INT64_MIN: unknown)
-    int64_t step;              //  search step after a miss past hi; doubles while missing
-    uint64_t last_block_time;  //  timestamp of the last block seen, s (0: none)
-    uint64_t last_number;      //  its number
-    int64_t deltas [DELTAS];   //  recent timestamp deltas, ms (0: empty slot)
+    int64_t interval;            //  learned block interval, ms
+    int64_t lo;                  //  the next block appears after this time (INT64_MIN: unknown)
+    int64_t hi;                  //  ... and at or before this one (INT64_MIN: unknown)
+    int64_t step;                //  search step after a miss past hi; doubles while missing
+    uint64_t last_block_time;    //  timestamp of the last block seen, s (0: none)
+    uint64_t last_number;        //  its number
+    int64_t deltas [DELTAS];     //  recent timestamp deltas, ms (0: empty slot)
     size_t delta_next;
     uint64_t hits;
-    int64_t due;               //  the last poll time handed out (INT64_MIN: none)
+    int64_t due;    //  the last poll time handed out (INT64_MIN: none)
 };
 
 block_clock_t *
@@ -28,8 +28,7 @@ block_clock_new (int64_t initial_interval_ms)
 {
     block_clock_t *self = (block_clock_t *) zmalloc (sizeof (block_clock_t));
     assert (self);
-    self->interval = initial_interval_ms > MIN_INTERVAL_MS ? initial_interval_ms
-                                                           : MIN_INTERVAL_MS;
+    self->interval = initial_interval_ms > MIN_INTERVAL_MS ? initial_interval_ms : MIN_INTERVAL_MS;
     self->lo = INT64_MIN;
     self->hi = INT64_MIN;
     self->due = INT64_MIN;
@@ -66,8 +65,7 @@ s_learn_interval (block_clock_t *self, uint64_t number, uint64_t block_time_s)
 {
     if (self->last_block_time && block_time_s > self->last_block_time
         && number == self->last_number + 1) {
-        self->deltas [self->delta_next] =
-            (int64_t) (block_time_s - self->last_block_time) * 1000;
+        self->deltas [self->delta_next] = (int64_t) (block_time_s - self->last_block_time) * 1000;
         self->delta_next = (self->delta_next + 1) % DELTAS;
         int64_t sorted [DELTAS];
         size_t count = 0;
@@ -99,8 +97,7 @@ s_next_poll (block_clock_t *self)
 }
 
 int64_t
-block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t number,
-                 uint64_t block_time_s)
+block_clock_hit (block_clock_t *self, int64_t sent_ms, uint64_t number, uint64_t block_time_s)
 {
     s_learn_interval (self, number, block_time_s);
     int64_t interval = self->interval;
@@ -171,7 +168,7 @@ s_simulate (const s_chain_t *chain, double *requests, double *mean_delay)
     block_clock_t *self = block_clock_new (chain->interval);
     int64_t phase = 1000000 + 337;
     uint64_t seed = 12345;
-    int64_t skipped = 0;        //  slots missed so far shift later blocks
+    int64_t skipped = 0;    //  slots missed so far shift later blocks
     int64_t now = phase + chain->start_late;
     uint64_t polls = 0;
     int64_t total_delay = 0;
@@ -180,10 +177,10 @@ s_simulate (const s_chain_t *chain, double *requests, double *mean_delay)
         if (chain->missed_every && block % chain->missed_every == 0)
             skipped++;
         seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-        int64_t noise = chain->jitter ? (int64_t) ((seed >> 33)
-                                                   % (uint64_t) (2 * chain->jitter + 1))
-                                            - chain->jitter
-                                      : 0;
+        int64_t noise = chain->jitter
+                            ? (int64_t) ((seed >> 33) % (uint64_t) (2 * chain->jitter + 1))
+                                  - chain->jitter
+                            : 0;
         int64_t appears = phase + (block + skipped) * chain->interval + noise;
         uint64_t block_time = (uint64_t) (appears / 1000);
         while (true) {

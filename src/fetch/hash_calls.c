@@ -3,21 +3,21 @@
 #include "hash_calls.h"
 
 struct _hash_calls_t {
-    const char *method;                     //  borrowed, a string constant
-    uint64_t number;                        //  the block, for messages
-    size_t count;                           //  hashes
-    const char **hashes;                    //  borrowed
-    const cJSON **results;                  //  per hash, borrowed from docs
-    cJSON **docs;                           //  the answers taken, one per batch
-    size_t doc_count;                       //  docs taken
-    size_t per_batch;                       //  calls per batch (the last may have fewer)
-    size_t in_flight;                       //  batches per group
-    size_t batches;                         //  in all
-    bool started;                           //  the group below was made
-    size_t first;                           //  the group's first batch
-    size_t group_size;                      //  its batches
-    size_t group_docs;                      //  doc_count when it was made
-    uint64_t group_calls;                   //  calls in all its batches
+    const char *method;                               //  borrowed, a string constant
+    uint64_t number;                                  //  the block, for messages
+    size_t count;                                     //  hashes
+    const char **hashes;                              //  borrowed
+    const cJSON **results;                            //  per hash, borrowed from docs
+    cJSON **docs;                                     //  the answers taken, one per batch
+    size_t doc_count;                                 //  docs taken
+    size_t per_batch;                                 //  calls per batch (the last may have fewer)
+    size_t in_flight;                                 //  batches per group
+    size_t batches;                                   //  in all
+    bool started;                                     //  the group below was made
+    size_t first;                                     //  the group's first batch
+    size_t group_size;                                //  its batches
+    size_t group_docs;                                //  doc_count when it was made
+    uint64_t group_calls;                             //  calls in all its batches
     jsonrpc_batch_t *batch [HASH_CALLS_IN_FLIGHT];    //  the group's batches
     const char *bodies [HASH_CALLS_IN_FLIGHT];        //  their bodies, borrowed from them
 };
@@ -41,8 +41,9 @@ hash_calls_new (const char *method, uint64_t number, size_t count, double calls_
         size_t budget = calls_per_second >= 1 ? (size_t) calls_per_second : 1;
         self->per_batch = budget < JSONRPC_BATCH_MAX ? budget : JSONRPC_BATCH_MAX;
         size_t in_flight = budget / self->per_batch;
-        self->in_flight = in_flight < 1 ? 1
-                          : in_flight > HASH_CALLS_IN_FLIGHT ? HASH_CALLS_IN_FLIGHT : in_flight;
+        self->in_flight = in_flight < 1                      ? 1
+                          : in_flight > HASH_CALLS_IN_FLIGHT ? HASH_CALLS_IN_FLIGHT
+                                                             : in_flight;
     }
     self->batches = (count + self->per_batch - 1) / self->per_batch;
     return self;
@@ -104,8 +105,7 @@ hash_calls_next_group (hash_calls_t *self)
     for (size_t index = 0; index < self->group_size; index++) {
         self->batch [index] = jsonrpc_batch_new ();
         size_t start = (self->first + index) * self->per_batch;
-        for (size_t call = start; call < self->count && call < start + self->per_batch;
-             call++) {
+        for (size_t call = start; call < self->count && call < start + self->per_batch; call++) {
             char params [80];
             snprintf (params, sizeof (params), "[\"%.66s\"]",
                       self->hashes [call] ? self->hashes [call] : "");
@@ -202,8 +202,7 @@ s_test_answer (const char *body, int null_id)
         if (id == null_id)
             cJSON_AddNullToObject (item, "result");
         else
-            cJSON_AddStringToObject (item, "result",
-                                     cJSON_GetArrayItem (params, 0)->valuestring);
+            cJSON_AddStringToObject (item, "result", cJSON_GetArrayItem (params, 0)->valuestring);
         cJSON_AddItemToArray (answer, item);
     }
     char *text = cJSON_PrintUnformatted (answer);
@@ -215,8 +214,7 @@ s_test_answer (const char *body, int null_id)
 //  Takes the answers to every batch of the group; batch number null_batch gets a null
 //  result for its call null_id. Returns what the last take returned.
 static int
-s_test_take_group (hash_calls_t *calls, size_t null_batch, int null_id,
-                   jsonrpc_answer_t *failure)
+s_test_take_group (hash_calls_t *calls, size_t null_batch, int null_id, jsonrpc_answer_t *failure)
 {
     size_t count;
     const char **bodies = hash_calls_bodies (calls, &count);
@@ -226,8 +224,7 @@ s_test_take_group (hash_calls_t *calls, size_t null_batch, int null_id,
         jsonrpc_answer_t answers [JSONRPC_BATCH_MAX];
         cJSON *doc;
         size_t size = hash_calls_batch_size (calls, index);
-        assert (jsonrpc_parse_batch (200, text, strlen (text), size, &doc, answers)
-                == JSONRPC_OK);
+        assert (jsonrpc_parse_batch (200, text, strlen (text), size, &doc, answers) == JSONRPC_OK);
         free (text);
         rc = hash_calls_take (calls, index, doc, answers, failure);
     }
@@ -239,8 +236,7 @@ static void
 s_test_groups (size_t count, double calls_per_second, const size_t *groups,
                const uint64_t *calls_per_group, size_t group_count)
 {
-    hash_calls_t *calls = hash_calls_new ("eth_getTransactionByHash", 1, count,
-                                          calls_per_second);
+    hash_calls_t *calls = hash_calls_new ("eth_getTransactionByHash", 1, count, calls_per_second);
     for (size_t group = 0; group < group_count; group++) {
         assert (hash_calls_next_group (calls));
         size_t bodies;
@@ -259,11 +255,11 @@ hash_calls_test (bool verbose)
         printf ("\n");
     //  Unlimited: batches of 50, eight at once; a budget below 50 calls a second makes
     //  batches of that many, one at a time; less than one call a second, one call
-    s_test_groups (120, 0, (size_t []){3}, (uint64_t []){120}, 1);
-    s_test_groups (450, 0, (size_t []){8, 1}, (uint64_t []){400, 50}, 2);
-    s_test_groups (25, 10, (size_t []){1, 1, 1}, (uint64_t []){10, 10, 5}, 3);
-    s_test_groups (2, 0.5, (size_t []){1, 1}, (uint64_t []){1, 1}, 2);
-    s_test_groups (120, 120, (size_t []){2, 1}, (uint64_t []){100, 20}, 2);
+    s_test_groups (120, 0, (size_t []) {3}, (uint64_t []) {120}, 1);
+    s_test_groups (450, 0, (size_t []) {8, 1}, (uint64_t []) {400, 50}, 2);
+    s_test_groups (25, 10, (size_t []) {1, 1, 1}, (uint64_t []) {10, 10, 5}, 3);
+    s_test_groups (2, 0.5, (size_t []) {1, 1}, (uint64_t []) {1, 1}, 2);
+    s_test_groups (120, 120, (size_t []) {2, 1}, (uint64_t []) {100, 20}, 2);
     s_test_groups (0, 0, NULL, NULL, 0);
 
     //  Answers in any order land by hash; a null result fails its group, whose answers
@@ -304,8 +300,7 @@ hash_calls_test (bool verbose)
     cJSON *doc;
     const char *partial = "[{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":{}},"
                           "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":null}]";
-    assert (jsonrpc_parse_batch (200, partial, strlen (partial), 3, &doc, answers)
-            == JSONRPC_OK);
+    assert (jsonrpc_parse_batch (200, partial, strlen (partial), 3, &doc, answers) == JSONRPC_OK);
     assert (hash_calls_take (calls, 0, doc, answers, &failure) == -1);
     assert (failure.status == JSONRPC_BAD_ANSWER && strstr (failure.message, "id"));
     hash_calls_drop_group (calls);

@@ -38,8 +38,8 @@ size_t hash_calls_batch_size (hash_calls_t *self, size_t batch);
 //  may be NULL) and answers as jsonrpc_parse_batch gives them. Returns 0, or -1 with
 //  *failure the first call that failed or whose result is null (the node knows the block
 //  but not yet all of its transactions).
-int hash_calls_take (hash_calls_t *self, size_t batch, cJSON *doc,
-                     const jsonrpc_answer_t *answers, jsonrpc_answer_t *failure);
+int hash_calls_take (hash_calls_t *self, size_t batch, cJSON *doc, const jsonrpc_answer_t *answers,
+                     jsonrpc_answer_t *failure);
 //  Forgets what the group's answers gave so far, to send the group again.
 void hash_calls_drop_group (hash_calls_t *self);
 //  One result per hash, pointing into the answers taken (borrowed until destroy);

@@ -23,8 +23,8 @@ struct _jsonrpc_batch_t {
 };
 
 static const char *s_status_names [] = {
-    "ok", "rate_limited", "quota_exceeded", "not_supported",
-    "rpc_error", "http_error", "bad_answer", "transport",
+    "ok",        "rate_limited", "quota_exceeded", "not_supported",
+    "rpc_error", "http_error",   "bad_answer",     "transport",
 };
 
 const char *
@@ -150,7 +150,7 @@ s_set_message (jsonrpc_answer_t *answer, const char *prefix, const char *text)
     size_t at = 0;
     for (; prefix && *prefix && at < limit; prefix++)
         out [at++] = *prefix;
-    const char *word = text? text: "";
+    const char *word = text ? text : "";
     while (at < limit) {
         while (*word && isspace ((unsigned char) *word))
             word++;
@@ -167,7 +167,8 @@ s_set_message (jsonrpc_answer_t *answer, const char *prefix, const char *text)
             to = from + 5;
         }
         for (; from < to && at < limit; from++)
-            out [at++] = ((unsigned char) *from >= 0x20 && (unsigned char) *from < 0x7f)? *from: '?';
+            out [at++] = ((unsigned char) *from >= 0x20 && (unsigned char) *from < 0x7f) ? *from
+                                                                                         : '?';
         word = end;
     }
     out [at] = 0;
@@ -212,25 +213,24 @@ s_classify_error (const cJSON *error, jsonrpc_answer_t *answer)
     int64_t code = 0;
     s_integer (cJSON_GetObjectItemCaseSensitive (error, "code"), &code);
     const cJSON *message = cJSON_GetObjectItemCaseSensitive (error, "message");
-    const char *text = cJSON_IsString (message)? message->valuestring: "";
+    const char *text = cJSON_IsString (message) ? message->valuestring : "";
     char prefix [40];
     snprintf (prefix, sizeof (prefix), "%" PRId64 ": ", code);
 
     jsonrpc_status_t status = JSONRPC_RPC_ERROR;
     if (code == -32005 || code == 429)
         status = JSONRPC_RATE_LIMITED;
-    else
-    if (code == -33000)
+    else if (code == -33000)
         status = JSONRPC_QUOTA_EXCEEDED;
-    else
-    if (code == -32601)
+    else if (code == -32601)
         status = JSONRPC_NOT_SUPPORTED;
     s_answer_set (answer, status, prefix, text);
     answer->code = code;
 
     const cJSON *data = cJSON_GetObjectItemCaseSensitive (error, "data");
     const cJSON *backoff = cJSON_IsObject (data)
-                         ? cJSON_GetObjectItemCaseSensitive (data, "backoff_seconds"): NULL;
+                               ? cJSON_GetObjectItemCaseSensitive (data, "backoff_seconds")
+                               : NULL;
     if (cJSON_IsNumber (backoff) && isfinite (backoff->valuedouble) && backoff->valuedouble > 0)
         answer->backoff_seconds = fmin (backoff->valuedouble, S_BACKOFF_MAX);
 }
@@ -294,22 +294,18 @@ s_classify_http (int http_status, size_t size, bool parsed, jsonrpc_answer_t *an
         s_answer_set (answer, JSONRPC_RATE_LIMITED, "HTTP 429", NULL);
         answer->code = 429;
     }
-    else
-    if (http_status == 402) {
+    else if (http_status == 402) {
         s_answer_set (answer, JSONRPC_QUOTA_EXCEEDED, "HTTP 402", NULL);
         answer->code = 402;
     }
-    else
-    if (http_status != 200) {
+    else if (http_status != 200) {
         snprintf (prefix, sizeof (prefix), "HTTP %d", http_status);
         s_answer_set (answer, JSONRPC_HTTP_ERROR, prefix, NULL);
         answer->code = http_status;
     }
-    else
-    if (size == 0)
+    else if (size == 0)
         s_answer_set (answer, JSONRPC_BAD_ANSWER, "empty body", NULL);
-    else
-    if (!parsed)
+    else if (!parsed)
         s_answer_set (answer, JSONRPC_BAD_ANSWER, "not JSON or truncated", NULL);
     else
         s_answer_set (answer, JSONRPC_BAD_ANSWER, "not a JSON-RPC answer", NULL);
@@ -325,14 +321,13 @@ s_apply_http_status (int http_status, jsonrpc_answer_t *answer)
         s_classify_http (http_status, 0, false, answer);
         answer->backoff_seconds = backoff;
     }
-    else
-    if (http_status == 402 && answer->status != JSONRPC_QUOTA_EXCEEDED)
+    else if (http_status == 402 && answer->status != JSONRPC_QUOTA_EXCEEDED)
         s_classify_http (http_status, 0, false, answer);
 }
 
 static jsonrpc_status_t
-s_parse_single (int http_status, const char *body, size_t size, int64_t expected_id,
-                cJSON **doc_p, jsonrpc_answer_t *answer)
+s_parse_single (int http_status, const char *body, size_t size, int64_t expected_id, cJSON **doc_p,
+                jsonrpc_answer_t *answer)
 {
     assert (doc_p);
     assert (answer);
@@ -343,13 +338,11 @@ s_parse_single (int http_status, const char *body, size_t size, int64_t expected
         return answer->status;
     }
     cJSON *doc = s_parse_json (body, size);
-    bool has_error = cJSON_IsObject (doc)
-                  && cJSON_GetObjectItemCaseSensitive (doc, "error")
-                  && !cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (doc, "error"));
+    bool has_error = cJSON_IsObject (doc) && cJSON_GetObjectItemCaseSensitive (doc, "error")
+                     && !cJSON_IsNull (cJSON_GetObjectItemCaseSensitive (doc, "error"));
     if (http_status == 200 && cJSON_IsObject (doc))
         s_classify_call (doc, expected_id, answer);
-    else
-    if (has_error) {
+    else if (has_error) {
         //  Non-200 with an error object: the object says more than the status line.
         s_classify_call (doc, expected_id, answer);
         s_apply_http_status (http_status, answer);
@@ -372,16 +365,16 @@ jsonrpc_parse (int http_status, const char *body, size_t size, cJSON **doc_p,
 }
 
 jsonrpc_status_t
-jsonrpc_parse_id (int http_status, const char *body, size_t size, int64_t id,
-                  cJSON **doc_p, jsonrpc_answer_t *answer)
+jsonrpc_parse_id (int http_status, const char *body, size_t size, int64_t id, cJSON **doc_p,
+                  jsonrpc_answer_t *answer)
 {
     assert (id >= 0);
     return s_parse_single (http_status, body, size, id, doc_p, answer);
 }
 
 jsonrpc_status_t
-jsonrpc_parse_batch (int http_status, const char *body, size_t size, size_t count,
-                     cJSON **doc_p, jsonrpc_answer_t *answers)
+jsonrpc_parse_batch (int http_status, const char *body, size_t size, size_t count, cJSON **doc_p,
+                     jsonrpc_answer_t *answers)
 {
     assert (doc_p);
     assert (answers || count == 0);
@@ -396,18 +389,16 @@ jsonrpc_parse_batch (int http_status, const char *body, size_t size, size_t coun
         s_answer_set (&whole, JSONRPC_TRANSPORT, "no HTTP answer", NULL);
     else {
         doc = s_parse_json (body, size);
-        const cJSON *error = cJSON_IsObject (doc)
-                           ? cJSON_GetObjectItemCaseSensitive (doc, "error"): NULL;
+        const cJSON *error = cJSON_IsObject (doc) ? cJSON_GetObjectItemCaseSensitive (doc, "error")
+                                                  : NULL;
         if (http_status == 200 && cJSON_IsArray (doc))
             whole.status = JSONRPC_OK;
-        else
-        if (error && !cJSON_IsNull (error)) {
+        else if (error && !cJSON_IsNull (error)) {
             //  One error object for the whole batch (rate limit, batch too large).
             s_classify_error (error, &whole);
             s_apply_http_status (http_status, &whole);
         }
-        else
-        if (http_status == 200 && doc)
+        else if (http_status == 200 && doc)
             s_answer_set (&whole, JSONRPC_BAD_ANSWER, "batch answer is not an array", NULL);
         else
             s_classify_http (http_status, size, doc != NULL, &whole);
@@ -422,7 +413,8 @@ jsonrpc_parse_batch (int http_status, const char *body, size_t size, size_t coun
     //  a duplicate spoils its call, an error with id null applies to unanswered calls.
     bool seen [JSONRPC_BATCH_MAX * 4];
     bool *seen_p = count <= sizeof (seen) / sizeof (seen [0])
-                 ? seen: (bool *) zmalloc (count * sizeof (bool));
+                       ? seen
+                       : (bool *) zmalloc (count * sizeof (bool));
     assert (seen_p);
     memset (seen_p, 0, count * sizeof (bool));
     jsonrpc_answer_t orphan_error;
@@ -432,11 +424,12 @@ jsonrpc_parse_batch (int http_status, const char *body, size_t size, size_t coun
     const cJSON *call;
     cJSON_ArrayForEach (call, doc) {
         int64_t id = -1;
-        const cJSON *id_item = cJSON_IsObject (call)
-                             ? cJSON_GetObjectItemCaseSensitive (call, "id"): NULL;
+        const cJSON *id_item = cJSON_IsObject (call) ? cJSON_GetObjectItemCaseSensitive (call, "id")
+                                                     : NULL;
         if (!s_integer (id_item, &id) || id < 0 || (uint64_t) id >= count) {
             const cJSON *error = cJSON_IsObject (call)
-                               ? cJSON_GetObjectItemCaseSensitive (call, "error"): NULL;
+                                     ? cJSON_GetObjectItemCaseSensitive (call, "error")
+                                     : NULL;
             if (cJSON_IsNull (id_item) && error && !cJSON_IsNull (error) && !have_orphan_error) {
                 s_classify_error (error, &orphan_error);
                 have_orphan_error = true;
@@ -470,8 +463,8 @@ static jsonrpc_status_t
 s_single (int http_status, const char *body, jsonrpc_answer_t *answer)
 {
     cJSON *doc = NULL;
-    jsonrpc_status_t status = jsonrpc_parse (http_status, body, body? strlen (body): 0,
-                                             &doc, answer);
+    jsonrpc_status_t status = jsonrpc_parse (http_status, body, body ? strlen (body) : 0, &doc,
+                                             answer);
     assert (status == answer->status);
     assert ((status == JSONRPC_OK) == (doc != NULL));
     assert ((status == JSONRPC_OK) == (answer->result != NULL));
@@ -488,7 +481,8 @@ jsonrpc_test (bool verbose)
         printf ("\n");
     //  Requests
     char *request = jsonrpc_request (7, "eth_blockNumber", NULL);
-    assert (streq (request, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_blockNumber\",\"params\":[]}"));
+    assert (streq (request,
+                   "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"eth_blockNumber\",\"params\":[]}"));
     zstr_free (&request);
     request = jsonrpc_request (0, "eth_getBlockByNumber", "[\"0x10\",true]");
     cJSON *doc = cJSON_Parse (request);
@@ -517,7 +511,8 @@ jsonrpc_test (bool verbose)
         assert (cJSON_GetObjectItem (call, "id")->valueint == index);
         char hex [16];
         snprintf (hex, sizeof (hex), "0x%x", index);
-        assert (streq (cJSON_GetArrayItem (cJSON_GetObjectItem (call, "params"), 0)->valuestring, hex));
+        assert (
+            streq (cJSON_GetArrayItem (cJSON_GetObjectItem (call, "params"), 0)->valuestring, hex));
     }
     cJSON_Delete (doc);
     jsonrpc_batch_destroy (&batch);
@@ -526,7 +521,8 @@ jsonrpc_test (bool verbose)
 
     //  Single answers, one per class
     jsonrpc_answer_t answer;
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x10\"}", &answer) == JSONRPC_OK);
+    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x10\"}", &answer)
+            == JSONRPC_OK);
     {
         cJSON *owned = NULL;
         const char *body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x10\"}";
@@ -535,7 +531,8 @@ jsonrpc_test (bool verbose)
         cJSON_Delete (owned);
         assert (jsonrpc_parse_id (200, body, strlen (body), 1, &owned, &answer) == JSONRPC_OK);
         cJSON_Delete (owned);
-        assert (jsonrpc_parse_id (200, body, strlen (body), 2, &owned, &answer) == JSONRPC_BAD_ANSWER);
+        assert (jsonrpc_parse_id (200, body, strlen (body), 2, &owned, &answer)
+                == JSONRPC_BAD_ANSWER);
         assert (owned == NULL);
         //  Not NUL-terminated within size: only size bytes count.
         assert (jsonrpc_parse (200, body, 20, &owned, &answer) == JSONRPC_BAD_ANSWER);
@@ -570,33 +567,55 @@ jsonrpc_test (bool verbose)
     assert (streq (answer.message, "HTTP 429"));
     assert (s_single (429, NULL, &answer) == JSONRPC_RATE_LIMITED);
     //  A 429 whose body is some other error still means rate limited.
-    assert (s_single (429, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"x\"}}",
-                      &answer) == JSONRPC_RATE_LIMITED);
+    assert (s_single (
+                429, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":\"x\"}}",
+                &answer)
+            == JSONRPC_RATE_LIMITED);
     //  Absurd backoff is clamped, negative ignored
-    assert (s_single (200, "{\"id\":1,\"error\":{\"code\":-32005,\"message\":\"slow\",\"data\":"
-                           "{\"backoff_seconds\":1e30}}}", &answer) == JSONRPC_RATE_LIMITED);
+    assert (s_single (200,
+                      "{\"id\":1,\"error\":{\"code\":-32005,\"message\":\"slow\",\"data\":"
+                      "{\"backoff_seconds\":1e30}}}",
+                      &answer)
+            == JSONRPC_RATE_LIMITED);
     assert (answer.backoff_seconds == S_BACKOFF_MAX);
-    assert (s_single (200, "{\"id\":1,\"error\":{\"code\":-32005,\"message\":\"slow\",\"data\":"
-                           "{\"backoff_seconds\":-4}}}", &answer) == JSONRPC_RATE_LIMITED);
+    assert (s_single (200,
+                      "{\"id\":1,\"error\":{\"code\":-32005,\"message\":\"slow\",\"data\":"
+                      "{\"backoff_seconds\":-4}}}",
+                      &answer)
+            == JSONRPC_RATE_LIMITED);
     assert (answer.backoff_seconds == 0);
     //  Quota
     assert (s_single (402, "Payment Required", &answer) == JSONRPC_QUOTA_EXCEEDED);
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-33000,\"message\":"
-                           "\"daily limit\"}}", &answer) == JSONRPC_QUOTA_EXCEEDED);
+    assert (s_single (200,
+                      "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-33000,\"message\":"
+                      "\"daily limit\"}}",
+                      &answer)
+            == JSONRPC_QUOTA_EXCEEDED);
     assert (answer.code == -33000);
     //  Not supported
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":"
-                           "\"the method eth_foo does not exist/is not available\"}}", &answer)
+    assert (s_single (200,
+                      "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32601,\"message\":"
+                      "\"the method eth_foo does not exist/is not available\"}}",
+                      &answer)
             == JSONRPC_NOT_SUPPORTED);
     assert (answer.code == -32601);
     //  Other RPC errors, also with id null and with a non-200 status
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":"
-                           "\"header not found\"}}", &answer) == JSONRPC_RPC_ERROR);
+    assert (s_single (200,
+                      "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32000,\"message\":"
+                      "\"header not found\"}}",
+                      &answer)
+            == JSONRPC_RPC_ERROR);
     assert (answer.code == -32000 && streq (answer.message, "-32000: header not found"));
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":"
-                           "\"Parse error\"}}", &answer) == JSONRPC_RPC_ERROR);
-    assert (s_single (400, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":"
-                           "\"invalid request\"}}", &answer) == JSONRPC_RPC_ERROR);
+    assert (s_single (200,
+                      "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":"
+                      "\"Parse error\"}}",
+                      &answer)
+            == JSONRPC_RPC_ERROR);
+    assert (s_single (400,
+                      "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":"
+                      "\"invalid request\"}}",
+                      &answer)
+            == JSONRPC_RPC_ERROR);
     assert (answer.code == -32600);
     assert (s_single (200, "{\"id\":1,\"error\":{\"message\":\"no code\"}}", &answer)
             == JSONRPC_RPC_ERROR);
@@ -607,8 +626,10 @@ jsonrpc_test (bool verbose)
         char filler [1200];
         memset (filler, 'a', sizeof (filler) - 1);
         filler [sizeof (filler) - 1] = 0;
-        snprintf (body, sizeof (body), "{\"id\":1,\"error\":{\"code\":-1,\"message\":\"see "
-                  "http://127.0.0.1:8545/v3/SECRET and\\u0001 https://x/y?k=SECRET2 %s\"}}", filler);
+        snprintf (body, sizeof (body),
+                  "{\"id\":1,\"error\":{\"code\":-1,\"message\":\"see "
+                  "http://127.0.0.1:8545/v3/SECRET and\\u0001 https://x/y?k=SECRET2 %s\"}}",
+                  filler);
         assert (s_single (200, body, &answer) == JSONRPC_RPC_ERROR);
         assert (strstr (answer.message, "SECRET") == NULL);
         assert (strstr (answer.message, "<url>"));
@@ -627,7 +648,8 @@ jsonrpc_test (bool verbose)
     assert (s_single (200, "", &answer) == JSONRPC_BAD_ANSWER);
     assert (streq (answer.message, "empty body"));
     assert (s_single (200, NULL, &answer) == JSONRPC_BAD_ANSWER);
-    assert (s_single (200, "<html><body>502 Bad Gateway</body></html>", &answer) == JSONRPC_BAD_ANSWER);
+    assert (s_single (200, "<html><body>502 Bad Gateway</body></html>", &answer)
+            == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"number\":\"0x1\"", &answer)
             == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"id\":1,\"result\":1} trailing", &answer) == JSONRPC_BAD_ANSWER);
@@ -638,7 +660,8 @@ jsonrpc_test (bool verbose)
     assert (s_single (200, "[{\"id\":1,\"result\":1}]", &answer) == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":1}", &answer) == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"result\":1}", &answer) == JSONRPC_BAD_ANSWER);
-    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":\"one\",\"result\":1}", &answer) == JSONRPC_BAD_ANSWER);
+    assert (s_single (200, "{\"jsonrpc\":\"2.0\",\"id\":\"one\",\"result\":1}", &answer)
+            == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"id\":1,\"error\":\"busy\"}", &answer) == JSONRPC_BAD_ANSWER);
     assert (s_single (200, "{\"id\":1,\"error\":null,\"result\":\"0x2\"}", &answer) == JSONRPC_OK);
     {
@@ -653,16 +676,16 @@ jsonrpc_test (bool verbose)
         //  Bytes after a NUL inside size are garbage too
         const char body [] = "{\"id\":1,\"result\":1}\0xyz";
         cJSON *owned = NULL;
-        assert (jsonrpc_parse (200, body, sizeof (body) - 1, &owned, &answer) == JSONRPC_BAD_ANSWER);
+        assert (jsonrpc_parse (200, body, sizeof (body) - 1, &owned, &answer)
+                == JSONRPC_BAD_ANSWER);
     }
 
     //  Batches
     jsonrpc_answer_t answers [5];
     cJSON *batch_doc = NULL;
-    const char *out_of_order =
-        "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},"
-        "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"0x0\"},"
-        "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}]";
+    const char *out_of_order = "[{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":\"0x2\"},"
+                               "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"0x0\"},"
+                               "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}]";
     assert (jsonrpc_parse_batch (200, out_of_order, strlen (out_of_order), 3, &batch_doc, answers)
             == JSONRPC_OK);
     assert (batch_doc);
@@ -695,12 +718,14 @@ jsonrpc_test (bool verbose)
             == JSONRPC_RATE_LIMITED);
     assert (batch_doc == NULL);
     for (int index = 0; index < 3; index++)
-        assert (answers [index].status == JSONRPC_RATE_LIMITED && answers [index].backoff_seconds == 1.5);
+        assert (answers [index].status == JSONRPC_RATE_LIMITED
+                && answers [index].backoff_seconds == 1.5);
     const char *array_error =
         "[{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32005,\"message\":\"slow\"}}]";
     assert (jsonrpc_parse_batch (200, array_error, strlen (array_error), 2, &batch_doc, answers)
             == JSONRPC_OK);
-    assert (answers [0].status == JSONRPC_RATE_LIMITED && answers [1].status == JSONRPC_RATE_LIMITED);
+    assert (answers [0].status == JSONRPC_RATE_LIMITED
+            && answers [1].status == JSONRPC_RATE_LIMITED);
     cJSON_Delete (batch_doc);
     const char *too_big = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
                           "\"message\":\"batch size too large\"}}";
@@ -709,14 +734,20 @@ jsonrpc_test (bool verbose)
     assert (answers [1].code == -32600);
     //  Whole-answer failures are copied into every call
     const char *garbage [] = {
-        "", "<html>oops</html>", "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":1}", "[{\"id\":0,",
-        "7", "[] x",
+        "",
+        "<html>oops</html>",
+        "{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":1}",
+        "[{\"id\":0,",
+        "7",
+        "[] x",
     };
     for (size_t index = 0; index < sizeof (garbage) / sizeof (garbage [0]); index++) {
-        assert (jsonrpc_parse_batch (200, garbage [index], strlen (garbage [index]), 2,
-                                     &batch_doc, answers) == JSONRPC_BAD_ANSWER);
+        assert (jsonrpc_parse_batch (200, garbage [index], strlen (garbage [index]), 2, &batch_doc,
+                                     answers)
+                == JSONRPC_BAD_ANSWER);
         assert (batch_doc == NULL);
-        assert (answers [0].status == JSONRPC_BAD_ANSWER && answers [1].status == JSONRPC_BAD_ANSWER);
+        assert (answers [0].status == JSONRPC_BAD_ANSWER
+                && answers [1].status == JSONRPC_BAD_ANSWER);
     }
     assert (jsonrpc_parse_batch (500, "[]", 2, 2, &batch_doc, answers) == JSONRPC_HTTP_ERROR);
     assert (answers [1].status == JSONRPC_HTTP_ERROR);
@@ -727,9 +758,11 @@ jsonrpc_test (bool verbose)
     assert (answers [0].status == JSONRPC_BAD_ANSWER && answers [1].status == JSONRPC_BAD_ANSWER);
     cJSON_Delete (batch_doc);
     //  Ids must be integers in range: 1.5, -1, "0" are strangers
-    const char *odd_ids = "[{\"id\":1.5,\"result\":1},{\"id\":-1,\"result\":1},{\"id\":\"0\",\"result\":1},"
-                          "{\"id\":1,\"result\":1}]";
-    assert (jsonrpc_parse_batch (200, odd_ids, strlen (odd_ids), 2, &batch_doc, answers) == JSONRPC_OK);
+    const char *odd_ids =
+        "[{\"id\":1.5,\"result\":1},{\"id\":-1,\"result\":1},{\"id\":\"0\",\"result\":1},"
+        "{\"id\":1,\"result\":1}]";
+    assert (jsonrpc_parse_batch (200, odd_ids, strlen (odd_ids), 2, &batch_doc, answers)
+            == JSONRPC_OK);
     assert (answers [0].status == JSONRPC_BAD_ANSWER && answers [1].status == JSONRPC_OK);
     cJSON_Delete (batch_doc);
     //  A round trip through a real batch body of the maximum size
@@ -739,7 +772,7 @@ jsonrpc_test (bool verbose)
     char *reply = strdup ("[");
     for (int index = JSONRPC_BATCH_MAX - 1; index >= 0; index--) {
         char *more = zsys_sprintf ("%s%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":\"0x%x\"}", reply,
-                                   index == JSONRPC_BATCH_MAX - 1? "": ",", index, index);
+                                   index == JSONRPC_BATCH_MAX - 1 ? "" : ",", index, index);
         free (reply);
         reply = more;
     }
@@ -747,7 +780,8 @@ jsonrpc_test (bool verbose)
     free (reply);
     jsonrpc_answer_t many [JSONRPC_BATCH_MAX];
     assert (jsonrpc_parse_batch (200, closed, strlen (closed), jsonrpc_batch_count (batch),
-                                 &batch_doc, many) == JSONRPC_OK);
+                                 &batch_doc, many)
+            == JSONRPC_OK);
     for (int index = 0; index < JSONRPC_BATCH_MAX; index++) {
         char hex [16];
         snprintf (hex, sizeof (hex), "0x%x", index);

@@ -20,7 +20,7 @@
 
 //  What a failed field said, for the error text.
 typedef struct {
-    const char *field;       //  a name from s_rule (so a safe constant), or NULL
+    const char *field;    //  a name from s_rule (so a safe constant), or NULL
     const char *why;
 } failure_t;
 
@@ -28,8 +28,10 @@ typedef struct {
 static rule_t
 s_rule (const char *key)
 {
+// clang-format off
 #define RULE(name, kind, field) \
     if (strcmp (key, name) == 0) return (rule_t) {kind, field}
+    // clang-format on
     switch (key [0]) {
         case 'a':
             RULE ("address", KIND_HEX, FIELD_OTHER);
@@ -86,7 +88,7 @@ s_rule (const char *key)
             RULE ("maxFeePerBlobGas", KIND_DECIMAL, FIELD_OTHER);
             RULE ("miner", KIND_HEX, FIELD_OTHER);
             RULE ("mixHash", KIND_HEX, FIELD_OTHER);
-            RULE ("mint", KIND_DECIMAL, FIELD_OTHER);       //  OP-stack deposits
+            RULE ("mint", KIND_DECIMAL, FIELD_OTHER);    //  OP-stack deposits
             break;
         case 'n':
             RULE ("nonce", KIND_NUMBER, FIELD_NONCE);
@@ -179,8 +181,7 @@ s_read_fixed_hex (const cJSON *item, size_t len, char *out, const char **why)
 //  The same, writing the value (its key is written) in the one pass that checks and
 //  lower-cases it, then copying it from the writer into out.
 static int
-s_write_fixed_hex (jsonw_t *writer, const cJSON *item, size_t len, char *out,
-                   const char **why)
+s_write_fixed_hex (jsonw_t *writer, const cJSON *item, size_t len, char *out, const char **why)
 {
     if (!cJSON_IsString (item) || !item->valuestring) {
         *why = cJSON_IsNull (item) ? "is null" : "is not a hex string";
@@ -225,8 +226,7 @@ s_write_value (jsonw_t *writer, kind_t kind, const cJSON *item, const char **why
         }
         jsonw_u64 (writer, value);
     }
-    else
-    if (kind == KIND_DECIMAL) {
+    else if (kind == KIND_DECIMAL) {
         char decimal [HEX_DECIMAL_MAX];
         if (hex_to_decimal (text, decimal, sizeof decimal)) {
             *why = "is not a hex quantity of at most 256 bits";
@@ -234,8 +234,7 @@ s_write_value (jsonw_t *writer, kind_t kind, const cJSON *item, const char **why
         }
         jsonw_string_len (writer, decimal, strlen (decimal));
     }
-    else
-    if (jsonw_hex (writer, text, strlen (text))) {
+    else if (jsonw_hex (writer, text, strlen (text))) {
         *why = "is not 0x hex";
         return -1;
     }
@@ -251,14 +250,14 @@ normalize_value (jsonw_t *writer, const char *key, const cJSON *item, const char
 //  What a transaction said about its block, for the block's consistency check.
 typedef struct {
     uint64_t block_number;
-    char block_hash [BLOCK_HASH_SIZE];   //  "" when the node left it out or null
+    char block_hash [BLOCK_HASH_SIZE];    //  "" when the node left it out or null
 } tx_block_t;
 
 //  Normalizes one transaction object into out; the record's JSON is left in writer's
 //  document (the caller copies it). Returns 0, or -1 with the failure.
 static int
-s_write_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out,
-            tx_block_t *block, failure_t *failure)
+s_write_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out, tx_block_t *block,
+            failure_t *failure)
 {
     memset (out, 0, sizeof *out);
     memset (block, 0, sizeof *block);
@@ -360,17 +359,16 @@ s_write_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out
 //  Names a transaction in an error: its position in the block when known, and its
 //  hash when the node gave a well-formed one.
 static void
-s_tx_error (const cJSON *tx, const block_header_t *header, long index,
-            const failure_t *failure, char *err, size_t err_size)
+s_tx_error (const cJSON *tx, const block_header_t *header, long index, const failure_t *failure,
+            char *err, size_t err_size)
 {
     if (!err || err_size == 0)
         return;
     char hash [BLOCK_HASH_SIZE] = "";
-    const cJSON *hash_item = cJSON_IsObject (tx)
-                           ? cJSON_GetObjectItemCaseSensitive (tx, "hash") : NULL;
+    const cJSON *hash_item = cJSON_IsObject (tx) ? cJSON_GetObjectItemCaseSensitive (tx, "hash")
+                                                 : NULL;
     if (cJSON_IsString (hash_item) && hash_item->valuestring
-        && strlen (hash_item->valuestring) == HEX_HASH_LEN
-        && hex_is_valid (hash_item->valuestring))
+        && strlen (hash_item->valuestring) == HEX_HASH_LEN && hex_is_valid (hash_item->valuestring))
         hex_lower (hash_item->valuestring, hash);
     char where [96] = "";
     if (header)
@@ -383,8 +381,8 @@ s_tx_error (const cJSON *tx, const block_header_t *header, long index,
 }
 
 int
-normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out,
-              char *err, size_t err_size)
+normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out, char *err,
+              size_t err_size)
 {
     assert (writer);
     assert (out);
@@ -404,8 +402,8 @@ normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *o
 //  transactionCount) and fills header. Returns the transactions array, or NULL with
 //  the failure.
 static const cJSON *
-s_write_block_meta (const cJSON *block, uint64_t chain_id, jsonw_t *writer,
-                    block_header_t *header, failure_t *failure)
+s_write_block_meta (const cJSON *block, uint64_t chain_id, jsonw_t *writer, block_header_t *header,
+                    failure_t *failure)
 {
     jsonw_reset (writer);
     jsonw_object_begin (writer);
@@ -468,10 +466,10 @@ s_write_block_meta (const cJSON *block, uint64_t chain_id, jsonw_t *writer,
             return NULL;
         }
     }
-    static const field_t required [] =
-        {FIELD_NUMBER, FIELD_HASH, FIELD_PARENT_HASH, FIELD_TIMESTAMP, FIELD_TRANSACTIONS};
-    static const char *required_names [] =
-        {"number", "hash", "parentHash", "timestamp", "transactions"};
+    static const field_t required [] = {FIELD_NUMBER, FIELD_HASH, FIELD_PARENT_HASH,
+                                        FIELD_TIMESTAMP, FIELD_TRANSACTIONS};
+    static const char *required_names [] = {"number", "hash", "parentHash", "timestamp",
+                                            "transactions"};
     for (size_t index = 0; index < sizeof required / sizeof required [0]; index++)
         if (!(seen & BIT (required [index]))) {
             failure->field = required_names [index];
@@ -502,8 +500,8 @@ s_write_block_meta (const cJSON *block, uint64_t chain_id, jsonw_t *writer,
 //  transactions fetched for them; otherwise the transactions are in the block.
 static int
 s_normalize_block (const cJSON *block, const cJSON *const *tx_objects, size_t tx_object_count,
-                   bool by_hash, uint64_t chain_id, block_header_t *header,
-                   block_body_t **body_p, char *err, size_t err_size)
+                   bool by_hash, uint64_t chain_id, block_header_t *header, block_body_t **body_p,
+                   char *err, size_t err_size)
 {
     assert (header);
     assert (body_p);
@@ -522,8 +520,9 @@ s_normalize_block (const cJSON *block, const cJSON *const *tx_objects, size_t tx
         return -1;
     }
     if (by_hash && tx_object_count != header->tx_count) {
-        snprintf (err, err_size, "block %" PRIu64 ": %zu transactions fetched for %" PRIu32
-                  " hashes", header->number, tx_object_count, header->tx_count);
+        snprintf (err, err_size,
+                  "block %" PRIu64 ": %zu transactions fetched for %" PRIu32 " hashes",
+                  header->number, tx_object_count, header->tx_count);
         jsonw_destroy (&writer);
         return -1;
     }
@@ -559,9 +558,9 @@ s_normalize_block (const cJSON *block, const cJSON *const *tx_objects, size_t tx
         //  A transaction of another block means a mixed-up answer.
         if (tx_block.block_number != header->number
             || (*tx_block.block_hash && strcmp (tx_block.block_hash, header->hash) != 0)) {
-            failure = (failure_t) {
-                tx_block.block_number != header->number ? "blockNumber" : "blockHash",
-                "names another block"};
+            failure = (failure_t) {tx_block.block_number != header->number ? "blockNumber"
+                                                                           : "blockHash",
+                                   "names another block"};
             s_tx_error (tx, header, index, &failure, err, err_size);
             goto failed;
         }
@@ -592,9 +591,8 @@ normalize_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
 
 int
 normalize_block_hashes (const cJSON *block, const cJSON *const *txs, size_t tx_count,
-                        uint64_t chain_id, block_header_t *header, block_body_t **body_p,
-                        char *err, size_t err_size)
+                        uint64_t chain_id, block_header_t *header, block_body_t **body_p, char *err,
+                        size_t err_size)
 {
-    return s_normalize_block (block, txs, tx_count, true, chain_id, header, body_p, err,
-                              err_size);
+    return s_normalize_block (block, txs, tx_count, true, chain_id, header, body_p, err, err_size);
 }

@@ -28,8 +28,8 @@ int normalize_block_hashes (const cJSON *block, const cJSON *const *txs, size_t 
 
 //  One transaction object into out (json allocated; other fields filled). writer is
 //  scratch space. Returns 0, or -1 with the reason in err.
-int normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out,
-                  char *err, size_t err_size);
+int normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out, char *err,
+                  size_t err_size);
 
 //  Writes item as the value of a field named key, by that field's rule (53-bit numbers,
 //  exact decimals, lower-cased hex; unknown fields pass through, hex lower-cased); the key

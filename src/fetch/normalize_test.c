@@ -134,8 +134,8 @@ typedef struct {
 //  Normalizes one block both ways (full objects, and hashes plus fetched objects),
 //  checks every record, and returns the body for block-specific checks.
 static block_body_t *
-s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
-              test_counts_t *counts, bool verbose)
+s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header, test_counts_t *counts,
+              bool verbose)
 {
     char err [256] = "";
     block_body_t *body = NULL;
@@ -146,14 +146,15 @@ s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
     const cJSON *transactions = cJSON_GetObjectItemCaseSensitive (block, "transactions");
     size_t count = (size_t) cJSON_GetArraySize (transactions);
     uint64_t number;
-    assert (hex_to_u64 (cJSON_GetObjectItemCaseSensitive (block, "number")->valuestring,
-                        &number) == 0);
+    assert (hex_to_u64 (cJSON_GetObjectItemCaseSensitive (block, "number")->valuestring, &number)
+            == 0);
     assert (header->number == number);
     assert (header->tx_count == count && body->tx_count == count);
-    assert (strcasecmp (header->hash,
-                        cJSON_GetObjectItemCaseSensitive (block, "hash")->valuestring) == 0);
+    assert (strcasecmp (header->hash, cJSON_GetObjectItemCaseSensitive (block, "hash")->valuestring)
+            == 0);
     assert (strcasecmp (header->parent_hash,
-                        cJSON_GetObjectItemCaseSensitive (block, "parentHash")->valuestring) == 0);
+                        cJSON_GetObjectItemCaseSensitive (block, "parentHash")->valuestring)
+            == 0);
     if (verbose)
         printf ("\n   block %" PRIu64 ": %zu txs", header->number, count);
 
@@ -183,10 +184,12 @@ s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
         assert (streq (record->child->string, source->child->string));
         s_test_fields (source, record, false);
         s_test_lowercase (record);
-        assert (strcasecmp (tx->hash,
-                            cJSON_GetObjectItemCaseSensitive (source, "hash")->valuestring) == 0);
-        assert (strcasecmp (tx->from,
-                            cJSON_GetObjectItemCaseSensitive (source, "from")->valuestring) == 0);
+        assert (
+            strcasecmp (tx->hash, cJSON_GetObjectItemCaseSensitive (source, "hash")->valuestring)
+            == 0);
+        assert (
+            strcasecmp (tx->from, cJSON_GetObjectItemCaseSensitive (source, "from")->valuestring)
+            == 0);
         assert (streq (cJSON_GetObjectItemCaseSensitive (record, "hash")->valuestring, tx->hash));
         //  Classification inputs
         const cJSON *source_to = cJSON_GetObjectItemCaseSensitive (source, "to");
@@ -234,8 +237,9 @@ s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
     assert (objects);
     source = transactions->child;
     for (size_t index = 0; index < count; index++, source = source->next) {
-        cJSON_AddItemToArray (hashes, cJSON_CreateString (
-            cJSON_GetObjectItemCaseSensitive (source, "hash")->valuestring));
+        cJSON_AddItemToArray (
+            hashes,
+            cJSON_CreateString (cJSON_GetObjectItemCaseSensitive (source, "hash")->valuestring));
         objects [index] = source;
     }
     cJSON_ReplaceItemInObjectCaseSensitive (hashes_block, "transactions", hashes);
@@ -255,18 +259,21 @@ s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header,
     block_body_destroy (&hashes_body);
     //  A count that does not match, a missing object, objects out of order
     assert (normalize_block_hashes (hashes_block, objects, count + 1, chain_id, &hashes_header,
-                                    &hashes_body, err, sizeof err) == -1);
+                                    &hashes_body, err, sizeof err)
+            == -1);
     assert (hashes_body == NULL && strstr (err, "fetched"));
     if (count >= 2) {
         const cJSON *first = objects [0];
         objects [0] = NULL;
-        assert (normalize_block_hashes (hashes_block, objects, count, chain_id,
-                                        &hashes_header, &hashes_body, err, sizeof err) == -1);
+        assert (normalize_block_hashes (hashes_block, objects, count, chain_id, &hashes_header,
+                                        &hashes_body, err, sizeof err)
+                == -1);
         assert (hashes_body == NULL && strstr (err, "not fetched"));
         objects [0] = objects [1];
         objects [1] = first;
-        assert (normalize_block_hashes (hashes_block, objects, count, chain_id,
-                                        &hashes_header, &hashes_body, err, sizeof err) == -1);
+        assert (normalize_block_hashes (hashes_block, objects, count, chain_id, &hashes_header,
+                                        &hashes_body, err, sizeof err)
+                == -1);
         assert (hashes_body == NULL && strstr (err, "differs from the block's list"));
         assert (strstr (err, "tx 0"));
     }
@@ -296,8 +303,8 @@ s_test_string (const cJSON *record, const char *key)
 //  normalize_tx of text (a tx object) with one member set to value (JSON text), or
 //  removed when value is NULL. Returns normalize_tx's answer; a record is checked.
 static int
-s_test_mutated_tx (const char *text, const char *key, const char *value, jsonw_t *writer,
-                   char *err, size_t err_size, cJSON **record_p)
+s_test_mutated_tx (const char *text, const char *key, const char *value, jsonw_t *writer, char *err,
+                   size_t err_size, cJSON **record_p)
 {
     cJSON *tx = cJSON_Parse (text);
     assert (tx);
@@ -341,16 +348,38 @@ normalize_test (bool verbose)
     test_counts_t counts = {0};
 
     //  The rule table says what DESIGN "JSON fields" says
-    const char *numbers [] = {"number", "blockNumber", "timestamp", "transactionIndex",
-        "logIndex", "nonce", "gas", "gasLimit", "gasUsed", "cumulativeGasUsed", "blobGasUsed",
-        "excessBlobGas", "size", "type", "status", "chainId"};
-    const char *decimals [] = {"value", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas",
-        "maxFeePerBlobGas", "baseFeePerGas", "effectiveGasPrice", "blobGasPrice",
-        "difficulty", "totalDifficulty"};
-    const char *hexes [] = {"hash", "from", "to", "input", "data", "v", "r", "s", "yParity",
-        "logsBloom", "extraData", "parentHash", "blockHash", "stateRoot", "miner"};
-    const char *passed [] = {"accessList", "authorizationList", "withdrawals",
-        "blobVersionedHashes", "uncles", "author", "", "x", "zzz", "Hash", "values"};
+    const char *numbers [] = {"number",      "blockNumber",
+                              "timestamp",   "transactionIndex",
+                              "logIndex",    "nonce",
+                              "gas",         "gasLimit",
+                              "gasUsed",     "cumulativeGasUsed",
+                              "blobGasUsed", "excessBlobGas",
+                              "size",        "type",
+                              "status",      "chainId"};
+    const char *decimals [] = {"value",
+                               "gasPrice",
+                               "maxFeePerGas",
+                               "maxPriorityFeePerGas",
+                               "maxFeePerBlobGas",
+                               "baseFeePerGas",
+                               "effectiveGasPrice",
+                               "blobGasPrice",
+                               "difficulty",
+                               "totalDifficulty"};
+    const char *hexes [] = {"hash",      "from",       "to",        "input",     "data",
+                            "v",         "r",          "s",         "yParity",   "logsBloom",
+                            "extraData", "parentHash", "blockHash", "stateRoot", "miner"};
+    const char *passed [] = {"accessList",
+                             "authorizationList",
+                             "withdrawals",
+                             "blobVersionedHashes",
+                             "uncles",
+                             "author",
+                             "",
+                             "x",
+                             "zzz",
+                             "Hash",
+                             "values"};
     for (size_t index = 0; index < sizeof numbers / sizeof numbers [0]; index++)
         assert (normalize_rule (numbers [index]).kind == KIND_NUMBER);
     for (size_t index = 0; index < sizeof decimals / sizeof decimals [0]; index++)
@@ -380,10 +409,10 @@ normalize_test (bool verbose)
             assert (cJSON_GetArraySize (cJSON_GetObjectItem (meta, "withdrawals")) == 16);
             assert (header.timestamp == 0x6649346f);
             assert (streq (header.hash,
-                "0x746f3774ca35da17a8942103daf825eb4ebaa8b675888fd869e1e98c8ce69a12"));
+                           "0x746f3774ca35da17a8942103daf825eb4ebaa8b675888fd869e1e98c8ce69a12"));
             cJSON *blob = s_test_record (body, 47);
             assert (streq (s_test_string (blob, "hash"),
-                "0x82092adfe5583e2e2a12cd573cc400d347e186ce7049163e0d96599957f81f29"));
+                           "0x82092adfe5583e2e2a12cd573cc400d347e186ce7049163e0d96599957f81f29"));
             assert (cJSON_GetObjectItem (blob, "type")->valuedouble == 3);
             assert (streq (s_test_string (blob, "maxFeePerBlobGas"), "1000000000"));
             assert (cJSON_GetArraySize (cJSON_GetObjectItem (blob, "blobVersionedHashes")) == 6);
@@ -411,7 +440,8 @@ normalize_test (bool verbose)
                 expected = "620489983353899409988";
             if (streq (hash, "0x52001b82c8104b88e91480063ba8294cc65302371789ec59b1367c2c1778d9a4"))
                 expected = "214603330360000000000";
-            if (streq (hash, "0x99f1097abd8f33a68f0ed63d60de5f3e7e2a3e0579b90d5f46a4f201c658b46d")) {
+            if (streq (hash,
+                       "0x99f1097abd8f33a68f0ed63d60de5f3e7e2a3e0579b90d5f46a4f201c658b46d")) {
                 //  Parity answer: chainId null (the chain's is used), no type, creates null
                 expected = "110000000000000000000";
                 cJSON *record = s_test_record (body, index);
@@ -446,8 +476,8 @@ normalize_test (bool verbose)
         snprintf (path, sizeof path, "%s/blocks/testchain-hive/%s.json", evmtap_shared_data (),
                   hive_blocks [index]);
         cJSON *root = s_test_load (path);
-        body = s_test_block (cJSON_GetObjectItem (root, "result"), TEST_HIVE_CHAIN_ID,
-                             &header, &counts, verbose);
+        body = s_test_block (cJSON_GetObjectItem (root, "result"), TEST_HIVE_CHAIN_ID, &header,
+                             &counts, verbose);
         cJSON *record = s_test_record (body, 0);
         assert (cJSON_GetObjectItem (record, "chainId")->valuedouble
                 == (double) TEST_HIVE_CHAIN_ID);
@@ -523,10 +553,13 @@ normalize_test (bool verbose)
     assert (streq (s_test_string (record, "input"), "0xab"));
     assert (streq (s_test_string (record, "v"), "0x1c"));
     assert (streq (s_test_string (record, "note"), "caf\xc3\xa9 \"x\""));
-    assert (streq (s_test_string (record, "value"),
-        "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
-    assert (streq (s_test_string (cJSON_GetArrayItem (cJSON_GetObjectItem (record,
-                   "accessList"), 0), "address"), "0xab"));
+    assert (
+        streq (s_test_string (record, "value"),
+               "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
+    assert (
+        streq (s_test_string (cJSON_GetArrayItem (cJSON_GetObjectItem (record, "accessList"), 0),
+                              "address"),
+               "0xab"));
     assert (cJSON_GetObjectItem (record, "type")->valuedouble == 0);
     assert (cJSON_GetObjectItem (record, "chainId")->valuedouble == 1);
     assert (cJSON_GetObjectItem (record, "gas")->valuedouble == 0x13a54);
@@ -540,26 +573,49 @@ normalize_test (bool verbose)
         const char *value;
         bool ok;
     } cases [] = {
-        {"hash", NULL, false}, {"from", NULL, false}, {"input", NULL, false},
-        {"blockNumber", NULL, false}, {"blockNumber", "null", false},
-        {"to", NULL, true}, {"to", "null", true}, {"to", "\"\"", false},
-        {"to", "\"0x12\"", false}, {"to", "1", false},
-        {"hash", "\"0xc1d6\"", false}, {"hash", "12", false}, {"hash", "null", false},
-        {"from", "{}", false}, {"input", "[]", false}, {"input", "\"0xzz\"", false},
-        {"input", "\"0x\"", true}, {"input", "\"ab\"", false},
-        {"gas", "\"0x1fffffffffffff\"", true}, {"gas", "\"0x20000000000000\"", false},
-        {"gas", "\"0x\"", false}, {"gas", "21000", false}, {"gas", "null", true},
+        {"hash", NULL, false},
+        {"from", NULL, false},
+        {"input", NULL, false},
+        {"blockNumber", NULL, false},
+        {"blockNumber", "null", false},
+        {"to", NULL, true},
+        {"to", "null", true},
+        {"to", "\"\"", false},
+        {"to", "\"0x12\"", false},
+        {"to", "1", false},
+        {"hash", "\"0xc1d6\"", false},
+        {"hash", "12", false},
+        {"hash", "null", false},
+        {"from", "{}", false},
+        {"input", "[]", false},
+        {"input", "\"0xzz\"", false},
+        {"input", "\"0x\"", true},
+        {"input", "\"ab\"", false},
+        {"gas", "\"0x1fffffffffffff\"", true},
+        {"gas", "\"0x20000000000000\"", false},
+        {"gas", "\"0x\"", false},
+        {"gas", "21000", false},
+        {"gas", "null", true},
         {"nonce", "\"0xffffffffffffffffff\"", false},
         {"value", "\"0x1ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"", false},
-        {"value", "1", false}, {"value", "\"1000\"", false}, {"value", "null", true},
-        {"chainId", "null", true}, {"chainId", "\"0x89\"", true}, {"chainId", "true", false},
-        {"type", "\"0x2\"", true}, {"type", "null", true}, {"type", "[1]", false},
-        {"v", "\"0xg\"", false}, {"blockHash", "\"0x01\"", false}, {"blockHash", "null", true},
-        {"extra", "\"\\u0001\xff\xfe\"", true}, {"extra", "{\"a\":[1,2.5,\"0xAA\"]}", true},
+        {"value", "1", false},
+        {"value", "\"1000\"", false},
+        {"value", "null", true},
+        {"chainId", "null", true},
+        {"chainId", "\"0x89\"", true},
+        {"chainId", "true", false},
+        {"type", "\"0x2\"", true},
+        {"type", "null", true},
+        {"type", "[1]", false},
+        {"v", "\"0xg\"", false},
+        {"blockHash", "\"0x01\"", false},
+        {"blockHash", "null", true},
+        {"extra", "\"\\u0001\xff\xfe\"", true},
+        {"extra", "{\"a\":[1,2.5,\"0xAA\"]}", true},
     };
     for (size_t index = 0; index < sizeof cases / sizeof cases [0]; index++) {
-        int rc = s_test_mutated_tx (good, cases [index].key, cases [index].value, writer,
-                                    err, sizeof err, NULL);
+        int rc = s_test_mutated_tx (good, cases [index].key, cases [index].value, writer, err,
+                                    sizeof err, NULL);
         if (rc != (cases [index].ok ? 0 : -1)) {
             fprintf (stderr, "case %s=%s: rc=%d %s\n", cases [index].key,
                      cases [index].value ? cases [index].value : "(removed)", rc, err);
@@ -569,7 +625,8 @@ normalize_test (bool verbose)
         if (rc) {
             assert (strstr (err, cases [index].key));
             if (!streq (cases [index].key, "hash"))
-                assert (strstr (err, "0xc1d605c6612a5fe84dc95810030bfe5b1d327652b381bc695e28f50d13b2b09e"));
+                assert (strstr (
+                    err, "0xc1d605c6612a5fe84dc95810030bfe5b1d327652b381bc695e28f50d13b2b09e"));
         }
         if (verbose && rc)
             printf ("\n   %s", err);
@@ -607,9 +664,18 @@ normalize_test (bool verbose)
 
     //  Every field of real transactions and blocks replaced by each wrong type: an
     //  error naming that field, or a valid record; never a crash.
-    const char *wrong [] = {"1", "null", "true", "{}", "[]", "\"\"", "\"0x\"", "\"zz\"",
+    const char *wrong [] = {
+        "1",
+        "null",
+        "true",
+        "{}",
+        "[]",
+        "\"\"",
+        "\"0x\"",
+        "\"zz\"",
         "\"0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF\"",
-        "\"\\u0001\xff\"", "[{\"a\":null}]"};
+        "\"\\u0001\xff\"",
+        "[{\"a\":null}]"};
     snprintf (path, sizeof path, "%s/blocks/mainnet/19900000.json", evmtap_shared_data ());
     cJSON *root = s_test_load (path);
     cJSON *block = cJSON_GetObjectItem (root, "result");
@@ -619,8 +685,8 @@ normalize_test (bool verbose)
         char *text = cJSON_PrintUnformatted (samples [sample]);
         for (const cJSON *field = samples [sample]->child; field; field = field->next)
             for (size_t index = 0; index < sizeof wrong / sizeof wrong [0]; index++)
-                if (s_test_mutated_tx (text, field->string, wrong [index], writer, err,
-                                       sizeof err, NULL))
+                if (s_test_mutated_tx (text, field->string, wrong [index], writer, err, sizeof err,
+                                       NULL))
                     assert (strstr (err, field->string));
         free (text);
     }
@@ -715,8 +781,7 @@ normalize_test (bool verbose)
     cJSON_Delete (array);
     //  Hashes mode: an entry of the hash list that is no hash
     copy = cJSON_Duplicate (small, true);
-    cJSON_ReplaceItemInObjectCaseSensitive (copy, "transactions",
-                                            cJSON_Parse ("[\"0x12\"]"));
+    cJSON_ReplaceItemInObjectCaseSensitive (copy, "transactions", cJSON_Parse ("[\"0x12\"]"));
     const cJSON *one [] = {cJSON_GetArrayItem (cJSON_GetObjectItem (small, "transactions"), 0)};
     assert (normalize_block_hashes (copy, one, 1, 1, &header, &body, err, sizeof err) == -1);
     assert (strstr (err, "tx 0") && strstr (err, "'transactions'"));

@@ -20,9 +20,16 @@
 static bool
 s_skipped (const char *key)
 {
-    static const char *names [] = {"transactionHash", "transactionIndex", "blockHash",
-                                   "blockNumber", "blockTimestamp", "from", "to", "type",
-                                   "logs", "logsBloom"};
+    static const char *names [] = {"transactionHash",
+                                   "transactionIndex",
+                                   "blockHash",
+                                   "blockNumber",
+                                   "blockTimestamp",
+                                   "from",
+                                   "to",
+                                   "type",
+                                   "logs",
+                                   "logsBloom"};
     for (size_t index = 0; index < sizeof names / sizeof names [0]; index++)
         if (streq (key, names [index]))
             return true;
@@ -46,8 +53,8 @@ s_fixed_hex (const cJSON *item, size_t len)
 
 //  Where a check failed, for the error text.
 typedef struct {
-    size_t tx;                 //  transaction index in the block
-    long log;                  //  index in the receipt's logs, -1 for the receipt itself
+    size_t tx;    //  transaction index in the block
+    long log;     //  index in the receipt's logs, -1 for the receipt itself
     const char *field;
     const char *why;
 } s_failure_t;
@@ -252,8 +259,8 @@ s_check_count (const block_body_t *body, const block_header_t *header, size_t co
 {
     if (count == body->tx_count)
         return 0;
-    snprintf (err, err_size, "block %" PRIu64 ": %zu receipts for %zu transactions",
-              header->number, count, body->tx_count);
+    snprintf (err, err_size, "block %" PRIu64 ": %zu receipts for %zu transactions", header->number,
+              count, body->tx_count);
     return -1;
 }
 
@@ -268,7 +275,8 @@ receipts_join (block_body_t *body, const block_header_t *header, uint64_t chain_
     size_t log_total = 0;
     for (size_t index = 0; index < count; index++) {
         const cJSON *logs = cJSON_IsObject (receipts [index])
-                            ? cJSON_GetObjectItemCaseSensitive (receipts [index], "logs") : NULL;
+                                ? cJSON_GetObjectItemCaseSensitive (receipts [index], "logs")
+                                : NULL;
         log_total += cJSON_IsArray (logs) ? (size_t) cJSON_GetArraySize (logs) : 0;
     }
     char **texts = (char **) calloc (count + 1, sizeof (char *));
@@ -323,13 +331,12 @@ receipts_join (block_body_t *body, const block_header_t *header, uint64_t chain_
     else {
         if (failure.log >= 0)
             snprintf (err, err_size, "block %" PRIu64 " receipt %zu log %ld: field '%s' %s",
-                      header->number, failure.tx, failure.log,
-                      failure.field ? failure.field : "", failure.why);
+                      header->number, failure.tx, failure.log, failure.field ? failure.field : "",
+                      failure.why);
         else
             snprintf (err, err_size, "block %" PRIu64 " receipt %zu: %s%s%s%s", header->number,
                       failure.tx, failure.field ? "field '" : "",
-                      failure.field ? failure.field : "", failure.field ? "' " : "",
-                      failure.why);
+                      failure.field ? failure.field : "", failure.field ? "' " : "", failure.why);
         for (size_t index = 0; index < count; index++)
             free (texts [index]);
         for (size_t index = 0; index < log_count; index++)
@@ -361,21 +368,21 @@ receipts_join_array (block_body_t *body, const block_header_t *header, uint64_t 
     size_t position = 0;
     for (const cJSON *item = array->child; item; item = item->next, position++) {
         const cJSON *index_item = cJSON_IsObject (item)
-                                  ? cJSON_GetObjectItemCaseSensitive (item, "transactionIndex")
-                                  : NULL;
+                                      ? cJSON_GetObjectItemCaseSensitive (item, "transactionIndex")
+                                      : NULL;
         uint64_t index = position;
         if (cJSON_IsString (index_item) && hex_to_u64 (index_item->valuestring, &index) == 0
             && index < count && !receipts [index])
             receipts [index] = item;
-        else
-        if (index_item && !cJSON_IsNull (index_item)) {
-            snprintf (err, err_size, "block %" PRIu64 " receipt %zu: field 'transactionIndex' "
-                      "is not a free transaction position", header->number, position);
+        else if (index_item && !cJSON_IsNull (index_item)) {
+            snprintf (err, err_size,
+                      "block %" PRIu64 " receipt %zu: field 'transactionIndex' "
+                      "is not a free transaction position",
+                      header->number, position);
             free (receipts);
             return -1;
         }
-        else
-        if (position < count && !receipts [position])
+        else if (position < count && !receipts [position])
             receipts [position] = item;
     }
     int rc = receipts_join (body, header, chain_id, receipts, count, err, err_size);
@@ -395,7 +402,8 @@ s_sample (block_header_t *header)
     snprintf (body->txs [0].hash, sizeof body->txs [0].hash, "0x%064d", 1);
     snprintf (body->txs [1].hash, sizeof body->txs [1].hash, "0x%064d", 2);
     body->txs [0].json = zsys_sprintf ("{\"hash\":\"%s\",\"chainId\":1,\"depositNonce\":\"0x1\","
-                                       "\"nested\":{\"status\":2}}", body->txs [0].hash);
+                                       "\"nested\":{\"status\":2}}",
+                                       body->txs [0].hash);
     body->txs [0].json_len = strlen (body->txs [0].json);
     body->txs [1].json = strdup ("{}");
     body->txs [1].json_len = 2;
@@ -440,18 +448,20 @@ receipts_test (bool verbose)
         "{\"hash\":\"%s\",\"chainId\":1,\"depositNonce\":\"0x1\",\"nested\":{\"status\":2},"
         "\"status\":1,\"gasUsed\":21000,"
         "\"cumulativeGasUsed\":21000,\"effectiveGasPrice\":\"1000000000\","
-        "\"contractAddress\":null}", hash);
+        "\"contractAddress\":null}",
+        hash);
     assert (streq (body->txs [0].json, expected) && body->txs [0].json_len == strlen (expected));
     zstr_free (&expected);
     assert (streq (body->txs [1].json, "{\"status\":0,\"contractAddress\":"
-                                      "\"0x5fbdb2315678afecb367f032d93f642f64180aa3\"}"));
+                                       "\"0x5fbdb2315678afecb367f032d93f642f64180aa3\"}"));
     assert (body->log_count == 2);
     assert (body->logs [0].tx_index == 0 && body->logs [0].log_index == 0);
     expected = zsys_sprintf (
         "{\"hash\":\"%s\",\"blockNumber\":7,\"chainId\":1,\"transactionIndex\":0,\"logIndex\":0,"
         "\"address\":\"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48\",\"topics\":["
         "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\"],"
-        "\"data\":\"0x00ff\"}", hash);
+        "\"data\":\"0x00ff\"}",
+        hash);
     assert (streq (body->logs [0].json, expected));
     zstr_free (&expected);
     assert (body->logs [1].log_index == 1 && strstr (body->logs [1].json, "\"topics\":[]"));

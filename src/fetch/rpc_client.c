@@ -29,29 +29,29 @@
 
 //  One body in flight on one pooled easy handle.
 typedef struct {
-    CURL *easy;                     //  pooled, created on first use, kept for keep-alive
-    rpc_response_t *response;       //  where the outcome goes
-    char *buffer;                   //  answer received so far (NUL-terminated)
-    size_t size;                    //  bytes in buffer
-    size_t capacity;                //  bytes allocated for buffer
-    size_t max_answer;              //  copied from the client for the write callback
-    bool too_large;                 //  the write callback refused more data
-    bool added;                     //  handle is in the multi
-    bool done;                      //  outcome written into response
-    char errbuf [CURL_ERROR_SIZE];  //  libcurl's words for this transfer (may hold the URL)
+    CURL *easy;                       //  pooled, created on first use, kept for keep-alive
+    rpc_response_t *response;         //  where the outcome goes
+    char *buffer;                     //  answer received so far (NUL-terminated)
+    size_t size;                      //  bytes in buffer
+    size_t capacity;                  //  bytes allocated for buffer
+    size_t max_answer;                //  copied from the client for the write callback
+    bool too_large;                   //  the write callback refused more data
+    bool added;                       //  handle is in the multi
+    bool done;                        //  outcome written into response
+    char errbuf [CURL_ERROR_SIZE];    //  libcurl's words for this transfer (may hold the URL)
 } s_transfer_t;
 
 struct _rpc_client_t {
-    char *url;                      //  with the secret in it; never logged
-    char *provider;                 //  what logs say instead
-    int timeout_ms;                 //  whole transfer
-    size_t max_answer;              //  answers larger than this fail
-    CURLM *multi;                   //  connection cache and transfers
-    struct curl_slist *headers;     //  Content-Type and friends, shared by all handles
-    rpc_abort_fn *abort_fn;         //  asked between polls
+    char *url;                     //  with the secret in it; never logged
+    char *provider;                //  what logs say instead
+    int timeout_ms;                //  whole transfer
+    size_t max_answer;             //  answers larger than this fail
+    CURLM *multi;                  //  connection cache and transfers
+    struct curl_slist *headers;    //  Content-Type and friends, shared by all handles
+    rpc_abort_fn *abort_fn;        //  asked between polls
     void *abort_arg;
-    uint64_t http_requests;         //  bodies posted
-    char *fragments [S_FRAGMENTS_MAX];  //  pieces of the URL that must not reach a message
+    uint64_t http_requests;               //  bodies posted
+    char *fragments [S_FRAGMENTS_MAX];    //  pieces of the URL that must not reach a message
     size_t fragment_count;
     s_transfer_t transfers [S_MAX_BODIES];
 };
@@ -98,7 +98,7 @@ s_collect_fragments (rpc_client_t *self)
         }
     }
     if ((size_t) (authority_end - host) != strlen (self->provider)
-    ||  strncmp (host, self->provider, (size_t) (authority_end - host)) != 0)
+        || strncmp (host, self->provider, (size_t) (authority_end - host)) != 0)
         s_add_fragment (self, host, (size_t) (authority_end - host));
     if (strlen (authority_end) > 1)
         s_add_fragment (self, authority_end, strlen (authority_end));
@@ -121,7 +121,7 @@ s_scrub (rpc_client_t *self, const char *message, CURLcode code, char *out, size
     for (size_t index = 0; index < self->fragment_count && !leaks; index++)
         if (strstr (message, self->fragments [index]))
             leaks = true;
-    snprintf (out, out_size, "%s", leaks? curl_easy_strerror (code): message);
+    snprintf (out, out_size, "%s", leaks ? curl_easy_strerror (code) : message);
     size_t length = strlen (out);
     while (length > 0 && isspace ((unsigned char) out [length - 1]))
         out [--length] = 0;
@@ -133,14 +133,15 @@ rpc_client_new (const char *url, const char *provider, int timeout_ms)
     assert (url);
     pthread_once (&s_curl_once, s_curl_init);
     if (s_curl_init_code != CURLE_OK) {
-        zsys_error ("rpc_client: curl_global_init failed: %s", curl_easy_strerror (s_curl_init_code));
+        zsys_error ("rpc_client: curl_global_init failed: %s",
+                    curl_easy_strerror (s_curl_init_code));
         return NULL;
     }
     rpc_client_t *self = (rpc_client_t *) zmalloc (sizeof (rpc_client_t));
     assert (self);
     self->url = strdup (url);
-    self->provider = strdup (provider && *provider? provider: "unknown");
-    self->timeout_ms = timeout_ms > 0? timeout_ms: 30000;
+    self->provider = strdup (provider && *provider ? provider : "unknown");
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
     self->max_answer = S_MAX_ANSWER;
     s_collect_fragments (self);
     self->multi = curl_multi_init ();
@@ -202,7 +203,7 @@ void
 rpc_client_set_max_answer (rpc_client_t *self, size_t max_answer)
 {
     assert (self);
-    self->max_answer = max_answer > 0? max_answer: S_MAX_ANSWER;
+    self->max_answer = max_answer > 0 ? max_answer : S_MAX_ANSWER;
 }
 
 const char *
@@ -238,7 +239,7 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
         return 0;    //  libcurl stops the transfer with CURLE_WRITE_ERROR
     }
     if (transfer->size + bytes + 1 > transfer->capacity) {
-        size_t capacity = transfer->capacity? transfer->capacity: 16384;
+        size_t capacity = transfer->capacity ? transfer->capacity : 16384;
         while (capacity < transfer->size + bytes + 1)
             capacity *= 2;
         char *buffer = (char *) realloc (transfer->buffer, capacity);
@@ -273,9 +274,9 @@ s_easy_new (rpc_client_t *self)
     curl_easy_setopt (easy, CURLOPT_TCP_KEEPINTVL, 15L);
     curl_easy_setopt (easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt (easy, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
-    curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT_MS,
-                      (long) (self->timeout_ms < S_CONNECT_TIMEOUT_MS? self->timeout_ms
-                                                                     : S_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt (
+        easy, CURLOPT_CONNECTTIMEOUT_MS,
+        (long) (self->timeout_ms < S_CONNECT_TIMEOUT_MS ? self->timeout_ms : S_CONNECT_TIMEOUT_MS));
     curl_easy_setopt (easy, CURLOPT_USERAGENT, "evmtap/" EVMTAP_VERSION);
     //  A redirect would re-send the body elsewhere; providers do not redirect JSON-RPC.
     curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -308,7 +309,7 @@ s_finish (rpc_client_t *self, s_transfer_t *transfer, CURLcode code)
     if (code == CURLE_OK && status > 0) {
         response->http_status = (int) status;
         response->transport_failed = false;
-        response->body = transfer->buffer? transfer->buffer: strdup ("");
+        response->body = transfer->buffer ? transfer->buffer : strdup ("");
         response->size = transfer->size;
         transfer->buffer = NULL;
         transfer->size = transfer->capacity = 0;
@@ -318,8 +319,7 @@ s_finish (rpc_client_t *self, s_transfer_t *transfer, CURLcode code)
     char message [sizeof (response->error)];
     if (transfer->too_large || code == CURLE_FILESIZE_EXCEEDED)
         snprintf (message, sizeof (message), "answer larger than %zu bytes", self->max_answer);
-    else
-    if (code == CURLE_OK)
+    else if (code == CURLE_OK)
         snprintf (message, sizeof (message), "no HTTP status");
     else
         s_scrub (self, transfer->errbuf, code, message, sizeof (message));
@@ -363,8 +363,7 @@ s_release (rpc_client_t *self, size_t count)
 
 //  Responses are overwritten (clear them before reusing them).
 int
-rpc_client_post (rpc_client_t *self, const char **bodies, size_t count,
-                 rpc_response_t *responses)
+rpc_client_post (rpc_client_t *self, const char **bodies, size_t count, rpc_response_t *responses)
 {
     assert (self);
     assert (count <= S_MAX_BODIES);
@@ -384,7 +383,7 @@ rpc_client_post (rpc_client_t *self, const char **bodies, size_t count,
             s_fail (transfer, "curl_easy_init failed");
             continue;
         }
-        const char *body = bodies [index]? bodies [index]: "";
+        const char *body = bodies [index] ? bodies [index] : "";
         curl_easy_setopt (transfer->easy, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt (transfer->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen (body));
         curl_easy_setopt (transfer->easy, CURLOPT_WRITEDATA, transfer);
@@ -421,9 +420,9 @@ rpc_client_post (rpc_client_t *self, const char **bodies, size_t count,
         s_collect (self);
     for (size_t index = 0; index < count; index++)
         if (!self->transfers [index].done)
-            s_fail (&self->transfers [index], aborted? "aborted": "transfer did not finish");
+            s_fail (&self->transfers [index], aborted ? "aborted" : "transfer did not finish");
     s_release (self, count);
-    return aborted? -1: 0;
+    return aborted ? -1 : 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -455,37 +454,31 @@ s_test_handler (const test_http_request_t *request, test_http_response_t *respon
 {
     (void) arg;
     const char *name = strrchr (request->path, '/');
-    name = name? name + 1: request->path;
+    name = name ? name + 1 : request->path;
     if (streq (name, "ok")) {
         s_test_body (response, request->body, request->body_size);
         snprintf (response->headers, sizeof (response->headers),
                   "Content-Type: application/json\r\n");
     }
-    else
-    if (streq (name, "headers"))
+    else if (streq (name, "headers"))
         s_test_body (response, request->head, request->head_size);
-    else
-    if (streq (name, "e500"))
+    else if (streq (name, "e500"))
         test_http_reply (response, 500, "Internal Server Error");
-    else
-    if (streq (name, "e429"))
-        test_http_reply (response, 429, "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,"
-                                        "\"message\":\"project ID request rate exceeded\"}}");
-    else
-    if (streq (name, "gzip")) {
+    else if (streq (name, "e429"))
+        test_http_reply (response, 429,
+                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":-32005,"
+                         "\"message\":\"project ID request rate exceeded\"}}");
+    else if (streq (name, "gzip")) {
         s_test_body (response, s_gzip_body, sizeof (s_gzip_body) - 1);
         snprintf (response->headers, sizeof (response->headers), "Content-Encoding: gzip\r\n");
     }
-    else
-    if (streq (name, "truncated")) {
+    else if (streq (name, "truncated")) {
         test_http_reply (response, 200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x1\"}");
         response->fault = TEST_HTTP_TRUNCATE;
     }
-    else
-    if (streq (name, "close"))
+    else if (streq (name, "close"))
         response->fault = TEST_HTTP_CLOSE;
-    else
-    if (streq (name, "big")) {
+    else if (streq (name, "big")) {
         //  No length: the body ends when the connection does.
         const char *head = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
         char raw [5100];
@@ -494,13 +487,11 @@ s_test_handler (const test_http_request_t *request, test_http_response_t *respon
         s_test_body (response, raw, strlen (head) + 5000);
         response->fault = TEST_HTTP_RAW;
     }
-    else
-    if (streq (name, "huge")) {
+    else if (streq (name, "huge")) {
         test_http_reply (response, 200, "HTTP/1.1 200 OK\r\nContent-Length: 300000000\r\n\r\n{}");
         response->fault = TEST_HTTP_RAW;
     }
-    else
-    if (streq (name, "slow")) {
+    else if (streq (name, "slow")) {
         s_test_body (response, request->body, request->body_size);
         response->delay_ms = S_SLOW_MS;
     }
@@ -604,7 +595,8 @@ rpc_client_test (bool verbose)
     char texts [16][64];
     const char *bodies [16];
     for (int index = 0; index < 16; index++) {
-        snprintf (texts [index], sizeof (texts [index]), "{\"id\":%d,\"result\":\"0x%x\"}", index, index * 7);
+        snprintf (texts [index], sizeof (texts [index]), "{\"id\":%d,\"result\":\"0x%x\"}", index,
+                  index * 7);
         bodies [index] = texts [index];
     }
     int64_t started = zclock_mono ();
@@ -623,8 +615,8 @@ rpc_client_test (bool verbose)
     }
     assert (test_http_connections (server) == accepted);
     if (verbose)
-        printf ("2 x 16 concurrent posts on %d connections in %" PRId64 " ms\n",
-                accepted, zclock_mono () - started);
+        printf ("2 x 16 concurrent posts on %d connections in %" PRId64 " ms\n", accepted,
+                zclock_mono () - started);
     //  A large body (no Expect: 100-continue stall)
     {
         size_t size = 200000;
@@ -735,7 +727,7 @@ rpc_client_test (bool verbose)
     //  a tiny answer limit, its neighbours are not).
     client = s_client (server, "ok", 2000);
     rpc_client_set_max_answer (client, 40);
-    const char *mixed [3] = { "{\"short\":1}", "{\"this body is longer than forty bytes\":1}", "[]" };
+    const char *mixed [3] = {"{\"short\":1}", "{\"this body is longer than forty bytes\":1}", "[]"};
     assert (rpc_client_post (client, mixed, 3, responses) == 0);
     assert (responses [0].http_status == 200 && streq (responses [0].body, mixed [0]));
     s_check_failed (&responses [1], false, "mixed");
@@ -751,7 +743,7 @@ rpc_client_test (bool verbose)
     rpc_client_set_abort (client, s_abort_hook, &state);
     state.started = zclock_mono ();
     state.abort_after = 300;
-    const char *two [2] = { body, body };
+    const char *two [2] = {body, body};
     assert (rpc_client_post (client, two, 2, responses) == -1);
     elapsed = zclock_mono () - state.started;
     if (verbose)
@@ -788,10 +780,11 @@ rpc_client_test (bool verbose)
     //  Scrubbing libcurl's words: anything from the URL's path, query or userinfo (or a
     //  host that is not the provider's name) gives way to the generic message.
     client = rpc_client_new ("https://user:pa55word99@" S_TEST_KEY ".rpc.example.org/v3/" S_TEST_KEY
-                             "?apikey=query5ecret", "{key}.rpc.example.org", 1000);
+                             "?apikey=query5ecret",
+                             "{key}.rpc.example.org", 1000);
     char out [160];
-    s_scrub (client, "Could not resolve host: " S_TEST_KEY ".rpc.example.org", CURLE_COULDNT_RESOLVE_HOST,
-             out, sizeof (out));
+    s_scrub (client, "Could not resolve host: " S_TEST_KEY ".rpc.example.org",
+             CURLE_COULDNT_RESOLVE_HOST, out, sizeof (out));
     assert (streq (out, curl_easy_strerror (CURLE_COULDNT_RESOLVE_HOST)));
     s_scrub (client, "bad thing at /v3/" S_TEST_KEY, CURLE_RECV_ERROR, out, sizeof (out));
     assert (strstr (out, S_TEST_KEY) == NULL);
@@ -808,7 +801,8 @@ rpc_client_test (bool verbose)
     rpc_client_destroy (&client);
     //  A plain host that is the provider's name stays in messages
     client = rpc_client_new ("http://127.0.0.1:8545", "127.0.0.1:8545", 1000);
-    s_scrub (client, "Failed to connect to 127.0.0.1 port 8545", CURLE_COULDNT_CONNECT, out, sizeof (out));
+    s_scrub (client, "Failed to connect to 127.0.0.1 port 8545", CURLE_COULDNT_CONNECT, out,
+             sizeof (out));
     assert (streq (out, "Failed to connect to 127.0.0.1 port 8545"));
     rpc_client_destroy (&client);
 

@@ -13,11 +13,11 @@ typedef struct _rpc_client_t rpc_client_t;
 
 //  The outcome of one POST.
 typedef struct {
-    int http_status;        //  0 when the transfer failed (see error)
-    bool transport_failed;  //  connect failure, timeout, reset, too large
-    char *body;             //  NUL-terminated answer body (owned; rpc_response_clear frees)
+    int http_status;          //  0 when the transfer failed (see error)
+    bool transport_failed;    //  connect failure, timeout, reset, too large
+    char *body;               //  NUL-terminated answer body (owned; rpc_response_clear frees)
     size_t size;
-    char error [160];       //  libcurl's words, without the URL
+    char error [160];    //  libcurl's words, without the URL
 } rpc_response_t;
 
 //  Returns true when the caller should give up waiting (e.g. $TERM on its pipe).

@@ -14,8 +14,8 @@ typedef struct {
 struct _cost_table_t {
     char name [64];
     char unit [32];
-    uint64_t fallback;            //  units of a method the table does not list
-    bool daily_utc;               //  daily budget resets at 00:00 UTC
+    uint64_t fallback;    //  units of a method the table does not list
+    bool daily_utc;       //  daily budget resets at 00:00 UTC
     s_cost_t costs [S_MAX_METHODS];
     size_t count;
 };
@@ -26,14 +26,13 @@ static const struct {
     const char *text;
 } s_builtin [] = {
     {"requests", "name = requests\nunit = requests\ndefault = 1\ndaily_reset = sliding\n"},
-    {"infura",
-     "name = infura\nunit = credits\ndefault = 80\ndaily_reset = utc\n"
-     "eth_chainId = 5\nnet_version = 5\neth_blockNumber = 80\neth_getBlockByNumber = 80\n"
-     "eth_getBlockByHash = 80\neth_getTransactionByHash = 80\n"
-     "eth_getTransactionReceipt = 80\neth_getBlockReceipts = 1000\neth_getLogs = 255\n"
-     "eth_call = 80\neth_getBalance = 80\neth_getCode = 80\neth_getStorageAt = 80\n"
-     "eth_estimateGas = 300\neth_sendRawTransaction = 720\neth_gasPrice = 80\n"
-     "eth_feeHistory = 80\n"},
+    {"infura", "name = infura\nunit = credits\ndefault = 80\ndaily_reset = utc\n"
+               "eth_chainId = 5\nnet_version = 5\neth_blockNumber = 80\neth_getBlockByNumber = 80\n"
+               "eth_getBlockByHash = 80\neth_getTransactionByHash = 80\n"
+               "eth_getTransactionReceipt = 80\neth_getBlockReceipts = 1000\neth_getLogs = 255\n"
+               "eth_call = 80\neth_getBalance = 80\neth_getCode = 80\neth_getStorageAt = 80\n"
+               "eth_estimateGas = 300\neth_sendRawTransaction = 720\neth_gasPrice = 80\n"
+               "eth_feeHistory = 80\n"},
     {"alchemy",
      "name = alchemy\nunit = compute_units\ndefault = 26\ndaily_reset = sliding\n"
      "eth_chainId = 0\nnet_version = 0\neth_blockNumber = 10\neth_getBlockByNumber = 16\n"
@@ -104,29 +103,23 @@ cost_table_parse (const char *text, const char *origin, char *err, size_t err_si
         uint64_t units;
         if (streq (name, "name"))
             snprintf (self->name, sizeof (self->name), "%s", value);
-        else
-        if (streq (name, "unit"))
+        else if (streq (name, "unit"))
             snprintf (self->unit, sizeof (self->unit), "%s", value);
-        else
-        if (streq (name, "daily_reset") && (streq (value, "utc") || streq (value, "sliding")))
+        else if (streq (name, "daily_reset") && (streq (value, "utc") || streq (value, "sliding")))
             self->daily_utc = streq (value, "utc");
-        else
-        if (streq (name, "daily_reset")) {
-            snprintf (err, err_size, "%s:%d: daily_reset: \"%.40s\" is not utc or sliding",
-                      origin, line_number, value);
+        else if (streq (name, "daily_reset")) {
+            snprintf (err, err_size, "%s:%d: daily_reset: \"%.40s\" is not utc or sliding", origin,
+                      line_number, value);
             failed = true;
         }
-        else
-        if (!s_parse_units (value, &units)) {
+        else if (!s_parse_units (value, &units)) {
             snprintf (err, err_size, "%s:%d: %.64s: \"%.40s\" is not a whole number of units",
                       origin, line_number, name, value);
             failed = true;
         }
-        else
-        if (streq (name, "default"))
+        else if (streq (name, "default"))
             self->fallback = units;
-        else
-        if (strlen (name) >= sizeof (self->costs [0].method) || self->count >= S_MAX_METHODS) {
+        else if (strlen (name) >= sizeof (self->costs [0].method) || self->count >= S_MAX_METHODS) {
             snprintf (err, err_size, "%s:%d: too many methods, or a name too long", origin,
                       line_number);
             failed = true;
@@ -154,12 +147,13 @@ cost_table_new (const char *name_or_path, char *err, size_t err_size)
         name_or_path = "requests";
     for (size_t index = 0; index < S_BUILTIN_COUNT; index++)
         if (streq (name_or_path, s_builtin [index].name))
-            return cost_table_parse (s_builtin [index].text, s_builtin [index].name, err,
-                                     err_size);
+            return cost_table_parse (s_builtin [index].text, s_builtin [index].name, err, err_size);
     zchunk_t *chunk = zchunk_slurp (name_or_path, 1024 * 1024);
     if (!chunk) {
-        snprintf (err, err_size, "%s: not a built-in cost table (requests, infura, alchemy) "
-                  "and not a readable file", name_or_path);
+        snprintf (err, err_size,
+                  "%s: not a built-in cost table (requests, infura, alchemy) "
+                  "and not a readable file",
+                  name_or_path);
         return NULL;
     }
     char *text = zchunk_strdup (chunk);
@@ -268,8 +262,8 @@ cost_table_test (bool verbose)
     assert (!cost_table_parse ("name = x\n\nwhat\n", "t.cfg", err, sizeof (err)));
     assert (streq (err, "t.cfg:3: expected `name = value`"));
     assert (!cost_table_parse ("unit = y\n", "t.cfg", err, sizeof (err)));
-    assert (!cost_table_parse ("name = a\nunit = b\ndaily_reset = weekly\n", "t", err,
-                               sizeof (err)));
+    assert (
+        !cost_table_parse ("name = a\nunit = b\ndaily_reset = weekly\n", "t", err, sizeof (err)));
     assert (!cost_table_new ("/nonexistent/costs.cfg", err, sizeof (err)));
     cost_table_destroy (&requests);
     cost_table_destroy (&infura);

@@ -18,8 +18,7 @@ typedef struct _cost_table_t cost_table_t;
 //  "FILE:LINE: reason" (or the unknown name) in err.
 cost_table_t *cost_table_new (const char *name_or_path, char *err, size_t err_size);
 //  Parses a table from text; origin names it in errors.
-cost_table_t *cost_table_parse (const char *text, const char *origin, char *err,
-                                size_t err_size);
+cost_table_t *cost_table_parse (const char *text, const char *origin, char *err, size_t err_size);
 cost_table_t *cost_table_dup (const cost_table_t *self);
 void cost_table_destroy (cost_table_t **self_p);
 

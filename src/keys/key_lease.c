@@ -226,8 +226,7 @@ int64_t
 key_lease_budget_park_ms (key_lease_t *self, uint64_t units, int64_t now_utc_ms)
 {
     assert (self);
-    uint64_t spent = (key_lease_daily_utc (self) ? self->lease.units_today
-                                                 : self->lease.units_24h)
+    uint64_t spent = (key_lease_daily_utc (self) ? self->lease.units_today : self->lease.units_24h)
                      + self->units;
     if (!self->daily || spent + units <= self->daily)
         return 0;

@@ -44,8 +44,7 @@ uint64_t key_lease_units (key_lease_t *self, const char *method);
 int key_lease_index (key_lease_t *self, const char *pool_key, size_t *index);
 //  Starts holding the lease the pool granted at now: *index is its key's among the names.
 //  Returns 0, or -1 (holding nothing) when the lease is of none of them.
-int key_lease_take (key_lease_t *self, const keypool_lease_t *lease, int64_t now,
-                    size_t *index);
+int key_lease_take (key_lease_t *self, const keypool_lease_t *lease, int64_t now, size_t *index);
 //  The lease held, to renew or release it; NULL when none.
 const keypool_lease_t *key_lease_held (key_lease_t *self);
 //  The name of the key held, or held last (for logs); NULL before the first lease.

@@ -17,8 +17,8 @@
 //  A key of the memory backend.
 typedef struct {
     char key [KEYPOOL_KEY_SIZE];
-    char token [KEYPOOL_TOKEN_SIZE];   //  "" when free
-    int64_t lease_until;               //  zclock_time ms
+    char token [KEYPOOL_TOKEN_SIZE];    //  "" when free
+    int64_t lease_until;                //  zclock_time ms
     int64_t cool_until;
     int64_t park_until;
     int strikes;
@@ -28,35 +28,35 @@ typedef struct {
 } s_memkey_t;
 
 struct _keypool_store_t {
-    char *host;                        //  NULL for memory
+    char *host;    //  NULL for memory
     int port;
-    redisContext *redis;               //  @locality the store's owner; NULL when down
-    int64_t retry_at;                  //  zclock_mono time of the next connect attempt
-    char shas [5][41];                 //  loaded scripts
+    redisContext *redis;    //  @locality the store's owner; NULL when down
+    int64_t retry_at;       //  zclock_mono time of the next connect attempt
+    char shas [5][41];      //  loaded scripts
     char error [256];
-    s_memkey_t *keys [S_MAX_KEYS];     //  memory backend
+    s_memkey_t *keys [S_MAX_KEYS];    //  memory backend
     size_t key_count;
-    zhashx_t *journals;                //  memory backend: journal id -> last seq (as text)
+    zhashx_t *journals;    //  memory backend: journal id -> last seq (as text)
 };
 
 //  --------------------------------------------------------------------------
 //  Lua scripts (Redis backend). Pool keys come in ARGV: the scripts build the Redis key
 //  names themselves, so they suit one Redis, not a cluster.
 
-#define S_LUA_USAGE                                                                      \
-    "local function usage(pk, now)\n"                                                    \
-    "  local h, z = 'evmtap:usage:'..pk, 'evmtap:minutes:'..pk\n"                        \
-    "  local old = redis.call('ZRANGEBYSCORE', z, '-inf', now - 1440)\n"                 \
-    "  for _, m in ipairs(old) do\n"                                                     \
-    "    local r = tonumber(redis.call('HGET', h, 'r:'..m) or '0')\n"                    \
-    "    local u = tonumber(redis.call('HGET', h, 'u:'..m) or '0')\n"                    \
-    "    redis.call('HINCRBY', h, 'sr', -r)\n"                                           \
-    "    redis.call('HINCRBY', h, 'su', -u)\n"                                           \
-    "    redis.call('HDEL', h, 'r:'..m, 'u:'..m)\n"                                      \
-    "  end\n"                                                                            \
-    "  if #old > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now - 1440) end\n"     \
-    "  return tonumber(redis.call('HGET', h, 'sr') or '0'),\n"                           \
-    "         tonumber(redis.call('HGET', h, 'su') or '0')\n"                            \
+#define S_LUA_USAGE                                                                  \
+    "local function usage(pk, now)\n"                                                \
+    "  local h, z = 'evmtap:usage:'..pk, 'evmtap:minutes:'..pk\n"                    \
+    "  local old = redis.call('ZRANGEBYSCORE', z, '-inf', now - 1440)\n"             \
+    "  for _, m in ipairs(old) do\n"                                                 \
+    "    local r = tonumber(redis.call('HGET', h, 'r:'..m) or '0')\n"                \
+    "    local u = tonumber(redis.call('HGET', h, 'u:'..m) or '0')\n"                \
+    "    redis.call('HINCRBY', h, 'sr', -r)\n"                                       \
+    "    redis.call('HINCRBY', h, 'su', -u)\n"                                       \
+    "    redis.call('HDEL', h, 'r:'..m, 'u:'..m)\n"                                  \
+    "  end\n"                                                                        \
+    "  if #old > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', now - 1440) end\n" \
+    "  return tonumber(redis.call('HGET', h, 'sr') or '0'),\n"                       \
+    "         tonumber(redis.call('HGET', h, 'su') or '0')\n"                        \
     "end\n"
 
 enum { S_ACQUIRE, S_RENEW, S_RELEASE, S_APPLY, S_LIST };
@@ -161,8 +161,7 @@ static const char *s_scripts [5] = {
 static void
 s_disconnect (keypool_store_t *self, const char *why)
 {
-    snprintf (self->error, sizeof (self->error), "redis %s:%d: %s", self->host, self->port,
-              why);
+    snprintf (self->error, sizeof (self->error), "redis %s:%d: %s", self->host, self->port, why);
     if (self->redis)
         zsys_warning ("keypool: %s", self->error);
     redisFree (self->redis);
@@ -194,7 +193,8 @@ s_connected (keypool_store_t *self)
                                                          s_scripts [index]);
         if (!reply || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
             s_disconnect (self, reply && reply->type == REDIS_REPLY_ERROR ? reply->str
-                                : redis->errstr [0] ? redis->errstr : "SCRIPT LOAD failed");
+                                : redis->errstr [0]                       ? redis->errstr
+                                                                          : "SCRIPT LOAD failed");
             if (reply)
                 freeReplyObject (reply);
             return false;
@@ -323,13 +323,11 @@ s_memory_acquire (keypool_store_t *self, const char **keys, size_t count, const 
         int64_t wait = -1;
         if (*memkey->token && memkey->lease_until > now)
             busy->leased++;
-        else
-        if (memkey->park_until > now) {
+        else if (memkey->park_until > now) {
             busy->parked++;
             wait = memkey->park_until - now;
         }
-        else
-        if (memkey->cool_until > now) {
+        else if (memkey->cool_until > now) {
             busy->cooling++;
             wait = memkey->cool_until - now;
         }
@@ -342,8 +340,7 @@ s_memory_acquire (keypool_store_t *self, const char **keys, size_t count, const 
                 busy->parked++;
                 wait = memkey->park_until - now;
             }
-            else
-            if (!best || units < best_units) {
+            else if (!best || units < best_units) {
                 best = memkey;
                 best_requests = requests;
                 best_units = units;
@@ -429,9 +426,9 @@ keypool_store_error (keypool_store_t *self)
 }
 
 int
-keypool_store_acquire (keypool_store_t *self, const char **keys, size_t count,
-                       const char *holder, int64_t ttl_ms, uint64_t daily, bool daily_utc,
-                       keypool_lease_t *lease, keypool_busy_t *busy)
+keypool_store_acquire (keypool_store_t *self, const char **keys, size_t count, const char *holder,
+                       int64_t ttl_ms, uint64_t daily, bool daily_utc, keypool_lease_t *lease,
+                       keypool_busy_t *busy)
 {
     memset (lease, 0, sizeof (*lease));
     memset (busy, 0, sizeof (*busy));
@@ -509,8 +506,8 @@ keypool_store_renew (keypool_store_t *self, const char *key, const char *token, 
 }
 
 int64_t
-keypool_store_release (keypool_store_t *self, const char *key, const char *token,
-                       int64_t cool_ms, int64_t park_ms)
+keypool_store_release (keypool_store_t *self, const char *key, const char *token, int64_t cool_ms,
+                       int64_t park_ms)
 {
     if (!self->host) {
         s_memkey_t *memkey = s_memkey (self, key);
@@ -527,8 +524,7 @@ keypool_store_release (keypool_store_t *self, const char *key, const char *token
             }
             memkey->cool_until = now + cool_ms;
         }
-        else
-        if (park_ms == 0)
+        else if (park_ms == 0)
             memkey->strikes = 0;
         if (park_ms > 0)
             memkey->park_until = now + park_ms;
@@ -635,7 +631,10 @@ s_set_state (keypool_key_state_t *state, const char *token, int64_t cool_ms, int
 {
     s_holder_of (token, state->holder, sizeof (state->holder));
     snprintf (state->state, sizeof (state->state), "%s",
-              *token ? "leased" : park_ms > 0 ? "parked" : cool_ms > 0 ? "cooling" : "free");
+              *token        ? "leased"
+              : park_ms > 0 ? "parked"
+              : cool_ms > 0 ? "cooling"
+                            : "free");
     state->until_ms = *token ? 0 : park_ms > 0 ? park_ms : cool_ms > 0 ? cool_ms : 0;
 }
 
@@ -673,8 +672,7 @@ keypool_store_list (keypool_store_t *self, keypool_key_state_t **states_p, size_
     keypool_key_state_t *states = (keypool_key_state_t *) calloc (
         reply->type == REDIS_REPLY_ARRAY ? reply->elements + 1 : 1, sizeof (*states));
     assert (states);
-    for (size_t index = 0; reply->type == REDIS_REPLY_ARRAY && index < reply->elements;
-         index++) {
+    for (size_t index = 0; reply->type == REDIS_REPLY_ARRAY && index < reply->elements; index++) {
         redisReply *row = reply->element [index];
         if (row->type != REDIS_REPLY_ARRAY || row->elements != 6
             || row->element [0]->type != REDIS_REPLY_STRING
@@ -892,7 +890,8 @@ keypool_store_test (bool verbose)
         assert (acquire && renew);
         for (int round = 0; round < rounds; round++) {
             int64_t started = zclock_usecs ();
-            assert (keypool_store_acquire (redis, six, 6, "bench", 5000, 0, false, &one, &busy) == 0);
+            assert (keypool_store_acquire (redis, six, 6, "bench", 5000, 0, false, &one, &busy)
+                    == 0);
             acquire [round] = zclock_usecs () - started;
             started = zclock_usecs ();
             assert (keypool_store_renew (redis, one.key, one.token, 5000) == 0);

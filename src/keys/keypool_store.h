@@ -27,11 +27,11 @@ typedef struct _keypool_store_t keypool_store_t;
 
 //  A lease taken.
 typedef struct {
-    char key [KEYPOOL_KEY_SIZE];       //  pool key
-    char token [KEYPOOL_TOKEN_SIZE];   //  "<holder>|<random>": renew and release with it
-    uint64_t requests_24h;             //  the key's usage when taken
+    char key [KEYPOOL_KEY_SIZE];        //  pool key
+    char token [KEYPOOL_TOKEN_SIZE];    //  "<holder>|<random>": renew and release with it
+    uint64_t requests_24h;              //  the key's usage when taken
     uint64_t units_24h;
-    uint64_t units_today;              //  since 00:00 UTC
+    uint64_t units_today;    //  since 00:00 UTC
 } keypool_lease_t;
 
 //  Why no key was free.
@@ -39,17 +39,17 @@ typedef struct {
     int leased;
     int cooling;
     int parked;
-    int64_t soonest_ms;                //  first cool down or park to end, -1 when none
+    int64_t soonest_ms;    //  first cool down or park to end, -1 when none
 } keypool_busy_t;
 
 //  What `evmtap keys` shows of one key.
 typedef struct {
     char key [KEYPOOL_KEY_SIZE];
-    char state [16];                   //  free, leased, cooling, parked
-    char holder [KEYPOOL_TOKEN_SIZE];  //  "" when free
+    char state [16];                     //  free, leased, cooling, parked
+    char holder [KEYPOOL_TOKEN_SIZE];    //  "" when free
     uint64_t requests_24h;
     uint64_t units_24h;
-    int64_t until_ms;                  //  cooling or parked: ms left
+    int64_t until_ms;    //  cooling or parked: ms left
 } keypool_key_state_t;
 
 //  Memory when redis_url is NULL, else redis://HOST[:PORT] (connected lazily, reconnected
@@ -68,8 +68,7 @@ int keypool_store_acquire (keypool_store_t *self, const char **keys, size_t coun
                            const char *holder, int64_t ttl_ms, uint64_t daily, bool daily_utc,
                            keypool_lease_t *lease, keypool_busy_t *busy);
 //  Extends a lease. 0 renewed, 1 lost (expired or taken), -1 unreachable.
-int keypool_store_renew (keypool_store_t *self, const char *key, const char *token,
-                         int64_t ttl_ms);
+int keypool_store_renew (keypool_store_t *self, const char *key, const char *token, int64_t ttl_ms);
 //  Ends a lease (when token still holds it) and cools the key down for cool_ms (-1:
 //  exponential from 1 s by 429s in a row, up to 60 s; 0: none, and the row is reset) and
 //  parks it for park_ms (0: none). Returns the cool down applied in ms, or -1 unreachable.
@@ -77,8 +76,7 @@ int64_t keypool_store_release (keypool_store_t *self, const char *key, const cha
                                int64_t cool_ms, int64_t park_ms);
 //  Adds a sealed usage entry of journal_id, once: an entry whose seq is not above the last
 //  applied for that journal changes nothing. 0 done, -1 unreachable.
-int keypool_store_apply (keypool_store_t *self, const char *journal_id,
-                         const usage_entry_t *entry);
+int keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_entry_t *entry);
 //  Every key the store knows, sorted by name. 0 (free *states), -1 unreachable.
 int keypool_store_list (keypool_store_t *self, keypool_key_state_t **states, size_t *count);
 

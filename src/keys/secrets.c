@@ -62,7 +62,7 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
         *err = 0;
     if (!s_valid_key_name (key_name)) {
         s_set_err (err, err_size, "key name '%s' is not [A-Za-z0-9_.-]+",
-                   key_name? key_name: "(null)");
+                   key_name ? key_name : "(null)");
         return NULL;
     }
     if (!secrets_dir || !*secrets_dir)
@@ -71,7 +71,7 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
     char env_name [160];
     int at = snprintf (env_name, sizeof (env_name), "EVMTAP_KEY_");
     for (const char *c = key_name; *c && at < (int) sizeof (env_name) - 1; c++)
-        env_name [at++] = *c == '-'? '_': (char) toupper ((unsigned char) *c);
+        env_name [at++] = *c == '-' ? '_' : (char) toupper ((unsigned char) *c);
     env_name [at] = 0;
 
     //  The environment first; an empty variable counts as unset.
@@ -87,8 +87,10 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
         if (*secret && s_valid_secret (secret))
             return secret;
         secrets_free (&secret);
-        s_set_err (err, err_size, "no secret for key '%s': %s is blank or holds spaces or "
-                   "control characters", key_name, env_name);
+        s_set_err (err, err_size,
+                   "no secret for key '%s': %s is blank or holds spaces or "
+                   "control characters",
+                   key_name, env_name);
         return NULL;
     }
     if (env_value)
@@ -108,7 +110,7 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
     char *secret = NULL;
     const char *problem = NULL;
     if (!fgets (buffer, sizeof (buffer), file))
-        problem = ferror (file)? strerror (errno): "empty";
+        problem = ferror (file) ? strerror (errno) : "empty";
     else {
         size_t length = strlen (buffer);
         if (length > S_SECRET_FILE_MAX && buffer [length - 1] != '\n')
@@ -118,8 +120,7 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
             s_strip_trailing_space (buffer);
             if (!*buffer)
                 problem = "empty";
-            else
-            if (!s_valid_secret (buffer))
+            else if (!s_valid_secret (buffer))
                 problem = "holds spaces or control characters";
             else
                 secret = strdup (buffer);
@@ -129,7 +130,7 @@ secrets_lookup (const char *key_name, const char *secrets_dir, char *err, size_t
     fclose (file);
     if (!secret)
         s_set_err (err, err_size, "no secret for key '%s': %s %s, %s: %s", key_name, env_name,
-                   env_state, path, problem? problem: "out of memory");
+                   env_state, path, problem ? problem : "out of memory");
     zstr_free (&path);
     return secret;
 }
@@ -210,9 +211,9 @@ secrets_provider_name (const char *url_template, char *out, size_t out_size)
     CURLU *parsed = curl_url ();
     assert (parsed);
     char *host = NULL, *port = NULL, *zone = NULL;
-    if (curl_url_set (parsed, CURLUPART_URL, url,
-                      CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK
-    &&  curl_url_get (parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    if (curl_url_set (parsed, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME)
+            == CURLUE_OK
+        && curl_url_get (parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
         //  Neither is an error when absent: the port and an IPv6 zone are optional.
         curl_url_get (parsed, CURLUPART_PORT, &port, 0);
         curl_url_get (parsed, CURLUPART_ZONEID, &zone, 0);
@@ -224,7 +225,7 @@ secrets_provider_name (const char *url_template, char *out, size_t out_size)
             free (name);
             name = zoned;
         }
-        snprintf (out, out_size, "%s%s%s", name, port? ":": "", port? port: "");
+        snprintf (out, out_size, "%s%s%s", name, port ? ":" : "", port ? port : "");
         free (name);
     }
     curl_free (zone);
@@ -381,8 +382,8 @@ secrets_test (bool verbose)
     assert (streq (name, "127.0.0.1:8545"));
     secrets_provider_name ("https://eth-mainnet.g.alchemy.com/v2/{key}", name, sizeof (name));
     assert (streq (name, "eth-mainnet.g.alchemy.com"));
-    secrets_provider_name ("https://user:{key}@rpc.example.org:8443/path?apikey={key}#frag",
-                           name, sizeof (name));
+    secrets_provider_name ("https://user:{key}@rpc.example.org:8443/path?apikey={key}#frag", name,
+                           sizeof (name));
     assert (streq (name, "rpc.example.org:8443"));
     secrets_provider_name ("https://rpc.example.org?apikey=SECRET", name, sizeof (name));
     assert (streq (name, "rpc.example.org"));

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 struct _usage_journal_t {
-    MDB_env *env;                //  <data-dir>/journal
+    MDB_env *env;    //  <data-dir>/journal
     MDB_dbi pending;
     MDB_dbi outbox;
     MDB_dbi meta;
@@ -83,8 +83,7 @@ usage_journal_open (const char *data_dir, char *err, size_t err_size)
         rc = mdb_get (txn, self->meta, &key, &value);
         if (rc == 0 && value.mv_size == 16)
             memcpy (self->id, value.mv_data, 16);
-        else
-        if (rc == MDB_NOTFOUND) {
+        else if (rc == MDB_NOTFOUND) {
             //  A fresh journal: an id no other journal will have.
             unsigned char random [8];
             FILE *source = fopen ("/dev/urandom", "rb");
@@ -100,14 +99,12 @@ usage_journal_open (const char *data_dir, char *err, size_t err_size)
             value.mv_data = self->id;
             rc = mdb_put (txn, self->meta, &key, &value, 0);
         }
-        else
-        if (rc == 0)
+        else if (rc == 0)
             rc = MDB_CORRUPTED;
     }
     if (rc == 0)
         rc = mdb_txn_commit (txn);
-    else
-    if (txn)
+    else if (txn)
         mdb_txn_abort (txn);
     if (rc != 0) {
         snprintf (err, err_size, "%s: %s", path, mdb_strerror (rc));
@@ -138,8 +135,8 @@ usage_journal_id (usage_journal_t *self)
 }
 
 int
-usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute,
-                     const char *method, uint64_t requests, uint64_t units)
+usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute, const char *method,
+                     uint64_t requests, uint64_t units)
 {
     char name [300];
     int length = snprintf (name, sizeof (name), "%016" PRIx64 "\t%s\t%s", minute, key, method);
@@ -310,8 +307,8 @@ s_entry_parse (const MDB_val *value, usage_entry_t *entry)
                 rc = -1;
             else {
                 snprintf (out->key, sizeof (out->key), "%.*s", (int) (method - key), key);
-                snprintf (out->method, sizeof (out->method), "%.*s",
-                          (int) (numbers - method - 1), method + 1);
+                snprintf (out->method, sizeof (out->method), "%.*s", (int) (numbers - method - 1),
+                          method + 1);
                 entry->count++;
             }
             line = end ? end + 1 : line + strlen (line);
@@ -343,8 +340,7 @@ usage_journal_entry (usage_journal_t *self, uint64_t after, usage_entry_t *entry
             if (result)
                 zsys_error ("usage_journal: outbox entry %" PRIu64 " is damaged", entry->seq);
         }
-        else
-        if (rc != MDB_NOTFOUND)
+        else if (rc != MDB_NOTFOUND)
             result = s_fail ("read", rc);
         mdb_cursor_close (cursor);
     }
@@ -376,16 +372,14 @@ usage_journal_applied (usage_journal_t *self, uint64_t seq, uint64_t keep)
         rc = mdb_put (txn, self->outbox, &key, &changed, 0);
         free (copy);
     }
-    else
-    if (rc == MDB_NOTFOUND)
+    else if (rc == MDB_NOTFOUND)
         rc = 0;
     //  Forget applied entries older than keep numbers.
     MDB_cursor *cursor;
     if (rc == 0 && seq > keep && mdb_cursor_open (txn, self->outbox, &cursor) == 0) {
         MDB_val old;
-        while (mdb_cursor_get (cursor, &old, &value, MDB_FIRST) == 0
-               && s_seq_of (&old) + keep < seq && value.mv_size
-               && ((char *) value.mv_data) [0] == 'A')
+        while (mdb_cursor_get (cursor, &old, &value, MDB_FIRST) == 0 && s_seq_of (&old) + keep < seq
+               && value.mv_size && ((char *) value.mv_data) [0] == 'A')
             if (mdb_cursor_del (cursor, 0))
                 break;
         mdb_cursor_close (cursor);
@@ -465,8 +459,8 @@ usage_journal_test (bool verbose)
     assert (usage_journal_applied (journal, 1, 100) == 0);
     assert (usage_journal_entry (journal, 0, &entry) == 0 && entry.applied);
     usage_entry_clear (&entry);
-    assert (usage_journal_entry (journal, 1, &entry) == 0 && entry.seq == 2
-            && entry.minute == 101 && entry.count == 1);
+    assert (usage_journal_entry (journal, 1, &entry) == 0 && entry.seq == 2 && entry.minute == 101
+            && entry.count == 1);
     usage_entry_clear (&entry);
     assert (usage_journal_entry (journal, 2, &entry) == 1);
 

@@ -20,7 +20,7 @@ typedef struct _usage_journal_t usage_journal_t;
 
 //  One line of an outbox entry: one key's requests and units for one method.
 typedef struct {
-    char key [200];              //  "<provider>/<key name>", never a secret
+    char key [200];    //  "<provider>/<key name>", never a secret
     char method [64];
     uint64_t requests;
     uint64_t units;
@@ -28,10 +28,10 @@ typedef struct {
 
 //  One sealed minute.
 typedef struct {
-    uint64_t seq;                //  1, 2, 3... per journal
-    uint64_t minute;             //  unix time / 60
-    bool applied;                //  Redis has it (or there is no Redis)
-    usage_line_t *lines;         //  owned; usage_entry_clear frees; in key order (sealed so)
+    uint64_t seq;           //  1, 2, 3... per journal
+    uint64_t minute;        //  unix time / 60
+    bool applied;           //  Redis has it (or there is no Redis)
+    usage_line_t *lines;    //  owned; usage_entry_clear frees; in key order (sealed so)
     size_t count;
 } usage_entry_t;
 

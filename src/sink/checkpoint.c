@@ -16,11 +16,11 @@
 #define CHECKPOINT_MAP_SIZE ((size_t) 1 << 30)
 
 struct _checkpoint_t {
-    MDB_env *env;           //  the environment under <data-dir>/state
-    MDB_dbi blocks;         //  chain -> last published block
-    MDB_dbi files;          //  path -> checkpointed size
-    MDB_txn *txn;           //  the open write transaction, NULL between begin and commit
-    char *path;             //  <data-dir>/state, for log lines
+    MDB_env *env;      //  the environment under <data-dir>/state
+    MDB_dbi blocks;    //  chain -> last published block
+    MDB_dbi files;     //  path -> checkpointed size
+    MDB_txn *txn;      //  the open write transaction, NULL between begin and commit
+    char *path;        //  <data-dir>/state, for log lines
 };
 
 static void
@@ -57,8 +57,7 @@ s_mkdir_p (const char *path)
             struct stat info;
             if (errno != EEXIST)
                 rc = -1;
-            else
-            if (stat (copy, &info) != 0 || !S_ISDIR (info.st_mode)) {
+            else if (stat (copy, &info) != 0 || !S_ISDIR (info.st_mode)) {
                 errno = ENOTDIR;
                 rc = -1;
             }
@@ -159,19 +158,18 @@ s_get (checkpoint_t *self, MDB_dbi dbi, const char *key, void *out, size_t out_s
         zsys_error ("checkpoint: %s: mdb_txn_begin: %s", self->path, mdb_strerror (rc));
         return -1;
     }
-    MDB_val mkey = { strlen (key), (void *) key };
+    MDB_val mkey = {strlen (key), (void *) key};
     MDB_val mdata;
     rc = mdb_get (txn, dbi, &mkey, &mdata);
     int result = 0;
     if (rc == MDB_NOTFOUND)
         result = 1;
-    else
-    if (rc != 0) {
+    else if (rc != 0) {
         zsys_error ("checkpoint: %s: mdb_get %s: %s", self->path, key, mdb_strerror (rc));
         result = -1;
     }
     else {
-        size_t len = mdata.mv_size < out_size? mdata.mv_size: out_size;
+        size_t len = mdata.mv_size < out_size ? mdata.mv_size : out_size;
         memcpy (out, mdata.mv_data, len);
         *out_len = mdata.mv_size;
     }
@@ -238,11 +236,12 @@ static int
 s_put (checkpoint_t *self, MDB_dbi dbi, const char *key, void *data, size_t size)
 {
     if (!self->txn)
-        return -1;              //  an earlier put failed and dropped the transaction
-    MDB_val mkey = { strlen (key), (void *) key };
-    MDB_val mdata = { size, data };
+        return -1;    //  an earlier put failed and dropped the transaction
+    MDB_val mkey = {strlen (key), (void *) key};
+    MDB_val mdata = {size, data};
     int rc = mkey.mv_size == 0 || mkey.mv_size > (size_t) mdb_env_get_maxkeysize (self->env)
-           ? MDB_BAD_VALSIZE: mdb_put (self->txn, dbi, &mkey, &mdata, 0);
+                 ? MDB_BAD_VALSIZE
+                 : mdb_put (self->txn, dbi, &mkey, &mdata, 0);
     if (rc != 0) {
         zsys_error ("checkpoint: %s: mdb_put %.120s: %s", self->path, key, mdb_strerror (rc));
         mdb_txn_abort (self->txn);
@@ -253,8 +252,7 @@ s_put (checkpoint_t *self, MDB_dbi dbi, const char *key, void *data, size_t size
 }
 
 int
-checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number,
-                      const char *hash)
+checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number, const char *hash)
 {
     assert (self);
     assert (chain && hash);
@@ -281,7 +279,7 @@ checkpoint_commit (checkpoint_t *self)
 {
     assert (self);
     if (!self->txn)
-        return -1;              //  already dropped by a failed put (logged there)
+        return -1;    //  already dropped by a failed put (logged there)
     int rc = mdb_txn_commit (self->txn);
     self->txn = NULL;
     if (rc != 0) {
@@ -406,7 +404,7 @@ checkpoint_test (bool verbose)
     assert (checkpoint_set_block (checkpoint, "mainnet", 19000001, "0x01") == 0);
     assert (checkpoint_set_file (checkpoint, "/tmp/x/c.ndjson", 7) == 0);
     checkpoint_abort (checkpoint);
-    checkpoint_abort (checkpoint);          //  safe twice
+    checkpoint_abort (checkpoint);    //  safe twice
     assert (checkpoint_get (checkpoint, "mainnet", &number, hash) == 0);
     assert (number == 19000000);
     assert (checkpoint_get_file (checkpoint, "/tmp/x/c.ndjson", &size) == 1);
@@ -437,7 +435,7 @@ checkpoint_test (bool verbose)
     assert (checkpoint);
     assert (checkpoint_get (checkpoint, "mainnet", &number, hash) == 0);
     assert (number == 19000003 && streq (hash, hash1));
-    s_each_state_t state = { 0, 0, false };
+    s_each_state_t state = {0, 0, false};
     assert (checkpoint_each_file (checkpoint, s_test_each, &state) == 0);
     assert (state.count == 2);
     assert (state.saw_a);

@@ -26,8 +26,7 @@ int checkpoint_get_file (checkpoint_t *self, const char *path, uint64_t *size);
 //  A write transaction: begin, any number of set_block/set_file, commit. Returns 0 or -1
 //  (logged); after -1 nothing of the transaction is stored.
 int checkpoint_begin (checkpoint_t *self);
-int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number,
-                          const char *hash);
+int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number, const char *hash);
 int checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size);
 int checkpoint_commit (checkpoint_t *self);
 //  Drops the open write transaction, if any: nothing of it is stored.

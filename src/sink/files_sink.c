@@ -25,22 +25,22 @@
 //  A file: open while it is its topic's current day, kept closed until its size is
 //  checkpointed once its day has passed.
 typedef struct {
-    char *path;                 //  DIR/<topic>/<day>.ndjson, also its key in self->files
-    char *topic;                //  full topic name
-    char day [16];              //  YYYY-MM-DD
-    FILE *file;                 //  NULL once closed
-    char *buffer;               //  the FILE's buffer (stdio does not own it)
-    uint64_t size;              //  bytes in the file, counting those still buffered
-    bool dirty;                 //  written since the last checkpoint
+    char *path;       //  DIR/<topic>/<day>.ndjson, also its key in self->files
+    char *topic;      //  full topic name
+    char day [16];    //  YYYY-MM-DD
+    FILE *file;       //  NULL once closed
+    char *buffer;     //  the FILE's buffer (stdio does not own it)
+    uint64_t size;    //  bytes in the file, counting those still buffered
+    bool dirty;       //  written since the last checkpoint
 } s_file_t;
 
 struct _files_sink_t {
-    char *dir;                  //  the sink's root
-    checkpoint_t *checkpoint;   //  borrowed: where file sizes are recorded
-    zhashx_t *files;            //  path -> s_file_t: open files, and closed ones not yet
-                                //  checkpointed
-    zhashx_t *current;          //  topic -> s_file_t (borrowed from files): its open file
-    char *error;                //  why the last call failed, NULL when none did
+    char *dir;                   //  the sink's root
+    checkpoint_t *checkpoint;    //  borrowed: where file sizes are recorded
+    zhashx_t *files;             //  path -> s_file_t: open files, and closed ones not yet
+                                 //  checkpointed
+    zhashx_t *current;           //  topic -> s_file_t (borrowed from files): its open file
+    char *error;                 //  why the last call failed, NULL when none did
 };
 
 
@@ -115,8 +115,7 @@ s_file_close (files_sink_t *self, s_file_t *file)
     int rc = s_file_sync (self, file);
     if (rc == 0 && fclose (file->file) != 0)
         rc = s_fail (self, "close %s: %s", file->path, strerror (errno));
-    else
-    if (rc != 0)
+    else if (rc != 0)
         fclose (file->file);
     file->file = NULL;
     free (file->buffer);
@@ -131,8 +130,8 @@ static bool
 s_topic_valid (const char *topic)
 {
     size_t len = strlen (topic);
-    return len > 0 && len < 256 && !strchr (topic, '/')
-        && !streq (topic, ".") && !streq (topic, "..");
+    return len > 0 && len < 256 && !strchr (topic, '/') && !streq (topic, ".")
+           && !streq (topic, "..");
 }
 
 //  The entry of a path in self->files, made (closed) for a topic and day when it has none.
@@ -165,8 +164,8 @@ s_file_record (files_sink_t *self, s_file_t *file, const char *dir)
     if (rc == 1) {
         s_sync_dir (dir);
         if (checkpoint_begin (self->checkpoint) != 0
-        ||  checkpoint_set_file (self->checkpoint, file->path, file->size) != 0
-        ||  checkpoint_commit (self->checkpoint) != 0)
+            || checkpoint_set_file (self->checkpoint, file->path, file->size) != 0
+            || checkpoint_commit (self->checkpoint) != 0)
             rc = -1;
         else
             rc = 0;
@@ -236,8 +235,7 @@ s_file_require (files_sink_t *self, const char *topic, const char *day)
 
 //  Writes one record to its topic's file of the day. 0 or -1 (failed).
 static int
-s_write_record (files_sink_t *self, const batch_record_t *record, const char *day,
-                uint64_t *bytes)
+s_write_record (files_sink_t *self, const batch_record_t *record, const char *day, uint64_t *bytes)
 {
     if (!s_topic_valid (record->topic)) {
         zsys_error ("broker: record with topic '%.64s' dropped: not a valid file name",
@@ -248,7 +246,7 @@ s_write_record (files_sink_t *self, const batch_record_t *record, const char *da
     if (!file)
         return -1;
     if (fwrite (record->value, 1, record->value_len, file->file) != record->value_len
-    ||  fputc ('\n', file->file) == EOF)
+        || fputc ('\n', file->file) == EOF)
         return s_fail (self, "write %s: %s", file->path, strerror (errno));
     file->size += record->value_len + 1;
     file->dirty = true;
@@ -261,8 +259,8 @@ s_write_record (files_sink_t *self, const batch_record_t *record, const char *da
 //  Start: cut files back to their checkpoint
 
 typedef struct {
-    int errors;                 //  files that could not be read or cut
-    char error [256];           //  the first of them
+    int errors;          //  files that could not be read or cut
+    char error [256];    //  the first of them
 } s_cut_state_t;
 
 static void
@@ -272,10 +270,9 @@ s_cut_file (const char *path, uint64_t size, void *arg)
     struct stat info;
     if (stat (path, &info) != 0) {
         if (errno == ENOENT)
-            return;             //  removed by an operator: nothing to cut
+            return;    //  removed by an operator: nothing to cut
         if (state->errors++ == 0)
-            snprintf (state->error, sizeof (state->error), "stat %s: %s", path,
-                      strerror (errno));
+            snprintf (state->error, sizeof (state->error), "stat %s: %s", path, strerror (errno));
         return;
     }
     if ((uint64_t) info.st_size > size) {
@@ -285,13 +282,13 @@ s_cut_file (const char *path, uint64_t size, void *arg)
                           strerror (errno));
             return;
         }
-        zsys_info ("broker: %s: cut %" PRIu64 " bytes written after the last checkpoint",
-                   path, (uint64_t) info.st_size - size);
+        zsys_info ("broker: %s: cut %" PRIu64 " bytes written after the last checkpoint", path,
+                   (uint64_t) info.st_size - size);
     }
-    else
-    if ((uint64_t) info.st_size < size)
+    else if ((uint64_t) info.st_size < size)
         zsys_warning ("broker: %s: %" PRIu64 " bytes, shorter than its checkpoint (%" PRIu64
-                      "): changed outside evmtap?", path, (uint64_t) info.st_size, size);
+                      "): changed outside evmtap?",
+                      path, (uint64_t) info.st_size, size);
 }
 
 int
@@ -300,15 +297,14 @@ files_sink_cut (checkpoint_t *checkpoint, char *err, size_t err_size)
     assert (checkpoint);
     assert (err && err_size > 0);
     err [0] = 0;
-    s_cut_state_t cut = { 0, "" };
+    s_cut_state_t cut = {0, ""};
     if (checkpoint_each_file (checkpoint, s_cut_file, &cut) != 0)
         snprintf (err, err_size,
                   "cannot list the files of the checkpoint store (LMDB error logged)");
-    else
-    if (cut.errors)
+    else if (cut.errors)
         snprintf (err, err_size, "cannot cut files back to their checkpoint: %.160s (%d errors)",
                   cut.error, cut.errors);
-    return err [0]? -1: 0;
+    return err [0] ? -1 : 0;
 }
 
 
@@ -326,7 +322,7 @@ files_sink_new (const char *dir, checkpoint_t *checkpoint, char *err, size_t err
     errno = 0;
     if (stat (dir, &info) != 0 || !S_ISDIR (info.st_mode)) {
         snprintf (err, err_size, "cannot create %s: %s", dir,
-                  errno? strerror (errno): "not a directory");
+                  errno ? strerror (errno) : "not a directory");
         return NULL;
     }
     files_sink_t *self = (files_sink_t *) zmalloc (sizeof (files_sink_t));
@@ -366,9 +362,8 @@ files_sink_write (files_sink_t *self, batch_t *batch, uint64_t *bytes)
     if (batch_timestamp (batch) <= FILES_SINK_TIME_MAX && gmtime_r (&when, &tm))
         strftime (day, sizeof (day), "%Y-%m-%d", &tm);
     else
-        zsys_warning ("broker: %s block %" PRIu64 " has timestamp %" PRIu64
-                      ", written to %s files", batch_chain (batch), batch_number (batch),
-                      batch_timestamp (batch), day);
+        zsys_warning ("broker: %s block %" PRIu64 " has timestamp %" PRIu64 ", written to %s files",
+                      batch_chain (batch), batch_number (batch), batch_timestamp (batch), day);
     size_t size = batch_size (batch);
     for (size_t index = 0; index < size; index++)
         if (s_write_record (self, batch_record (batch, index), day, bytes) != 0)
@@ -426,7 +421,7 @@ const char *
 files_sink_error (files_sink_t *self)
 {
     assert (self);
-    return self->error? self->error: "";
+    return self->error ? self->error : "";
 }
 
 
@@ -438,9 +433,9 @@ static bool
 s_test_file_is (const char *path, const char *text)
 {
     zchunk_t *chunk = zchunk_slurp (path, 0);
-    bool same = chunk? zchunk_size (chunk) == strlen (text)
-                       && memcmp (zchunk_data (chunk), text, strlen (text)) == 0
-                     : streq (text, "");
+    bool same = chunk ? zchunk_size (chunk) == strlen (text)
+                            && memcmp (zchunk_data (chunk), text, strlen (text)) == 0
+                      : streq (text, "");
     zchunk_destroy (&chunk);
     return same;
 }
@@ -500,7 +495,7 @@ files_sink_test (bool verbose)
     files_sink_t *sink = files_sink_new (dir, checkpoint, err, sizeof (err));
     assert (sink);
     assert (streq (files_sink_error (sink), ""));
-    const char *topics [] = { "t.a", "t.b", "..", "a/b", "", "t.a" };
+    const char *topics [] = {"t.a", "t.b", "..", "a/b", "", "t.a"};
     s_test_write (sink, s_test_batch (1, day1, topics, 6), 3 * strlen ("{\"n\":1}\n"));
     uint64_t size = 1;
     assert (checkpoint_get_file (checkpoint, a1, &size) == 0 && size == 0);
@@ -570,13 +565,12 @@ files_sink_test (bool verbose)
     file = fopen (in_way, "w");
     assert (file);
     fclose (file);
-    const char *in_way_topic [] = { "t.c" };
+    const char *in_way_topic [] = {"t.c"};
     batch_t *batch = s_test_batch (7, day1, in_way_topic, 1);
     uint64_t bytes = 0;
     assert (files_sink_write (sink, batch, &bytes) == -1);
     assert (bytes == 0);
-    assert (strstr (files_sink_error (sink), "open ")
-            && strstr (files_sink_error (sink), in_way));
+    assert (strstr (files_sink_error (sink), "open ") && strstr (files_sink_error (sink), in_way));
     batch_destroy (&batch);
     //  No space left: the sync fails, naming the file.
     if (access ("/dev/full", W_OK) == 0) {
@@ -584,7 +578,7 @@ files_sink_test (bool verbose)
         char *full_path = zsys_sprintf ("%s/2024-05-01.ndjson", full_dir);
         assert (mkdir (full_dir, 0755) == 0);
         assert (symlink ("/dev/full", full_path) == 0);
-        const char *full_topic [] = { "t.full" };
+        const char *full_topic [] = {"t.full"};
         s_test_write (sink, s_test_batch (8, day1, full_topic, 1), 8);
         assert (files_sink_sync (sink) == -1);
         assert (strstr (files_sink_error (sink), full_path));

@@ -43,14 +43,14 @@ typedef struct {
     s_chain_t *chain;
     uint64_t number;
     char hash [BLOCK_HASH_SIZE];
-    size_t outstanding;         //  its messages not delivered yet, produced or not
-    size_t messages;            //  all its messages
+    size_t outstanding;    //  its messages not delivered yet, produced or not
+    size_t messages;       //  all its messages
 } s_block_t;
 
 struct _s_chain_t {
-    char *name;                 //  key in self->chains
-    zlistx_t *window;           //  s_block_t, oldest first
-    bool delivered;             //  delivered_* are set
+    char *name;          //  key in self->chains
+    zlistx_t *window;    //  s_block_t, oldest first
+    bool delivered;      //  delivered_* are set
     uint64_t delivered_number;
     char delivered_hash [BLOCK_HASH_SIZE];
 };
@@ -70,38 +70,38 @@ typedef enum { TOPIC_CREATING, TOPIC_READY, TOPIC_RETRY } s_topic_state_t;
 
 typedef struct {
     s_topic_state_t state;
-    int64_t retry_at;           //  zclock_mono, for TOPIC_RETRY
+    int64_t retry_at;    //  zclock_mono, for TOPIC_RETRY
 } s_topic_t;
 
 struct _kafka_sink_t {
     kafka_sink_config_t config;
-    char *brokers;              //  config.brokers points here
-    char *compression;          //  config.compression points here
-    rd_kafka_t *producer;       //  @locality broker
-    rd_kafka_queue_t *admin_queue;  //  CreateTopics results
-    int event_pipe [2];         //  librdkafka writes [1] when a queue gets an event
-    zhashx_t *chains;           //  name -> s_chain_t
-    zhashx_t *topics;           //  full topic name -> s_topic_t
-    zlistx_t *retries;          //  s_retry_t, produced again first
-    batch_t *pending;           //  a batch not queued whole yet
-    size_t pending_index;       //  its next record to produce
+    char *brokers;                    //  config.brokers points here
+    char *compression;                //  config.compression points here
+    rd_kafka_t *producer;             //  @locality broker
+    rd_kafka_queue_t *admin_queue;    //  CreateTopics results
+    int event_pipe [2];               //  librdkafka writes [1] when a queue gets an event
+    zhashx_t *chains;                 //  name -> s_chain_t
+    zhashx_t *topics;                 //  full topic name -> s_topic_t
+    zlistx_t *retries;                //  s_retry_t, produced again first
+    batch_t *pending;                 //  a batch not queued whole yet
+    size_t pending_index;             //  its next record to produce
     s_block_t *pending_block;
-    bool abandoned;             //  drop what is published from now on
-    bool fatal;                 //  the producer raised a fatal error: make a new one
-    bool stopping;              //  purging at destroy: failures are expected
-    bool no_create_topics;      //  the cluster has no CreateTopics (logged once)
-    int64_t controller_checked_at;  //  zclock_mono of the last s_cluster_has_controller,
-                                    //  0 until the cluster is first probed
-    int controller_known;       //  its answer
-    char error [512];           //  why the sink cannot go on
-    msgpack_sbuffer sbuffer;    //  msgpack values
-    uint64_t delivered;         //  stats
+    bool abandoned;                   //  drop what is published from now on
+    bool fatal;                       //  the producer raised a fatal error: make a new one
+    bool stopping;                    //  purging at destroy: failures are expected
+    bool no_create_topics;            //  the cluster has no CreateTopics (logged once)
+    int64_t controller_checked_at;    //  zclock_mono of the last s_cluster_has_controller,
+                                      //  0 until the cluster is first probed
+    int controller_known;             //  its answer
+    char error [512];                 //  why the sink cannot go on
+    msgpack_sbuffer sbuffer;          //  msgpack values
+    uint64_t delivered;               //  stats
     uint64_t bytes;
     uint64_t failed;
-    uint64_t failures_unlogged; //  failed deliveries not logged one by one
-    int64_t failure_logged_at;  //  zclock_mono of the last failure logged
-    int64_t down_logged_at;     //  of the last "cluster down" warning
-    int64_t error_logged_at;    //  of the last other producer error
+    uint64_t failures_unlogged;    //  failed deliveries not logged one by one
+    int64_t failure_logged_at;     //  zclock_mono of the last failure logged
+    int64_t down_logged_at;        //  of the last "cluster down" warning
+    int64_t error_logged_at;       //  of the last other producer error
 };
 
 
@@ -113,14 +113,11 @@ s_pack (msgpack_packer *packer, const cJSON *item)
 {
     if (cJSON_IsNull (item))
         msgpack_pack_nil (packer);
-    else
-    if (cJSON_IsTrue (item))
+    else if (cJSON_IsTrue (item))
         msgpack_pack_true (packer);
-    else
-    if (cJSON_IsFalse (item))
+    else if (cJSON_IsFalse (item))
         msgpack_pack_false (packer);
-    else
-    if (cJSON_IsNumber (item)) {
+    else if (cJSON_IsNumber (item)) {
         double number = item->valuedouble;
         if (number == floor (number) && fabs (number) <= 9007199254740992.0) {
             if (number < 0)
@@ -131,14 +128,12 @@ s_pack (msgpack_packer *packer, const cJSON *item)
         else
             msgpack_pack_double (packer, number);
     }
-    else
-    if (cJSON_IsString (item)) {
+    else if (cJSON_IsString (item)) {
         size_t len = strlen (item->valuestring);
         msgpack_pack_str (packer, len);
         msgpack_pack_str_body (packer, item->valuestring, len);
     }
-    else
-    if (cJSON_IsArray (item) || cJSON_IsObject (item)) {
+    else if (cJSON_IsArray (item) || cJSON_IsObject (item)) {
         size_t count = 0;
         const cJSON *child;
         for (child = item->child; child; child = child->next)
@@ -157,7 +152,7 @@ s_pack (msgpack_packer *packer, const cJSON *item)
         }
     }
     else
-        msgpack_pack_nil (packer);      //  cJSON_Raw and invalid: not made by parsing
+        msgpack_pack_nil (packer);    //  cJSON_Raw and invalid: not made by parsing
 }
 
 static int
@@ -256,14 +251,14 @@ s_advance (kafka_sink_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
          chain = (s_chain_t *) zhashx_next (self->chains)) {
         s_block_t *block;
-        while ((block = (s_block_t *) zlistx_first (chain->window))
-               && block->outstanding == 0 && block != self->pending_block) {
+        while ((block = (s_block_t *) zlistx_first (chain->window)) && block->outstanding == 0
+               && block != self->pending_block) {
             chain->delivered = true;
             chain->delivered_number = block->number;
             memcpy (chain->delivered_hash, block->hash, BLOCK_HASH_SIZE);
             if (self->config.verbose)
-                zsys_info ("kafka: %s block %" PRIu64 " delivered: %zu messages, at %" PRId64
-                           " ms", chain->name, block->number, block->messages, zclock_time ());
+                zsys_info ("kafka: %s block %" PRIu64 " delivered: %zu messages, at %" PRId64 " ms",
+                           chain->name, block->number, block->messages, zclock_time ());
             zlistx_delete (chain->window, zlistx_cursor (chain->window));
         }
     }
@@ -288,7 +283,7 @@ s_on_delivery (rd_kafka_t *producer, const rd_kafka_message_t *message, void *op
         return;
     }
     if (self->stopping)
-        return;                 //  purged at destroy: not checkpointed, published again
+        return;    //  purged at destroy: not checkpointed, published again
     //  Failed for good in librdkafka's eyes (timed out, refused): produce it again.
     s_retry_t *retry = (s_retry_t *) zmalloc (sizeof (s_retry_t));
     assert (retry);
@@ -309,13 +304,14 @@ s_on_delivery (rd_kafka_t *producer, const rd_kafka_message_t *message, void *op
     zlistx_add_end (self->retries, retry);
     self->failed++;
     bool purged = message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE
-               || message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+                  || message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
     int64_t now = zclock_mono ();
-    if (!purged && (self->failure_logged_at == 0
-                    || now - self->failure_logged_at >= KAFKA_SINK_LOG_INTERVAL_MS)) {
+    if (!purged
+        && (self->failure_logged_at == 0
+            || now - self->failure_logged_at >= KAFKA_SINK_LOG_INTERVAL_MS)) {
         zsys_warning ("kafka: delivery to %s (key %.*s, %s block %" PRIu64 ") failed: %s; "
-                      "produced again, the checkpoint waits%s", retry->topic,
-                      (int) (message->key_len < 80 ? message->key_len : 80),
+                      "produced again, the checkpoint waits%s",
+                      retry->topic, (int) (message->key_len < 80 ? message->key_len : 80),
                       (const char *) message->key, block->chain->name, block->number,
                       rd_kafka_err2str (message->err),
                       self->failures_unlogged ? " (more failures since the last report)" : "");
@@ -334,7 +330,8 @@ s_on_error (rd_kafka_t *producer, int err, const char *reason, void *opaque)
         char text [256];
         rd_kafka_fatal_error (producer, text, sizeof (text));
         zsys_error ("kafka: the producer failed for good (%s); starting a new one, "
-                    "undelivered messages are produced again", text);
+                    "undelivered messages are produced again",
+                    text);
         self->fatal = true;
         return;
     }
@@ -361,8 +358,7 @@ s_on_log (const rd_kafka_t *producer, int level, const char *facility, const cha
     (void) producer;
     if (level <= 3)
         zsys_error ("kafka: %s: %s", facility, text);
-    else
-    if (level <= 5)
+    else if (level <= 5)
         zsys_warning ("kafka: %s: %s", facility, text);
     else
         zsys_info ("kafka: %s: %s", facility, text);
@@ -373,8 +369,7 @@ s_on_log (const rd_kafka_t *producer, int level, const char *facility, const cha
 //  Producer
 
 static int
-s_conf_set (rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-            size_t err_size)
+s_conf_set (rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t err_size)
 {
     char errstr [256];
     if (rd_kafka_conf_set (conf, name, value, errstr, sizeof (errstr)) != RD_KAFKA_CONF_OK) {
@@ -543,12 +538,12 @@ s_topic_create (kafka_sink_t *self, const char *name, s_topic_t *topic)
         snprintf (self->error, sizeof (self->error), "kafka: topic %.200s: %.200s", name, errstr);
         return;
     }
-    rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new (
-        self->producer, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_request_timeout (options, KAFKA_SINK_ADMIN_TIMEOUT_MS,
-                                               errstr, sizeof (errstr));
-    rd_kafka_AdminOptions_set_operation_timeout (options, KAFKA_SINK_ADMIN_TIMEOUT_MS,
-                                                 errstr, sizeof (errstr));
+    rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new (self->producer,
+                                                                  RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_request_timeout (options, KAFKA_SINK_ADMIN_TIMEOUT_MS, errstr,
+                                               sizeof (errstr));
+    rd_kafka_AdminOptions_set_operation_timeout (options, KAFKA_SINK_ADMIN_TIMEOUT_MS, errstr,
+                                                 sizeof (errstr));
     rd_kafka_CreateTopics (self->producer, &new_topic, 1, options, self->admin_queue);
     rd_kafka_AdminOptions_destroy (options);
     rd_kafka_NewTopic_destroy (new_topic);
@@ -562,7 +557,7 @@ s_cluster_has_controller (kafka_sink_t *self)
 {
     //  Several topics time out together: ask once (the request blocks up to 2 s).
     if (self->controller_checked_at
-    &&  zclock_mono () - self->controller_checked_at < KAFKA_SINK_TOPIC_RETRY_MS)
+        && zclock_mono () - self->controller_checked_at < KAFKA_SINK_TOPIC_RETRY_MS)
         return self->controller_known;
     self->controller_checked_at = zclock_mono ();
     self->controller_known = -1;
@@ -585,35 +580,32 @@ s_topic_no_create (kafka_sink_t *self, const char *why)
 {
     if (!self->no_create_topics)
         zsys_info ("kafka: the cluster does not offer CreateTopics (%s: librdkafka's mock "
-                   "cluster?); going on, it creates topics on first use", why);
+                   "cluster?); going on, it creates topics on first use",
+                   why);
     self->no_create_topics = true;
 }
 
 static void
-s_topic_result (kafka_sink_t *self, const char *name, rd_kafka_resp_err_t err,
-                const char *text)
+s_topic_result (kafka_sink_t *self, const char *name, rd_kafka_resp_err_t err, const char *text)
 {
     s_topic_t *topic = (s_topic_t *) zhashx_lookup (self->topics, name);
     if (!topic)
-        return;                 //  forgotten by a producer restart
+        return;    //  forgotten by a producer restart
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             zsys_info ("kafka: created topic %s (%d partitions, replication %d)", name,
                        self->config.partitions, self->config.replication);
         topic->state = TOPIC_READY;
     }
-    else
-    if (self->no_create_topics
-    ||  err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE
-    ||  (err == RD_KAFKA_RESP_ERR__TIMED_OUT && s_cluster_has_controller (self) == 0)) {
+    else if (self->no_create_topics || err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE
+             || (err == RD_KAFKA_RESP_ERR__TIMED_OUT && s_cluster_has_controller (self) == 0)) {
         //  librdkafka 2.0.2's mock cluster: no CreateTopics; it creates a topic on the
         //  first metadata request that names it.
         s_topic_no_create (self, text);
         topic->state = TOPIC_READY;
     }
-    else
-    if (err < 0 || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
-    ||  err == RD_KAFKA_RESP_ERR_NOT_CONTROLLER) {
+    else if (err < 0 || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT
+             || err == RD_KAFKA_RESP_ERR_NOT_CONTROLLER) {
         //  Transport trouble: ask again later; messages wait in the queue meanwhile.
         zsys_warning ("kafka: cannot create topic %s yet: %s; asking again", name, text);
         topic->state = TOPIC_RETRY;
@@ -622,8 +614,9 @@ s_topic_result (kafka_sink_t *self, const char *name, rd_kafka_resp_err_t err,
     else
         snprintf (self->error, sizeof (self->error),
                   "kafka: the cluster refused to create topic %.200s (%d partitions, "
-                  "replication %d): %s: %.200s", name, self->config.partitions,
-                  self->config.replication, rd_kafka_err2name (err), text);
+                  "replication %d): %s: %.200s",
+                  name, self->config.partitions, self->config.replication, rd_kafka_err2name (err),
+                  text);
 }
 
 //  Makes sure a topic is created or being created before its first message.
@@ -657,8 +650,8 @@ s_admin_poll (kafka_sink_t *self)
     while (self->admin_queue && (event = rd_kafka_queue_poll (self->admin_queue, 0))) {
         const rd_kafka_CreateTopics_result_t *result = rd_kafka_event_CreateTopics_result (event);
         size_t count = 0;
-        const rd_kafka_topic_result_t **topics = result
-            ? rd_kafka_CreateTopics_result_topics (result, &count) : NULL;
+        const rd_kafka_topic_result_t **topics =
+            result ? rd_kafka_CreateTopics_result_topics (result, &count) : NULL;
         rd_kafka_resp_err_t err = rd_kafka_event_error (event);
         for (size_t index = 0; index < count; index++) {
             const char *text = rd_kafka_topic_result_error_string (topics [index]);
@@ -692,8 +685,7 @@ s_admin_poll (kafka_sink_t *self)
 //  Produces one message; the headers are the producer's on success. Returns the error.
 static rd_kafka_resp_err_t
 s_produce (kafka_sink_t *self, const char *topic, const void *key, size_t key_len,
-           const void *value, size_t value_len, rd_kafka_headers_t *headers,
-           s_block_t *block)
+           const void *value, size_t value_len, rd_kafka_headers_t *headers, s_block_t *block)
 {
     return rd_kafka_producev (
         self->producer, RD_KAFKA_V_TOPIC (topic), RD_KAFKA_V_MSGFLAGS (RD_KAFKA_MSG_F_COPY),
@@ -711,7 +703,7 @@ s_produce_check (kafka_sink_t *self, rd_kafka_resp_err_t err, const char *topic)
         return 1;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         self->fatal = true;
-        return 1;               //  kafka_sink_poll makes a new producer and goes on
+        return 1;    //  kafka_sink_poll makes a new producer and goes on
     }
     snprintf (self->error, sizeof (self->error), "kafka: cannot produce to %.200s: %s", topic,
               rd_kafka_err2str (err));
@@ -728,9 +720,9 @@ s_produce_record (kafka_sink_t *self, batch_t *batch, const batch_record_t *reco
     //  The schema is the topic without the chain's prefix.
     const char *chain = batch_chain (batch);
     size_t prefix = strlen (chain);
-    const char *bare = strncmp (record->topic, chain, prefix) == 0
-                       && record->topic [prefix] == '.' ? record->topic + prefix + 1
-                                                        : record->topic;
+    const char *bare = strncmp (record->topic, chain, prefix) == 0 && record->topic [prefix] == '.'
+                           ? record->topic + prefix + 1
+                           : record->topic;
     char chain_id [24], schema [256];
     snprintf (chain_id, sizeof (chain_id), "%" PRIu64, batch_chain_id (batch));
     snprintf (schema, sizeof (schema), "%s/v1", bare);
@@ -751,9 +743,8 @@ s_produce_record (kafka_sink_t *self, batch_t *batch, const batch_record_t *reco
         value = self->sbuffer.data;
         value_len = self->sbuffer.size;
     }
-    rd_kafka_resp_err_t err = s_produce (self, record->topic, record->key,
-                                         strlen (record->key), value, value_len, headers,
-                                         block);
+    rd_kafka_resp_err_t err = s_produce (self, record->topic, record->key, strlen (record->key),
+                                         value, value_len, headers, block);
     int rc = s_produce_check (self, err, record->topic);
     if (rc != 0)
         rd_kafka_headers_destroy (headers);
@@ -770,8 +761,7 @@ s_retries_produce (kafka_sink_t *self)
         rd_kafka_headers_t *headers = retry->headers ? rd_kafka_headers_copy (retry->headers)
                                                      : NULL;
         rd_kafka_resp_err_t err = s_produce (self, retry->topic, retry->key, retry->key_len,
-                                             retry->value, retry->value_len, headers,
-                                             retry->block);
+                                             retry->value, retry->value_len, headers, retry->block);
         int rc = s_produce_check (self, err, retry->topic);
         if (rc != 0) {
             if (headers)
@@ -826,8 +816,8 @@ kafka_sink_poll (kafka_sink_t *self)
             ;
         s_admin_poll (self);
     }
-    if (self->failures_unlogged && zclock_mono () - self->failure_logged_at
-                                   >= KAFKA_SINK_LOG_INTERVAL_MS) {
+    if (self->failures_unlogged
+        && zclock_mono () - self->failure_logged_at >= KAFKA_SINK_LOG_INTERVAL_MS) {
         zsys_warning ("kafka: %" PRIu64 " more deliveries failed and were produced again",
                       self->failures_unlogged);
         self->failures_unlogged = 0;
@@ -880,8 +870,7 @@ kafka_sink_ready (kafka_sink_t *self)
 }
 
 int
-kafka_sink_delivered (kafka_sink_t *self, const char *chain_name, uint64_t *number,
-                      char *hash)
+kafka_sink_delivered (kafka_sink_t *self, const char *chain_name, uint64_t *number, char *hash)
 {
     assert (self);
     s_chain_t *chain = (s_chain_t *) zhashx_lookup (self->chains, chain_name);

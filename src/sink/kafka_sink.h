@@ -14,17 +14,17 @@
 #include "batch.h"
 
 typedef struct {
-    const char *brokers;          //  bootstrap list, HOST:PORT,...
-    bool msgpack;                 //  values as msgpack instead of JSON
-    int linger_ms;                //  linger.ms
-    int batch_bytes;              //  batch.size
-    const char *compression;      //  compression.codec: none, gzip, snappy, lz4, zstd
-    int partitions;               //  for topics created through the Admin API
-    int replication;              //  ditto; -1 for the cluster's default
-    int queue_messages;           //  queue.buffering.max.messages: the memory bound
-    int queue_kbytes;             //  queue.buffering.max.kbytes: the memory bound
-    int message_timeout_ms;       //  message.timeout.ms: a delivery fails (and is retried)
-    bool verbose;                 //  log every block delivered, with the time in ms
+    const char *brokers;        //  bootstrap list, HOST:PORT,...
+    bool msgpack;               //  values as msgpack instead of JSON
+    int linger_ms;              //  linger.ms
+    int batch_bytes;            //  batch.size
+    const char *compression;    //  compression.codec: none, gzip, snappy, lz4, zstd
+    int partitions;             //  for topics created through the Admin API
+    int replication;            //  ditto; -1 for the cluster's default
+    int queue_messages;         //  queue.buffering.max.messages: the memory bound
+    int queue_kbytes;           //  queue.buffering.max.kbytes: the memory bound
+    int message_timeout_ms;     //  message.timeout.ms: a delivery fails (and is retried)
+    bool verbose;               //  log every block delivered, with the time in ms
 } kafka_sink_config_t;
 
 //  Defaults for every setting but brokers (README, docs/config.md).
@@ -70,8 +70,7 @@ bool kafka_sink_ready (kafka_sink_t *self);
 
 //  The last block of a chain delivered together with every block of the chain published
 //  before it: 0 with number and hash (BLOCK_HASH_SIZE) filled, 1 when none since start.
-int kafka_sink_delivered (kafka_sink_t *self, const char *chain, uint64_t *number,
-                          char *hash);
+int kafka_sink_delivered (kafka_sink_t *self, const char *chain, uint64_t *number, char *hash);
 
 //  How many blocks of a chain were given to the sink and are not all delivered yet.
 size_t kafka_sink_outstanding (kafka_sink_t *self, const char *chain);
@@ -81,8 +80,7 @@ size_t kafka_sink_outstanding (kafka_sink_t *self, const char *chain);
 void kafka_sink_abandon (kafka_sink_t *self);
 
 //  Totals since start: messages and value bytes delivered, deliveries that failed.
-void kafka_sink_stats (kafka_sink_t *self, uint64_t *delivered, uint64_t *bytes,
-                       uint64_t *failed);
+void kafka_sink_stats (kafka_sink_t *self, uint64_t *delivered, uint64_t *bytes, uint64_t *failed);
 
 //  Why the sink cannot go on ("" while it can).
 const char *kafka_sink_error (kafka_sink_t *self);

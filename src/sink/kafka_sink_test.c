@@ -39,7 +39,7 @@ s_test_wait_delivered (kafka_sink_t *sink, const char *chain, uint64_t number, i
 {
     int64_t deadline = zclock_mono () + timeout_ms;
     while (zclock_mono () < deadline) {
-        zmq_pollitem_t item = { NULL, kafka_sink_fd (sink), ZMQ_POLLIN, 0 };
+        zmq_pollitem_t item = {NULL, kafka_sink_fd (sink), ZMQ_POLLIN, 0};
         zmq_poll (&item, 1, 50);
         assert (kafka_sink_poll (sink) >= 0);
         uint64_t delivered;
@@ -65,16 +65,16 @@ kafka_sink_test (bool verbose)
 {
     //  JSON to msgpack: maps in order, whole numbers as integers.
     const char *json = "{\"a\":1,\"b\":\"x\",\"c\":[true,null,-2,1.5],\"d\":{},\"e\":false}";
-    const unsigned char expected [] = {
-        0x85, 0xa1, 'a', 0x01, 0xa1, 'b', 0xa1, 'x', 0xa1, 'c', 0x94, 0xc3, 0xc0, 0xfe,
-        0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xa1, 'd', 0x80, 0xa1, 'e', 0xc2 };
+    const unsigned char expected [] = {0x85, 0xa1, 'a',  0x01, 0xa1, 'b',  0xa1, 'x', 0xa1, 'c',
+                                       0x94, 0xc3, 0xc0, 0xfe, 0xcb, 0x3f, 0xf8, 0,   0,    0,
+                                       0,    0,    0,    0xa1, 'd',  0x80, 0xa1, 'e', 0xc2};
     size_t size;
     char *packed = kafka_sink_json_to_msgpack (json, strlen (json), &size);
     assert (packed && size == sizeof (expected) && memcmp (packed, expected, size) == 0);
     free (packed);
     const char *big = "{\"gas\":9007199254740991,\"value\":\"123456789012345678901234567890\"}";
     packed = kafka_sink_json_to_msgpack (big, strlen (big), &size);
-    assert (packed && (unsigned char) packed [5] == 0xcf);     //  uint64
+    assert (packed && (unsigned char) packed [5] == 0xcf);    //  uint64
     free (packed);
     assert (kafka_sink_json_to_msgpack ("{\"a\":", 5, &size) == NULL);
 
@@ -91,7 +91,7 @@ kafka_sink_test (bool verbose)
     char err [256];
     kafka_sink_config_t config;
     kafka_sink_config_defaults (&config);
-    assert (kafka_sink_new (&config, err, sizeof (err)) == NULL);   //  no brokers
+    assert (kafka_sink_new (&config, err, sizeof (err)) == NULL);    //  no brokers
     config.brokers = bootstraps;
     config.compression = "brotli";
     assert (kafka_sink_new (&config, err, sizeof (err)) == NULL);

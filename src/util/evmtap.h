@@ -15,10 +15,10 @@
 #endif
 
 //  Exit codes shared by every command (README "Exit codes").
-#define EVMTAP_EXIT_OK 0        //  done, everything drained
-#define EVMTAP_EXIT_FAILURE 1   //  runtime failure (or `decode`: not decoded)
-#define EVMTAP_EXIT_USAGE 2     //  usage or config error, named with file, line and setting
-#define EVMTAP_EXIT_UNDRAINED 3 //  stopped before every block in flight was published
+#define EVMTAP_EXIT_OK 0           //  done, everything drained
+#define EVMTAP_EXIT_FAILURE 1      //  runtime failure (or `decode`: not decoded)
+#define EVMTAP_EXIT_USAGE 2        //  usage or config error, named with file, line and setting
+#define EVMTAP_EXIT_UNDRAINED 3    //  stopped before every block in flight was published
 
 //  Path of the shared test data (../shared/data); tests read EVMTAP_SHARED_DATA.
 const char *evmtap_shared_data (void);

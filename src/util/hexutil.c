@@ -7,12 +7,15 @@
 //  Each byte as a hex digit: HEX_DIGIT | value, or 0 when it is none (so that the
 //  rest of the table stays zero without compiler extensions).
 #define HEX_DIGIT 0x10
+//  Laid out by hand, a row per line of the table.
+// clang-format off
 static const uint8_t s_hex_value [256] = {
     ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14,
     ['5'] = 0x15, ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19,
     ['a'] = 0x1a, ['b'] = 0x1b, ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e, ['f'] = 0x1f,
     ['A'] = 0x1a, ['B'] = 0x1b, ['C'] = 0x1c, ['D'] = 0x1d, ['E'] = 0x1e, ['F'] = 0x1f,
 };
+// clang-format on
 
 static const char s_hex_digits [] = "0123456789abcdef";
 
@@ -260,8 +263,8 @@ s_check_decimal (const char *hex, const char *expected)
         return;
     }
     if (rc != 0 || strcmp (out, expected) != 0) {
-        fprintf (stderr, "hex_to_decimal (%s) = %s, expected %s\n", hex,
-                 rc == 0 ? out : "error", expected);
+        fprintf (stderr, "hex_to_decimal (%s) = %s, expected %s\n", hex, rc == 0 ? out : "error",
+                 expected);
         assert (false);
     }
 }
@@ -320,13 +323,17 @@ hexutil_test (bool verbose)
     s_check_decimal ("0x152d02c7e14af6800000", "100000000000000000000000");
     s_check_decimal ("0x56bc75e2d63100000", "100000000000000000000");
     s_check_decimal ("0xDE0B6B3A7640000", "1000000000000000000");
-    s_check_decimal ("0x0000000000000000000000000000000000000000000000000000000000000000000001", "1");
-    s_check_decimal ("0x1000000000000000000000000000000000000000000000000000000000000000",
-                     "7237005577332262213973186563042994240829374041602535252466099000494570602496");
-    s_check_decimal ("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-                     "115792089237316195423570985008687907853269984665640564039457584007913129639935");
-    s_check_decimal ("0x00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-                     "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    s_check_decimal ("0x0000000000000000000000000000000000000000000000000000000000000000000001",
+                     "1");
+    s_check_decimal (
+        "0x1000000000000000000000000000000000000000000000000000000000000000",
+        "7237005577332262213973186563042994240829374041602535252466099000494570602496");
+    s_check_decimal (
+        "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "115792089237316195423570985008687907853269984665640564039457584007913129639935");
+    s_check_decimal (
+        "0x00ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "115792089237316195423570985008687907853269984665640564039457584007913129639935");
     //  Limb boundaries: 2^32, 2^96 and 10^18 exactly (a chunk of nine zeros).
     s_check_decimal ("0x100000000", "4294967296");
     s_check_decimal ("0x1000000000000000000000000", "79228162514264337593543950336");
@@ -346,15 +353,17 @@ hexutil_test (bool verbose)
     //  hex_word_to_decimal: the same digits from 32 big-endian bytes
     uint8_t word [32] = {0};
     assert (hex_word_to_decimal (word, text, sizeof text) == 1 && streq (text, "0"));
-    word [23] = 1;      //  2^64, just past the 64-bit path
+    word [23] = 1;    //  2^64, just past the 64-bit path
     assert (hex_word_to_decimal (word, text, sizeof text) == 20
             && streq (text, "18446744073709551616"));
     assert (hex_word_to_decimal (word, text, 20) == -1);
     memset (word, 0xFF, sizeof word);
     assert (hex_word_to_decimal (word, text, sizeof text) == 78
-            && streq (text, "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
+            && streq (
+                text,
+                "115792089237316195423570985008687907853269984665640564039457584007913129639935"));
     memset (word, 0, sizeof word);
-    word [31] = 42;     //  small values fit small buffers
+    word [31] = 42;    //  small values fit small buffers
     assert (hex_word_to_decimal (word, text, 3) == 2 && streq (text, "42"));
     assert (hex_word_to_decimal (word, text, 2) == -1);
 

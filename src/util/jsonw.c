@@ -10,11 +10,13 @@
 #include "hexutil.h"
 
 //  What a byte needs inside a JSON string.
-#define CHAR_PLAIN 0      //  copied as it is
-#define CHAR_ESCAPE 1     //  control character, quote or backslash
-#define CHAR_UTF8 2       //  start (or stray part) of a multi-byte sequence
+#define CHAR_PLAIN 0     //  copied as it is
+#define CHAR_ESCAPE 1    //  control character, quote or backslash
+#define CHAR_UTF8 2      //  start (or stray part) of a multi-byte sequence
 
 //  CHAR_* of each byte.
+//  Laid out by hand, a row per line of the table.
+// clang-format off
 static const uint8_t s_char_class [256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -33,14 +35,18 @@ static const uint8_t s_char_class [256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
+// clang-format on
 
 //  Each hex digit lower-cased, or 0 when the byte is no hex digit.
+//  Laid out by hand, a row per line of the table.
+// clang-format off
 static const char s_hex_lower [256] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4',
     ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
     ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
     ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f',
 };
+// clang-format on
 
 static const char s_hex_digits [] = "0123456789abcdef";
 
@@ -49,14 +55,14 @@ static const char s_hex_digits [] = "0123456789abcdef";
 #define LEVEL_ARRAY 'a'
 
 struct _jsonw_t {
-    char *data;              //  the document, always NUL-terminated
-    size_t size;             //  bytes written, without the NUL
-    size_t capacity;         //  bytes allocated
-    char *stack;             //  LEVEL_OBJECT or LEVEL_ARRAY per open container
-    size_t depth;            //  containers open
+    char *data;         //  the document, always NUL-terminated
+    size_t size;        //  bytes written, without the NUL
+    size_t capacity;    //  bytes allocated
+    char *stack;        //  LEVEL_OBJECT or LEVEL_ARRAY per open container
+    size_t depth;       //  containers open
     size_t stack_capacity;
-    bool need_comma;         //  a value was written at this level: the next one needs ','
-    bool after_key;          //  a key was written: the next call must be its value
+    bool need_comma;    //  a value was written at this level: the next one needs ','
+    bool after_key;     //  a key was written: the next call must be its value
 };
 
 jsonw_t *
@@ -213,25 +219,20 @@ s_utf8_sequence (const uint8_t *text, const uint8_t *end)
     int need;
     if (lead < 0xC2)
         return -1;
-    else
-    if (lead < 0xE0)
+    else if (lead < 0xE0)
         need = 2;
-    else
-    if (lead < 0xF0) {
+    else if (lead < 0xF0) {
         need = 3;
         if (lead == 0xE0)
             low = 0xA0;
-        else
-        if (lead == 0xED)
+        else if (lead == 0xED)
             high = 0x9F;
     }
-    else
-    if (lead < 0xF5) {
+    else if (lead < 0xF5) {
         need = 4;
         if (lead == 0xF0)
             low = 0x90;
-        else
-        if (lead == 0xF4)
+        else if (lead == 0xF4)
             high = 0x8F;
     }
     else
@@ -263,9 +264,14 @@ s_put_escaped (jsonw_t *self, const char *text, size_t len)
         char *out = self->data + self->size;
         uint8_t byte = *scan;
         if (s_char_class [byte] == CHAR_ESCAPE) {
-            char shorthand = byte == '"' ? '"' : byte == '\\' ? '\\' : byte == '\n' ? 'n'
-                           : byte == '\r' ? 'r' : byte == '\t' ? 't' : byte == '\b' ? 'b'
-                           : byte == '\f' ? 'f' : 0;
+            char shorthand = byte == '"'    ? '"'
+                             : byte == '\\' ? '\\'
+                             : byte == '\n' ? 'n'
+                             : byte == '\r' ? 'r'
+                             : byte == '\t' ? 't'
+                             : byte == '\b' ? 'b'
+                             : byte == '\f' ? 'f'
+                                            : 0;
             out [0] = '\\';
             if (shorthand) {
                 out [1] = shorthand;
@@ -365,7 +371,7 @@ jsonw_i64 (jsonw_t *self, int64_t value)
     uint64_t magnitude = (uint64_t) value;
     if (value < 0) {
         self->data [self->size++] = '-';
-        magnitude = ~magnitude + 1;   //  also right for INT64_MIN
+        magnitude = ~magnitude + 1;    //  also right for INT64_MIN
     }
     self->size += hex_u64_to_decimal (magnitude, self->data + self->size);
     s_after_value (self);
@@ -557,20 +563,15 @@ jsonw_cjson_lowerhex (jsonw_t *self, const cJSON *item)
         else
             jsonw_array_end (self);
     }
-    else
-    if (cJSON_IsString (item) && item->valuestring)
+    else if (cJSON_IsString (item) && item->valuestring)
         jsonw_string_lowerhex (self, item->valuestring, strlen (item->valuestring));
-    else
-    if (cJSON_IsNumber (item))
+    else if (cJSON_IsNumber (item))
         s_put_number (self, item->valuedouble);
-    else
-    if (cJSON_IsTrue (item))
+    else if (cJSON_IsTrue (item))
         jsonw_bool (self, true);
-    else
-    if (cJSON_IsFalse (item))
+    else if (cJSON_IsFalse (item))
         jsonw_bool (self, false);
-    else
-    if (cJSON_IsRaw (item) && item->valuestring)
+    else if (cJSON_IsRaw (item) && item->valuestring)
         //  Raw items are made by our own code, never by cJSON_Parse.
         jsonw_raw (self, item->valuestring, strlen (item->valuestring));
     else
@@ -636,21 +637,16 @@ jsonw_members (const char *json, size_t len, const char *const *keys, size_t key
             if (in_string) {
                 if (c == '\\')
                     pos++;
-                else
-                if (c == '"')
+                else if (c == '"')
                     in_string = false;
             }
-            else
-            if (c == '"')
+            else if (c == '"')
                 in_string = true;
-            else
-            if (c == '{' || c == '[')
+            else if (c == '{' || c == '[')
                 depth++;
-            else
-            if ((c == '}' || c == ']') && depth > 0)
+            else if ((c == '}' || c == ']') && depth > 0)
                 depth--;
-            else
-            if ((c == ',' || c == '}') && depth == 0)
+            else if ((c == ',' || c == '}') && depth == 0)
                 break;
         }
         if (pos >= len)
@@ -712,11 +708,20 @@ jsonw_test (bool verbose)
     //  Invalid: stray continuation, lone lead, truncated at the end
 #define FFFD "\xef\xbf\xbd"
     s_check_string (writer, "\x80", 1, "\"" FFFD "\"");
-    s_check_string (writer, "a\xbf" "b", 3, "\"a" FFFD "b\"");
+    s_check_string (writer,
+                    "a\xbf"
+                    "b",
+                    3, "\"a" FFFD "b\"");
     s_check_string (writer, "\xc3", 1, "\"" FFFD "\"");
-    s_check_string (writer, "\xc3" "a", 2, "\"" FFFD "a\"");
+    s_check_string (writer,
+                    "\xc3"
+                    "a",
+                    2, "\"" FFFD "a\"");
     s_check_string (writer, "\xe2\x82", 2, "\"" FFFD "\"");
-    s_check_string (writer, "\xe2\x82" "a", 3, "\"" FFFD "a\"");
+    s_check_string (writer,
+                    "\xe2\x82"
+                    "a",
+                    3, "\"" FFFD "a\"");
     s_check_string (writer, "\xf0\x9f\x98", 3, "\"" FFFD "\"");
     //  Overlongs (C0/C1, E0 80.., F0 80..), surrogates (ED A0..), above U+10FFFF, F5..FF
     s_check_string (writer, "\xc0\xaf", 2, "\"" FFFD FFFD "\"");
@@ -806,7 +811,7 @@ jsonw_test (bool verbose)
             hex [position] = (char) byte;
             hex [21] = 0;
             bool valid = (byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f')
-                      || (byte >= 'A' && byte <= 'F');
+                         || (byte >= 'A' && byte <= 'F');
             jsonw_reset (writer);
             assert (jsonw_hex (writer, hex, 21) == (valid ? 0 : -1));
             if (valid) {
@@ -898,7 +903,8 @@ jsonw_test (bool verbose)
     assert (streq (jsonw_data (writer), "{}"));
 
     //  Top-level members only: nested keys and keys inside strings are not members.
-    const char *object = "{\"a\":{\"b\":1,\"c\":[2,\"}\"]},\"s\":\"\\\"b\\\":\",\"b\":[{}],\"n\":null}";
+    const char *object =
+        "{\"a\":{\"b\":1,\"c\":[2,\"}\"]},\"s\":\"\\\"b\\\":\",\"b\":[{}],\"n\":null}";
     const char *names [4] = {"b", "c", "n", "a"};
     const char *values [4];
     size_t lens [4] = {0};

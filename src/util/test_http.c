@@ -21,12 +21,12 @@
 #define S_BODY_MAX ((size_t) 64 * 1024 * 1024)
 
 typedef struct {
-    int fd;                         //  -1 when the slot is free
-    char *in;                       //  bytes received and not yet handled
+    int fd;      //  -1 when the slot is free
+    char *in;    //  bytes received and not yet handled
     size_t in_size;
     size_t in_capacity;
-    int64_t due_at;                 //  when the pending response is due (0: none)
-    test_http_response_t pending;   //  a delayed response
+    int64_t due_at;                  //  when the pending response is due (0: none)
+    test_http_response_t pending;    //  a delayed response
 } s_conn_t;
 
 struct _test_http_t {
@@ -36,8 +36,8 @@ struct _test_http_t {
     test_http_fn *handler;
     void *arg;
     atomic_bool stop;
-    atomic_int requests;            //  requests read
-    atomic_int connections;         //  connections accepted
+    atomic_int requests;       //  requests read
+    atomic_int connections;    //  connections accepted
     s_conn_t conns [S_CONNS];
 };
 
@@ -70,17 +70,14 @@ static bool
 s_perform (s_conn_t *conn, test_http_response_t *response)
 {
     bool keep = response->fault == TEST_HTTP_ANSWER;
-    size_t size = response->size ? response->size
-                                 : response->body ? strlen (response->body) : 0;
+    size_t size = response->size ? response->size : response->body ? strlen (response->body) : 0;
     if (response->fault == TEST_HTTP_RAW)
         s_send_all (conn->fd, response->body, size);
-    else
-    if (response->fault != TEST_HTTP_CLOSE) {
+    else if (response->fault != TEST_HTTP_CLOSE) {
         char head [512];
         int length = snprintf (head, sizeof (head),
                                "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n",
-                               response->status ? response->status : 200, size,
-                               response->headers);
+                               response->status ? response->status : 200, size, response->headers);
         s_send_all (conn->fd, head, (size_t) length);
         s_send_all (conn->fd, response->body,
                     response->fault == TEST_HTTP_TRUNCATE ? size / 2 : size);
@@ -117,21 +114,23 @@ s_conn_process (test_http_t *self, s_conn_t *conn)
         char method [16] = "", path [1024] = "";
         if (sscanf (conn->in, "%15s %1023s", method, path) != 2)
             return false;
-        test_http_request_t request = {method, path, conn->in, head_size,
-                                       conn->in + head_size, body_size,
+        test_http_request_t request = {method,
+                                       path,
+                                       conn->in,
+                                       head_size,
+                                       conn->in + head_size,
+                                       body_size,
                                        atomic_fetch_add (&self->requests, 1)};
         test_http_response_t response = {0};
         self->handler (&request, &response, self->arg);
         conn->in [head_size + body_size] = after;
-        memmove (conn->in, conn->in + head_size + body_size,
-                 conn->in_size - head_size - body_size);
+        memmove (conn->in, conn->in + head_size + body_size, conn->in_size - head_size - body_size);
         conn->in_size -= head_size + body_size;
         if (response.delay_ms > 0) {
             conn->pending = response;
             conn->due_at = zclock_mono () + response.delay_ms;
         }
-        else
-        if (!s_perform (conn, &response))
+        else if (!s_perform (conn, &response))
             return false;
     }
     return true;
@@ -187,8 +186,7 @@ s_run (void *arg)
             close (fd);    //  no free slot
         for (nfds_t item = 1; item < count; item++) {
             s_conn_t *conn = &self->conns [slots [item]];
-            if ((items [item].revents & (POLLIN | POLLHUP | POLLERR))
-                && !s_conn_read (self, conn))
+            if ((items [item].revents & (POLLIN | POLLHUP | POLLERR)) && !s_conn_read (self, conn))
                 s_conn_close (conn);
         }
         int64_t now = zclock_mono ();
@@ -218,8 +216,7 @@ test_http_new (test_http_fn *handler, void *arg)
                                   .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
     socklen_t length = sizeof (address);
     self->listener = socket (AF_INET, SOCK_STREAM, 0);
-    if (self->listener < 0
-        || bind (self->listener, (struct sockaddr *) &address, sizeof (address))
+    if (self->listener < 0 || bind (self->listener, (struct sockaddr *) &address, sizeof (address))
         || listen (self->listener, 128)
         || getsockname (self->listener, (struct sockaddr *) &address, &length)
         || pthread_create (&self->thread, NULL, s_run, self)) {
@@ -332,8 +329,8 @@ s_test_expect (int fd, const char *path, const char *body, const char *expected,
 {
     char request [256], out [256];
     int length = snprintf (request, sizeof (request),
-                           "POST %s HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", path,
-                           strlen (body), body);
+                           "POST %s HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", path, strlen (body),
+                           body);
     assert (send (fd, request, (size_t) length, 0) == length);
     size_t size = 0;
     while (size < strlen (expected)) {
@@ -363,11 +360,10 @@ test_http_test (bool verbose)
     int64_t started = zclock_mono ();
     s_test_expect (fd, "/slow", "", "HTTP/1.1 200 X\r\nContent-Length: 4\r\n\r\nlate", false);
     assert (zclock_mono () - started >= 190);
-    s_test_expect (fd, "/echo", "{}",
-                   "HTTP/1.1 201 X\r\nContent-Length: 2\r\nX-Index: 2\r\n\r\n{}", false);
+    s_test_expect (fd, "/echo", "{}", "HTTP/1.1 201 X\r\nContent-Length: 2\r\nX-Index: 2\r\n\r\n{}",
+                   false);
     //  Truncated: half the announced body, then the end of the connection
-    s_test_expect (fd, "/truncate", "", "HTTP/1.1 200 X\r\nContent-Length: 10\r\n\r\n01234",
-                   true);
+    s_test_expect (fd, "/truncate", "", "HTTP/1.1 200 X\r\nContent-Length: 10\r\n\r\n01234", true);
     //  Closed without an answer; raw bytes
     fd = s_test_connect (server);
     s_test_expect (fd, "/close", "", "", true);

@@ -21,11 +21,11 @@
 #define S_EPSILON 1e-9
 
 struct _token_bucket_t {
-    double rate;                    //  units per second; 0 = unlimited
-    bool started;                   //  false until the first take or drain
-    int64_t last_ms;                //  latest time seen (time never runs backwards here)
-    int64_t slot_number [S_SLOTS];  //  which absolute slot each ring entry holds
-    double slot_units [S_SLOTS];    //  units taken in that slot
+    double rate;                      //  units per second; 0 = unlimited
+    bool started;                     //  false until the first take or drain
+    int64_t last_ms;                  //  latest time seen (time never runs backwards here)
+    int64_t slot_number [S_SLOTS];    //  which absolute slot each ring entry holds
+    double slot_units [S_SLOTS];      //  units taken in that slot
 };
 
 token_bucket_t *
@@ -33,7 +33,7 @@ token_bucket_new (double rate)
 {
     token_bucket_t *self = (token_bucket_t *) zmalloc (sizeof (token_bucket_t));
     assert (self);
-    self->rate = (isfinite (rate) && rate > 0)? rate: 0;
+    self->rate = (isfinite (rate) && rate > 0) ? rate : 0;
     for (int index = 0; index < S_SLOTS; index++)
         self->slot_number [index] = INT64_MIN;
     return self;
@@ -53,14 +53,14 @@ static int64_t
 s_slot_of (int64_t now_ms)
 {
     //  Floor division, so negative synthetic times work too.
-    return now_ms >= 0? now_ms / S_SLOT_MS: -((-now_ms + S_SLOT_MS - 1) / S_SLOT_MS);
+    return now_ms >= 0 ? now_ms / S_SLOT_MS : -((-now_ms + S_SLOT_MS - 1) / S_SLOT_MS);
 }
 
 static double
 s_units_in (token_bucket_t *self, int64_t slot)
 {
     int index = (int) (((slot % S_SLOTS) + S_SLOTS) % S_SLOTS);
-    return self->slot_number [index] == slot? self->slot_units [index]: 0;
+    return self->slot_number [index] == slot ? self->slot_units [index] : 0;
 }
 
 static void
@@ -104,7 +104,7 @@ token_bucket_take (token_bucket_t *self, double units, int64_t now_ms)
 
     //  An oversized take needs the whole window to itself; a normal one needs room.
     bool oversized = units > self->rate;
-    double allowed = oversized? 0: self->rate - units;
+    double allowed = oversized ? 0 : self->rate - units;
     if (in_window <= allowed + S_EPSILON) {
         s_book (self, slot, units);
         return 0;
@@ -114,7 +114,7 @@ token_bucket_take (token_bucket_t *self, double units, int64_t now_ms)
         in_window -= s_units_in (self, slot + ahead - S_SLOTS);
         if (in_window <= allowed + S_EPSILON) {
             int64_t wait = (slot + ahead) * S_SLOT_MS - now;
-            return wait < 1? 1: wait;
+            return wait < 1 ? 1 : wait;
         }
     }
     //  Unreachable by the arithmetic above; a full window wait is the safe answer.
@@ -146,8 +146,8 @@ token_bucket_drain (token_bucket_t *self, int64_t now_ms)
 //  Runs a saturated client (it takes again as soon as told) from time 0 for duration_ms,
 //  with optional idle gaps, checking every sliding 1 s window. Returns units taken.
 static double
-s_simulate (double rate, double units, int64_t duration_ms, int64_t idle_every_ms,
-            int64_t idle_ms, bool verbose)
+s_simulate (double rate, double units, int64_t duration_ms, int64_t idle_every_ms, int64_t idle_ms,
+            bool verbose)
 {
     token_bucket_t *bucket = token_bucket_new (rate);
     size_t capacity = 1 << 20;
@@ -188,8 +188,8 @@ s_simulate (double rate, double units, int64_t duration_ms, int64_t idle_every_m
         assert (window_units <= rate + 1e-6);
     }
     if (verbose)
-        printf ("rate %.1f units %.2f: %zu takes, max window %.2f, throughput %.3f\n",
-                rate, units, taken, max_window, taken * units / (duration_ms / 1000.0) / rate);
+        printf ("rate %.1f units %.2f: %zu takes, max window %.2f, throughput %.3f\n", rate, units,
+                taken, max_window, taken * units / (duration_ms / 1000.0) / rate);
     free (times);
     token_bucket_destroy (&bucket);
     return taken * units;
@@ -260,7 +260,9 @@ token_bucket_test (bool verbose)
     token_bucket_destroy (&bucket);
 
     //  Long saturated runs: never over budget in any 1 s window, throughput >= 95 %
-    struct { double rate, units; } runs [] = {
+    struct {
+        double rate, units;
+    } runs [] = {
         {10, 1}, {1, 1}, {100, 1}, {1000, 1}, {333, 1}, {25, 2.5}, {500, 20}, {7, 0.3},
     };
     for (size_t index = 0; index < sizeof (runs) / sizeof (runs [0]); index++) {

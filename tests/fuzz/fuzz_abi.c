@@ -67,8 +67,9 @@ s_fuzz_decode (const uint8_t *data, size_t size)
             indexed [index] = true;
         jsonw_reset (s_writer);
         if (abi_decode_event (params, indexed, (const uint8_t (*) [32]) bytes, topic_count,
-                              bytes + 32 * topic_count, count - 32 * topic_count, s_writer,
-                              &end, err, sizeof (err)) == 0) {
+                              bytes + 32 * topic_count, count - 32 * topic_count, s_writer, &end,
+                              err, sizeof (err))
+            == 0) {
             if (end > count - 32 * topic_count)
                 __builtin_trap ();
             s_check_json (s_writer);

@@ -17,26 +17,23 @@
 //  topic0 of Transfer has a bound, a folder and a wrong-layout candidate; and WETH's events
 //  by topic in a signature file.
 static const char *s_fuzz_abi_files [][2] = {
-    {"erc20.json",
-     "[{\"type\":\"event\",\"name\":\"Transfer\",\"anonymous\":false,\"inputs\":["
-     "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]},"
-     "{\"type\":\"event\",\"name\":\"Approval\",\"anonymous\":false,\"inputs\":["
-     "{\"name\":\"owner\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"spender\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]}]"},
-    {"erc721.json",
-     "[{\"type\":\"event\",\"name\":\"Transfer\",\"anonymous\":false,\"inputs\":["
-     "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
-     "{\"name\":\"tokenId\",\"type\":\"uint256\",\"indexed\":true}]}]"},
+    {"erc20.json", "[{\"type\":\"event\",\"name\":\"Transfer\",\"anonymous\":false,\"inputs\":["
+                   "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
+                   "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
+                   "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]},"
+                   "{\"type\":\"event\",\"name\":\"Approval\",\"anonymous\":false,\"inputs\":["
+                   "{\"name\":\"owner\",\"type\":\"address\",\"indexed\":true},"
+                   "{\"name\":\"spender\",\"type\":\"address\",\"indexed\":true},"
+                   "{\"name\":\"value\",\"type\":\"uint256\",\"indexed\":false}]}]"},
+    {"erc721.json", "[{\"type\":\"event\",\"name\":\"Transfer\",\"anonymous\":false,\"inputs\":["
+                    "{\"name\":\"from\",\"type\":\"address\",\"indexed\":true},"
+                    "{\"name\":\"to\",\"type\":\"address\",\"indexed\":true},"
+                    "{\"name\":\"tokenId\",\"type\":\"uint256\",\"indexed\":true}]}]"},
     {"addresses.json", "{\"" FUZZ_ERC721_ADDRESS "\":\"erc721.json\"}"},
-    {"events.tsv",
-     "0xe1fffcc4923d04b559f4d29a8bfc6cda04eb5b0d3c460751c2402c5c5cc9109c\t"
-     "Deposit(address indexed dst,uint256 wad)\n"
-     "0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65\t"
-     "Withdrawal(address indexed src,uint256 wad)\n"},
+    {"events.tsv", "0xe1fffcc4923d04b559f4d29a8bfc6cda04eb5b0d3c460751c2402c5c5cc9109c\t"
+                   "Deposit(address indexed dst,uint256 wad)\n"
+                   "0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65\t"
+                   "Withdrawal(address indexed src,uint256 wad)\n"},
 };
 
 //  Writes the folder to a temporary directory, loads it and removes it again (the decoder

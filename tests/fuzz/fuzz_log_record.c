@@ -12,10 +12,10 @@
 #include "log_record.h"
 
 //  A log that fills the record's scratch first: two words of data, an unknown topic.
-#define S_PREVIOUS_HEAD \
+#define S_PREVIOUS_HEAD                                                                 \
     "{\"hash\":\"0x6742cd57e6aefce4b96887bb3090371ac49414c6b45a21e43d9e41e0ea9ed5ab\"," \
-    "\"blockNumber\":18000000,\"chainId\":1,\"transactionIndex\":1,\"logIndex\":5," \
-    "\"address\":\"0xdac17f958d2ee523a2206206994597c13d831ec7\",\"topics\":[" \
+    "\"blockNumber\":18000000,\"chainId\":1,\"transactionIndex\":1,\"logIndex\":5,"     \
+    "\"address\":\"0xdac17f958d2ee523a2206206994597c13d831ec7\",\"topics\":["           \
     "\"0x00000000000000000000000000000000000000000000000000000000000000aa\"],\"data\":\"0x"
 
 static call_decoder_t *s_decoder;

@@ -213,7 +213,7 @@ static void
 s_fuzz_batch (const uint8_t *data, size_t size)
 {
     zframe_t *frame = zframe_new (data, size);
-    batch_t *batch = (batch_t *) 1;             //  must be set to NULL on failure
+    batch_t *batch = (batch_t *) 1;    //  must be set to NULL on failure
     int rc = batch_decode (frame, &batch);
     s_check_rc (rc);
     if (rc != 0 && batch)

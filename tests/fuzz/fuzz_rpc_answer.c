@@ -23,7 +23,7 @@ s_status (uint8_t byte)
     size_t known = sizeof (s_statuses) / sizeof (s_statuses [0]);
     if (byte < 0x80)
         return s_statuses [byte % known];
-    return 100 + (byte - 0x80) * 2;      //  100..354: odd and unknown statuses too
+    return 100 + (byte - 0x80) * 2;    //  100..354: odd and unknown statuses too
 }
 
 //  A header field must be NUL-terminated within its array.
@@ -75,8 +75,7 @@ s_normalize (const cJSON *result)
 
     //  --fetch hashes before the transactions came: none fetched, and none at all.
     const cJSON *transactions = cJSON_GetObjectItemCaseSensitive (result, "transactions");
-    size_t listed = cJSON_IsArray (transactions)
-                        ? (size_t) cJSON_GetArraySize (transactions) : 0;
+    size_t listed = cJSON_IsArray (transactions) ? (size_t) cJSON_GetArraySize (transactions) : 0;
     normalize_block_hashes (result, NULL, 0, S_CHAIN_ID, &header, &body, err, sizeof err);
     block_body_destroy (&body);
     normalize_block_hashes (result, NULL, listed, S_CHAIN_ID, &header, &body, err, sizeof err);

@@ -15,18 +15,28 @@
 
 //  Paths options.c looks up; locating them must never crash, whatever the tree.
 static const char *s_paths [] = {
-    "evmtap", "evmtap/data_dir", "chains", "chains/mainnet/rpc", "chains/mainnet/keys",
-    "", "/", "//", "a/", "/a", "evmtap/", "chains//rpc",
+    "evmtap",
+    "evmtap/data_dir",
+    "chains",
+    "chains/mainnet/rpc",
+    "chains/mainnet/keys",
+    "",
+    "/",
+    "//",
+    "a/",
+    "/a",
+    "evmtap/",
+    "chains//rpc",
 };
 
-static int s_memfd = -1;        //  the config file options_load_file reads
-static char s_memfd_path [64];  //  /proc/self/fd/N
+static int s_memfd = -1;          //  the config file options_load_file reads
+static char s_memfd_path [64];    //  /proc/self/fd/N
 
 //  Walks one level and below; returns the number of nodes seen.
 static size_t
 s_walk (zpl_t *parent, int depth, int *last_line, int line_count)
 {
-    if (depth > 64)             //  zpl promises ZPL_MAX_DEPTH (32)
+    if (depth > 64)    //  zpl promises ZPL_MAX_DEPTH (32)
         __builtin_trap ();
     size_t nodes = 0;
     const char *parent_path = zpl_path (parent);
@@ -50,8 +60,7 @@ s_walk (zpl_t *parent, int depth, int *last_line, int line_count)
                 || strcmp (path + prefix + 1, name) != 0)
                 __builtin_trap ();
         }
-        else
-        if (strcmp (path, name) != 0)
+        else if (strcmp (path, name) != 0)
             __builtin_trap ();
         const char *value = zpl_value (node);
         if (value)
@@ -87,10 +96,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         for (size_t index = 0; index < sizeof s_paths / sizeof s_paths [0]; index++)
             (void) zpl_locate (root, s_paths [index]);
         zpl_destroy (&root);
-        zpl_destroy (&root);        //  safe twice
+        zpl_destroy (&root);    //  safe twice
     }
-    else
-    if (strncmp (err, S_FILENAME ":", strlen (S_FILENAME ":")) != 0)
+    else if (strncmp (err, S_FILENAME ":", strlen (S_FILENAME ":")) != 0)
         __builtin_trap ();
     free (text);
     //  zpl_load allocates 4 MB per file, so only texts that parse (the ones options.c can
@@ -105,8 +113,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             return 0;
         snprintf (s_memfd_path, sizeof s_memfd_path, "/proc/self/fd/%d", s_memfd);
     }
-    if (ftruncate (s_memfd, 0) != 0
-        || (size && pwrite (s_memfd, data, size, 0) != (ssize_t) size))
+    if (ftruncate (s_memfd, 0) != 0 || (size && pwrite (s_memfd, data, size, 0) != (ssize_t) size))
         return 0;
     options_t *options = options_new ();
     err [0] = 0;
