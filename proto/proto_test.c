@@ -11,15 +11,22 @@
 #include "msg.h"
 #include "result.h"
 
+//  The job every test of jobs starts from: a block job with every field set.
+static job_t
+s_sample_job (void)
+{
+    return (job_t) {.id = 42,
+                    .kind = JOB_BLOCK,
+                    .number = 19000000,
+                    .chain_id = 1,
+                    .fetch_mode = FETCH_HASHES,
+                    .receipts = true};
+}
+
 static void
 s_test_job (void)
 {
-    job_t job = {.id = 42,
-                 .kind = JOB_BLOCK,
-                 .number = 19000000,
-                 .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES,
-                 .receipts = true};
+    job_t job = s_sample_job ();
     zframe_t *frame = job_encode (&job);
     assert (msg_type (frame) == MSG_TYPE_JOB);
     job_t copy;
@@ -298,12 +305,7 @@ s_wire_body (void)
 static void
 s_test_wire_jobs_and_results (void)
 {
-    job_t job = {.id = 42,
-                 .kind = JOB_BLOCK,
-                 .number = 19000000,
-                 .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES,
-                 .receipts = true};
+    job_t job = s_sample_job ();
     zframe_t *frame = job_encode (&job);
     s_assert_wire (&frame, s_wire_job);
     job = (job_t) {.id = UINT64_MAX, .kind = JOB_HEAD, .chain_id = 4294967296ull};
@@ -403,12 +405,7 @@ s_test_wire_blocks_and_batches (void)
 static void
 s_test_print (void)
 {
-    job_t job = {.id = 42,
-                 .kind = JOB_BLOCK,
-                 .number = 19000000,
-                 .chain_id = 1,
-                 .fetch_mode = FETCH_HASHES,
-                 .receipts = true};
+    job_t job = s_sample_job ();
     char *text = msg_print (&job_table, &job);
     assert (streq (text, "job id=42 kind=3 number=19000000 chain_id=1 fetch_mode=1 "
                          "receipts=true"));
