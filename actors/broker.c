@@ -32,9 +32,11 @@
         FLUSHED <chain> <number>   after a FLUSH, once checkpointed (Kafka: once every
                             block of the chain is delivered): the chain's last block
                             published, "-" when none
-        FAILED <reason>     a write, fsync or checkpoint failed (disk full...): the broker
-                            writes nothing more and never moves the checkpoint again; the
-                            blocks not checkpointed are published again after a restart
+        FAILED <reason>     a write, fsync or checkpoint failed (disk full...), the reason
+                            naming the file ("stdout") and the OS error: the broker writes
+                            nothing more and never moves the checkpoint again; files written
+                            since the last checkpoint are cut back to it; the blocks not
+                            checkpointed are published again after a restart
     Start: signals 0 when ready; on failure logs why, fills args->error, signals 1 and
     leaves (use broker_new to get NULL then). */
 #include "evmtap.h"
@@ -119,8 +121,13 @@ s_fail (self_t *self, const char *format, ...)
     va_end (args);
     assert (reason);
     zsys_error ("broker: %s; nothing more is written or checkpointed", reason);
-    if (!self->failed)
+    if (!self->failed) {
+        //  The checkpoint keeps the sizes of the last commit: what was written since,
+        //  a half-written line among it, goes now rather than at the next start.
+        if (self->files)
+            files_sink_cut_back (self->files);
         zstr_sendx (self->pipe, "FAILED", reason, NULL);
+    }
     self->failed = true;
     free (reason);
 }
@@ -297,7 +304,7 @@ s_self_commit (self_t *self)
         return -1;
     }
     if (self->sink == SINK_STDOUT && fflush (stdout) != 0) {
-        s_fail (self, "write stdout: %s", strerror (errno));
+        s_fail (self, "stdout: %s", strerror (errno));
         return -1;
     }
     int rc = checkpoint_begin (self->checkpoint);
@@ -379,7 +386,7 @@ s_write_stdout (self_t *self, batch_t *batch)
         used = s_line_raw (self, used, record->value, record->value_len);
         used = s_line_raw (self, used, "}\n", 2);
         if (fwrite (self->line, 1, used, stdout) != used) {
-            s_fail (self, "write stdout: %s", strerror (errno));
+            s_fail (self, "stdout: %s", strerror (errno));
             return -1;
         }
         self->bytes += used;
