@@ -4,7 +4,7 @@
 # overflow exits 1 within --drain-timeout, naming the file and "No space left on device",
 # and leaves no partial line; on a larger tmpfs (the same files) the restart publishes every
 # block exactly once. `--sink stdout | head -1` exits 1 within seconds ("stdout: Broken
-# pipe"), five times in a row.
+# pipe"), five times in a row. The state store (LMDB) on a full tmpfs: exit 1, naming it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
@@ -13,8 +13,15 @@ evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
 work=$(tmpdir)
 mnt="$work/mnt"
 mkdir -p "$mnt"
-unmount() { mountpoint -q "$mnt" && umount "$mnt" || true; }
-trap 'unmount; cleanup' EXIT
+# The tmpfs goes before lib.sh's cleanup, which then sees the test's own exit status.
+unmount_and_cleanup() {
+    local rc=$?
+    set +e
+    mountpoint -q "$mnt" && umount "$mnt"
+    (exit "$rc")
+    cleanup
+}
+trap unmount_and_cleanup EXIT
 mount -t tmpfs -o size=2m tmpfs "$mnt"
 
 start_anvil "$(free_port)" --no-mining
@@ -78,3 +85,19 @@ for try in 1 2 3 4 5; do
     rm -f "$work/stdout.rc"
 done
 pass "stdout into head -1: exit 1 with 'stdout: Broken pipe', 5 times out of 5"
+
+# 4. LMDB cannot write (its data dir on a full tmpfs): exit 1, the line names the store.
+umount "$mnt"
+mount -t tmpfs -o size=1m tmpfs "$mnt"
+timeout -k 5 30 "$evmtap" run --rpc "$ANVIL_URL" --from 0 --to 0 --sink stdout \
+    --data-dir "$mnt/data" >/dev/null 2>"$work/lmdb0.log" \
+    || { tail -n 20 "$work/lmdb0.log" >&2; fail "the first run on the small tmpfs failed"; }
+free_kb=$(df -k --output=avail "$mnt" | tail -1)
+dd if=/dev/zero of="$mnt/filler" bs=4k count=$(( (free_kb - 8) / 4 )) 2>/dev/null || true
+rc=0
+timeout -k 5 60 "$evmtap" run --rpc "$ANVIL_URL" --from 0 --to "$head" --sink stdout \
+    --drain-timeout 5 --data-dir "$mnt/data" >/dev/null 2>"$work/lmdb.log" || rc=$?
+[ "$rc" -eq 1 ] || { tail -n 20 "$work/lmdb.log" >&2; fail "full state store: exit $rc, want 1"; }
+grep -E "$mnt/data/[a-z]+: mdb_[a-z_]+: " "$work/lmdb.log" >/dev/null \
+    || { tail -n 20 "$work/lmdb.log" >&2; fail "no line names the LMDB environment and its error"; }
+pass "full state store: exit 1, $(grep -m1 -oE "$mnt/data/[a-z]+: mdb_[a-z_]+: .*" "$work/lmdb.log")"
