@@ -86,6 +86,21 @@ for try in 1 2 3 4 5; do
 done
 pass "stdout into head -1: exit 1 with 'stdout: Broken pipe', 5 times out of 5"
 
+# 3b. Following the head (no --to) from a small last block, which fits in the pipe: the
+#     run still ends once the reader leaves.
+rpc "$ANVIL_URL" evm_mine >/dev/null
+rm -rf "$work/stdout-data"
+set +o pipefail
+timeout -k 5 30 bash -c '"$@" 2>"'"$work/stdout.log"'"; echo $? >"'"$work/stdout.rc"'"' _ \
+    "$evmtap" run --rpc "$ANVIL_URL" --from "$((head + 1))" --sink stdout \
+    --data-dir "$work/stdout-data" | head -1 >/dev/null
+set -o pipefail
+[ -s "$work/stdout.rc" ] || fail "idle stdout into head -1: no exit within 30 s"
+rc=$(cat "$work/stdout.rc")
+[ "$rc" -eq 1 ] && grep -q "stdout: Broken pipe" "$work/stdout.log" \
+    || { tail -n 20 "$work/stdout.log" >&2; fail "idle stdout into head -1: exit $rc, want 1 and 'stdout: Broken pipe'"; }
+pass "following the head, stdout into head -1: exit 1 with 'stdout: Broken pipe'"
+
 # 4. LMDB cannot write (its data dir on a full tmpfs): exit 1, the line names the store.
 umount "$mnt"
 mount -t tmpfs -o size=1m tmpfs "$mnt"
