@@ -32,15 +32,19 @@
         FLUSHED <chain> <number>   after a FLUSH, once checkpointed (Kafka: once every
                             block of the chain is delivered): the chain's last block
                             published, "-" when none
-        FAILED <reason>     a write, fsync or checkpoint failed (disk full...): the broker
-                            writes nothing more and never moves the checkpoint again; the
-                            blocks not checkpointed are published again after a restart
+        FAILED <reason>     a write, fsync or checkpoint failed (disk full...), the reason
+                            naming the file ("stdout", also as soon as its reader left)
+                            and the OS error: the broker writes
+                            nothing more and never moves the checkpoint again; files written
+                            since the last checkpoint are cut back to it; the blocks not
+                            checkpointed are published again after a restart
     Start: signals 0 when ready; on failure logs why, fills args->error, signals 1 and
     leaves (use broker_new to get NULL then). */
 #include "evmtap.h"
 #include "broker.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
@@ -119,8 +123,13 @@ s_fail (self_t *self, const char *format, ...)
     va_end (args);
     assert (reason);
     zsys_error ("broker: %s; nothing more is written or checkpointed", reason);
-    if (!self->failed)
+    if (!self->failed) {
+        //  The checkpoint keeps the sizes of the last commit: what was written since,
+        //  a half-written line among it, goes now rather than at the next start.
+        if (self->files)
+            files_sink_cut_back (self->files);
         zstr_sendx (self->pipe, "FAILED", reason, NULL);
+    }
     self->failed = true;
     free (reason);
 }
@@ -297,7 +306,7 @@ s_self_commit (self_t *self)
         return -1;
     }
     if (self->sink == SINK_STDOUT && fflush (stdout) != 0) {
-        s_fail (self, "write stdout: %s", strerror (errno));
+        s_fail (self, "stdout: %s", strerror (errno));
         return -1;
     }
     int rc = checkpoint_begin (self->checkpoint);
@@ -379,7 +388,7 @@ s_write_stdout (self_t *self, batch_t *batch)
         used = s_line_raw (self, used, record->value, record->value_len);
         used = s_line_raw (self, used, "}\n", 2);
         if (fwrite (self->line, 1, used, stdout) != used) {
-            s_fail (self, "write stdout: %s", strerror (errno));
+            s_fail (self, "stdout: %s", strerror (errno));
             return -1;
         }
         self->bytes += used;
@@ -607,11 +616,15 @@ broker_actor (zsock_t *pipe, void *args)
         //  failed or abandoned it is, and what comes is dropped).
         bool reading = !self->kafka || self->failed || self->abandoned
                        || kafka_sink_ready (self->kafka);
+        //  stdout: a reader that left shows as an error on the descriptor, so that a
+        //  broker with nothing to write (following the head) stops too.
+        bool watch_stdout = self->sink == SINK_STDOUT && !self->failed;
         zmq_pollitem_t items [3] = {
             {zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0},
             {zsock_resolve (self->pull), 0, reading ? ZMQ_POLLIN : 0, 0},
-            {NULL, self->kafka ? kafka_sink_fd (self->kafka) : -1, ZMQ_POLLIN, 0}};
-        int rc = zmq_poll (items, self->kafka ? 3 : 2, timeout);
+            self->kafka ? (zmq_pollitem_t) {NULL, kafka_sink_fd (self->kafka), ZMQ_POLLIN, 0}
+                        : (zmq_pollitem_t) {NULL, STDOUT_FILENO, 0, 0}};
+        int rc = zmq_poll (items, self->kafka || watch_stdout ? 3 : 2, timeout);
         if (rc == -1 && zmq_errno () != EINTR)
             break;    //  the context is terminating
         if (rc > 0 && (items [0].revents & ZMQ_POLLIN))
@@ -620,6 +633,8 @@ broker_actor (zsock_t *pipe, void *args)
             s_self_handle_pull (self);
         if (self->kafka)
             s_self_service_kafka (self);
+        if (rc > 0 && watch_stdout && (items [2].revents & ZMQ_POLLERR))
+            s_fail (self, "stdout: %s", strerror (EPIPE));
         if (self->dirty && !self->failed && zclock_mono () >= self->commit_due)
             s_self_commit (self);
     }

@@ -5,7 +5,9 @@
 
     Head poller side (PAIR, bound at args->jobs):
         <- job frame                     queued until a worker is free
-        -> result frames                 as the worker sent them
+        -> result frames                 as the worker sent them (a send the head
+                                         poller does not take is retried while the
+                                         pipe is served, dropped on $TERM)
     Worker side (ROUTER, bound at args->workers):
         <- [identity] READY              the worker can take a job (it holds a key)
         <- [identity] result frames      the job is done; READY follows when the worker
@@ -19,9 +21,13 @@
 */
 #include "evmtap.h"
 #include "dispatcher.h"
+#include <errno.h>
 #include "fetch_worker.h"
 #include "job.h"
 #include "result.h"
+
+//  While the head poller takes no result, how often the dispatcher looks at its pipe.
+#define DISPATCHER_SEND_RETRY_MS 100
 
 typedef struct {
     zsock_t *pipe;
@@ -33,6 +39,8 @@ typedef struct {
     zhashx_t *in_flight;    //  worker identity (hex) -> job frame it holds
     bool terminated;
 } self_t;
+
+static void s_self_handle_pipe (self_t *self);
 
 static void
 s_frame_destroy (void **item)
@@ -56,6 +64,7 @@ s_self_new (zsock_t *pipe, dispatcher_args_t *args)
         free (self);
         return NULL;
     }
+    zsock_set_sndtimeo (self->jobs, DISPATCHER_SEND_RETRY_MS);
     self->queue = zlist_new ();
     self->idle = zlist_new ();
     self->in_flight = zhashx_new ();
@@ -100,6 +109,24 @@ s_dispatch (self_t *self)
     }
 }
 
+//  Hands a result to the head poller. A PAIR send blocks while the head poller is gone
+//  or not reading (it stopped first): the send is retried every DISPATCHER_SEND_RETRY_MS
+//  while the pipe is served, and dropped once $TERM came, so that the dispatcher always
+//  stops. Takes the message.
+static void
+s_self_send_result (self_t *self, zmsg_t **msg_p)
+{
+    while (zmsg_send (msg_p, self->jobs) != 0) {
+        if (zmq_errno () != EAGAIN)
+            break;    //  the context is terminating
+        if (zsock_events (self->pipe) & ZMQ_POLLIN)
+            s_self_handle_pipe (self);
+        if (self->terminated)
+            break;
+    }
+    zmsg_destroy (msg_p);
+}
+
 static void
 s_self_handle_worker (self_t *self)
 {
@@ -120,7 +147,7 @@ s_self_handle_worker (self_t *self)
         s_dispatch (self);
     }
     else {
-        zmsg_send (&msg, self->jobs);
+        s_self_send_result (self, &msg);
         zframe_destroy (&identity);
     }
     zmsg_destroy (&msg);
@@ -266,10 +293,19 @@ dispatcher_test (bool verbose)
     frame = zframe_recv (worker_b);
     assert (frame == NULL);
 
+    //  The head poller leaves (it stops first) while worker b still works: its result
+    //  cannot be handed on, yet the dispatcher stops when told to.
+    zsock_destroy (&head);
+    result.job_id = job_b.id;
+    result.number = job_b.number;
+    msg = result_encode (&result, NULL);
+    zmsg_send (&msg, worker_b);
+    zclock_sleep (2 * DISPATCHER_SEND_RETRY_MS);
+    int64_t stopping = zclock_mono ();
+    zactor_destroy (&dispatcher);
+    assert (zclock_mono () - stopping < 10 * DISPATCHER_SEND_RETRY_MS);
     zsock_destroy (&worker_a);
     zsock_destroy (&worker_b);
-    zsock_destroy (&head);
-    zactor_destroy (&dispatcher);
 
     //  The facades: a worker started with fetch_worker_new (no key pool: READY at once)
     //  becomes the idle worker of a dispatcher started with dispatcher_new.

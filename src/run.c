@@ -235,7 +235,9 @@ s_handle_broker (run_t *self)
                 self->chains [index].flushed = true;
     }
     else if (event && event->type == BROKER_FAILED) {
-        zsys_error ("sink failed: %s", event->reason ? event->reason : "unknown reason");
+        //  The broker logged the reason (the file or stdout, and the OS error) once.
+        zsys_info ("stopping: the sink failed; blocks not checkpointed are published again "
+                   "after a restart");
         rc = -1;
     }
     broker_event_destroy (&event);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@ typedef struct {
     FILE *file;       //  NULL once closed
     char *buffer;     //  the FILE's buffer (stdio does not own it)
     uint64_t size;    //  bytes in the file, counting those still buffered
+    uint64_t kept;    //  its size at the last checkpoint (or when first opened): what
+                      //  files_sink_cut_back cuts it back to after a failure
     bool dirty;       //  written since the last checkpoint
 } s_file_t;
 
@@ -210,6 +213,8 @@ s_file_open (files_sink_t *self, const char *topic, const char *day)
     assert (file->buffer);
     setvbuf (file->file, file->buffer, _IOFBF, FILES_SINK_BUFFER);
     file->size = (uint64_t) info.st_size;
+    if (!file->dirty)
+        file->kept = file->size;
     int rc = s_file_record (self, file, dir);
     free (dir);
     if (rc != 0)
@@ -407,6 +412,7 @@ files_sink_committed (files_sink_t *self)
     for (file = (s_file_t *) zhashx_first (self->files); file;
          file = (s_file_t *) zhashx_next (self->files)) {
         file->dirty = false;
+        file->kept = file->size;
         if (!file->file)
             zlistx_add_end (closed, file->path);
     }
@@ -415,6 +421,34 @@ files_sink_committed (files_sink_t *self)
          path = (const char *) zlistx_next (closed))
         zhashx_delete (self->files, path);
     zlistx_destroy (&closed);
+}
+
+int
+files_sink_cut_back (files_sink_t *self)
+{
+    assert (self);
+    int rc = 0;
+    s_file_t *file;
+    for (file = (s_file_t *) zhashx_first (self->files); file;
+         file = (s_file_t *) zhashx_next (self->files)) {
+        if (!file->dirty)
+            continue;
+        //  What stdio still buffers would be written by fclose, after the cut.
+        if (file->file)
+            __fpurge (file->file);
+        if (truncate (file->path, (off_t) file->kept) != 0) {
+            zsys_warning ("broker: cannot cut %s back to %" PRIu64 " bytes (%s): the next "
+                          "start cuts it",
+                          file->path, file->kept, strerror (errno));
+            rc = -1;
+            continue;
+        }
+        if (file->file)
+            fseeko (file->file, 0, SEEK_END);
+        file->size = file->kept;
+        file->dirty = false;
+    }
+    return rc;
 }
 
 const char *
@@ -521,6 +555,15 @@ files_sink_test (bool verbose)
     s_test_checkpoint (sink, checkpoint);
     assert (checkpoint_get_file (checkpoint, a2, &size) == 0 && size == 16);
     assert (checkpoint_get_file (checkpoint, b1, &size) == 0 && size == 3);
+
+    //  After a failure, what was written since the checkpoint goes, on disk and buffered.
+    s_test_write (sink, s_test_batch (7, day2, topics, 1), 8);
+    assert (files_sink_sync (sink) == 0);
+    s_test_write (sink, s_test_batch (8, day2, topics, 1), 8);
+    assert (files_sink_cut_back (sink) == 0);
+    assert (s_test_file_is (a2, "{\"n\":3}\n{\"n\":4}\n"));
+    assert (files_sink_sync (sink) == 0);
+    assert (s_test_file_is (a2, "{\"n\":3}\n{\"n\":4}\n"));
 
     //  A timestamp past year 9999 gets a file of its own.
     s_test_write (sink, s_test_batch (5, FILES_SINK_TIME_MAX + 1, topics, 1), 8);

@@ -45,6 +45,12 @@ int files_sink_checkpoint (files_sink_t *self);
 //  those closed (their day passed) are forgotten.
 void files_sink_committed (files_sink_t *self);
 
+//  After a failure (a write, sync or checkpoint): cuts every file written since the last
+//  checkpoint back to its checkpointed size, and drops what stdio still buffers for it, so
+//  that no half-written line stays. 0, or -1 when a file could not be cut (logged: the next
+//  start cuts it).
+int files_sink_cut_back (files_sink_t *self);
+
 //  Why the last call failed ("" when none did).
 const char *files_sink_error (files_sink_t *self);
 
