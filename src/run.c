@@ -117,6 +117,14 @@ s_read_checkpoint (run_t *self)
     for (size_t index = 0; index < self->chain_count; index++)
         if (chain_plan_set_start (self->chains [index].plan, checkpoint))
             exit_code = EVMTAP_EXIT_FAILURE;
+    //  The node must serve the chain checkpointed under each name, and still have its block.
+    for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
+        exit_code = chain_plan_check_identity (
+            self->chains [index].plan, checkpoint, KEYPOOL_ENDPOINT, self->options->rpc_timeout_ms,
+            self->signalled, self->signalled_arg, err, sizeof (err));
+        if (exit_code != EVMTAP_EXIT_OK && exit_code != EVMTAP_EXIT_UNDRAINED)
+            fprintf (stderr, "evmtap run: %s\n", err);
+    }
     uint64_t usage_seq = 0;
     char usage_hash [BLOCK_HASH_SIZE];
     if (checkpoint_get (checkpoint, KEYPOOL_USAGE_CHAIN, &usage_seq, usage_hash) >= 0)
