@@ -384,7 +384,13 @@ s_root_adopt (checkpoint_t *checkpoint, const char *root, const char *id, char *
             rc = checkpoint_set_file (checkpoint, key, *size);
             moved++;
         }
-        dropped += key == NULL;
+        if (!key) {
+            //  Relative to the working directory of an older run, or removed since.
+            zsys_warning ("files sink: %s (recorded by an older evmtap) is not found from here: "
+                          "its record is dropped, the file is not cut",
+                          path);
+            dropped++;
+        }
         free (key);
     }
     if (rc == 0)
@@ -406,7 +412,7 @@ s_root_adopt (checkpoint_t *checkpoint, const char *root, const char *id, char *
     }
     if (moved || dropped)
         zsys_info ("files sink: %d file records of an older evmtap now relative to %s (id %s), "
-                   "%d of removed directories dropped",
+                   "%d not found dropped",
                    moved, root, id, dropped);
     return 0;
 }
