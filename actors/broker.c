@@ -213,16 +213,24 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
         s_self_destroy (&self);
         return NULL;
     }
-    if (files_sink_cut (self->checkpoint, args->error, sizeof (args->error)) != 0) {
+    //  The files sink's root: known by its id, files recorded relative to it.
+    char *files_dir = NULL;
+    if (self->sink == SINK_FILES) {
+        files_dir = args->files_dir ? strdup (args->files_dir)
+                                    : zsys_sprintf ("%s/topics", args->data_dir);
+        assert (files_dir);
+    }
+    if ((files_dir
+         && files_sink_root (self->checkpoint, files_dir, args->error, sizeof (args->error)) != 0)
+        || files_sink_cut (self->checkpoint, files_dir, args->error, sizeof (args->error)) != 0) {
+        zstr_free (&files_dir);
         s_self_destroy (&self);
         return NULL;
     }
-    if (self->sink == SINK_FILES) {
-        char *topics = zsys_sprintf ("%s/topics", args->data_dir);
-        assert (topics);
-        self->files = files_sink_new (args->files_dir ? args->files_dir : topics, self->checkpoint,
-                                      args->error, sizeof (args->error));
-        zstr_free (&topics);
+    if (files_dir) {
+        self->files = files_sink_new (files_dir, self->checkpoint, args->error,
+                                      sizeof (args->error));
+        zstr_free (&files_dir);
     }
     else if (self->sink == SINK_KAFKA) {
         char err [256];

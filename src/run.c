@@ -19,6 +19,7 @@
 #include "decoder.h"
 #include "dispatcher.h"
 #include "fetch_worker.h"
+#include "files_sink.h"
 #include "head_poller.h"
 #include "kafka_sink.h"
 #include "keypool.h"
@@ -99,9 +100,31 @@ s_read_checkpoint (run_t *self)
         return EVMTAP_EXIT_FAILURE;
     }
     int exit_code = EVMTAP_EXIT_OK;
+    //  The files sink's root must be the directory the checkpoint's sizes are of.
+    if (self->options->sink == SINK_FILES) {
+        char *files_dir = self->options->sink_target
+                              ? strdup (self->options->sink_target)
+                              : zsys_sprintf ("%s/topics", self->options->data_dir);
+        assert (files_dir);
+        int rc = files_sink_root (checkpoint, files_dir, err, sizeof (err));
+        zstr_free (&files_dir);
+        if (rc) {
+            fprintf (stderr, "evmtap run: %s\n", err);
+            checkpoint_destroy (&checkpoint);
+            return rc == 1 ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
+        }
+    }
     for (size_t index = 0; index < self->chain_count; index++)
         if (chain_plan_set_start (self->chains [index].plan, checkpoint))
             exit_code = EVMTAP_EXIT_FAILURE;
+    //  The node must serve the chain checkpointed under each name, and still have its block.
+    for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
+        exit_code = chain_plan_check_identity (
+            self->chains [index].plan, checkpoint, KEYPOOL_ENDPOINT, self->options->rpc_timeout_ms,
+            self->signalled, self->signalled_arg, err, sizeof (err));
+        if (exit_code != EVMTAP_EXIT_OK && exit_code != EVMTAP_EXIT_UNDRAINED)
+            fprintf (stderr, "evmtap run: %s\n", err);
+    }
     uint64_t usage_seq = 0;
     char usage_hash [BLOCK_HASH_SIZE];
     if (checkpoint_get (checkpoint, KEYPOOL_USAGE_CHAIN, &usage_seq, usage_hash) >= 0)

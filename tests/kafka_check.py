@@ -125,7 +125,7 @@ def main():
     args = parser.parse_args()
 
     problems, total, duplicates, topics = [], 0, 0, 0
-    for topic in sorted(os.listdir(args.files)):
+    for topic in sorted(t for t in os.listdir(args.files) if not t.startswith(".")):
         prefix, _, bare = topic.partition(".")
         files = {}
         for name in sorted(os.listdir(os.path.join(args.files, topic))):

@@ -122,19 +122,21 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
     return args;
 }
 
-//  How one pooled eth_chainId attempt ended.
+//  How one pooled probe attempt ended.
 typedef enum {
-    S_PROBE_ANSWERED,    //  *chain_id is set
+    S_PROBE_ANSWERED,    //  the query has its answer
     S_PROBE_FAILED,      //  logged: try again after a backoff
     S_PROBE_STOPPED,     //  should_stop said so
 } s_probe_t;
 
-//  One eth_chainId under a lease of one of the chain's keys (lease: their rules), held as
+//  One query under a lease of one of the chain's keys (lease: their rules), held as
 //  holder and journaled like any request.
 static s_probe_t
 s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, const char *holder,
-              int timeout_ms, bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+              int timeout_ms, bool (*should_stop) (void *arg), void *arg,
+              chain_probe_query_t *query)
 {
+    const char *method = chain_probe_method (query);
     chain_worker_t *worker = &self->workers [0];
     while (!should_stop (arg)) {
         keypool_lease_t granted;
@@ -152,8 +154,8 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             keypool_client_release (pool, &granted, 0, 0);
             break;
         }
-        uint64_t units = key_lease_units (lease, "eth_chainId");
-        if (keypool_client_spend (pool, granted.key, "eth_chainId", 1, units)) {
+        uint64_t units = key_lease_units (lease, method);
+        if (keypool_client_spend (pool, granted.key, method, 1, units)) {
             keypool_client_release (pool, &granted, 0, 0);
             zclock_sleep (1000);
             continue;
@@ -163,7 +165,7 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
         secrets_free (&url);
         //  No abort hook on client: the attempt is never cut short.
         jsonrpc_answer_t answer;
-        if (chain_probe_once (client, &answer, chain_id) == 0) {
+        if (chain_probe_ask (client, query, &answer) == 0) {
             rpc_client_destroy (&client);
             keypool_client_release (pool, &granted, 0, 0);
             return S_PROBE_ANSWERED;
@@ -175,11 +177,10 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
                            ? key_lease_quota_park_ms (lease, zclock_time ())
                            : 0;
         cool = keypool_client_release (pool, &granted, cool, park);
-        zsys_warning ("%s key %s: eth_chainId: %s: %s (key cooling down for %" PRId64
-                      " ms, parked for %" PRId64 " s)",
-                      worker->provider, self->options->keys [index],
-                      jsonrpc_status_name (answer.status), answer.message, cool > 0 ? cool : 0,
-                      park / 1000);
+        zsys_warning (
+            "%s key %s: %s: %s: %s (key cooling down for %" PRId64 " ms, parked for %" PRId64 " s)",
+            worker->provider, self->options->keys [index], method,
+            jsonrpc_status_name (answer.status), answer.message, cool > 0 ? cool : 0, park / 1000);
         rpc_client_destroy (&client);
         break;
     }
@@ -187,13 +188,13 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
 }
 
 int
-chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
-                  bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+chain_plan_ask (chain_plan_t *self, const char *keypool, int timeout_ms,
+                bool (*should_stop) (void *arg), void *arg, chain_probe_query_t *query)
 {
     chain_worker_t *worker = &self->workers [0];
     if (!worker->pooled) {
         char *url = secrets_fill_url (worker->url_template, "");
-        int rc = chain_probe_id (url, worker->provider, timeout_ms, should_stop, arg, chain_id);
+        int rc = chain_probe_run (url, worker->provider, timeout_ms, should_stop, arg, query);
         secrets_free (&url);
         return rc;
     }
@@ -207,9 +208,8 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
     backoff_t backoff;
     backoff_init (&backoff, 250, 8000);
     s_probe_t probe;
-    while (
-        (probe = s_probe_once (self, pool, lease, holder, timeout_ms, should_stop, arg, chain_id))
-        == S_PROBE_FAILED) {
+    while ((probe = s_probe_once (self, pool, lease, holder, timeout_ms, should_stop, arg, query))
+           == S_PROBE_FAILED) {
         int64_t wait = backoff_next (&backoff);
         for (int64_t waited = 0; waited < wait && !should_stop (arg); waited += 50)
             zclock_sleep (50);
@@ -217,6 +217,17 @@ chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
     key_lease_destroy (&lease);
     keypool_client_destroy (&pool);
     return probe == S_PROBE_ANSWERED ? 0 : -1;
+}
+
+int
+chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
+                  bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id)
+{
+    chain_probe_query_t query = {.block = false};
+    int rc = chain_plan_ask (self, keypool, timeout_ms, should_stop, arg, &query);
+    if (rc == 0)
+        *chain_id = query.chain_id;
+    return rc;
 }
 
 int
@@ -254,4 +265,104 @@ chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint)
         self->parent_hash [0] = 0;
     }
     return 0;
+}
+
+//  The genesis hash of a chain whose provider had no block 0.
+#define S_GENESIS_UNKNOWN "-"
+
+//  The chain's identity in the checkpoint store: "<chain id> <genesis hash>".
+static char *
+s_identity_key (chain_plan_t *self)
+{
+    char *key = zsys_sprintf ("chain.%s.identity", self->name);
+    assert (key);
+    return key;
+}
+
+int
+chain_plan_check_identity (chain_plan_t *self, checkpoint_t *checkpoint, const char *keypool,
+                           int timeout_ms, bool (*should_stop) (void *arg), void *arg, char *err,
+                           size_t err_size)
+{
+    err [0] = 0;
+    char *key = s_identity_key (self);
+    char recorded [128] = "";
+    int rc = checkpoint_get_meta (checkpoint, key, recorded, sizeof (recorded));
+    uint64_t recorded_id = 0;
+    char recorded_genesis [BLOCK_HASH_SIZE] = "";
+    if (rc == 0 && sscanf (recorded, "%" SCNu64 " %66s", &recorded_id, recorded_genesis) != 2)
+        rc = -1;
+    if (rc < 0) {
+        snprintf (err, err_size, "chain %s: cannot read its identity in the checkpoint store",
+                  self->name);
+        zstr_free (&key);
+        return EVMTAP_EXIT_FAILURE;
+    }
+    const char *provider = self->workers [0].provider;
+    if (rc == 0 && recorded_id != self->chain_id) {
+        snprintf (err, err_size,
+                  "chain %s: provider %s serves chain id %" PRIu64 ", but this data dir holds "
+                  "chain id %" PRIu64 " under that name: give this chain another --chain name, "
+                  "or a fresh --data-dir",
+                  self->name, provider, self->chain_id, recorded_id);
+        zstr_free (&key);
+        return EVMTAP_EXIT_USAGE;
+    }
+    chain_probe_query_t genesis = {.block = true, .number = 0};
+    if (chain_plan_ask (self, keypool, timeout_ms, should_stop, arg, &genesis)) {
+        zstr_free (&key);
+        return EVMTAP_EXIT_UNDRAINED;
+    }
+    //  A provider without block 0 (pruned, or a test double): the genesis goes unchecked.
+    if (!genesis.hash [0]) {
+        zsys_warning ("chain %s: provider %s has no block 0: its genesis is not checked",
+                      self->name, provider);
+        snprintf (genesis.hash, sizeof (genesis.hash), "%s", S_GENESIS_UNKNOWN);
+    }
+    if (rc == 0 && !streq (recorded_genesis, genesis.hash)
+        && !streq (recorded_genesis, S_GENESIS_UNKNOWN)
+        && !streq (genesis.hash, S_GENESIS_UNKNOWN)) {
+        snprintf (err, err_size,
+                  "chain %s: provider %s serves chain id %" PRIu64 " of genesis %s, but this "
+                  "data dir holds the chain of genesis %s under that name: give this chain "
+                  "another --chain name, or a fresh --data-dir",
+                  self->name, provider, self->chain_id, genesis.hash, recorded_genesis);
+        zstr_free (&key);
+        return EVMTAP_EXIT_USAGE;
+    }
+    if (rc == 1
+        || (streq (recorded_genesis, S_GENESIS_UNKNOWN)
+            && !streq (genesis.hash, S_GENESIS_UNKNOWN))) {
+        char *identity = zsys_sprintf ("%" PRIu64 " %s", self->chain_id, genesis.hash);
+        assert (identity);
+        if (checkpoint_begin (checkpoint) != 0 || checkpoint_set_meta (checkpoint, key, identity)
+            || checkpoint_commit (checkpoint) != 0) {
+            snprintf (err, err_size,
+                      "chain %s: cannot record its identity in the checkpoint "
+                      "store (LMDB error logged)",
+                      self->name);
+            rc = -1;
+        }
+        zstr_free (&identity);
+    }
+    zstr_free (&key);
+    if (rc < 0)
+        return EVMTAP_EXIT_FAILURE;
+    //  The checkpointed block must still be the node's: if not, the chain was replaced or
+    //  reorganized while evmtap was down, and following it would leave a gap or a mix.
+    if (!self->parent_hash [0] || self->start <= 0)
+        return EVMTAP_EXIT_OK;
+    chain_probe_query_t last = {.block = true, .number = (uint64_t) self->start - 1};
+    if (chain_plan_ask (self, keypool, timeout_ms, should_stop, arg, &last))
+        return EVMTAP_EXIT_UNDRAINED;
+    if (!streq (last.hash, self->parent_hash)) {
+        snprintf (err, err_size,
+                  "chain %s: block %" PRIu64 " checkpointed with hash %s, but provider %s has "
+                  "%s: the chain was replaced or reorganized while evmtap was down; start with "
+                  "a fresh --data-dir (this one's files stay as they are)",
+                  self->name, last.number, self->parent_hash, provider,
+                  last.hash [0] ? last.hash : "no such block");
+        return EVMTAP_EXIT_FAILURE;
+    }
+    return EVMTAP_EXIT_OK;
 }

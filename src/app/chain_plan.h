@@ -10,6 +10,7 @@
 #include "cost_table.h"
 #include "fetch_worker.h"
 #include "block.h"
+#include "chain_probe.h"
 #include "checkpoint.h"
 #include "options.h"
 
@@ -43,6 +44,10 @@ void chain_plan_destroy (chain_plan_t **self_p);
 int chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
                       bool (*should_stop) (void *arg), void *arg, uint64_t *chain_id);
 
+//  As chain_plan_probe, for any query of the probe (chain_probe.h).
+int chain_plan_ask (chain_plan_t *self, const char *keypool, int timeout_ms,
+                    bool (*should_stop) (void *arg), void *arg, chain_probe_query_t *query);
+
 //  The arguments of worker number `worker` (for fetch_worker_actor, which takes them).
 fetch_worker_args_t *chain_plan_worker_args (chain_plan_t *self, size_t worker,
                                              const char *dispatcher, const char *keypool,
@@ -55,5 +60,15 @@ int chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, s
 //  Decides the first block: after the checkpoint when there is one, else --from, else the
 //  head. Returns 0, or -1 on a store error.
 int chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint);
+
+//  After chain_plan_set_start: checks that the node serves the chain the checkpoint holds
+//  under this name (its chain id and genesis hash, recorded on the first start; then one
+//  eth_getBlockByNumber of block 0) and still has the checkpointed block (one more). Returns
+//  EVMTAP_EXIT_OK; EVMTAP_EXIT_USAGE (another chain), EVMTAP_EXIT_FAILURE (the checkpointed
+//  block is gone, or a store error) with the reason in err; EVMTAP_EXIT_UNDRAINED when
+//  should_stop(arg) said so first.
+int chain_plan_check_identity (chain_plan_t *self, checkpoint_t *checkpoint, const char *keypool,
+                               int timeout_ms, bool (*should_stop) (void *arg), void *arg,
+                               char *err, size_t err_size);
 
 #endif

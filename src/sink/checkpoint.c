@@ -1,7 +1,9 @@
 /*  checkpoint: evmtap's durable state in one LMDB environment, <data-dir>/state (a
     directory holding data.mdb and lock.mdb). Two named databases:
       blocks: chain name -> [u64 number, big-endian][block hash text]
-      files:  files-sink path -> [u64 size, big-endian]
+      files:  files-sink path -> [u64 size, big-endian]; relative to the sink's root (whose
+              id is the meta files.root.id), absolute for old records outside it
+      meta:   name -> text (the files sink root's id and path, each chain's identity)
     The broker writes both in one transaction per checkpoint, so a block is never marked
     published before the bytes that publish it are on disk, and never after.
     @locality one write transaction at a time, owned by the thread that began it (the broker). */
@@ -19,6 +21,7 @@ struct _checkpoint_t {
     MDB_env *env;      //  the environment under <data-dir>/state
     MDB_dbi blocks;    //  chain -> last published block
     MDB_dbi files;     //  path -> checkpointed size
+    MDB_dbi meta;      //  name -> text
     MDB_txn *txn;      //  the open write transaction, NULL between begin and commit
     char *path;        //  <data-dir>/state, for log lines
 };
@@ -94,7 +97,7 @@ checkpoint_open (const char *data_dir, char *err, size_t err_size)
     }
     if (rc == 0) {
         step = "mdb_env_set_maxdbs";
-        rc = mdb_env_set_maxdbs (self->env, 2);
+        rc = mdb_env_set_maxdbs (self->env, 3);
     }
     if (rc == 0) {
         //  MDB_NOTLS: main reads before the broker starts, on another thread.
@@ -111,6 +114,10 @@ checkpoint_open (const char *data_dir, char *err, size_t err_size)
             if (rc == 0) {
                 step = "mdb_dbi_open files";
                 rc = mdb_dbi_open (txn, "files", MDB_CREATE, &self->files);
+            }
+            if (rc == 0) {
+                step = "mdb_dbi_open meta";
+                rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
             }
             if (rc == 0) {
                 step = "mdb_txn_commit";
@@ -218,6 +225,19 @@ checkpoint_get_file (checkpoint_t *self, const char *path, uint64_t *size)
 }
 
 int
+checkpoint_get_meta (checkpoint_t *self, const char *key, char *value, size_t value_size)
+{
+    assert (self);
+    assert (key && value && value_size > 0);
+    size_t len = 0;
+    int rc = s_get (self, self->meta, key, value, value_size - 1, &len);
+    if (rc != 0)
+        return rc;
+    value [len < value_size - 1 ? len : value_size - 1] = 0;
+    return 0;
+}
+
+int
 checkpoint_begin (checkpoint_t *self)
 {
     assert (self);
@@ -272,6 +292,32 @@ checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size)
     unsigned char value [8];
     s_put_u64 (value, size);
     return s_put (self, self->files, path, value, sizeof (value));
+}
+
+int
+checkpoint_set_meta (checkpoint_t *self, const char *key, const char *value)
+{
+    assert (self);
+    assert (key && value);
+    return s_put (self, self->meta, key, (void *) value, strlen (value));
+}
+
+int
+checkpoint_del_file (checkpoint_t *self, const char *path)
+{
+    assert (self);
+    assert (path);
+    if (!self->txn)
+        return -1;
+    MDB_val mkey = {strlen (path), (void *) path};
+    int rc = mdb_del (self->txn, self->files, &mkey, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        zsys_error ("checkpoint: %s: mdb_del %.120s: %s", self->path, path, mdb_strerror (rc));
+        mdb_txn_abort (self->txn);
+        self->txn = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -420,6 +466,19 @@ checkpoint_test (bool verbose)
     assert (checkpoint_commit (checkpoint) == -1);
     assert (checkpoint_get (checkpoint, "mainnet", &number, hash) == 0);
     assert (number == 19000000);
+
+    //  Meta values; a file record dropped.
+    char value [16];
+    assert (checkpoint_get_meta (checkpoint, "files.root.id", value, sizeof (value)) == 1);
+    assert (checkpoint_begin (checkpoint) == 0);
+    assert (checkpoint_set_meta (checkpoint, "files.root.id", "0123456789abcdef0123") == 0);
+    assert (checkpoint_set_file (checkpoint, "/tmp/x/e.ndjson", 5) == 0);
+    assert (checkpoint_del_file (checkpoint, "/tmp/x/e.ndjson") == 0);
+    assert (checkpoint_del_file (checkpoint, "/tmp/x/never.ndjson") == 0);
+    assert (checkpoint_commit (checkpoint) == 0);
+    assert (checkpoint_get_meta (checkpoint, "files.root.id", value, sizeof (value)) == 0);
+    assert (streq (value, "0123456789abcde"));
+    assert (checkpoint_get_file (checkpoint, "/tmp/x/e.ndjson", &size) == 1);
 
     //  Updates overwrite.
     assert (checkpoint_begin (checkpoint) == 0);

@@ -1,6 +1,7 @@
 /*  checkpoint: evmtap's durable state in LMDB under <data-dir>/state: per chain, the last
     block published (number and hash); per files-sink file, its size at that moment, so a
-    restart after SIGKILL cuts off what was written past the checkpoint (no duplicates).
+    restart after SIGKILL cuts off what was written past the checkpoint (no duplicates);
+    and a few named values (meta) such as the files sink root's id and each chain's identity.
     One environment per process; @locality the broker writes, main reads before it starts. */
 #ifndef CHECKPOINT_H_INCLUDED
 #define CHECKPOINT_H_INCLUDED
@@ -23,11 +24,18 @@ int checkpoint_get (checkpoint_t *self, const char *chain, uint64_t *number, cha
 //  recorded, -1 on an LMDB error (logged).
 int checkpoint_get_file (checkpoint_t *self, const char *path, uint64_t *size);
 
+//  A named value (text): 0 and fills value (cut to value_size), 1 when absent, -1 on an
+//  LMDB error (logged).
+int checkpoint_get_meta (checkpoint_t *self, const char *key, char *value, size_t value_size);
+
 //  A write transaction: begin, any number of set_block/set_file, commit. Returns 0 or -1
 //  (logged); after -1 nothing of the transaction is stored.
 int checkpoint_begin (checkpoint_t *self);
 int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number, const char *hash);
 int checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size);
+int checkpoint_set_meta (checkpoint_t *self, const char *key, const char *value);
+//  Drops a file's record in the open transaction (absent: nothing to do). 0 or -1 (logged).
+int checkpoint_del_file (checkpoint_t *self, const char *path);
 int checkpoint_commit (checkpoint_t *self);
 //  Drops the open write transaction, if any: nothing of it is stored.
 void checkpoint_abort (checkpoint_t *self);

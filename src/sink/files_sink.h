@@ -15,10 +15,20 @@
 
 typedef struct _files_sink_t files_sink_t;
 
+//  Files are recorded relative to the sink's root, which is known by a random id written
+//  into it (DIR/.evmtap-id) and kept in the store: any path to the same directory resumes,
+//  another directory is refused. On a store without an id (a new data dir, or one of an
+//  older evmtap, whose records are migrated to relative ones) the root's id is created or
+//  adopted. 0, 1 when dir is another directory than the store's (the reason in err), -1
+//  when it failed (the reason in err).
+int files_sink_root (checkpoint_t *checkpoint, const char *dir, char *err, size_t err_size);
+
 //  Cuts every file the store records back to its checkpointed size (files removed since
 //  are skipped). Run on every start, whatever the sink: what was written past the
-//  checkpoint is published again. 0, or -1 with the reason in err.
-int files_sink_cut (checkpoint_t *checkpoint, char *err, size_t err_size);
+//  checkpoint is published again. dir is the files sink's root (after files_sink_root),
+//  or NULL for another sink: the root last recorded is cut then, if it is still there.
+//  0, or -1 with the reason in err.
+int files_sink_cut (checkpoint_t *checkpoint, const char *dir, char *err, size_t err_size);
 
 //  Creates the sink writing under dir (created when absent), recording file sizes in
 //  checkpoint (borrowed: it must outlive the sink). NULL with the reason in err.
