@@ -1,4 +1,5 @@
-/*  run: `evmtap run` in five steps. Plan: the options checked and each chain planned
+/*  run: `evmtap run` in six steps. Lock: the data dir's path checked and its lock taken, so
+    that one process at a time writes it. Plan: the options checked and each chain planned
     (providers, keys, secrets, cost tables), so a usage error leaves before anything
     starts. Probe: the key pool (the probes lease their keys from it), each chain's id
     (it names the topics and the checkpoint) and where it starts from the checkpoint.
@@ -16,6 +17,7 @@
 #include "chain_plan.h"
 #include "checkpoint.h"
 #include "classifier.h"
+#include "data_dir.h"
 #include "decoder.h"
 #include "dispatcher.h"
 #include "fetch_worker.h"
@@ -51,6 +53,28 @@ typedef struct {
     decoder_t *decoder;
     classifier_t *classifier;
 } run_t;
+
+//  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
+//  before anything opens it: a second process on the same dir leaves at once (exit 2).
+static int
+s_lock_data_dir (options_t *options, data_dir_lock_t **lock_p)
+{
+    char err [600];
+    if (data_dir_check_length (options->data_dir, DATA_DIR_PATH_MAX, "--data-dir (data_dir)", err,
+                               sizeof (err))
+        || (options->sink == SINK_FILES && options->sink_target
+            && data_dir_check_length (options->sink_target, DATA_DIR_FILES_ROOT_MAX,
+                                      "--sink files:DIR (sink)", err, sizeof (err)))) {
+        fprintf (stderr, "evmtap run: %s\n", err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    data_dir_lock_result_t result = data_dir_lock_take (options->data_dir, lock_p, err,
+                                                        sizeof (err));
+    if (result == DATA_DIR_LOCKED)
+        return EVMTAP_EXIT_OK;
+    fprintf (stderr, "evmtap run: %s\n", err);
+    return result == DATA_DIR_BUSY ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
+}
 
 //  Refuses what this version cannot do yet, then plans every chain.
 static int
@@ -365,7 +389,10 @@ run_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg)
         return rc > 0 ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
     }
     run_t self = {.options = options, .signalled = signalled, .signalled_arg = arg};
-    int exit_code = s_plan (&self);
+    data_dir_lock_t *lock = NULL;
+    int exit_code = s_lock_data_dir (options, &lock);
+    if (exit_code == EVMTAP_EXIT_OK)
+        exit_code = s_plan (&self);
     if (exit_code == EVMTAP_EXIT_OK)
         exit_code = s_probe (&self);
     if (exit_code == EVMTAP_EXIT_OK)
@@ -373,6 +400,7 @@ run_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg)
     if (exit_code == EVMTAP_EXIT_OK)
         exit_code = s_wait (&self);
     s_stop (&self);
+    data_dir_lock_release (&lock);
     options_destroy (&options);
     return exit_code;
 }
