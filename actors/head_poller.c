@@ -794,6 +794,31 @@ head_poller_test (bool verbose)
     zsock_destroy (&jobs);
     zsock_destroy (&classifier);
 
+    //  Started at the head (no start), which is past --to: BEHIND, and no block job.
+    s_test_ends (6, 0, endpoints, &args, &jobs, &classifier);
+    head_poller_args_t behind_args = args;
+    behind_args.start = HEAD_POLLER_UNSET;
+    behind_args.to = 30;
+    poller = zactor_new (head_poller_actor, &behind_args);
+    head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 402);
+    zsock_set_rcvtimeo (zactor_sock (poller), 3000);
+    char *behind = zstr_recv (poller);
+    assert (behind && streq (behind, "BEHIND"));
+    zstr_free (&behind);
+    chain = zstr_recv (poller);
+    assert (streq (chain, "test"));
+    zstr_free (&chain);
+    char *at = zstr_recv (poller);
+    assert (streq (at, "402"));
+    zstr_free (&at);
+    zpoller_t *idle = zpoller_new (jobs, NULL);
+    assert (zpoller_wait (idle, 300) == NULL);
+    zpoller_destroy (&idle);
+    zactor_destroy (&poller);
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+
     //  A block that failed behind blocks already fetched is asked again even when those
     //  fill the window (they wait for it: holding it back would stop everything).
     s_test_ends (4, 0, endpoints, &args, &jobs, &classifier);
