@@ -15,6 +15,8 @@
         DONE chain              block --to was passed on and FLUSH sent
         DRAINED chain complete|partial
                                 after DRAIN; partial when blocks were left unpublished
+        BEHIND chain head       started at the head (no start), which is past --to: there
+                                is nothing to publish; the poller then idles
     The facade (head_poller_t, head_poller.h) sends these commands and reads the replies
     and reports, so that main never sees them.
 */
@@ -327,6 +329,11 @@ s_handle_head (self_t *self, const result_t *result)
     if (!self->positioned) {
         self->next_issue = self->next_forward = result->value;
         self->positioned = true;
+        if (!s_within_to (self, result->value)) {
+            char head [24];
+            snprintf (head, sizeof (head), "%" PRIu64, result->value);
+            zstr_sendx (self->pipe, "BEHIND", self->args->chain, head, NULL);
+        }
     }
     if (!self->head_known || result->value > self->head)
         self->head = result->value;
@@ -534,13 +541,16 @@ head_poller_socket (head_poller_t *self)
     return zactor_sock (self->actor);
 }
 
-//  Takes a report into the state: DONE chain, or DRAINED chain complete|partial. Anything
+//  Takes a report into the state: DONE chain, DRAINED chain complete|partial, or BEHIND
+//  chain head. Anything
 //  else (a STATS answer that came after its caller gave up) changes nothing.
 static void
 s_take_report (head_poller_t *self, zmsg_t *msg)
 {
     zframe_t *verb = zmsg_first (msg);
-    if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
+    if (verb && zframe_streq (verb, "BEHIND"))
+        self->state = HEAD_POLLER_BEHIND;
+    else if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
         zmsg_next (msg);    //  the chain's name
         zframe_t *state = zmsg_next (msg);
         self->state = state && zframe_streq (state, "partial") ? HEAD_POLLER_PARTIAL
@@ -781,6 +791,31 @@ head_poller_test (bool verbose)
     zstr_free (&state);
     zactor_destroy (&poller);
 
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+
+    //  Started at the head (no start), which is past --to: BEHIND, and no block job.
+    s_test_ends (6, 0, endpoints, &args, &jobs, &classifier);
+    head_poller_args_t behind_args = args;
+    behind_args.start = HEAD_POLLER_UNSET;
+    behind_args.to = 30;
+    poller = zactor_new (head_poller_actor, &behind_args);
+    head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 402);
+    zsock_set_rcvtimeo (zactor_sock (poller), 3000);
+    char *behind = zstr_recv (poller);
+    assert (behind && streq (behind, "BEHIND"));
+    zstr_free (&behind);
+    chain = zstr_recv (poller);
+    assert (streq (chain, "test"));
+    zstr_free (&chain);
+    char *at = zstr_recv (poller);
+    assert (streq (at, "402"));
+    zstr_free (&at);
+    zpoller_t *idle = zpoller_new (jobs, NULL);
+    assert (zpoller_wait (idle, 300) == NULL);
+    zpoller_destroy (&idle);
+    zactor_destroy (&poller);
     zsock_destroy (&jobs);
     zsock_destroy (&classifier);
 

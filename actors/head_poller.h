@@ -35,7 +35,8 @@ typedef struct {
 typedef enum {
     HEAD_POLLER_RUNNING,     //  no report yet: still fetching
     HEAD_POLLER_COMPLETE,    //  ended (--to, or drained) with every block passed on
-    HEAD_POLLER_PARTIAL      //  drained, but blocks were left unpublished
+    HEAD_POLLER_PARTIAL,     //  drained, but blocks were left unpublished
+    HEAD_POLLER_BEHIND       //  started at the head, which is past --to: nothing to publish
 } head_poller_state_t;
 
 void head_poller_actor (zsock_t *pipe, void *args);

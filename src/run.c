@@ -1,4 +1,5 @@
-/*  run: `evmtap run` in five steps. Plan: the options checked and each chain planned
+/*  run: `evmtap run` in six steps. Lock: the data dir's path checked and its lock taken, so
+    that one process at a time writes it. Plan: the options checked and each chain planned
     (providers, keys, secrets, cost tables), so a usage error leaves before anything
     starts. Probe: the key pool (the probes lease their keys from it), each chain's id
     (it names the topics and the checkpoint) and where it starts from the checkpoint.
@@ -16,6 +17,7 @@
 #include "chain_plan.h"
 #include "checkpoint.h"
 #include "classifier.h"
+#include "data_dir.h"
 #include "decoder.h"
 #include "dispatcher.h"
 #include "fetch_worker.h"
@@ -37,7 +39,9 @@ typedef struct {
     char jobs [100];                   //  where the head poller connects to the dispatcher
     head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
-    bool flushed;    //  the broker checkpointed the end of its stream
+    bool flushed;                     //  the broker checkpointed the end of its stream
+    head_poller_stats_t end_stats;    //  the head poller's last figures, before it stopped
+    bool end_stats_known;             //  it answered
 } chain_run_t;
 
 //  Everything a run starts, and what it needs to stop it.
@@ -52,6 +56,28 @@ typedef struct {
     decoder_t *decoder;
     classifier_t *classifier;
 } run_t;
+
+//  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
+//  before anything opens it: a second process on the same dir leaves at once (exit 2).
+static int
+s_lock_data_dir (options_t *options, data_dir_lock_t **lock_p)
+{
+    char err [600];
+    if (data_dir_check_length (options->data_dir, DATA_DIR_PATH_MAX, "--data-dir (data_dir)", err,
+                               sizeof (err))
+        || (options->sink == SINK_FILES && options->sink_target
+            && data_dir_check_length (options->sink_target, DATA_DIR_FILES_ROOT_MAX,
+                                      "--sink files:DIR (sink)", err, sizeof (err)))) {
+        fprintf (stderr, "evmtap run: %s\n", err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    data_dir_lock_result_t result = data_dir_lock_take (options->data_dir, lock_p, err,
+                                                        sizeof (err));
+    if (result == DATA_DIR_LOCKED)
+        return EVMTAP_EXIT_OK;
+    fprintf (stderr, "evmtap run: %s\n", err);
+    return result == DATA_DIR_BUSY ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
+}
 
 //  Refuses what this version cannot do yet, then plans every chain.
 static int
@@ -281,12 +307,25 @@ s_report (run_t *self, const char *when)
             zsys_info ("%s %s: no figures (the head poller is busy)", when, chain->plan->name);
             continue;
         }
-        zsys_info ("%s %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
+        zsys_info ("%s %s: %" PRIu64 " blocks passed on, next %" PRIu64 ", head %" PRIu64
                    ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
                    when, chain->plan->name, stats.blocks, stats.next, stats.head, stats.requests,
                    stats.blocks ? (double) stats.requests / (double) stats.blocks : 0.0,
                    stats.misses);
     }
+}
+
+//  Says that a chain started at a head already past --to: without --from there is no
+//  block to publish, and waiting would never end.
+static void
+s_report_behind (chain_run_t *chain)
+{
+    head_poller_stats_t stats;
+    char head [32] = "";
+    if (head_poller_stats (chain->poller, &stats) == 0)
+        snprintf (head, sizeof (head), " %" PRIu64, stats.head);
+    fprintf (stderr, "evmtap run: chain %s: --to %" PRId64 " is behind the head%s: give --from\n",
+             chain->plan->name, chain->plan->options->to, head);
 }
 
 //  Waits for every chain's end, logging figures as it goes. On a signal the head pollers
@@ -331,8 +370,11 @@ s_wait (run_t *self)
         }
         else
             for (size_t index = 0; index < self->chain_count; index++)
-                if (which == head_poller_socket (self->chains [index].poller))
-                    head_poller_recv (self->chains [index].poller);
+                if (which == head_poller_socket (self->chains [index].poller)
+                    && head_poller_recv (self->chains [index].poller) == HEAD_POLLER_BEHIND) {
+                    s_report_behind (&self->chains [index]);
+                    exit_code = EVMTAP_EXIT_USAGE;
+                }
         if (zclock_mono () >= next_report) {
             s_report (self, "progress");
             next_report = zclock_mono () + RUN_REPORT_INTERVAL_MS;
@@ -357,19 +399,58 @@ s_chain_stop (chain_run_t *chain)
     dispatcher_destroy (&chain->dispatcher);
 }
 
-//  Logs the last figures, then stops what was started: the chains, the key pool (before
-//  the broker, which takes its last usage records), the classifier, the decoder, the
-//  broker (it checkpoints what it wrote), and last the plans.
+//  Logs each chain's last figures, once the broker has stopped: the blocks published are
+//  those the checkpoint holds from the first block this run passed on, not those passed
+//  on (a block the sink did not take, or left in flight by a drain timeout, is not).
+static void
+s_report_end (run_t *self)
+{
+    char err [512];
+    checkpoint_t *checkpoint = NULL;
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        if (!chain->end_stats_known)
+            continue;
+        head_poller_stats_t *stats = &chain->end_stats;
+        uint64_t first = stats->next - stats->blocks, last = 0, published = 0;
+        char hash [BLOCK_HASH_SIZE];
+        if (!checkpoint
+            && !(checkpoint = checkpoint_open (self->options->data_dir, err, sizeof (err)))) {
+            zsys_error ("end %s: %s", chain->plan->name, err);
+            break;
+        }
+        if (stats->blocks && checkpoint_get (checkpoint, chain->plan->name, &last, hash) == 0
+            && last >= first)
+            published = last - first + 1 < stats->blocks ? last - first + 1 : stats->blocks;
+        zsys_info ("end %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
+                   ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
+                   chain->plan->name, published, stats->next, stats->head, stats->requests,
+                   published ? (double) stats->requests / (double) published : 0.0, stats->misses);
+    }
+    checkpoint_destroy (&checkpoint);
+}
+
+//  Takes each head poller's last figures, then stops what was started: the chains, the
+//  key pool (before the broker, which takes its last usage records), the classifier, the
+//  decoder, the broker (it checkpoints what it wrote); then logs the figures, and last
+//  frees the plans.
 static void
 s_stop (run_t *self)
 {
-    s_report (self, "end");
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        chain->end_stats_known = chain->poller
+                                 && head_poller_stats (chain->poller, &chain->end_stats) == 0;
+        if (chain->poller && !chain->end_stats_known)
+            zsys_info ("end %s: no figures (the head poller is busy)", chain->plan->name);
+    }
     for (size_t index = self->chain_count; index-- > 0;)
         s_chain_stop (&self->chains [index]);
     keypool_destroy (&self->pool);
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
     broker_destroy (&self->broker);
+    s_report_end (self);
     for (size_t index = 0; index < self->chain_count; index++)
         chain_plan_destroy (&self->chains [index].plan);
     free (self->chains);
@@ -390,7 +471,10 @@ run_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg)
         return rc > 0 ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
     }
     run_t self = {.options = options, .signalled = signalled, .signalled_arg = arg};
-    int exit_code = s_plan (&self);
+    data_dir_lock_t *lock = NULL;
+    int exit_code = s_lock_data_dir (options, &lock);
+    if (exit_code == EVMTAP_EXIT_OK)
+        exit_code = s_plan (&self);
     if (exit_code == EVMTAP_EXIT_OK)
         exit_code = s_probe (&self);
     if (exit_code == EVMTAP_EXIT_OK)
@@ -398,6 +482,7 @@ run_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg)
     if (exit_code == EVMTAP_EXIT_OK)
         exit_code = s_wait (&self);
     s_stop (&self);
+    data_dir_lock_release (&lock);
     options_destroy (&options);
     return exit_code;
 }

@@ -37,6 +37,7 @@
 #include "backoff.h"
 #include "usage_journal.h"
 #include "zpl.h"
+#include "data_dir.h"
 #include "broker.h"
 
 typedef struct {
@@ -58,6 +59,7 @@ static const selftest_t s_selftests [] = {
     {"secrets", secrets_test},
     {"zpl", zpl_test},
     {"options", options_test},
+    {"data_dir", data_dir_test},
     {"checkpoint", checkpoint_test},
     {"block_clock", block_clock_test},
     {"proto", proto_test},

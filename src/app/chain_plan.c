@@ -234,11 +234,16 @@ int
 chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_t err_size)
 {
     if (self->options->chain_id && self->options->chain_id != chain_id) {
+        //  Named as its topics would be: by --chain, else by the configured id.
+        char name [64];
+        if (self->options->name)
+            snprintf (name, sizeof (name), "%s", self->options->name);
+        else
+            options_default_chain_name (self->options->chain_id, name, sizeof (name));
         snprintf (err, err_size,
                   "chain %s: provider %s serves chain id %" PRIu64 ", not the %" PRIu64
-                  " configured",
-                  self->options->name ? self->options->name : "", self->workers [0].provider,
-                  chain_id, self->options->chain_id);
+                  " configured (--chain-id)",
+                  name, self->workers [0].provider, chain_id, self->options->chain_id);
         return -1;
     }
     self->chain_id = chain_id;

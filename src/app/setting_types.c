@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <curl/curl.h>
 #include "setting_types.h"
 #include "options.h"
 #include "settings.h"
@@ -132,6 +133,39 @@ setting_valid_metrics (const char *text)
     return s_valid_host_port (text, false);
 }
 
+//  The URL as libcurl will read it: a host and a port from 1 to 65535 (a URL the provider
+//  can never answer would be retried for ever). {key} stands in for a key's secret, which
+//  is never at hand here, so a word of the same kind takes its place.
+static int
+s_check_url_parts (const char *value, char *reason, size_t reason_size)
+{
+    char *url = strdup (value);
+    assert (url);
+    for (char *place = strstr (url, "{key}"); place; place = strstr (place, "{key}"))
+        memcpy (place, "KEY00", 5);
+    CURLU *parsed = curl_url ();
+    assert (parsed);
+    CURLUcode rc = curl_url_set (parsed, CURLUPART_URL, url, 0);
+    free (url);
+    char *host = NULL, *port = NULL;
+    if (rc == CURLUE_OK)
+        rc = curl_url_get (parsed, CURLUPART_HOST, &host, 0);
+    if (rc == CURLUE_OK)
+        rc = curl_url_get (parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+    int result = 0;
+    if (rc == CURLUE_BAD_PORT_NUMBER)
+        result = s_reason (reason, reason_size, "\"%s\": the port is not from 1 to 65535", value);
+    else if (rc != CURLUE_OK || !host || !*host)
+        result = s_reason (reason, reason_size, "\"%s\" is not a URL libcurl reads: %s", value,
+                           rc != CURLUE_OK ? curl_url_strerror (rc) : "no host");
+    else if (!port || atol (port) < 1 || atol (port) > 65535)
+        result = s_reason (reason, reason_size, "\"%s\": the port is not from 1 to 65535", value);
+    curl_free (host);
+    curl_free (port);
+    curl_url_cleanup (parsed);
+    return result;
+}
+
 static int
 s_check_rpc_url (const char *value, char *reason, size_t reason_size)
 {
@@ -150,7 +184,7 @@ s_check_rpc_url (const char *value, char *reason, size_t reason_size)
             return s_reason (reason, reason_size, "\"%s\" has a placeholder other than {key}",
                              value);
     }
-    return 0;
+    return s_check_url_parts (value, reason, reason_size);
 }
 
 //  --------------------------------------------------------------------------

@@ -61,7 +61,8 @@ static const setting_t s_settings [] = {
      .max = S_STRING (OPTIONS_MAX_RPC), .unit = "URLs", .initial = "http://127.0.0.1:8545",
      .value = "URL", .help = "JSON-RPC provider, repeatable (default {default})",
      .doc = "a JSON-RPC endpoint, `http://` or `https://`; repeatable, at most {max}. "
-            "`{key}` is replaced by the secret of a leased key; no other `{...}` is allowed"},
+            "`{key}` is replaced by the secret of a leased key; no other `{...}` is allowed. "
+            "It needs a host, and a port from 1 to 65535 when it gives one"},
     {.flag = "keys", .name = "keys", S_CHAIN_LIST (keys, key_count), .type = &setting_keys,
      .max = S_STRING (OPTIONS_MAX_KEYS), .unit = "key names",
      .expect = "a list of key names ([A-Za-z0-9_-]+, separated by commas)",
@@ -117,7 +118,8 @@ static const setting_t s_settings [] = {
      .max = S_INT64_MAX, .expect = "a block number", .value = "N",
      .help = "stop once block N is published (default: follow for ever)",
      .doc_default = "follow for ever",
-     .doc = "stop once block N is published; `from` must not be above `to`"},
+     .doc = "stop once block N is published; `from` must not be above `to`. Without "
+            "`from`, a head already past `to` is refused (exit 2: nothing to publish)"},
     {.flag = "fetch", .name = "fetch", S_CHAIN (fetch), .type = &setting_choice,
      .choices = (const char *const []) {"block", "hashes", NULL}, .initial = "block",
      .value = "block|hashes",
@@ -152,7 +154,9 @@ static const setting_t s_settings [] = {
      .expect = "a directory", .initial = "./evmtap-data", .value = "DIR",
      .help = "LMDB state and files sink root (default {default})",
      .doc = "LMDB state (checkpoints, recent block hashes, key journal) and the root of the "
-            "files sink"},
+            "files sink; at most 381 bytes (the checkpoint keys each file by its path, LMDB "
+            "keys are at most 511 bytes). One process at a time: `<data_dir>/lock` holds "
+            "the holder's pid, and a second process on the same dir exits 2 naming it"},
     {.flag = "sink", .name = "sink", S_SERVICE (sink), .type = &setting_sink,
      .expect = "files, files:DIR, stdout or kafka:BROKERS", .initial = "files",
      .value = "files[:DIR]|stdout|kafka:BROKERS",
