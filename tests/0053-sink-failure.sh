@@ -31,12 +31,15 @@ head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 args=(run --rpc "$ANVIL_URL" --from 0 --to "$head" --workers 2 --drain-timeout 5
       --data-dir "$work/data" --sink "files:$mnt")
 
-# No line of the files may be cut short: each one is a whole JSON object.
+# No line of the topic files may be cut short: each one is a whole JSON object. The root's
+# identity file (.evmtap-id, see docs) is no topic file.
 whole_lines() {
     python3 - "$1" <<'PY'
 import json, os, sys
 for root, _, names in os.walk(sys.argv[1]):
     for name in names:
+        if name.startswith("."):
+            continue
         data = open(os.path.join(root, name), "rb").read()
         if data and not data.endswith(b"\n"):
             sys.exit("%s ends in a partial line" % os.path.join(root, name))
