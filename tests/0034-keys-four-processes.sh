@@ -45,6 +45,13 @@ for p in 1 2 3 4; do
     register_pid "${pids[-1]}"
 done
 sleep 12
+# The outage must meet requests in flight, so that usage is journaled while Redis is away:
+# wait (at most 30 s) until the emulator's count moves within half a second.
+for attempt in $(seq 60); do
+    before=$(emulator_stats | jq .requests)
+    sleep 0.5
+    [ "$(emulator_stats | jq .requests)" -gt "$before" ] && break
+done
 log "stopping Redis for 30 s"
 stop_redis_saving
 sleep 30
