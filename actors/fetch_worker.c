@@ -413,8 +413,11 @@ s_request_ms (self_t *self)
     return (int64_t) self->args->timeout_ms + 1000;
 }
 
-//  Before `calls` calls of method are sent: a key held, its daily and per-second budgets
-//  taken in the provider's units, and the calls journaled. Returns 0, or -1 when leaving.
+//  Before `calls` calls of method are sent: a key held, its daily budget checked, the
+//  calls journaled, and then its per-second budget taken in the provider's units, last, so
+//  that the bucket books them when they leave (a journal round trip before the send would
+//  let the provider see two calls closer together than the bucket did). Returns 0, or -1
+//  when leaving.
 static int
 s_spend (self_t *self, const char *method, uint64_t calls)
 {
@@ -434,10 +437,6 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             s_key_release (self, 0, park);
             continue;
         }
-        if (s_take_budget (self, (double) units))
-            return -1;
-        if (!s_holding (self))
-            continue;
         if (keypool_client_spend (self->pool, key_lease_held (self->lease)->key, method, calls,
                                   units)) {
             zsys_error ("fetch_worker %s: the key pool cannot journal requests: not sending",
@@ -447,7 +446,10 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             continue;
         }
         key_lease_spent (self->lease, calls, units);
-        return 0;
+        //  The lease lasts the request and a second more (s_key_ensure), and the wait is
+        //  at most about a second: the journaled calls go under the key they were
+        //  journaled for.
+        return s_take_budget (self, (double) units);
     }
 }
 

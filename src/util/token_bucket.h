@@ -1,7 +1,9 @@
 /*  token_bucket: a per-key budget of requests (or provider units) per second. It holds at
     most one second's budget, and the budget comes back continuously as takes leave the
     sliding 1 s window, so no sliding 1 s window ever sees more than the budget (a plain
-    token bucket would allow twice that after an idle second). A bucket starts empty (a key
+    token bucket would allow twice that after an idle second), even when calls reach the
+    provider up to 50 ms later or earlier than their neighbours (the window is judged over
+    1.05 s). A bucket starts empty (a key
     taken over from another worker may just have spent its second). */
 #ifndef TOKEN_BUCKET_H_INCLUDED
 #define TOKEN_BUCKET_H_INCLUDED
