@@ -437,7 +437,7 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             s_key_release (self, 0, park);
             continue;
         }
-        if (keypool_client_spend (self->pool, key_lease_held (self->lease)->key, method, calls,
+        if (keypool_client_spend (self->pool, key_lease_journal_key (self->lease), method, calls,
                                   units)) {
             zsys_error ("fetch_worker %s: the key pool cannot journal requests: not sending",
                         self->args->provider);

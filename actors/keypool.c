@@ -46,7 +46,84 @@ typedef struct {
 //  --------------------------------------------------------------------------
 //  Flushing
 
-//  The usage topic's records of one entry: one per key, methods summed by name.
+//  The usage topic's record of one key (a name) in an entry: its lines over every provider
+//  host (journal keys "<provider>/<name>"), methods summed by name, the hosts listed.
+static char *
+s_usage_record (self_t *self, const usage_entry_t *entry, const char *key, const char *minute,
+                size_t *size)
+{
+    zhashx_t *methods = zhashx_new ();    //  method -> requests, in the lines' order
+    zlistx_t *order = zlistx_new ();
+    zlistx_t *hosts = zlistx_new ();
+    zlistx_set_destructor (hosts, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (hosts, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_comparator (hosts, (zlistx_comparator_fn *) strcmp);
+    uint64_t *counts = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
+    assert (methods && order && hosts && counts);
+    uint64_t requests = 0, units = 0;
+    for (size_t line = 0; line < entry->count; line++) {
+        char provider [KEYPOOL_KEY_SIZE];
+        const usage_line_t *usage = &entry->lines [line];
+        if (!streq (keypool_key_split (usage->key, provider, sizeof (provider)), key))
+            continue;
+        if (*provider && !zlistx_find (hosts, provider))
+            zlistx_add_end (hosts, provider);
+        uint64_t *count = (uint64_t *) zhashx_lookup (methods, usage->method);
+        if (!count) {
+            count = &counts [line];
+            zhashx_insert (methods, usage->method, count);
+            zlistx_add_end (order, (void *) usage->method);
+        }
+        *count += usage->requests;
+        requests += usage->requests;
+        units += usage->units;
+    }
+    zlistx_sort (hosts);
+    zchunk_t *joined = zchunk_new (NULL, 0);
+    for (const char *host = (const char *) zlistx_first (hosts); host;
+         host = (const char *) zlistx_next (hosts)) {
+        if (zchunk_size (joined))
+            zchunk_extend (joined, ",", 1);
+        zchunk_extend (joined, host, strlen (host));
+    }
+    jsonw_t *jsonw = jsonw_new ();
+    jsonw_object_begin (jsonw);
+    jsonw_key (jsonw, "key");
+    jsonw_string (jsonw, key);
+    jsonw_key (jsonw, "provider");
+    jsonw_string_len (jsonw, (const char *) zchunk_data (joined), zchunk_size (joined));
+    jsonw_key (jsonw, "minute");
+    jsonw_string (jsonw, minute);
+    jsonw_key (jsonw, "host");
+    jsonw_string (jsonw, self->host);
+    jsonw_key (jsonw, "seq");
+    jsonw_u64 (jsonw, entry->seq);
+    jsonw_key (jsonw, "requests");
+    jsonw_u64 (jsonw, requests);
+    jsonw_key (jsonw, "units");
+    jsonw_u64 (jsonw, units);
+    jsonw_key (jsonw, "methods");
+    jsonw_object_begin (jsonw);
+    for (const char *method = (const char *) zlistx_first (order); method;
+         method = (const char *) zlistx_next (order)) {
+        jsonw_key (jsonw, method);
+        jsonw_u64 (jsonw, *(uint64_t *) zhashx_lookup (methods, method));
+    }
+    jsonw_object_end (jsonw);
+    jsonw_object_end (jsonw);
+    *size = jsonw_size (jsonw);
+    char *value = jsonw_strdup (jsonw);
+    jsonw_destroy (&jsonw);
+    zchunk_destroy (&joined);
+    free (counts);
+    zlistx_destroy (&hosts);
+    zlistx_destroy (&order);
+    zhashx_destroy (&methods);
+    return value;
+}
+
+//  The usage topic's records of one entry: one per key (a key is its name, whatever
+//  provider host its calls went to), so that `<key>:<host>:<seq>` names one record.
 static void
 s_publish (self_t *self, const usage_entry_t *entry)
 {
@@ -56,50 +133,25 @@ s_publish (self_t *self, const usage_entry_t *entry)
     struct tm tm;
     gmtime_r (&when, &tm);
     strftime (minute, sizeof (minute), "%Y-%m-%dT%H:%M:00Z", &tm);
-    jsonw_t *jsonw = jsonw_new ();
-    for (size_t first = 0, end; first < entry->count; first = end) {
-        end = usage_entry_key_end (entry, first);
-        const char *pool_key = entry->lines [first].key;
+    zlistx_t *keys = zlistx_new ();
+    zlistx_set_destructor (keys, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (keys, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_comparator (keys, (zlistx_comparator_fn *) strcmp);
+    for (size_t line = 0; line < entry->count; line++) {
         char provider [KEYPOOL_KEY_SIZE];
-        const char *key = keypool_key_split (pool_key, provider, sizeof (provider));
-        //  Methods first (their sums make the totals), then the record around them.
-        jsonw_t *methods = jsonw_new ();
-        jsonw_object_begin (methods);
-        uint64_t requests = 0, units = 0;
-        for (size_t line = first; line < end; line++) {
-            requests += entry->lines [line].requests;
-            units += entry->lines [line].units;
-            jsonw_key (methods, entry->lines [line].method);
-            jsonw_u64 (methods, entry->lines [line].requests);
-        }
-        jsonw_object_end (methods);
-        jsonw_reset (jsonw);
-        jsonw_object_begin (jsonw);
-        jsonw_key (jsonw, "key");
-        jsonw_string (jsonw, key);
-        jsonw_key (jsonw, "provider");
-        jsonw_string (jsonw, provider);
-        jsonw_key (jsonw, "minute");
-        jsonw_string (jsonw, minute);
-        jsonw_key (jsonw, "host");
-        jsonw_string (jsonw, self->host);
-        jsonw_key (jsonw, "seq");
-        jsonw_u64 (jsonw, entry->seq);
-        jsonw_key (jsonw, "requests");
-        jsonw_u64 (jsonw, requests);
-        jsonw_key (jsonw, "units");
-        jsonw_u64 (jsonw, units);
-        jsonw_key (jsonw, "methods");
-        jsonw_raw (jsonw, jsonw_data (methods), jsonw_size (methods));
-        jsonw_object_end (jsonw);
-        jsonw_destroy (&methods);
-        size_t value_len = jsonw_size (jsonw);
-        char *value = jsonw_strdup (jsonw);
+        const char *key = keypool_key_split (entry->lines [line].key, provider, sizeof (provider));
+        if (!zlistx_find (keys, (void *) key))
+            zlistx_add_end (keys, (void *) key);
+    }
+    for (const char *key = (const char *) zlistx_first (keys); key;
+         key = (const char *) zlistx_next (keys)) {
+        size_t value_len;
+        char *value = s_usage_record (self, entry, key, minute, &value_len);
         char record_key [400];
         snprintf (record_key, sizeof (record_key), "%s:%s:%" PRIu64, key, self->host, entry->seq);
         batch_add (batch, KEYPOOL_USAGE_TOPIC, record_key, value, value_len);
     }
-    jsonw_destroy (&jsonw);
+    zlistx_destroy (&keys);
     zframe_t *frame = batch_encode (batch);
     zframe_send (&frame, self->broker, 0);
     batch_destroy (&batch);
@@ -621,7 +673,8 @@ s_test_pool (const char *redis, bool verbose)
     keypool_client_t *one = keypool_client_new ("inproc://keypool-test");
     keypool_client_t *two = keypool_client_new ("inproc://keypool-test");
     assert (one && two);
-    const char *keys [2] = {"node:1/k1", "node:1/k2"};
+    //  Keys by name; calls journaled by "<provider>/<name>"
+    const char *keys [2] = {"k1", "k2"};
     keypool_lease_t lease, other, none;
     keypool_busy_t busy;
     assert (keypool_client_acquire (one, "h:1:c/w0", 5000, 0, false, keys, 2, &lease, &busy) == 0);
@@ -630,9 +683,15 @@ s_test_pool (const char *redis, bool verbose)
     assert (keypool_client_acquire (two, "h:1:c/w2", 5000, 0, false, keys, 2, &none, &busy) == 1);
     assert (busy.leased == 2);
     //  Journaled before sent; flushed to the store
+    char journal_key [KEYPOOL_KEY_SIZE + 8], other_journal_key [KEYPOOL_KEY_SIZE + 8];
+    snprintf (journal_key, sizeof (journal_key), "node:1/%s", lease.key);
+    snprintf (other_journal_key, sizeof (other_journal_key), "node:1/%s", other.key);
     for (int index = 0; index < 10; index++)
-        assert (keypool_client_spend (one, lease.key, "eth_getBlockByNumber", 1, 80) == 0);
-    assert (keypool_client_spend (two, other.key, "eth_blockNumber", 3, 240) == 0);
+        assert (keypool_client_spend (one, journal_key, "eth_getBlockByNumber", 1, 80) == 0);
+    assert (keypool_client_spend (two, other_journal_key, "eth_blockNumber", 3, 240) == 0);
+    //  The same key through another provider host: counted as one key, both hosts listed
+    snprintf (other_journal_key, sizeof (other_journal_key), "node:0/%s", other.key);
+    assert (keypool_client_spend (two, other_journal_key, "eth_blockNumber", 2, 160) == 0);
     assert (keypool_flush (pool) == 0);
     keypool_key_state_t *states;
     size_t count;
@@ -640,9 +699,10 @@ s_test_pool (const char *redis, bool verbose)
     for (size_t index = 0; index < count; index++) {
         bool mine = streq (states [index].key, lease.key);
         assert (streq (states [index].state, "leased"));
-        assert (states [index].requests_24h == (mine ? 10u : 3u));
-        assert (states [index].units_24h == (mine ? 800u : 240u));
+        assert (states [index].requests_24h == (mine ? 10u : 5u));
+        assert (states [index].units_24h == (mine ? 800u : 400u));
         assert (streq (states [index].holder, mine ? "h:1:c/w0" : "h:1:c/w1"));
+        assert (streq (states [index].providers, mine ? "node:1" : "node:0,node:1"));
     }
     free (states);
     assert (keypool_client_renew (one, &lease, 5000) == 0);
@@ -659,7 +719,7 @@ s_test_pool (const char *redis, bool verbose)
     zclock_sleep (350);
     assert (keypool_client_release (one, &lease, 0, 0) == 0);
     assert (keypool_client_acquire (one, "h:1:c/w0", 5000, 0, false, keys, 2, &lease, &busy) == 0);
-    assert (lease.units_24h == 240);    //  the least used
+    assert (lease.units_24h == 400);    //  the least used
     //  Published once main says from where: one record per key, the minute's day
     keypool_publish_from (pool, 0);
     assert (keypool_flush (pool) == 0);
@@ -678,16 +738,20 @@ s_test_pool (const char *redis, bool verbose)
         cJSON *value = cJSON_Parse (record->value);
         assert (value);
         requests += (uint64_t) cJSON_GetObjectItem (value, "requests")->valuedouble;
-        assert (streq (cJSON_GetObjectItem (value, "provider")->valuestring, "node:1"));
-        assert (cJSON_GetObjectItem (cJSON_GetObjectItem (value, "methods"),
-                                     cJSON_GetObjectItem (value, "units")->valuedouble == 800
-                                         ? "eth_getBlockByNumber"
-                                         : "eth_blockNumber"));
+        bool first = cJSON_GetObjectItem (value, "units")->valuedouble == 800;
+        assert (first || cJSON_GetObjectItem (value, "units")->valuedouble == 400);
+        assert (streq (cJSON_GetObjectItem (value, "provider")->valuestring,
+                       first ? "node:1" : "node:0,node:1"));
+        cJSON *methods = cJSON_GetObjectItem (value, "methods");
+        assert (cJSON_GetArraySize (methods) == 1);
+        assert (cJSON_GetObjectItem (methods, first ? "eth_getBlockByNumber" : "eth_blockNumber")
+                    ->valuedouble
+                == (first ? 10 : 5));
         if (verbose)
             printf ("%s %s\n", record->key, record->value);
         cJSON_Delete (value);
     }
-    assert (requests == 13);
+    assert (requests == 15);
     batch_destroy (&batch);
     keypool_client_destroy (&one);
     keypool_client_destroy (&two);
@@ -710,18 +774,18 @@ s_test_shared (int port, pid_t *pid_p, bool verbose)
     keypool_t *pool = keypool_new (&args);
     assert (pool);
     keypool_client_t *client = keypool_client_new ("inproc://keypool-a");
-    const char *keys [1] = {"node:2/solo"};
+    const char *keys [1] = {"solo"};
     keypool_lease_t lease, none;
     keypool_busy_t busy;
     assert (keypool_client_acquire (client, "A", 5000, 0, false, keys, 1, &lease, &busy) == 0);
     for (int index = 0; index < 5; index++)
-        assert (keypool_client_spend (client, lease.key, "m", 1, 1) == 0);
+        assert (keypool_client_spend (client, "node:2/solo", "m", 1, 1) == 0);
     assert (keypool_flush (pool) == 0);
     //  Redis goes away: spending goes on, journaled
     kill (*pid_p, SIGKILL);
     waitpid (*pid_p, NULL, 0);
     for (int index = 0; index < 7; index++)
-        assert (keypool_client_spend (client, lease.key, "m", 1, 1) == 0);
+        assert (keypool_client_spend (client, "node:2/solo", "m", 1, 1) == 0);
     assert (keypool_flush (pool) == 7);
     assert (keypool_client_renew (client, &lease, 5000) == -1);
     //  Back, empty, on the same port: the journal catches up; the first five stay counted

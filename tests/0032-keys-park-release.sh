@@ -19,7 +19,7 @@ rpc "$ANVIL_URL" anvil_mine '["0x5dc"]' >/dev/null    # 1500 blocks: work for mi
 start_redis
 start_emulator "$ANVIL_URL"    # one unit a call, like --key-costs requests
 export EVMTAP_KEY_KA=parkSecretA EVMTAP_KEY_KB=parkSecretB
-pool_key="${EMU_URL#http://}/ka"    # "<provider>/<key name>", provider = host:port
+pool_key=ka    # a key is its name in the pool, whatever provider host it is used with
 
 now_ms() { date +%s%3N; }
 # A key's field in `evmtap keys --json`: key_field NAME [FIELD] (default: state)

@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "normalize.h"
 #include "options.h"
+#include "key_settings.h"
 #include "receipts.h"
 #include "rpc_client.h"
 #include "secrets.h"
@@ -59,6 +60,7 @@ static const selftest_t s_selftests [] = {
     {"secrets", secrets_test},
     {"zpl", zpl_test},
     {"options", options_test},
+    {"key_settings", key_settings_test},
     {"data_dir", data_dir_test},
     {"checkpoint", checkpoint_test},
     {"block_clock", block_clock_test},

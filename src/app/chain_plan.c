@@ -148,14 +148,16 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             continue;
         }
         size_t index;
-        if (key_lease_index (lease, granted.key, &index)) {
+        if (key_lease_take (lease, &granted, zclock_mono (), &index)) {
             zsys_error ("%s: the key pool leased %s, not one of the chain's keys", worker->provider,
                         granted.key);
             keypool_client_release (pool, &granted, 0, 0);
             break;
         }
         uint64_t units = key_lease_units (lease, method);
-        if (keypool_client_spend (pool, granted.key, method, 1, units)) {
+        int spent = keypool_client_spend (pool, key_lease_journal_key (lease), method, 1, units);
+        key_lease_drop (lease);
+        if (spent) {
             keypool_client_release (pool, &granted, 0, 0);
             zclock_sleep (1000);
             continue;

@@ -1,6 +1,7 @@
-/*  cmd_keys: `evmtap keys`, the key pool as the store sees it: each key's pseudo-name,
-    provider, holder, usage in the last 24 h and state (free, leased, cooling, parked).
-    Pool keys hold only provider and pseudo-name, so no secret can be printed. */
+/*  cmd_keys: `evmtap keys`, the key pool as the store sees it: one row per key (a key is
+    its pseudo-name, whatever chains and hosts use it): the provider hosts its calls went
+    to, holder, usage in the last 24 h and state (free, leased, cooling, parked). The store
+    holds only names and hosts, so no secret can be printed. */
 #include "evmtap.h"
 #include "cmd_keys.h"
 #include "keypool.h"
@@ -13,9 +14,10 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out, "Usage: evmtap keys [--redis URL] [--json]\n\n"
-                  "Prints the shared key pool: each key's pseudo-name, provider, state (free,\n"
-                  "leased, cooling, parked), holder (host:pid:chain/worker) and its requests and\n"
-                  "units over the last 24 h (a sliding window). Never a secret.\n\n"
+                  "Prints the shared key pool, one row per key: its pseudo-name, the provider\n"
+                  "hosts its calls went to (comma-separated), state (free, leased, cooling,\n"
+                  "parked), holder (host:pid:chain/worker) and its requests and billed units\n"
+                  "over the last 24 h (a sliding window), over every chain. Never a secret.\n\n"
                   "  --redis URL   redis://HOST[:PORT] the evmtap processes share (default\n"
                   "                $EVMTAP_REDIS, else " S_DEFAULT_REDIS ")\n"
                   "  --json        an array of {\"key\", \"provider\", \"state\", \"holder\",\n"
@@ -67,8 +69,8 @@ cmd_keys_main (int argc, char **argv)
                 "REQUESTS_24H", "UNITS_24H");
     for (size_t index = 0; index < count; index++) {
         keypool_key_state_t *state = &states [index];
-        char provider [KEYPOOL_KEY_SIZE];
-        const char *name = keypool_key_split (state->key, provider, sizeof (provider));
+        const char *name = state->key;
+        const char *provider = state->providers;
         if (json) {
             cJSON *item = cJSON_CreateObject ();
             cJSON_AddStringToObject (item, "key", name);

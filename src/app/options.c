@@ -13,6 +13,7 @@
 #include "evmtap.h"
 #include "kafka_sink.h"
 #include <inttypes.h>
+#include "key_settings.h"
 #include "options.h"
 #include "settings.h"
 #include "zpl.h"
@@ -38,6 +39,10 @@ options_destroy (options_t **self_p)
         settings_free (self, NULL);
         for (size_t index = 0; index < self->chain_count; index++)
             settings_free (NULL, &self->chains [index]);
+        for (size_t index = 0; index < self->key_decl_count; index++) {
+            zstr_free (&self->key_decls [index].name);
+            settings_free (NULL, &self->key_decls [index].values);
+        }
         free (self);
         *self_p = NULL;
     }
@@ -158,6 +163,16 @@ s_named (zpl_t *section, const char *name)
     return node;
 }
 
+//  Remembers where a key setting of chain came from: FILE:LINE of node.
+static void
+s_origin_line (chain_options_t *chain, const setting_t *setting, zpl_t *node)
+{
+    int index = key_settings_index (setting);
+    if (chain && index >= 0)
+        snprintf (chain->key_origin [index], sizeof (chain->key_origin [index]), "%s:%d",
+                  zpl_file (node), zpl_line (node));
+}
+
 //  Loads the settings below one section: the `evmtap` section (chain NULL) or a chain.
 static int
 s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting_scope_t scope,
@@ -189,6 +204,7 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
             settings_clear (setting, self, chain);
         if (settings_apply (setting, self, chain, zpl_value (node), reason, sizeof (reason)))
             return s_file_error (node, err, err_size, "%s", reason);
+        s_origin_line (chain, setting, node);
     }
     if (chain && chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET
         && chain->from > chain->to) {
@@ -252,6 +268,67 @@ s_load_chains (options_t *self, zpl_t *section, char *err, size_t err_size)
     return 0;
 }
 
+//  Loads one key of the `keys` section: its settings, by their names there (rps for
+//  key_rps...), checked by the chain settings' rows.
+static int
+s_load_key (options_t *self, zpl_t *node, char *err, size_t err_size)
+{
+    const char *name = zpl_name (node);
+    if (!settings_valid_name (name, strlen (name)))
+        return s_file_error (node, err, err_size, "not a key name ([A-Za-z0-9_-]+)");
+    if (zpl_value (node))
+        return s_file_error (node, err, err_size,
+                             "a key is a section: put its settings (%s) below it, indented",
+                             key_settings_names ());
+    for (size_t index = 0; index < self->key_decl_count; index++)
+        if (streq (self->key_decls [index].name, name))
+            return s_file_error (node, err, err_size, "key declared twice (first on line %d)",
+                                 self->key_decls [index].line);
+    if (self->key_decl_count >= OPTIONS_MAX_KEYS)
+        return s_file_error (node, err, err_size, "more than %d keys", OPTIONS_MAX_KEYS);
+    key_options_t *key = &self->key_decls [self->key_decl_count++];
+    key->name = strdup (name);
+    assert (key->name);
+    key->line = zpl_line (node);
+    settings_start (NULL, &key->values);
+    char reason [256];
+    for (zpl_t *item = zpl_child (node); item; item = zpl_next (item)) {
+        const setting_t *setting = key_settings_by_key_name (zpl_name (item));
+        if (!setting)
+            return s_file_error (item, err, err_size, "unknown key setting (a key has %s)",
+                                 key_settings_names ());
+        if (zpl_child (item))
+            return s_file_error (item, err, err_size,
+                                 "takes no settings below it (line %d is indented too far)",
+                                 zpl_line (zpl_child (item)));
+        if (!zpl_value (item))
+            return s_file_error (item, err, err_size, "needs a value (%s = ...)", zpl_name (item));
+        zpl_t *first = s_named (node, zpl_name (item));
+        if (first != item)
+            return s_file_error (item, err, err_size, "set twice (first on line %d)",
+                                 zpl_line (first));
+        if (settings_apply (setting, NULL, &key->values, zpl_value (item), reason, sizeof (reason)))
+            return s_file_error (item, err, err_size, "%s", reason);
+        s_origin_line (&key->values, setting, item);
+    }
+    return 0;
+}
+
+static int
+s_load_keys (options_t *self, zpl_t *section, char *err, size_t err_size)
+{
+    if (zpl_value (section))
+        return s_file_error (section, err, err_size,
+                             "a section: write `keys` alone and each key below it");
+    if (!zpl_child (section))
+        return s_file_error (section, err, err_size,
+                             "no key below it (add a section such as `api_key_1`)");
+    for (zpl_t *node = zpl_child (section); node; node = zpl_next (node))
+        if (s_load_key (self, node, err, err_size))
+            return -1;
+    return 0;
+}
+
 int
 options_load_file (options_t *self, const char *path, char *err, size_t err_size)
 {
@@ -266,9 +343,13 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
     int rc = 0;
     zpl_t *evmtap = NULL;
     zpl_t *chains = NULL;
+    zpl_t *keys = NULL;
     for (zpl_t *node = zpl_child (root); node && rc == 0; node = zpl_next (node)) {
         const char *name = zpl_name (node);
-        zpl_t **seen = streq (name, "evmtap") ? &evmtap : streq (name, "chains") ? &chains : NULL;
+        zpl_t **seen = streq (name, "evmtap")   ? &evmtap
+                       : streq (name, "chains") ? &chains
+                       : streq (name, "keys")   ? &keys
+                                                : NULL;
         if (!seen) {
             const setting_t *setting = settings_by_name (name);
             if (setting)
@@ -278,7 +359,7 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
                                    setting->scope == SETTING_SERVICE ? "evmtap" : "chains/NAME");
             else
                 rc = s_file_error (node, err, err_size,
-                                   "unknown section (expected evmtap or chains)");
+                                   "unknown section (expected evmtap, keys or chains)");
         }
         else if (*seen)
             rc = s_file_error (node, err, err_size, "section repeated (first on line %d)",
@@ -287,6 +368,8 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
             *seen = node;
             if (seen == &chains)
                 rc = s_load_chains (self, node, err, err_size);
+            else if (seen == &keys)
+                rc = s_load_keys (self, node, err, err_size);
             else if (zpl_value (node))
                 rc = s_file_error (node, err, err_size,
                                    "a section: write `evmtap` alone and its settings below it");
@@ -297,6 +380,8 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
     zpl_destroy (&root);
     if (rc == 0)
         s_apply_defaults (self);
+    if (rc == 0)
+        rc = key_settings_resolve (self, err, err_size);
     return rc;
 }
 
@@ -409,6 +494,10 @@ s_apply_flags (options_t *self, const s_flag_use_t *uses, size_t use_count,
         int rc = settings_apply (uses [index].setting, self, chain, uses [index].value, reason,
                                  sizeof (reason));
         assert (rc == 0);    //  the scratch options took the same value
+        int key_index = key_settings_index (uses [index].setting);
+        if (key_index >= 0)
+            snprintf (chain->key_origin [key_index], sizeof (chain->key_origin [key_index]), "--%s",
+                      uses [index].setting->flag);
     }
     //  A flag may have met a file setting it does not fit with.
     if (chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET && chain->from > chain->to) {
@@ -425,7 +514,7 @@ s_apply_flags (options_t *self, const s_flag_use_t *uses, size_t use_count,
                         "(--keys NAME,...)",
                         url);
     s_apply_defaults (self);
-    return 0;
+    return key_settings_resolve (self, err, err_size);
 }
 
 //  What a run without flags or file has, with its one chain: the defaults --help shows.

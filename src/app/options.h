@@ -20,6 +20,11 @@ typedef enum { DELIVERY_INSTANT = 0, DELIVERY_FINALIZED = 1 } delivery_t;
 #define OPTIONS_MAX_KEYS 64
 #define OPTIONS_MAX_WATCHLISTS 16
 #define OPTIONS_UNSET (-1)
+//  The settings a key has once, whatever chain names it (key_settings.h): key_costs,
+//  key_rps, key_daily, key_rotate and key_rotate_requests.
+#define OPTIONS_KEY_SETTINGS 5
+//  "FILE:LINE" of a setting, or the flag that gave it.
+#define OPTIONS_ORIGIN_SIZE 512
 
 //  One chain: its providers, keys and where to start and stop.
 typedef struct {
@@ -42,7 +47,19 @@ typedef struct {
     bool receipts;                    //  also fetch receipts (and decode logs)
     delivery_t delivery;              //  publish at once, or only confirmations deep
     int confirmations;                //  the depth of DELIVERY_FINALIZED
+    //  Where each key setting (in key_settings order) came from: "FILE:LINE", the flag
+    //  ("--key-rps"), or "" for the default. For the errors of a key given two values.
+    char key_origin [OPTIONS_KEY_SETTINGS][OPTIONS_ORIGIN_SIZE];
 } chain_options_t;
+
+//  A key of the config file's `keys` section: its settings, checked by the rows of the
+//  chain settings they stand for (rps is key_rps...), held in the key_* fields of values
+//  with their origins in values.key_origin.
+typedef struct {
+    char *name;                //  the key's pseudo-name (its subsection)
+    int line;                  //  the subsection's line in the config file
+    chain_options_t values;    //  only the key_* fields and key_origin mean anything
+} key_options_t;
 
 typedef struct {
     char *config_file;            //  NULL when run from flags alone
@@ -66,6 +83,8 @@ typedef struct {
     bool verbose;                                   //  -v: log more
     chain_options_t chains [OPTIONS_MAX_CHAINS];    //  the file's chains, or the flags' one
     size_t chain_count;                             //  how many of chains are set
+    key_options_t key_decls [OPTIONS_MAX_KEYS];     //  the file's `keys` section
+    size_t key_decl_count;                          //  how many of key_decls are set
 } options_t;
 
 options_t *options_new (void);

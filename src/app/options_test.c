@@ -643,7 +643,7 @@ s_test_file (void)
                          "1: evmtap: a section: write `evmtap` alone and its settings below it");
     s_expect_file_error (dir, "evmtap\nevmtap\n", "2: evmtap: section repeated (first on line 1)");
     s_expect_file_error (dir, "evmtp\n    sink = stdout\n",
-                         "1: evmtp: unknown section (expected evmtap or chains)");
+                         "1: evmtp: unknown section (expected evmtap, keys or chains)");
     s_expect_file_error (dir, "sink = stdout\n",
                          "1: sink: a setting outside any section: indent it below evmtap");
     s_expect_file_error (dir, "workers = 3\n",
@@ -690,7 +690,8 @@ s_test_examples (bool verbose)
             printf ("(EVMTAP_SOURCE unset: config/ examples not checked) ");
         return;
     }
-    const char *names [] = {"local.cfg", "mainnet.example.cfg", "two-chains.example.cfg"};
+    const char *names [] = {"local.cfg", "mainnet.example.cfg", "two-chains.example.cfg",
+                            "infura-two-networks.example.cfg"};
     for (size_t index = 0; index < sizeof (names) / sizeof (names [0]); index++) {
         char *path = zsys_sprintf ("%s/config/%s", source, names [index]);
         options_t *options = options_new ();

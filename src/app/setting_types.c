@@ -336,7 +336,15 @@ s_costs_parse (const setting_t *setting, void *record, const char *value, char *
     return 0;
 }
 
-const setting_type_t setting_costs = {s_costs_parse, NULL, s_text_clear, false};
+//  Unset is the table of plain requests, so a default and an explicit `requests` agree.
+static void
+s_costs_show (const setting_t *setting, const void *record, char *text, size_t text_size)
+{
+    const char *value = *(char *const *) s_value (setting, record, sizeof (char *));
+    snprintf (text, text_size, "%s", value ? value : "requests");
+}
+
+const setting_type_t setting_costs = {s_costs_parse, s_costs_show, s_text_clear, false};
 
 //  Lists: an array of strings of max items, and its count.
 static size_t *

@@ -364,6 +364,17 @@ settings_apply (const setting_t *setting, options_t *options, chain_options_t *c
 }
 
 void
+settings_show (const setting_t *setting, const options_t *options, const chain_options_t *chain,
+               char *text, size_t text_size)
+{
+    const void *record = s_record (setting, (options_t *) options, (chain_options_t *) chain);
+    assert (record && text && text_size);
+    *text = 0;
+    if (setting->type && setting->type->show)
+        setting->type->show (setting, record, text, text_size);
+}
+
+void
 settings_clear (const setting_t *setting, options_t *options, chain_options_t *chain)
 {
     void *record = s_record (setting, options, chain);

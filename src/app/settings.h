@@ -83,6 +83,11 @@ bool settings_valid_name (const char *text, size_t size);
 int settings_apply (const setting_t *setting, options_t *options, chain_options_t *chain,
                     const char *value, char *reason, size_t reason_size);
 
+//  Writes the value a setting holds as a user would give it ("" for the types that are
+//  never shown: lists, the sink).
+void settings_show (const setting_t *setting, const options_t *options,
+                    const chain_options_t *chain, char *text, size_t text_size);
+
 //  Empties a setting: frees what it holds, a list loses its items.
 void settings_clear (const setting_t *setting, options_t *options, chain_options_t *chain);
 

@@ -14,8 +14,9 @@
 #define S_QUOTA_PARK_MS 3600000
 
 struct _key_lease_t {
-    char **names;                 //  the pseudo-names, as given
-    char **pool_keys;             //  "<provider>/<name>" for each, NULL-terminated
+    char **names;                 //  the pseudo-names, as given: the pool's keys,
+                                  //  NULL-terminated (a key is its name on every chain)
+    char **journal_keys;          //  "<provider>/<name>" for each: what its calls went to
     size_t count;                 //  of names
     int64_t ttl_ms;               //  asked for at each lease and renewal
     const cost_table_t *costs;    //  borrowed; NULL: one unit a call, sliding 24 h
@@ -41,12 +42,12 @@ key_lease_new (const char *provider, const char *const *names, size_t count, int
     key_lease_t *self = (key_lease_t *) zmalloc (sizeof (key_lease_t));
     assert (self);
     self->names = (char **) calloc (count + 1, sizeof (char *));
-    self->pool_keys = (char **) calloc (count + 1, sizeof (char *));
-    assert (self->names && self->pool_keys);
+    self->journal_keys = (char **) calloc (count + 1, sizeof (char *));
+    assert (self->names && self->journal_keys);
     for (size_t index = 0; index < count; index++) {
         self->names [index] = strdup (names [index]);
-        self->pool_keys [index] = zsys_sprintf ("%s/%s", provider, names [index]);
-        assert (self->names [index] && self->pool_keys [index]);
+        self->journal_keys [index] = zsys_sprintf ("%s/%s", provider, names [index]);
+        assert (self->names [index] && self->journal_keys [index]);
     }
     self->count = count;
     //  Long enough for a request in flight and two missed renewals.
@@ -66,10 +67,10 @@ key_lease_destroy (key_lease_t **self_p)
         return;
     for (size_t index = 0; index < self->count; index++) {
         free (self->names [index]);
-        free (self->pool_keys [index]);
+        free (self->journal_keys [index]);
     }
     free (self->names);
-    free (self->pool_keys);
+    free (self->journal_keys);
     free (self);
     *self_p = NULL;
 }
@@ -88,7 +89,7 @@ const char **
 key_lease_keys (key_lease_t *self)
 {
     assert (self);
-    return (const char **) self->pool_keys;
+    return (const char **) self->names;
 }
 
 size_t
@@ -131,7 +132,7 @@ key_lease_index (key_lease_t *self, const char *pool_key, size_t *index)
 {
     assert (self && pool_key && index);
     for (size_t found = 0; found < self->count; found++)
-        if (streq (self->pool_keys [found], pool_key)) {
+        if (streq (self->names [found], pool_key)) {
             *index = found;
             return 0;
         }
@@ -167,6 +168,13 @@ key_lease_name (key_lease_t *self)
 {
     assert (self);
     return self->taken_once ? self->names [self->index] : NULL;
+}
+
+const char *
+key_lease_journal_key (key_lease_t *self)
+{
+    assert (self);
+    return self->holding ? self->journal_keys [self->index] : NULL;
 }
 
 void
@@ -278,12 +286,14 @@ key_lease_test (bool verbose)
 {
     if (verbose)
         printf ("\n");
-    //  Pool keys by provider, a lease of at least 15 s, and room for a slow request
+    //  Pool keys by name, journal keys by provider, a lease of at least 15 s, and room for
+    //  a slow request
     const char *names [3] = {"ka", "kb", "kc"};
     key_lease_t *keys = key_lease_new ("mainnet.infura.io", names, 3, 1000, NULL);
     assert (key_lease_count (keys) == 3);
-    assert (streq (key_lease_keys (keys) [0], "mainnet.infura.io/ka"));
-    assert (streq (key_lease_keys (keys) [2], "mainnet.infura.io/kc"));
+    assert (streq (key_lease_keys (keys) [0], "ka"));
+    assert (streq (key_lease_keys (keys) [2], "kc"));
+    assert (key_lease_journal_key (keys) == NULL);
     assert (key_lease_keys (keys) [3] == NULL);
     assert (key_lease_ttl_ms (keys) == 15000);
     assert (key_lease_daily (keys) == 0 && !key_lease_daily_utc (keys));
@@ -296,21 +306,22 @@ key_lease_test (bool verbose)
 
     //  A lease of a key not given is refused, not read past the list
     size_t index = 99;
-    assert (key_lease_index (keys, "p/kc", &index) == 0 && index == 2);
-    assert (key_lease_index (keys, "p/kd", &index) == -1 && index == 2);
-    assert (key_lease_index (keys, "p/k", &index) == -1);
+    assert (key_lease_index (keys, "kc", &index) == 0 && index == 2);
+    assert (key_lease_index (keys, "kd", &index) == -1 && index == 2);
+    assert (key_lease_index (keys, "k", &index) == -1);
     index = 99;
-    keypool_lease_t lease = s_test_lease ("p/kd", 0, 0);
+    keypool_lease_t lease = s_test_lease ("kd", 0, 0);
     assert (key_lease_take (keys, &lease, 1000, &index) == -1 && index == 99);
     lease = s_test_lease ("other/ka", 0, 0);
     assert (key_lease_take (keys, &lease, 1000, &index) == -1);
     assert (key_lease_held (keys) == NULL);
 
     //  Renewed at a third of its time to live, used until a second before it runs out
-    lease = s_test_lease ("p/kb", 0, 0);
+    lease = s_test_lease ("kb", 0, 0);
     assert (key_lease_take (keys, &lease, 1000, &index) == 0 && index == 1);
     assert (streq (key_lease_name (keys), "kb"));
     assert (streq (key_lease_held (keys)->token, "test|1"));
+    assert (streq (key_lease_journal_key (keys), "p/kb"));
     assert (!key_lease_renew_due (keys, 1000 + 25000 / 3 - 1));
     assert (key_lease_renew_due (keys, 1000 + 25000 / 3));
     assert (key_lease_lasts (keys, 1000, 23999) && !key_lease_lasts (keys, 1000, 24000));
@@ -322,12 +333,12 @@ key_lease_test (bool verbose)
     //  No rotation unless asked for
     assert (!key_lease_rotate_due (keys, INT64_MAX - 1));
     key_lease_drop (keys);
-    assert (key_lease_held (keys) == NULL);
+    assert (key_lease_held (keys) == NULL && key_lease_journal_key (keys) == NULL);
     assert (streq (key_lease_name (keys), "kb"));    //  still named in logs
 
     //  Rotation by time and by requests, counted from each lease
     key_lease_set_budget (keys, 0, 60000, 10);
-    lease = s_test_lease ("p/ka", 0, 0);
+    lease = s_test_lease ("ka", 0, 0);
     assert (key_lease_take (keys, &lease, 5000, &index) == 0 && index == 0);
     assert (!key_lease_rotate_due (keys, 64999) && key_lease_rotate_due (keys, 65000));
     key_lease_spent (keys, 9, 9);
@@ -348,7 +359,7 @@ key_lease_test (bool verbose)
     assert (!key_lease_daily_utc (keys) && key_lease_daily (keys) == 1000);
     assert (key_lease_units (keys, "eth_getBlockReceipts")
             == cost_table_units (alchemy, "eth_getBlockReceipts"));
-    lease = s_test_lease ("p/kc", 900, 5);
+    lease = s_test_lease ("kc", 900, 5);
     assert (key_lease_take (keys, &lease, 0, &index) == 0 && index == 2);
     int64_t now_utc = 1700000000000;    //  2023-11-14 22:13:20 UTC
     assert (key_lease_budget_park_ms (keys, 100, now_utc) == 0);
@@ -366,7 +377,7 @@ key_lease_test (bool verbose)
     keys = key_lease_new ("p", names, 3, 10000, infura);
     key_lease_set_budget (keys, 1000, 0, 0);
     assert (key_lease_daily_utc (keys));
-    lease = s_test_lease ("p/ka", 5000, 990);
+    lease = s_test_lease ("ka", 5000, 990);
     assert (key_lease_take (keys, &lease, 0, &index) == 0);
     assert (key_lease_budget_park_ms (keys, 10, now_utc) == 0);
     int64_t to_midnight = (int64_t) (1 * 3600 + 46 * 60 + 40) * 1000;

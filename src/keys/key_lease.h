@@ -17,7 +17,7 @@
 
 typedef struct _key_lease_t key_lease_t;
 
-//  The keys names [0..count) of provider (copied), for requests that time out after
+//  The keys names [0..count) (copied), used through provider (a host, for the journal), for requests that time out after
 //  timeout_ms, with budgets in the units of costs (borrowed: it must outlive the lease;
 //  NULL: one unit a call and a sliding 24 h). No daily budget and no rotation until
 //  key_lease_set_budget.
@@ -29,8 +29,8 @@ void key_lease_destroy (key_lease_t **self_p);
 void key_lease_set_budget (key_lease_t *self, uint64_t daily, int64_t rotate_ms,
                            uint64_t rotate_requests);
 
-//  What keypool_client_acquire takes: the pool keys "<provider>/<name>" in the order of
-//  the names, their count, the lease's time to live, the daily budget and whether it
+//  What keypool_client_acquire takes: the pool keys, which are the names (a key is one
+//  key whatever chain, provider host or process uses it), their count, the lease's time to live, the daily budget and whether it
 //  resets at 00:00 UTC (else over a sliding 24 h).
 const char **key_lease_keys (key_lease_t *self);
 size_t key_lease_count (key_lease_t *self);
@@ -49,6 +49,10 @@ int key_lease_take (key_lease_t *self, const keypool_lease_t *lease, int64_t now
 const keypool_lease_t *key_lease_held (key_lease_t *self);
 //  The name of the key held, or held last (for logs); NULL before the first lease.
 const char *key_lease_name (key_lease_t *self);
+//  What the calls under the lease held are journaled as (keypool_client_spend):
+//  "<provider>/<name>", so that the usage topic says where they went while every budget
+//  and count of the pool is the name's. NULL when none is held.
+const char *key_lease_journal_key (key_lease_t *self);
 //  Holds nothing any more (released, lost, or about to run out).
 void key_lease_drop (key_lease_t *self);
 

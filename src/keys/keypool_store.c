@@ -22,6 +22,7 @@ typedef struct {
     int64_t cool_until;
     int64_t park_until;
     int strikes;
+    char providers [KEYPOOL_KEY_SIZE];     //  hosts its calls went to, sorted, comma-separated
     uint64_t minute [S_WINDOW_MINUTES];    //  ring: which minute each slot holds
     uint64_t requests [S_WINDOW_MINUTES];
     uint64_t units [S_WINDOW_MINUTES];
@@ -127,30 +128,38 @@ static const char *s_scripts [5] = {
     "elseif park == 0 then redis.call('DEL', strikes) end\n"
     "if park > 0 then redis.call('SET', 'evmtap:park:'..pk, 'quota', 'PX', park) end\n"
     "return cool\n",
-    //  APPLY journal seq (pk minute requests units)...
+    //  APPLY journal seq (pk provider minute requests units)...
     "local j = 'evmtap:journal:'..ARGV[1]\n"
     "local seq = tonumber(ARGV[2])\n"
     "if seq <= tonumber(redis.call('GET', j) or '0') then return 0 end\n"
-    "for i = 3, #ARGV, 4 do\n"
-    "  local pk, m = ARGV[i], ARGV[i + 1]\n"
+    "for i = 3, #ARGV, 5 do\n"
+    "  local pk, m = ARGV[i], ARGV[i + 2]\n"
     "  local h = 'evmtap:usage:'..pk\n"
-    "  redis.call('HINCRBY', h, 'r:'..m, ARGV[i + 2])\n"
-    "  redis.call('HINCRBY', h, 'u:'..m, ARGV[i + 3])\n"
-    "  redis.call('HINCRBY', h, 'sr', ARGV[i + 2])\n"
-    "  redis.call('HINCRBY', h, 'su', ARGV[i + 3])\n"
+    "  redis.call('HINCRBY', h, 'r:'..m, ARGV[i + 3])\n"
+    "  redis.call('HINCRBY', h, 'u:'..m, ARGV[i + 4])\n"
+    "  redis.call('HINCRBY', h, 'sr', ARGV[i + 3])\n"
+    "  redis.call('HINCRBY', h, 'su', ARGV[i + 4])\n"
     "  redis.call('ZADD', 'evmtap:minutes:'..pk, m, m)\n"
     "  redis.call('SADD', 'evmtap:keys', pk)\n"
+    "  if ARGV[i + 1] ~= '' then redis.call('SADD', 'evmtap:providers:'..pk, ARGV[i + 1]) end\n"
     "end\n"
     "redis.call('SET', j, seq)\n"
     "return 1\n",
-    //  LIST now_ms: {pk, holder, cool, park, r, u}...
+    //  LIST now_ms: {pk, holder, cool, park, r, u, providers...}...; a pool key with a
+    //  slash is of a version that named keys "<provider>/<name>": dropped from the list.
     S_LUA_USAGE
     "local now = math.floor(tonumber(ARGV[1]) / 60000)\n"
     "local out = {}\n"
     "for _, pk in ipairs(redis.call('SMEMBERS', 'evmtap:keys')) do\n"
-    "  local r, u = usage(pk, now)\n"
-    "  table.insert(out, {pk, redis.call('GET', 'evmtap:lease:'..pk) or '',\n"
-    "    redis.call('PTTL', 'evmtap:cool:'..pk), redis.call('PTTL', 'evmtap:park:'..pk), r, u})\n"
+    "  if string.find(pk, '/', 1, true) then redis.call('SREM', 'evmtap:keys', pk)\n"
+    "  else\n"
+    "    local r, u = usage(pk, now)\n"
+    "    local providers = redis.call('SMEMBERS', 'evmtap:providers:'..pk)\n"
+    "    table.sort(providers)\n"
+    "    table.insert(out, {pk, redis.call('GET', 'evmtap:lease:'..pk) or '',\n"
+    "      redis.call('PTTL', 'evmtap:cool:'..pk), redis.call('PTTL', 'evmtap:park:'..pk), r, u,\n"
+    "      table.concat(providers, ',')})\n"
+    "  end\n"
     "end\n"
     "return out\n",
 };
@@ -259,6 +268,41 @@ s_int (const redisReply *reply)
 
 //  --------------------------------------------------------------------------
 //  Memory backend
+
+//  Adds provider to a sorted, comma-separated list of hosts, once ("" adds nothing); a
+//  list that is full keeps what it has.
+static void
+s_providers_add (char *list, size_t size, const char *provider)
+{
+    if (!*provider)
+        return;
+    zlistx_t *hosts = zlistx_new ();
+    zlistx_set_destructor (hosts, (zlistx_destructor_fn *) zstr_free);
+    zlistx_set_duplicator (hosts, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_comparator (hosts, (zlistx_comparator_fn *) strcmp);
+    char *copy = strdup (list);
+    assert (copy);
+    for (char *save = NULL, *host = strtok_r (copy, ",", &save); host;
+         host = strtok_r (NULL, ",", &save))
+        zlistx_add_end (hosts, host);
+    free (copy);
+    if (!zlistx_find (hosts, (void *) provider)) {
+        zlistx_add_end (hosts, (void *) provider);
+        zlistx_sort (hosts);
+        zchunk_t *joined = zchunk_new (NULL, 0);
+        for (const char *host = (const char *) zlistx_first (hosts); host;
+             host = (const char *) zlistx_next (hosts)) {
+            if (zchunk_size (joined))
+                zchunk_extend (joined, ",", 1);
+            zchunk_extend (joined, host, strlen (host));
+        }
+        if (zchunk_size (joined) < size)
+            snprintf (list, size, "%.*s", (int) zchunk_size (joined),
+                      (const char *) zchunk_data (joined));
+        zchunk_destroy (&joined);
+    }
+    zlistx_destroy (&hosts);
+}
 
 static s_memkey_t *
 s_memkey (keypool_store_t *self, const char *key)
@@ -547,15 +591,19 @@ keypool_store_release (keypool_store_t *self, const char *key, const char *token
 int
 keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_entry_t *entry)
 {
-    //  One line per key: the methods are summed.
+    //  One line per journal key ("<provider>/<name>"): the methods are summed, and the
+    //  usage is the name's, whatever provider the calls went to.
     size_t keys = 0;
     const char **names = (const char **) calloc (entry->count + 1, sizeof (char *));
+    char (*providers) [KEYPOOL_KEY_SIZE] = (char (*) [KEYPOOL_KEY_SIZE]) calloc (entry->count + 1,
+                                                                                 KEYPOOL_KEY_SIZE);
     uint64_t *requests = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
     uint64_t *units = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
-    assert (names && requests && units);
+    assert (names && providers && requests && units);
     for (size_t first = 0, end; first < entry->count; first = end, keys++) {
         end = usage_entry_key_end (entry, first);
-        names [keys] = entry->lines [first].key;
+        names [keys] = keypool_key_split (entry->lines [first].key, providers [keys],
+                                          KEYPOOL_KEY_SIZE);
         for (size_t line = first; line < end; line++) {
             requests [keys] += entry->lines [line].requests;
             units [keys] += entry->lines [line].units;
@@ -576,6 +624,7 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
                 }
                 memkey->requests [slot] += requests [which];
                 memkey->units [slot] += units [which];
+                s_providers_add (memkey->providers, sizeof (memkey->providers), providers [which]);
             }
             char seq [32];
             snprintf (seq, sizeof (seq), "%" PRIu64, entry->seq);
@@ -583,7 +632,7 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
         }
     }
     else {
-        const char **argv = (const char **) calloc (keys * 4 + 2, sizeof (char *));
+        const char **argv = (const char **) calloc (keys * 5 + 2, sizeof (char *));
         char (*numbers) [32] = (char (*) [32]) calloc (keys * 3 + 1, 32);
         assert (argv && numbers);
         argv [0] = journal_id;
@@ -593,12 +642,13 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
             snprintf (numbers [which * 3 + 1], 32, "%" PRIu64, entry->minute);
             snprintf (numbers [which * 3 + 2], 32, "%" PRIu64, requests [which]);
             snprintf (numbers [which * 3 + 3], 32, "%" PRIu64, units [which]);
-            argv [which * 4 + 2] = names [which];
-            argv [which * 4 + 3] = numbers [which * 3 + 1];
-            argv [which * 4 + 4] = numbers [which * 3 + 2];
-            argv [which * 4 + 5] = numbers [which * 3 + 3];
+            argv [which * 5 + 2] = names [which];
+            argv [which * 5 + 3] = providers [which];
+            argv [which * 5 + 4] = numbers [which * 3 + 1];
+            argv [which * 5 + 5] = numbers [which * 3 + 2];
+            argv [which * 5 + 6] = numbers [which * 3 + 3];
         }
-        redisReply *reply = s_eval (self, S_APPLY, (int) keys * 4 + 2, argv);
+        redisReply *reply = s_eval (self, S_APPLY, (int) keys * 5 + 2, argv);
         rc = reply ? 0 : -1;
         if (reply)
             freeReplyObject (reply);
@@ -606,6 +656,7 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
         free (numbers);
     }
     free (names);
+    free (providers);
     free (requests);
     free (units);
     return rc;
@@ -652,6 +703,7 @@ keypool_store_list (keypool_store_t *self, keypool_key_state_t **states_p, size_
             s_memkey_t *memkey = self->keys [index];
             keypool_key_state_t *state = &states [index];
             snprintf (state->key, sizeof (state->key), "%s", memkey->key);
+            snprintf (state->providers, sizeof (state->providers), "%s", memkey->providers);
             uint64_t since;
             s_memkey_usage (memkey, now, 0, &state->requests_24h, &state->units_24h, &since);
             bool leased = *memkey->token && memkey->lease_until > now;
@@ -674,12 +726,14 @@ keypool_store_list (keypool_store_t *self, keypool_key_state_t **states_p, size_
     assert (states);
     for (size_t index = 0; reply->type == REDIS_REPLY_ARRAY && index < reply->elements; index++) {
         redisReply *row = reply->element [index];
-        if (row->type != REDIS_REPLY_ARRAY || row->elements != 6
+        if (row->type != REDIS_REPLY_ARRAY || row->elements != 7
             || row->element [0]->type != REDIS_REPLY_STRING
-            || row->element [1]->type != REDIS_REPLY_STRING)
+            || row->element [1]->type != REDIS_REPLY_STRING
+            || row->element [6]->type != REDIS_REPLY_STRING)
             continue;
         keypool_key_state_t *state = &states [(*count)++];
         snprintf (state->key, sizeof (state->key), "%s", row->element [0]->str);
+        snprintf (state->providers, sizeof (state->providers), "%s", row->element [6]->str);
         s_set_state (state, row->element [1]->str, s_int (row->element [2]),
                      s_int (row->element [3]));
         state->requests_24h = (uint64_t) s_int (row->element [4]);
@@ -758,51 +812,55 @@ s_compare_int64 (const void *one, const void *other)
 static void
 s_test_rules (keypool_store_t *store, bool verbose)
 {
-    const char *keys [3] = {"p/a", "p/b", "p/c"};
+    //  Keys by name; usage journaled per provider host and counted under the name
+    const char *keys [3] = {"a", "b", "c"};
     keypool_lease_t lease, other, third;
     keypool_busy_t busy;
     //  Usage: b least used, then c, then a
     usage_entry_t entry = {.seq = 1, .minute = (uint64_t) zclock_time () / 60000};
-    usage_line_t lines [3] = {{"p/a", "m", 30, 300}, {"p/b", "m", 10, 100}, {"p/c", "m", 20, 200}};
+    usage_line_t lines [4] = {
+        {"p/a", "m", 25, 250}, {"p/b", "m", 10, 100}, {"p/c", "m", 20, 200}, {"q/a", "m", 5, 50}};
     entry.lines = lines;
-    entry.count = 3;
+    entry.count = 4;
     assert (keypool_store_apply (store, "j1", &entry) == 0);
     assert (keypool_store_apply (store, "j1", &entry) == 0);    //  again: counted once
     assert (keypool_store_acquire (store, keys, 3, "h:1:w0", 5000, 0, false, &lease, &busy) == 0);
-    assert (streq (lease.key, "p/b") && lease.units_24h == 100 && lease.requests_24h == 10);
+    assert (streq (lease.key, "b") && lease.units_24h == 100 && lease.requests_24h == 10);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w1", 5000, 0, false, &other, &busy) == 0);
-    assert (streq (other.key, "p/c"));
+    assert (streq (other.key, "c"));
     assert (keypool_store_acquire (store, keys, 3, "h:1:w2", 5000, 0, false, &third, &busy) == 0);
-    assert (streq (third.key, "p/a"));
+    assert (streq (third.key, "a"));
     //  All leased: nobody gets one
     keypool_lease_t none;
     assert (keypool_store_acquire (store, keys, 3, "h:1:w3", 5000, 0, false, &none, &busy) == 1);
     assert (busy.leased == 3 && busy.soonest_ms == -1);
     //  Renew with the right token only; release with a wrong token changes nothing
-    assert (keypool_store_renew (store, "p/b", lease.token, 5000) == 0);
-    assert (keypool_store_renew (store, "p/b", other.token, 5000) == 1);
-    assert (keypool_store_release (store, "p/b", other.token, 0, 0) == 0);
+    assert (keypool_store_renew (store, "b", lease.token, 5000) == 0);
+    assert (keypool_store_renew (store, "b", other.token, 5000) == 1);
+    assert (keypool_store_release (store, "b", other.token, 0, 0) == 0);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w3", 5000, 0, false, &none, &busy) == 1);
     //  A 429 without a hint: exponential cool down, 1 s then 2 s
-    assert (keypool_store_release (store, "p/b", lease.token, -1, 0) == 1000);
+    assert (keypool_store_release (store, "b", lease.token, -1, 0) == 1000);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w3", 5000, 0, false, &none, &busy) == 1);
     assert (busy.cooling == 1 && busy.soonest_ms > 900 && busy.soonest_ms <= 1000);
     //  A 402: parked
-    assert (keypool_store_release (store, "p/c", other.token, 0, 3000) == 0);
+    assert (keypool_store_release (store, "c", other.token, 0, 3000) == 0);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w3", 5000, 0, false, &none, &busy) == 1);
     assert (busy.parked == 1 && busy.cooling == 1 && busy.leased == 1);
     keypool_key_state_t *states;
     size_t count;
     assert (keypool_store_list (store, &states, &count) == 0 && count == 3);
-    assert (streq (states [0].key, "p/a") && streq (states [0].state, "leased")
-            && streq (states [0].holder, "h:1:w2") && states [0].units_24h == 300);
+    assert (streq (states [0].key, "a") && streq (states [0].state, "leased")
+            && streq (states [0].holder, "h:1:w2") && states [0].units_24h == 300
+            && states [0].requests_24h == 30 && streq (states [0].providers, "p,q"));
+    assert (streq (states [1].providers, "p"));
     assert (streq (states [1].state, "cooling") && streq (states [2].state, "parked"));
     free (states);
     zclock_sleep (1100);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w3", 5000, 0, false, &lease, &busy) == 0);
-    assert (streq (lease.key, "p/b"));
-    assert (keypool_store_release (store, "p/b", lease.token, -1, 0) == 2000);
-    assert (keypool_store_release (store, "p/a", third.token, 0, 0) == 0);
+    assert (streq (lease.key, "b"));
+    assert (keypool_store_release (store, "b", lease.token, -1, 0) == 2000);
+    assert (keypool_store_release (store, "a", third.token, 0, 0) == 0);
     //  A daily budget spent: parked, with the sliding window saying when it has room
     assert (keypool_store_acquire (store, keys, 3, "h:1:w4", 5000, 250, false, &lease, &busy) == 1);
     assert (busy.parked == 2 && busy.cooling == 1);
@@ -813,15 +871,15 @@ s_test_rules (keypool_store_t *store, bool verbose)
     assert (streq (keypool_key_split ("k1", provider, sizeof (provider)), "k1")
             && streq (provider, ""));
     //  A lease that is not renewed expires on its own, and its old token is then worthless
-    const char *lone [1] = {"p/d"};
+    const char *lone [1] = {"d"};
     assert (keypool_store_acquire (store, lone, 1, "h:1:w5", 200, 0, false, &lease, &busy) == 0);
     assert (keypool_store_acquire (store, lone, 1, "h:1:w6", 5000, 0, false, &other, &busy) == 1);
     assert (busy.leased == 1);
     zclock_sleep (300);
     assert (keypool_store_acquire (store, lone, 1, "h:1:w6", 5000, 0, false, &other, &busy) == 0);
-    assert (streq (other.key, "p/d"));
-    assert (keypool_store_renew (store, "p/d", lease.token, 5000) == 1);
-    assert (keypool_store_release (store, "p/d", other.token, 0, 0) == 0);
+    assert (streq (other.key, "d"));
+    assert (keypool_store_renew (store, "d", lease.token, 5000) == 1);
+    assert (keypool_store_release (store, "d", other.token, 0, 0) == 0);
     if (verbose)
         printf ("rules hold on the %s store\n", keypool_store_shared (store) ? "redis" : "memory");
 }

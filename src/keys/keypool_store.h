@@ -6,11 +6,18 @@
     claiming it are one atomic step (a Lua script on Redis), which is the bug this pool
     exists to avoid.
 
-    Redis keys (pool key = "<provider>/<key name>", never a secret): evmtap:lease:<pk>
-    (token, PX ttl), evmtap:cool:<pk> and evmtap:park:<pk> (reason, PX), evmtap:strikes:<pk>
-    (429s in a row), evmtap:usage:<pk> (hash r:<minute>, u:<minute>, sums sr, su),
-    evmtap:minutes:<pk> (zset of the minutes held), evmtap:journal:<id> (last sequence
-    applied from that usage journal), evmtap:keys (set of pool keys ever seen).
+    A key is its pseudo-name: the pool key is the name, whatever chain, provider host or
+    process uses it (Infura and Alchemy keys serve every network, and share one throughput
+    and one quota across them). Usage comes from journals whose lines are per
+    "<provider>/<name>"; the store counts it all under the name and remembers the hosts.
+
+    Redis keys (pool key = key name, never a secret): evmtap:lease:<pk> (token, PX ttl),
+    evmtap:cool:<pk> and evmtap:park:<pk> (reason, PX), evmtap:strikes:<pk> (429s in a
+    row), evmtap:usage:<pk> (hash r:<minute>, u:<minute>, sums sr, su), evmtap:minutes:<pk>
+    (zset of the minutes held), evmtap:providers:<pk> (set of the provider hosts its calls
+    went to), evmtap:journal:<id> (last sequence applied from that usage journal),
+    evmtap:keys (set of pool keys ever seen; keys "<provider>/<name>" of earlier versions
+    are dropped from it when listed: their usage is not carried over).
     @locality one owner: the keypool actor, or `evmtap keys` (a redisContext each). */
 #ifndef KEYPOOL_STORE_H_INCLUDED
 #define KEYPOOL_STORE_H_INCLUDED
@@ -45,8 +52,9 @@ typedef struct {
 //  What `evmtap keys` shows of one key.
 typedef struct {
     char key [KEYPOOL_KEY_SIZE];
-    char state [16];                     //  free, leased, cooling, parked
-    char holder [KEYPOOL_TOKEN_SIZE];    //  "" when free
+    char state [16];                      //  free, leased, cooling, parked
+    char holder [KEYPOOL_TOKEN_SIZE];     //  "" when free
+    char providers [KEYPOOL_KEY_SIZE];    //  the hosts its calls went to, sorted, comma-separated
     uint64_t requests_24h;
     uint64_t units_24h;
     int64_t until_ms;    //  cooling or parked: ms left
@@ -80,8 +88,8 @@ int keypool_store_apply (keypool_store_t *self, const char *journal_id, const us
 //  Every key the store knows, sorted by name. 0 (free *states), -1 unreachable.
 int keypool_store_list (keypool_store_t *self, keypool_key_state_t **states, size_t *count);
 
-//  The key name of a pool key "<provider>/<key name>" (a pointer into it); the provider is
-//  copied into provider ("" when the pool key has no provider).
+//  The key name of a journal key "<provider>/<key name>" (a pointer into it); the provider
+//  is copied into provider ("" when the journal key has no provider).
 const char *keypool_key_split (const char *pool_key, char *provider, size_t provider_size);
 
 //  The store's last error in its own words ("" when none).
