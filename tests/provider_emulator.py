@@ -20,8 +20,13 @@ Infura (/v3/<key>) or Alchemy (/v2/<key>) and applies a provider's rules per key
     "clients": {K: count}}, where an overlap is two requests for one key from different
     connections in flight at the same time (a worker sends one request at a time).
 
+With --also HOST=URL (repeatable) it answers on the same port of another loopback address
+too, forwarding there to another upstream: one provider account (one set of keys and
+budgets) serving several networks, each on its own host, as Infura and Alchemy do.
+
 Usage: provider_emulator.py --upstream URL --port-file FILE [--costs FILE] [--budget U]
-       [--daily U] [--tolerance U] [--mode infura|alchemy] [--backoff-seconds S] ...
+       [--daily U] [--tolerance U] [--mode infura|alchemy] [--backoff-seconds S]
+       [--also 127.0.0.2=URL] ...
 Stdlib only; keys are never logged.
 """
 
@@ -267,12 +272,24 @@ def main(argv):
     parser.add_argument("--faults", default="500,timeout,truncated")
     parser.add_argument("--timeout-seconds", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--also", action="append", default=[], metavar="HOST=URL")
     options = parser.parse_args(argv)
     options.faults = [f for f in options.faults.split(",") if f]
+    state = State(options)
     server = Server(("127.0.0.1", 0), Handler)
-    server.options = options
-    server.state = State(options)
-    server.upstream = Upstream(options.upstream)
+    servers = [server]
+    routes = [(server, options.upstream)]
+    for also in options.also:
+        host, _, upstream = also.partition("=")
+        if not host.startswith("127.") or not upstream:
+            parser.error("--also %s: a loopback address 127.x.y.z and an upstream URL" % also)
+        other = Server((host, server.server_address[1]), Handler)
+        servers.append(other)
+        routes.append((other, upstream))
+    for each, upstream in routes:
+        each.options = options
+        each.state = state
+        each.upstream = Upstream(upstream)
     temporary = options.port_file + ".tmp"
     with open(temporary, "w") as file:
         file.write("%d\n" % server.server_address[1])
@@ -280,11 +297,13 @@ def main(argv):
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())
     signal.signal(signal.SIGINT, lambda *a: done.set())
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                     daemon=True).start()
+    for each in servers:
+        threading.Thread(target=each.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True).start()
     while not done.wait(0.5):
         pass
-    server.shutdown()
+    for each in servers:
+        each.shutdown()
     return 0
 
 
