@@ -147,6 +147,9 @@ python3 "$EVMTAP_ROOT/tests/verify.py" --rpc "$url_beta" --topics "$work/two-bet
 check_emulator two
 stop_pid "$EMU_PID"
 check_usage two "$work/two-alpha" "$work/two-beta"
+# A pool key of an earlier version ("<provider host>/<name>") is not listed as a key.
+redis-cli -p "$REDIS_PORT" SADD evmtap:keys "$alpha_host/ka" >/dev/null
+redis-cli -p "$REDIS_PORT" HSET "evmtap:usage:$alpha_host/ka" sr 7 su 560 >/dev/null
 pool=$(pool_json)
 log "pool: $pool"
 jq -e --arg a "$alpha_host" --arg b "$beta_host" '[.[] | .key] == ["ka", "kb"]
