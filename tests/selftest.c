@@ -40,6 +40,11 @@
 #include "zpl.h"
 #include "data_dir.h"
 #include "broker.h"
+#include "rlp.h"
+#include "trie.h"
+#include "chain_samples.h"
+#include "chain_rlp.h"
+#include "block_verify.h"
 
 typedef struct {
     const char *name;
@@ -86,6 +91,11 @@ static const selftest_t s_selftests [] = {
     {"call_decoder", call_decoder_test},
     {"log_record", log_record_test},
     {"decoder", decoder_test},
+    {"rlp", rlp_test},
+    {"trie", trie_test},
+    {"chain_samples", chain_samples_test},
+    {"chain_rlp", chain_rlp_test},
+    {"block_verify", block_verify_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 
