@@ -307,6 +307,38 @@ trie_test (bool verbose)
     s_insert (trie, "dog", "puppy");
     s_expect_root (trie, "0x5991bb8c6514148a29db676a14ac506cd2cd5775ace63c30a4fe457715e9ac84");
 
+    //  The 32-byte rule, at its edge: a leaf under key 0x00 beside one under 0x10 is
+    //  [0x30, value], 31 bytes with a 28-byte value (embedded in the branch) and 32 with a
+    //  29-byte one (hashed). The branch is built here by hand from the rule.
+    for (size_t value_size = 28; value_size <= 29; value_size++) {
+        uint8_t value [29], leaf_hash [32], expected [32], root [32];
+        memset (value, 0x77, sizeof (value));
+        trie_reset (trie);
+        trie_insert (trie, (const uint8_t *) "\x00", 1, value, value_size);
+        trie_insert (trie, (const uint8_t *) "\x10", 1, value, value_size);
+        trie_root (trie, root);
+        rlp_t *leaf = rlp_new (), *branch = rlp_new ();
+        rlp_list_begin (leaf);
+        rlp_add_bytes (leaf, (const uint8_t *) "\x30", 1);
+        rlp_add_bytes (leaf, value, value_size);
+        rlp_list_end (leaf);
+        assert (rlp_size (leaf) == value_size + 3);
+        keccak256 (rlp_data (leaf), rlp_size (leaf), leaf_hash);
+        rlp_list_begin (branch);
+        for (size_t child = 0; child < 2; child++)
+            if (value_size == 28)
+                rlp_add_raw (branch, rlp_data (leaf), rlp_size (leaf));
+            else
+                rlp_add_bytes (branch, leaf_hash, sizeof (leaf_hash));
+        for (size_t child = 2; child < 17; child++)
+            rlp_add_bytes (branch, NULL, 0);
+        rlp_list_end (branch);
+        keccak256 (rlp_data (branch), rlp_size (branch), expected);
+        assert (memcmp (root, expected, 32) == 0);
+        rlp_destroy (&leaf);
+        rlp_destroy (&branch);
+    }
+
     //  An ordered list is the same trie under keys RLP(i): 300 items reach keys of two
     //  bytes (0x81 0x80 ...) beside the one-byte ones. The roots of real blocks (block_verify's
     //  selftest) prove the list layout against mainnet.
