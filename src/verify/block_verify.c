@@ -125,6 +125,20 @@ s_partial (block_check_t *check, const char *format, ...)
     va_end (args);
 }
 
+//  Compares the root of the items in the trie with the block's field; sets the part's bit
+//  when they agree.
+static block_verify_rc_t
+s_compare_root (block_verifier_t *self, const cJSON *block, const char *field, unsigned part,
+                block_check_t *check)
+{
+    uint8_t root [32];
+    trie_root (self->trie, root);
+    block_verify_rc_t verdict = s_compare (check, block, field, "", -1, root, sizeof (root));
+    if (verdict == BLOCK_VERIFY_OK)
+        check->proven |= part;
+    return verdict;
+}
+
 static bool
 s_is_hash (const char *text)
 {
@@ -171,12 +185,7 @@ s_check_transactions (block_verifier_t *self, const cJSON *block, block_check_t 
     }
     if (check->rc == BLOCK_VERIFY_PARTIAL)
         return BLOCK_VERIFY_OK;
-    uint8_t root [32];
-    trie_root (self->trie, root);
-    block_verify_rc_t verdict = s_compare (check, block, "transactionsRoot", "", -1, root, 32);
-    if (verdict == BLOCK_VERIFY_OK)
-        check->proven |= BLOCK_PROVEN_TRANSACTIONS;
-    return verdict;
+    return s_compare_root (self, block, "transactionsRoot", BLOCK_PROVEN_TRANSACTIONS, check);
 }
 
 static block_verify_rc_t
@@ -205,12 +214,7 @@ s_check_withdrawals (block_verifier_t *self, const cJSON *block, block_check_t *
         trie_append (self->trie, rlp_data (self->rlp), rlp_size (self->rlp));
         index++;
     }
-    uint8_t root [32];
-    trie_root (self->trie, root);
-    block_verify_rc_t verdict = s_compare (check, block, "withdrawalsRoot", "", -1, root, 32);
-    if (verdict == BLOCK_VERIFY_OK)
-        check->proven |= BLOCK_PROVEN_WITHDRAWALS;
-    return verdict;
+    return s_compare_root (self, block, "withdrawalsRoot", BLOCK_PROVEN_WITHDRAWALS, check);
 }
 
 //  A receipt's hash field against the hash it must be (whose says whose that is).
@@ -317,10 +321,8 @@ s_check_receipts (block_verifier_t *self, const cJSON *block, const cJSON *recei
                            "receipt %ld: %s", index, err);
         trie_append (self->trie, rlp_data (self->rlp), rlp_size (self->rlp));
     }
-    uint8_t root [32];
-    trie_root (self->trie, root);
-    verdict = s_compare (check, block, "receiptsRoot", "", -1, root, 32);
-    if (verdict != BLOCK_VERIFY_OK)
+    //  The receipts' bit waits for the blooms below.
+    if ((verdict = s_compare_root (self, block, "receiptsRoot", 0, check)) != BLOCK_VERIFY_OK)
         return verdict;
     //  The root holds each receipt's bloom as given: rebuild them from the logs, and the
     //  block's from theirs.

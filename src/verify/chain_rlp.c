@@ -286,26 +286,38 @@ chain_rlp_header (rlp_t *rlp, const cJSON *block, char *err, size_t err_size)
     return rc ? CHAIN_RLP_MALFORMED : CHAIN_RLP_OK;
 }
 
+//  Resets rlp for a typed object (a transaction, a receipt): reads its type (none, as
+//  nodes before Berlin write it, is legacy: 0) and writes the type byte of a typed one.
+static chain_rlp_rc_t
+s_begin_typed (rlp_t *rlp, const cJSON *object, const char *what, uint64_t *type, char *err,
+               size_t err_size)
+{
+    rlp_reset (rlp);
+    if (!cJSON_IsObject (object))
+        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "the %s is not an object", what);
+    *type = 0;
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (object, "type");
+    if (item && (!cJSON_IsString (item) || hex_to_u64 (item->valuestring, type)))
+        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "type is not a hex quantity");
+    if (*type > 4)
+        return s_fail (err, err_size, CHAIN_RLP_UNKNOWN, "type 0x%llx is not one evmtap knows",
+                       (unsigned long long) *type);
+    if (*type) {
+        uint8_t byte = (uint8_t) *type;
+        rlp_add_raw (rlp, &byte, 1);
+    }
+    return CHAIN_RLP_OK;
+}
+
 chain_rlp_rc_t
 chain_rlp_transaction (rlp_t *rlp, const cJSON *tx, char *err, size_t err_size)
 {
-    rlp_reset (rlp);
-    if (!cJSON_IsObject (tx))
-        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "the transaction is not an object");
-    //  Nodes before Berlin write no type: a legacy transaction.
-    uint64_t type = 0;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive (tx, "type");
-    if (item && (!cJSON_IsString (item) || hex_to_u64 (item->valuestring, &type)))
-        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "type is not a hex quantity");
     static const s_field_t *tables [] = {s_legacy_fields, s_access_list_fields,
                                          s_dynamic_fee_fields, s_blob_fields, s_set_code_fields};
-    if (type >= sizeof (tables) / sizeof (tables [0]))
-        return s_fail (err, err_size, CHAIN_RLP_UNKNOWN, "type 0x%llx is not one evmtap knows",
-                       (unsigned long long) type);
-    if (type) {
-        uint8_t byte = (uint8_t) type;
-        rlp_add_raw (rlp, &byte, 1);
-    }
+    uint64_t type;
+    chain_rlp_rc_t rc = s_begin_typed (rlp, tx, "transaction", &type, err, err_size);
+    if (rc != CHAIN_RLP_OK)
+        return rc;
     return s_add_fields (rlp, tx, tables [type], err, err_size) ? CHAIN_RLP_MALFORMED
                                                                 : CHAIN_RLP_OK;
 }
@@ -355,20 +367,10 @@ s_add_logs (rlp_t *rlp, const cJSON *logs, char *err, size_t err_size)
 chain_rlp_rc_t
 chain_rlp_receipt (rlp_t *rlp, const cJSON *receipt, char *err, size_t err_size)
 {
-    rlp_reset (rlp);
-    if (!cJSON_IsObject (receipt))
-        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "the receipt is not an object");
-    uint64_t type = 0;
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive (receipt, "type");
-    if (item && (!cJSON_IsString (item) || hex_to_u64 (item->valuestring, &type)))
-        return s_fail (err, err_size, CHAIN_RLP_MALFORMED, "type is not a hex quantity");
-    if (type > 4)
-        return s_fail (err, err_size, CHAIN_RLP_UNKNOWN, "type 0x%llx is not one evmtap knows",
-                       (unsigned long long) type);
-    if (type) {
-        uint8_t byte = (uint8_t) type;
-        rlp_add_raw (rlp, &byte, 1);
-    }
+    uint64_t type;
+    chain_rlp_rc_t typed = s_begin_typed (rlp, receipt, "receipt", &type, err, err_size);
+    if (typed != CHAIN_RLP_OK)
+        return typed;
     rlp_list_begin (rlp);
     //  Before Byzantium the receipt held the state root after the transaction; since, a
     //  status (1 success, 0 the empty string).
