@@ -140,6 +140,23 @@ s_string (const cJSON *object, const char *name)
     return cJSON_IsString (item) ? item->valuestring : NULL;
 }
 
+//  Appends a list of 32-byte hashes (storage keys, blob versioned hashes); -1 when item is
+//  not an array of them.
+static int
+s_add_hashes (rlp_t *rlp, const cJSON *item)
+{
+    if (!cJSON_IsArray (item))
+        return -1;
+    rlp_list_begin (rlp);
+    int rc = 0;
+    const cJSON *hash;
+    cJSON_ArrayForEach (hash, item)
+        if (rc == 0)
+            rc = rlp_add_hex_data (rlp, cJSON_IsString (hash) ? hash->valuestring : NULL, 32);
+    rlp_list_end (rlp);
+    return rc;
+}
+
 static int s_add_fields (rlp_t *rlp, const cJSON *object, const s_field_t *fields, char *err,
                          size_t err_size);
 
@@ -186,16 +203,7 @@ s_add_field (rlp_t *rlp, const cJSON *object, const s_field_t *field, char *err,
             rc = rlp_add_hex_uint (rlp, text);
             break;
         case S_HASHES:
-            if (!cJSON_IsArray (item))
-                break;
-            rlp_list_begin (rlp);
-            rc = 0;
-            const cJSON *hash;
-            cJSON_ArrayForEach (hash, item)
-                if (rc == 0)
-                    rc = rlp_add_hex_data (rlp, cJSON_IsString (hash) ? hash->valuestring : NULL,
-                                           32);
-            rlp_list_end (rlp);
+            rc = s_add_hashes (rlp, item);
             break;
         case S_ACCESS:
             if (!cJSON_IsArray (item))
@@ -211,13 +219,8 @@ s_add_field (rlp_t *rlp, const cJSON *object, const s_field_t *field, char *err,
                 }
                 rlp_list_begin (rlp);
                 rc = rlp_add_hex_data (rlp, s_string (entry, "address"), 20);
-                rlp_list_begin (rlp);
-                const cJSON *key;
-                cJSON_ArrayForEach (key, keys)
-                    if (rc == 0)
-                        rc = rlp_add_hex_data (rlp, cJSON_IsString (key) ? key->valuestring : NULL,
-                                               32);
-                rlp_list_end (rlp);
+                if (rc == 0)
+                    rc = s_add_hashes (rlp, keys);
                 rlp_list_end (rlp);
             }
             rlp_list_end (rlp);
