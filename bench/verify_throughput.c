@@ -218,12 +218,13 @@ s_compare (const char *title, block_verifier_t *verifier, s_verify_set_t *set, s
     double capture_rate = capture_txs / (capture_usecs / 1e6);
     double verify_rate = verify_txs / (verify_usecs / 1e6);
     double blocks_per_round = (double) set->count;
+    char label [64];
+    snprintf (label, sizeof (label), "verify %s:", set->full ? "full" : "header");
     printf ("%s\n", title);
-    printf ("  capture path%s: %8.0f blocks/s %9.0f tx/s\n",
-            receipts ? " (block and receipts)" : "             ",
+    printf ("  %-36s %8.0f blocks/s %9.0f tx/s\n",
+            receipts ? "capture path (block and receipts):" : "capture path (block):",
             rounds * blocks_per_round / (capture_usecs / 1e6), capture_rate);
-    printf ("  verify %-6s%s: %8.0f blocks/s %9.0f tx/s\n", set->full ? "full" : "header",
-            receipts ? "              " : "             ",
+    printf ("  %-36s %8.0f blocks/s %9.0f tx/s\n", label,
             rounds * blocks_per_round / (verify_usecs / 1e6), verify_rate);
     printf ("  verify time / capture time: %.3f (capture with verification: %.0f%% of its "
             "throughput without)\n",

@@ -44,6 +44,7 @@
 #include "trie.h"
 #include "chain_samples.h"
 #include "chain_rlp.h"
+#include "log_bloom.h"
 #include "block_verify.h"
 
 typedef struct {
@@ -95,6 +96,7 @@ static const selftest_t s_selftests [] = {
     {"trie", trie_test},
     {"chain_samples", chain_samples_test},
     {"chain_rlp", chain_rlp_test},
+    {"log_bloom", log_bloom_test},
     {"block_verify", block_verify_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))

@@ -5,6 +5,7 @@
 #include "evmtap.h"
 #include "block_verify.h"
 #include "chain_rlp.h"
+#include "log_bloom.h"
 #include "hexutil.h"
 #include "keccak.h"
 #include "rlp.h"
@@ -18,10 +19,11 @@ typedef struct {
 } s_placed_t;
 
 struct _block_verifier_t {
-    rlp_t *rlp;            //  the encoding in hand, reused for every object
-    trie_t *trie;          //  the list being rebuilt, reused for every list
-    s_placed_t *placed;    //  the receipts in transaction order
-    size_t placed_max;     //  receipts placed has room for
+    rlp_t *rlp;             //  the encoding in hand, reused for every object
+    trie_t *trie;           //  the list being rebuilt, reused for every list
+    log_bloom_t *blooms;    //  the bloom bits of the block's addresses and topics
+    s_placed_t *placed;     //  the receipts in transaction order
+    size_t placed_max;      //  receipts placed has room for
 };
 
 block_verifier_t *
@@ -30,6 +32,7 @@ block_verifier_new (void)
     block_verifier_t *self = (block_verifier_t *) zmalloc (sizeof (block_verifier_t));
     self->rlp = rlp_new ();
     self->trie = trie_new ();
+    self->blooms = log_bloom_new ();
     return self;
 }
 
@@ -41,6 +44,7 @@ block_verifier_destroy (block_verifier_t **self_p)
     if (self) {
         rlp_destroy (&self->rlp);
         trie_destroy (&self->trie);
+        log_bloom_destroy (&self->blooms);
         free (self->placed);
         free (self);
         *self_p = NULL;
@@ -326,16 +330,17 @@ s_check_receipts (block_verifier_t *self, const cJSON *block, const cJSON *recei
         return verdict;
     //  The root holds each receipt's bloom as given: rebuild them from the logs, and the
     //  block's from theirs.
-    uint8_t bloom [CHAIN_BLOOM_SIZE];
+    uint8_t bloom [LOG_BLOOM_SIZE];
     memset (bloom, 0, sizeof (bloom));
+    log_bloom_reset (self->blooms);
     for (size_t at = 0; at < count; at++) {
         const cJSON *receipt = self->placed [at].receipt;
         long index = (long) self->placed [at].index;
         if ((verdict = s_check_receipt_place (block, receipt, index, check)))
             return verdict;
-        uint8_t own [CHAIN_BLOOM_SIZE];
+        uint8_t own [LOG_BLOOM_SIZE];
         memset (own, 0, sizeof (own));
-        if (chain_rlp_logs_bloom (receipt, own, err, sizeof (err)))
+        if (log_bloom_add_logs (self->blooms, receipt, own, err, sizeof (err)))
             return s_fail (check, BLOCK_VERIFY_MALFORMED, "logs", "receipts", index,
                            "receipt %ld: %s", index, err);
         verdict = s_compare (check, receipt, "logsBloom", "receipts", index, own, sizeof (own));

@@ -2,7 +2,7 @@
     with (cJSON, as fetched): a block header in every layout from Frontier to Prague, a
     transaction's signed envelope (legacy with or without EIP-155, and types 1 to 4), a
     withdrawal, a receipt's consensus form (status or pre-Byzantium root, cumulative gas,
-    bloom, logs, by type), and the 2048-bit bloom of a receipt's logs. Nothing is trusted
+    bloom, logs, by type). Nothing is trusted
     but the fields the consensus form holds: `hash`, `from` and the like are not read. */
 #ifndef CHAIN_RLP_H_INCLUDED
 #define CHAIN_RLP_H_INCLUDED
@@ -40,11 +40,6 @@ chain_rlp_rc_t chain_rlp_withdrawal (rlp_t *rlp, const cJSON *withdrawal, char *
 //  The consensus form of a receipt object, as the receipts trie holds it (the type byte
 //  first for a typed one). The receipt's own logsBloom is encoded as given.
 chain_rlp_rc_t chain_rlp_receipt (rlp_t *rlp, const cJSON *receipt, char *err, size_t err_size);
-
-//  ORs into bloom the bits of a receipt's logs (each address and topic sets three of the
-//  2048 bits). Returns 0, or -1 (err says why) when a log is malformed.
-int chain_rlp_logs_bloom (const cJSON *receipt, uint8_t bloom [CHAIN_BLOOM_SIZE], char *err,
-                          size_t err_size);
 
 void chain_rlp_test (bool verbose);
 
