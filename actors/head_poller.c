@@ -5,6 +5,22 @@
     is not there yet, or whose fetch failed, is asked for again (with backoff) until it
     comes, and blocks that arrive out of order wait until the gap before them is filled.
 
+    Reorgs: it keeps the hashes of the last BLOCK_WINDOW_SIZE blocks it passed on (started
+    from the checkpoint's, so a reorg while evmtap was down is found too). A block whose
+    parentHash is not the hash passed on below it stops the passing on: it asks the node
+    for the blocks below, one at a time, down to the common ancestor (the first whose hash,
+    or whose child's parentHash, is the one passed on), then sends one batch of
+    mined.blocks.reorged records, one per orphaned block, whose block is the ancestor (the
+    broker rewinds the chain's checkpoint to it), and then the new branch in order. Blocks
+    fetched earlier from the old branch are found the same way, when they come to be
+    passed on: the walk then ends at once (depth 0) and the block is fetched again.
+    Deeper than the window: FAILED, and nothing more is passed on.
+
+    Delivery finalized: only blocks up to a limit are fetched at all, the node's
+    `finalized` block (JOB_FINALIZED), or head - confirmations (JOB_HEAD) when a depth is
+    given or the node serves no such tag (then 64); the limit is asked every
+    finality_poll_ms (a minute), so it costs no call per block, and no orphan is fetched.
+
     Pipe commands:
         $TERM                   leave at once
         DRAIN                   fetch nothing new; once the jobs in flight are back, pass on
@@ -17,18 +33,22 @@
                                 after DRAIN; partial when blocks were left unpublished
         BEHIND chain head       started at the head (no start), which is past --to: there
                                 is nothing to publish; the poller then idles
+        FAILED chain reason     a reorg deeper than the window: nothing more is passed on
     The facade (head_poller_t, head_poller.h) sends these commands and reads the replies
     and reports, so that main never sees them.
 */
 #include "evmtap.h"
 #include "head_poller.h"
 #include "backoff.h"
+#include "batch.h"
 #include "block.h"
 #include "block_clock.h"
 #include "block_msg.h"
 #include "job.h"
+#include "jsonw.h"
 #include "msg.h"
 #include "result.h"
+#include "topics.h"
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
@@ -39,6 +59,8 @@
 #define HELD_WINDOWS 4
 //  How often blocks held back by a full classifier queue are offered again.
 #define BACKPRESSURE_RETRY_MS 20
+//  Delivery finalized: how often the limit is asked by default.
+#define FINALITY_POLL_MS 60000
 
 typedef struct {
     uint64_t number;
@@ -52,6 +74,7 @@ typedef struct {
     uint64_t number;
     int64_t sent;         //  when the job was issued (monotonic ms)
     bool follow;          //  a poll at the head, timed by the clock
+    bool walk;            //  a step of a reorg's walk back
     backoff_t backoff;    //  carried from the retry that issued it
 } flight_t;
 
@@ -73,10 +96,22 @@ typedef struct {
     uint64_t next_job_id;
     bool positioned;    //  next_issue is set (from the start or the first head)
     bool head_known;
-    uint64_t head;            //  highest block known to exist
-    uint64_t next_issue;      //  lowest number never asked for
-    uint64_t next_forward;    //  next number to pass on
-    char last_hash [BLOCK_HASH_SIZE];
+    uint64_t head;             //  highest block known to exist
+    uint64_t next_issue;       //  lowest number never asked for
+    uint64_t next_forward;     //  next number to pass on
+    block_window_t *window;    //  the hashes of the blocks passed on last, up to next_forward-1
+    bool walking;              //  a reorg's walk back is under way: nothing is passed on
+    uint64_t walk_number;      //  the block the walk asks for next
+    int64_t walk_due;          //  when (monotonic ms)
+    backoff_t walk_backoff;    //  the walk's failures in a row
+    bool walk_out;             //  a walk step is in flight
+    zframe_t *reorg;           //  a reorg batch waiting for room downstream
+    uint64_t reorgs;           //  reorgs unwound
+    bool failed;               //  a reorg deeper than the window: FAILED sent
+    bool use_tag;              //  finalized: the limit is the node's `finalized` block
+    uint64_t depth;            //  finalized without the tag: the limit is head - depth
+    int64_t limit_due;         //  finalized: when to ask for the limit again
+    int64_t finality_poll_ms;
     int64_t follow_due;        //  when to poll at the head
     int64_t head_retry_due;    //  when to ask eth_blockNumber again after a failure
     backoff_t head_backoff;    //  eth_blockNumber's failures in a row
@@ -135,12 +170,25 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     assert (self->flights && self->retries);
     self->pending = zhashx_new ();
     zhashx_set_destructor (self->pending, s_pending_destroy);
+    self->window = block_window_new (BLOCK_WINDOW_SIZE);
+    backoff_init (&self->walk_backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
     if (args->start != HEAD_POLLER_UNSET) {
         self->next_issue = self->next_forward = (uint64_t) args->start;
         self->positioned = true;
-        snprintf (self->last_hash, sizeof (self->last_hash), "%s",
-                  args->parent_hash ? args->parent_hash : "");
+        if (args->published)
+            block_window_copy (self->window, args->published);
+        if (args->start > 0) {
+            block_window_truncate (self->window, (uint64_t) args->start - 1);
+            if (args->parent_hash && *args->parent_hash)
+                block_window_push (self->window, (uint64_t) args->start - 1, args->parent_hash);
+        }
+        else
+            block_window_clear (self->window);
     }
+    self->use_tag = args->confirmations == HEAD_POLLER_UNSET;
+    self->depth = self->use_tag ? HEAD_POLLER_DEFAULT_CONFIRMATIONS
+                                : (uint64_t) args->confirmations;
+    self->finality_poll_ms = args->finality_poll_ms > 0 ? args->finality_poll_ms : FINALITY_POLL_MS;
     return self;
 }
 
@@ -153,6 +201,8 @@ s_self_destroy (self_t **self_p)
     free (self->flights);
     free (self->retries);
     zhashx_destroy (&self->pending);
+    block_window_destroy (&self->window);
+    zframe_destroy (&self->reorg);
     block_clock_destroy (&self->clock);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->jobs);
@@ -168,7 +218,8 @@ s_within_to (self_t *self, uint64_t number)
 }
 
 //  Sends a job; backoff is the block's from its earlier failures, NULL for a first try.
-static void
+//  Returns its flight (valid until the next issue or landing).
+static flight_t *
 s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *backoff)
 {
     assert (self->flight_count < self->capacity);
@@ -178,6 +229,7 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *
     flight->number = number;
     flight->sent = zclock_mono ();
     flight->follow = follow;
+    flight->walk = false;
     if (backoff)
         flight->backoff = *backoff;
     else
@@ -194,6 +246,7 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *
                  .receipts = self->args->receipts};
     zframe_t *frame = job_encode (&job);
     zframe_send (&frame, self->jobs, 0);
+    return flight;
 }
 
 //  Takes the flight of a job back; false when the job is not ours (a stale or bad result).
@@ -230,11 +283,18 @@ s_pump (self_t *self)
     if (self->draining || self->done || self->terminated)
         return;
     int64_t now = zclock_mono ();
-    if (!self->head_known) {
-        if (!self->head_job_out && now >= self->head_retry_due)
-            s_issue (self, JOB_HEAD, 0, false, NULL);
-        return;
+    if (self->walking && !self->walk_out && now >= self->walk_due) {
+        s_issue (self, JOB_BLOCK, self->walk_number, false, NULL)->walk = true;
+        self->walk_out = true;
     }
+    if (self->args->finalized) {
+        if (!self->head_job_out && now >= self->head_retry_due && now >= self->limit_due)
+            s_issue (self, self->use_tag ? JOB_FINALIZED : JOB_HEAD, 0, false, NULL);
+    }
+    else if (!self->head_known && !self->head_job_out && now >= self->head_retry_due)
+        s_issue (self, JOB_HEAD, 0, false, NULL);
+    if (!self->head_known)
+        return;
     //  Retries were in the window when first asked for: they go out when due, whatever
     //  waits behind them (the block holding up all the others is often one of them).
     for (size_t index = 0; index < self->retry_count;) {
@@ -254,8 +314,9 @@ s_pump (self_t *self)
     while (room && self->next_issue <= self->head && s_within_to (self, self->next_issue)
            && self->block_flights + self->retry_count < window)
         s_issue (self, JOB_BLOCK, self->next_issue++, false, NULL);
-    if (self->next_issue > self->head && s_within_to (self, self->next_issue)
-        && self->block_flights == 0 && self->retry_count == 0 && now >= self->follow_due)
+    if (!self->args->finalized && self->next_issue > self->head
+        && s_within_to (self, self->next_issue) && self->block_flights == 0
+        && self->retry_count == 0 && now >= self->follow_due)
         s_issue (self, JOB_BLOCK, self->next_issue, true, NULL);
 }
 
@@ -269,11 +330,175 @@ s_finish (self_t *self)
     zstr_sendx (self->pipe, "DONE", self->args->chain, NULL);
 }
 
-//  Passes on, in order, every block that is next in line; ends the stream at --to.
+//  A reorg deeper than the window: says so on the pipe and passes nothing more on.
+static void
+s_fail_deep (self_t *self, uint64_t number, const char *node_hash)
+{
+    char *reason = zsys_sprintf (
+        "chain %s: a reorg deeper than the %d blocks evmtap keeps: block %" PRIu64
+        " was published as %s, the node has %s, and no lower published block is kept to "
+        "find the fork; the blocks published from %" PRIu64 " on may be orphans. To "
+        "recover, drop what was published after the fork (the highest block whose hash the "
+        "node still has) and start again with a fresh --data-dir and --from the block after it",
+        self->args->chain, BLOCK_WINDOW_SIZE, number, block_window_hash (self->window, number),
+        node_hash, number);
+    assert (reason);
+    zsys_error ("head_poller %s", reason);
+    zstr_sendx (self->pipe, "FAILED", self->args->chain, reason, NULL);
+    zstr_free (&reason);
+    self->failed = true;
+    self->walking = false;
+    self->done = true;
+}
+
+static pending_t *
+s_pending_at (self_t *self, uint64_t number)
+{
+    char key [24];
+    snprintf (key, sizeof (key), "%" PRIu64, number);
+    return (pending_t *) zhashx_lookup (self->pending, key);
+}
+
+//  Keeps a fetched block until it can be passed on (one already held for its number, from
+//  another branch, is replaced). Takes the message.
+static void
+s_pending_keep (self_t *self, const result_t *result, zmsg_t **msg_p)
+{
+    pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
+    assert (pending);
+    pending->header = result->header;
+    block_msg_t block = {.chain_id = self->args->chain_id, .header = result->header};
+    snprintf (block.chain, sizeof (block.chain), "%s", self->args->chain);
+    block_msg_encode (&block, *msg_p);
+    pending->msg = *msg_p;
+    *msg_p = NULL;
+    char key [24];
+    snprintf (key, sizeof (key), "%" PRIu64, result->number);
+    zhashx_update (self->pending, key, pending);
+}
+
+//  The walk found the common ancestor: the reorg records go first (s_forward sends them),
+//  then the new branch from the block after it. An ancestor that is the last block passed
+//  on means the block after it came from an older branch: it is fetched again.
+static void
+s_walk_end (self_t *self, uint64_t ancestor)
+{
+    self->walking = false;
+    uint64_t last = self->next_forward - 1;
+    if (ancestor == last) {
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, self->next_forward);
+        zhashx_delete (self->pending, key);
+        backoff_t backoff;
+        backoff_init (&backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
+        s_retry_later (self, self->next_forward, &backoff);
+        zsys_info ("head_poller %s: block %" PRIu64 " came from an older branch: fetching it "
+                   "again",
+                   self->args->chain, self->next_forward);
+        return;
+    }
+    uint64_t depth = last - ancestor;
+    pending_t *first = s_pending_at (self, ancestor + 1);
+    assert (first);    //  the walk kept every block above the ancestor
+    batch_t *batch = batch_new (self->args->chain, self->args->chain_id, ancestor,
+                                block_window_hash (self->window, ancestor),
+                                first->header.timestamp);
+    char topic [BLOCK_MSG_CHAIN_SIZE + 48];
+    snprintf (topic, sizeof (topic), "%s." TOPIC_BLOCKS_REORGED, self->args->chain);
+    jsonw_t *writer = jsonw_new ();
+    for (uint64_t number = ancestor + 1; number <= last; number++) {
+        pending_t *replacing = s_pending_at (self, number);
+        assert (replacing);
+        jsonw_reset (writer);
+        jsonw_object_begin (writer);
+        jsonw_key (writer, "chainId");
+        jsonw_u64 (writer, self->args->chain_id);
+        jsonw_key (writer, "number");
+        jsonw_u64 (writer, number);
+        jsonw_key (writer, "orphanedHash");
+        jsonw_string (writer, block_window_hash (self->window, number));
+        jsonw_key (writer, "newHash");
+        jsonw_string (writer, replacing->header.hash);
+        jsonw_key (writer, "depth");
+        jsonw_u64 (writer, depth);
+        jsonw_object_end (writer);
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, number);
+        batch_add (batch, topic, key, jsonw_strdup (writer), jsonw_size (writer));
+    }
+    jsonw_destroy (&writer);
+    zframe_destroy (&self->reorg);
+    self->reorg = batch_encode (batch);
+    batch_destroy (&batch);
+    zsys_warning ("head_poller %s: reorg of depth %" PRIu64 ": blocks %" PRIu64 "..%" PRIu64
+                  " orphaned; the new branch follows block %" PRIu64 " %s",
+                  self->args->chain, depth, ancestor + 1, last, ancestor,
+                  block_window_hash (self->window, ancestor));
+    block_window_truncate (self->window, ancestor);
+    self->next_forward = ancestor + 1;
+    self->reorgs++;
+}
+
+//  The block next in line does not follow the last one passed on: walk back from below it.
+static void
+s_walk_start (self_t *self, const pending_t *pending)
+{
+    zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not the block passed on "
+                  "below it, %s: a reorg; walking back to the common ancestor",
+                  self->args->chain, pending->header.number, pending->header.parent_hash,
+                  block_window_hash (self->window, pending->header.number - 1));
+    self->walking = true;
+    self->walk_number = pending->header.number - 1;
+    self->walk_due = zclock_mono ();
+    backoff_reset (&self->walk_backoff);
+}
+
+//  One step of the walk back: the node's block at walk_number.
+static void
+s_handle_walk (self_t *self, const result_t *result, zmsg_t **msg_p)
+{
+    self->walk_out = false;
+    if (!self->walking)
+        return;    //  the walk was abandoned (a drain)
+    if (result->status != RESULT_OK || zmsg_size (*msg_p) != 1) {
+        if (result->status == RESULT_FAILED)
+            zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
+                          result->number, result->error);
+        self->walk_due = zclock_mono () + backoff_next (&self->walk_backoff);
+        return;
+    }
+    backoff_reset (&self->walk_backoff);
+    uint64_t number = result->number;
+    const char *published = block_window_hash (self->window, number);
+    if (published && streq (published, result->header.hash)) {
+        s_walk_end (self, number);
+        return;
+    }
+    s_pending_keep (self, result, msg_p);
+    const char *below = number > 0 ? block_window_hash (self->window, number - 1) : NULL;
+    if (!below)
+        s_fail_deep (self, number, result->header.hash);
+    else if (streq (below, result->header.parent_hash))
+        s_walk_end (self, number - 1);
+    else {
+        self->walk_number = number - 1;
+        self->walk_due = zclock_mono ();
+    }
+}
+
+//  Passes on, in order, every block that is next in line; ends the stream at --to. A reorg
+//  found on the way starts the walk back, which holds everything until it ends.
 //  Returns true when a block that is next in line waits for room in the classifier's queue.
 static bool
 s_forward (self_t *self)
 {
+    if (self->walking || self->failed)
+        return false;
+    if (self->reorg) {
+        if (!(zsock_events (self->classifier) & ZMQ_POLLOUT))
+            return true;
+        zframe_send (&self->reorg, self->classifier, 0);
+    }
     while (!self->done) {
         char key [24];
         snprintf (key, sizeof (key), "%" PRIu64, self->next_forward);
@@ -282,12 +507,14 @@ s_forward (self_t *self)
             break;
         if (!(zsock_events (self->classifier) & ZMQ_POLLOUT))
             return true;
-        //  Reorgs are handled in their own issue; until then a broken chain is reported.
-        if (*self->last_hash && strcmp (pending->header.parent_hash, self->last_hash))
-            zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not %s (reorg?)",
-                          self->args->chain, pending->header.number, pending->header.parent_hash,
-                          self->last_hash);
-        snprintf (self->last_hash, sizeof (self->last_hash), "%s", pending->header.hash);
+        const char *below = pending->header.number > 0
+                                ? block_window_hash (self->window, pending->header.number - 1)
+                                : NULL;
+        if (below && !streq (pending->header.parent_hash, below)) {
+            s_walk_start (self, pending);
+            return false;
+        }
+        block_window_push (self->window, pending->header.number, pending->header.hash);
         block_clock_observe (self->clock, pending->header.number, pending->header.timestamp);
         zmsg_send (&pending->msg, self->classifier);
         zhashx_delete (self->pending, key);
@@ -315,10 +542,36 @@ s_check_drained (self_t *self)
     self->draining = false;
 }
 
+//  Delivery finalized: turns the answer to the limit job into the highest block that may
+//  be fetched. false when there is none yet, or the node serves no `finalized` block (then
+//  the head is asked at once, and the limit is depth below it from now on).
+static bool
+s_finality_limit (self_t *self, const result_t *result, uint64_t *limit)
+{
+    if (result->kind == JOB_FINALIZED && result->status == RESULT_NOT_FOUND) {
+        zsys_info ("head_poller %s: the node serves no finalized block: publishing blocks %" PRIu64
+                   " deep",
+                   self->args->chain, self->depth);
+        self->use_tag = false;
+        self->limit_due = 0;
+        return false;
+    }
+    self->limit_due = zclock_mono () + self->finality_poll_ms;
+    if (result->kind == JOB_FINALIZED) {
+        *limit = result->value;
+        return true;
+    }
+    if (result->value < self->depth)
+        return false;
+    *limit = result->value - self->depth;
+    return true;
+}
+
 static void
 s_handle_head (self_t *self, const result_t *result)
 {
-    if (result->status != RESULT_OK) {
+    if (result->status != RESULT_OK
+        && !(result->kind == JOB_FINALIZED && result->status == RESULT_NOT_FOUND)) {
         int64_t wait = backoff_next (&self->head_backoff);
         self->head_retry_due = zclock_mono () + wait;
         zsys_warning ("head_poller %s: head unknown: %s (again in %" PRId64 " ms)",
@@ -326,17 +579,20 @@ s_handle_head (self_t *self, const result_t *result)
         return;
     }
     backoff_reset (&self->head_backoff);
+    uint64_t head = result->value;
+    if (self->args->finalized && !s_finality_limit (self, result, &head))
+        return;
     if (!self->positioned) {
-        self->next_issue = self->next_forward = result->value;
+        self->next_issue = self->next_forward = head;
         self->positioned = true;
-        if (!s_within_to (self, result->value)) {
-            char head [24];
-            snprintf (head, sizeof (head), "%" PRIu64, result->value);
-            zstr_sendx (self->pipe, "BEHIND", self->args->chain, head, NULL);
+        if (!s_within_to (self, head)) {
+            char text [24];
+            snprintf (text, sizeof (text), "%" PRIu64, head);
+            zstr_sendx (self->pipe, "BEHIND", self->args->chain, text, NULL);
         }
     }
-    if (!self->head_known || result->value > self->head)
-        self->head = result->value;
+    if (!self->head_known || head > self->head)
+        self->head = head;
     self->head_known = true;
 }
 
@@ -345,21 +601,10 @@ s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zm
 {
     int64_t now = zclock_mono ();
     if (result->status == RESULT_OK) {
-        pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
-        assert (pending);
-        pending->header = result->header;
-        block_msg_t block = {.chain_id = self->args->chain_id, .header = result->header};
-        snprintf (block.chain, sizeof (block.chain), "%s", self->args->chain);
-        block_msg_encode (&block, *msg_p);
-        pending->msg = *msg_p;
-        *msg_p = NULL;
-        char key [24];
-        snprintf (key, sizeof (key), "%" PRIu64, result->number);
-        if (zhashx_insert (self->pending, key, pending) != 0) {
-            void *item = pending;
-            s_pending_destroy (&item);
-        }
-        if (result->number > self->head)
+        //  Numbers below next_forward were passed on already (a late answer): dropped.
+        if (result->number >= self->next_forward)
+            s_pending_keep (self, result, msg_p);
+        if (!self->args->finalized && result->number > self->head)
             self->head = result->number;
         if (flight->follow) {
             self->next_issue = result->number + 1;
@@ -406,7 +651,9 @@ s_self_handle_jobs (self_t *self)
                     result.job_id);
     else {
         self->requests += result.requests;
-        if (flight.kind == JOB_HEAD)
+        if (flight.walk)
+            s_handle_walk (self, &result, &msg);
+        else if (flight.kind != JOB_BLOCK)
             s_handle_head (self, &result);
         else if (result.status == RESULT_OK && zmsg_size (msg) != 1) {
             zsys_error ("head_poller %s: block %" PRIu64 " came without its body",
@@ -464,14 +711,23 @@ s_timeout (self_t *self)
         return -1;
     int64_t now = zclock_mono ();
     int64_t due = INT64_MAX;
-    if (!self->head_known)
-        due = self->head_job_out ? INT64_MAX : self->head_retry_due;
+    if (self->walking && !self->walk_out)
+        due = self->walk_due;
+    if (self->args->finalized && !self->head_job_out) {
+        int64_t limit_due = self->limit_due > self->head_retry_due ? self->limit_due
+                                                                   : self->head_retry_due;
+        due = limit_due < due ? limit_due : due;
+    }
+    if (!self->head_known) {
+        if (!self->args->finalized && !self->head_job_out && self->head_retry_due < due)
+            due = self->head_retry_due;
+    }
     else {
         for (size_t index = 0; index < self->retry_count; index++)
             if (self->retries [index].due < due)
                 due = self->retries [index].due;
-        if (self->next_issue > self->head && self->block_flights == 0 && self->retry_count == 0
-            && s_within_to (self, self->next_issue))
+        if (!self->args->finalized && self->next_issue > self->head && self->block_flights == 0
+            && self->retry_count == 0 && s_within_to (self, self->next_issue))
             due = self->follow_due < due ? self->follow_due : due;
     }
     if (due == INT64_MAX)
@@ -507,6 +763,7 @@ head_poller_actor (zsock_t *pipe, void *args)
 struct _head_poller_t {
     zactor_t *actor;              //  the only one to use its pipe
     head_poller_state_t state;    //  by the last report taken
+    char *error;                  //  HEAD_POLLER_FAILED: the reason reported
 };
 
 head_poller_t *
@@ -529,6 +786,7 @@ head_poller_destroy (head_poller_t **self_p)
     assert (self_p);
     if (*self_p) {
         zactor_destroy (&(*self_p)->actor);
+        zstr_free (&(*self_p)->error);
         free (*self_p);
         *self_p = NULL;
     }
@@ -541,8 +799,8 @@ head_poller_socket (head_poller_t *self)
     return zactor_sock (self->actor);
 }
 
-//  Takes a report into the state: DONE chain, DRAINED chain complete|partial, or BEHIND
-//  chain head. Anything
+//  Takes a report into the state: DONE chain, DRAINED chain complete|partial, BEHIND
+//  chain head, or FAILED chain reason. Anything
 //  else (a STATS answer that came after its caller gave up) changes nothing.
 static void
 s_take_report (head_poller_t *self, zmsg_t *msg)
@@ -550,6 +808,13 @@ s_take_report (head_poller_t *self, zmsg_t *msg)
     zframe_t *verb = zmsg_first (msg);
     if (verb && zframe_streq (verb, "BEHIND"))
         self->state = HEAD_POLLER_BEHIND;
+    else if (verb && zframe_streq (verb, "FAILED")) {
+        zmsg_next (msg);    //  the chain's name
+        zframe_t *reason = zmsg_next (msg);
+        zstr_free (&self->error);
+        self->error = reason ? zframe_strdup (reason) : strdup ("failed");
+        self->state = HEAD_POLLER_FAILED;
+    }
     else if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
         zmsg_next (msg);    //  the chain's name
         zframe_t *state = zmsg_next (msg);
@@ -574,6 +839,13 @@ head_poller_state (head_poller_t *self)
 {
     assert (self);
     return self->state;
+}
+
+const char *
+head_poller_error (head_poller_t *self)
+{
+    assert (self);
+    return self->error ? self->error : "";
 }
 
 void
