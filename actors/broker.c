@@ -90,10 +90,11 @@ typedef struct {
     bool abandoned;         //  ABANDON received
     files_sink_t *files;    //  @locality broker: the files, for SINK_FILES
     int commit_interval_ms;
-    bool timer_only;     //  no commit when idle (broker_args_t)
-    zhashx_t *chains;    //  chain name -> s_chain_t
-    char *line;          //  stdout sink: the envelope being built
-    jsonw_t *jsonw;      //  stdout sink: escapes the envelope's strings
+    bool timer_only;           //  no commit when idle (broker_args_t)
+    zhashx_t *chains;          //  chain name -> s_chain_t
+    block_window_t *window;    //  Kafka: a chain's window cut at its block delivered
+    char *line;                //  stdout sink: the envelope being built
+    jsonw_t *jsonw;            //  stdout sink: escapes the envelope's strings
     size_t line_capacity;
     bool dirty;            //  written since the last checkpoint
     int64_t commit_due;    //  zclock_mono time the next checkpoint is due, when dirty
@@ -187,6 +188,7 @@ s_self_destroy (self_t **self_p)
         zsock_destroy (&self->pull);
         free (self->endpoint);
         zhashx_destroy (&self->chains);
+        block_window_destroy (&self->window);
         files_sink_destroy (&self->files);
         kafka_sink_destroy (&self->kafka);
         checkpoint_destroy (&self->checkpoint);
@@ -210,6 +212,7 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
                                                             : BROKER_COMMIT_INTERVAL_MS;
     self->chains = zhashx_new ();
     zhashx_set_destructor (self->chains, s_chain_destructor);
+    self->window = block_window_new (BLOCK_WINDOW_SIZE);
     self->jsonw = jsonw_new ();
     assert (self->chains && self->jsonw);
 
@@ -292,10 +295,15 @@ s_self_commit_kafka (self_t *self)
         changed = true;
         if (rc == 0)
             rc = checkpoint_set_block (self->checkpoint, chain->name, number, hash);
-        //  The window goes with the checkpoint when it ends there (everything written is
-        //  delivered, as it is at the head); else the stored one stays, a little older.
-        if (rc == 0 && number == chain->written_number && streq (hash, chain->written_hash))
-            rc = checkpoint_set_window (self->checkpoint, chain->name, chain->window);
+        //  The window, cut at the block delivered, goes with it when it holds that block
+        //  (not when a reorg's batch written since is not delivered yet: the stored one
+        //  stays until then).
+        const char *held = block_window_hash (chain->window, number);
+        if (rc == 0 && held && streq (held, hash)) {
+            block_window_copy (self->window, chain->window);
+            block_window_truncate (self->window, number);
+            rc = checkpoint_set_window (self->checkpoint, chain->name, self->window);
+        }
     }
     if (changed && rc == 0)
         rc = checkpoint_commit (self->checkpoint);

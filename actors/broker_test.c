@@ -4,7 +4,8 @@
     STATS, malformed frames dropped, the timer commit, the checkpoint of the last block and
     of every file's size), the cut of bytes written past the checkpoint after a crash or a
     kill, the stdout sink's envelopes, start failures, topics that would leave the files
-    directory, a write failure reported as FAILED, and the Kafka sink against librdkafka's
+    directory, a write failure reported as FAILED, a reorg's batch rewinding the checkpoint
+    and the window of recent hashes, and the Kafka sink against librdkafka's
     mock cluster (FLUSHED only once delivered, ABANDON while the cluster is down). */
 #include "evmtap.h"
 #include "broker.h"
@@ -17,6 +18,7 @@
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
+#include "block_window.h"
 #include "checkpoint.h"
 #include "kafka_sink.h"
 #include "sink.h"
@@ -205,6 +207,11 @@ broker_test (bool verbose)
     free (text);
     assert (checkpoint_get_file (checkpoint, s_test_key (txs1), &size) == 0);
     assert (size == 3 * strlen ("{\"block\":100,\"i\":0}\n"));
+    //  ...and the hashes of the blocks written, for the head poller's walk after a restart.
+    block_window_t *window = block_window_new (BLOCK_WINDOW_SIZE);
+    assert (checkpoint_get_window (checkpoint, "t", window) == 0);
+    assert (block_window_first (window) == 100 && block_window_last (window) == 103);
+    assert (streq (block_window_hash (window, 103), hash));
     checkpoint_destroy (&checkpoint);
 
     //  A crash: bytes past the checkpoint (a killed process's last writes) are cut on start;
@@ -236,8 +243,25 @@ broker_test (bool verbose)
     text = s_test_slurp (blocks2);
     assert (s_test_count_lines (text) == 4);
     free (text);
+    //  A reorg's batch, at the common ancestor 106 below the last block written (108):
+    //  its records are written, the checkpoint and the window go back to 106.
+    s_test_send_batch (push, "t", 107, day2 + 40, 0);
+    s_test_send_batch (push, "t", 108, day2 + 50, 0);
+    s_test_send_batch (push, "t", 106, day2 + 40, 0);
+    s_test_send_flush (push, "t");
+    s_test_expect_flushed (broker, "t", "106");
+    text = s_test_slurp (blocks2);
+    assert (s_test_count_lines (text) == 7);
+    free (text);
     zsock_destroy (&push);
     broker_destroy (&broker);
+    checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_get (checkpoint, "t", &number, hash) == 0 && number == 106);
+    assert (checkpoint_get_window (checkpoint, "t", window) == 0);
+    assert (block_window_first (window) == 106 && block_window_last (window) == 106);
+    checkpoint_destroy (&checkpoint);
+    block_window_destroy (&window);
 
     //  SIGKILL between a write and its checkpoint: with a long interval, a block larger
     //  than a file buffer reaches the disk uncheckpointed. A copy of the data directory

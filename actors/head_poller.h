@@ -8,6 +8,8 @@
 
 //  start: the head; to: follow for ever.
 #define HEAD_POLLER_UNSET (-1)
+//  Fetched blocks held back (out of order, or by a full queue) at most, in windows.
+#define HEAD_POLLER_HELD_WINDOWS 4
 
 typedef struct {
     const char *chain;    //  topic prefix
