@@ -65,10 +65,15 @@ s_publish (self_t *self, const usage_entry_t *entry)
         //  Methods first (their sums make the totals), then the record around them.
         jsonw_t *methods = jsonw_new ();
         jsonw_object_begin (methods);
-        uint64_t requests = 0, units = 0;
+        //  Units are a delta: a refund's own entry (calls of this minute whose answers
+        //  came after it was sealed) has no requests and units below zero.
+        uint64_t requests = 0;
+        int64_t units = 0;
         for (size_t line = first; line < end; line++) {
             requests += entry->lines [line].requests;
             units += entry->lines [line].units;
+            if (entry->lines [line].requests == 0)
+                continue;
             jsonw_key (methods, entry->lines [line].method);
             jsonw_u64 (methods, entry->lines [line].requests);
         }
@@ -88,7 +93,7 @@ s_publish (self_t *self, const usage_entry_t *entry)
         jsonw_key (jsonw, "requests");
         jsonw_u64 (jsonw, requests);
         jsonw_key (jsonw, "units");
-        jsonw_u64 (jsonw, units);
+        jsonw_i64 (jsonw, units);
         jsonw_key (jsonw, "methods");
         jsonw_raw (jsonw, jsonw_data (methods), jsonw_size (methods));
         jsonw_object_end (jsonw);
@@ -211,10 +216,16 @@ s_handle_worker (self_t *self)
                                                request.cool_ms, request.park_ms);
     }
     else if (rc == 0 && request.type == MSG_TYPE_LEASE_SPEND) {
+        //  The minute goes back to the worker: its refund, if any, goes in the same one.
         uint64_t minute = (uint64_t) zclock_time () / 60000;
         answer.status = usage_journal_spend (self->journal, request.key, minute, request.method,
-                                             request.requests, request.units);
+                                             request.requests, request.units)
+                            ? -1
+                            : (int64_t) minute;
     }
+    else if (rc == 0 && request.type == MSG_TYPE_LEASE_REFUND)
+        answer.status = usage_journal_refund (self->journal, request.key, request.minute,
+                                              request.method, request.units);
     else {
         //  Answered when it names its id, so that the worker need not wait for nothing.
         answer.id = lease_id (frame);
@@ -535,12 +546,35 @@ keypool_client_release (keypool_client_t *self, const keypool_lease_t *lease, in
 }
 
 int
-keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
-                      uint64_t requests, uint64_t units)
+keypool_client_spend_minute (keypool_client_t *self, const char *key, const char *method,
+                             uint64_t requests, uint64_t units, uint64_t *minute)
 {
     lease_t request = {
         .type = MSG_TYPE_LEASE_SPEND, .method = method, .requests = requests, .units = units};
     assert (strlen (key) < sizeof (request.key));    //  a leased key
+    strcpy (request.key, key);
+    lease_t answer;
+    if (s_request (self, &request, &answer) || s_status (&answer) < 0)
+        return -1;
+    *minute = (uint64_t) answer.status;
+    return 0;
+}
+
+int
+keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
+                      uint64_t requests, uint64_t units)
+{
+    uint64_t minute;
+    return keypool_client_spend_minute (self, key, method, requests, units, &minute);
+}
+
+int
+keypool_client_refund (keypool_client_t *self, const char *key, const char *method, uint64_t minute,
+                       uint64_t units)
+{
+    lease_t request = {
+        .type = MSG_TYPE_LEASE_REFUND, .method = method, .minute = minute, .units = units};
+    assert (strlen (key) < sizeof (request.key));
     strcpy (request.key, key);
     lease_t answer;
     return s_request (self, &request, &answer) == 0 && s_status (&answer) == 0 ? 0 : -1;
@@ -633,6 +667,12 @@ s_test_pool (const char *redis, bool verbose)
     for (int index = 0; index < 10; index++)
         assert (keypool_client_spend (one, lease.key, "eth_getBlockByNumber", 1, 80) == 0);
     assert (keypool_client_spend (two, other.key, "eth_blockNumber", 3, 240) == 0);
+    //  A call answered 429: journaled at its full cost, then refunded in its own minute
+    uint64_t minute = 0;
+    assert (keypool_client_spend_minute (one, lease.key, "eth_getBlockReceipts", 1, 1000, &minute)
+            == 0);
+    assert (minute && minute <= (uint64_t) zclock_time () / 60000);
+    assert (keypool_client_refund (one, lease.key, "eth_getBlockReceipts", minute, 1000) == 0);
     assert (keypool_flush (pool) == 0);
     keypool_key_state_t *states;
     size_t count;
@@ -640,7 +680,7 @@ s_test_pool (const char *redis, bool verbose)
     for (size_t index = 0; index < count; index++) {
         bool mine = streq (states [index].key, lease.key);
         assert (streq (states [index].state, "leased"));
-        assert (states [index].requests_24h == (mine ? 10u : 3u));
+        assert (states [index].requests_24h == (mine ? 11u : 3u));
         assert (states [index].units_24h == (mine ? 800u : 240u));
         assert (streq (states [index].holder, mine ? "h:1:c/w0" : "h:1:c/w1"));
     }
@@ -687,7 +727,7 @@ s_test_pool (const char *redis, bool verbose)
             printf ("%s %s\n", record->key, record->value);
         cJSON_Delete (value);
     }
-    assert (requests == 13);
+    assert (requests == 14);
     batch_destroy (&batch);
     keypool_client_destroy (&one);
     keypool_client_destroy (&two);

@@ -551,7 +551,8 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
     size_t keys = 0;
     const char **names = (const char **) calloc (entry->count + 1, sizeof (char *));
     uint64_t *requests = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
-    uint64_t *units = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
+    //  Units are deltas: a refund's entry lowers the minute its calls were journaled in.
+    int64_t *units = (int64_t *) calloc (entry->count + 1, sizeof (int64_t));
     assert (names && requests && units);
     for (size_t first = 0, end; first < entry->count; first = end, keys++) {
         end = usage_entry_key_end (entry, first);
@@ -575,7 +576,11 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
                     memkey->requests [slot] = memkey->units [slot] = 0;
                 }
                 memkey->requests [slot] += requests [which];
-                memkey->units [slot] += units [which];
+                //  Never below zero: a refund follows its spend into the same minute.
+                if (units [which] < 0 && memkey->units [slot] < (uint64_t) -units [which])
+                    memkey->units [slot] = 0;
+                else
+                    memkey->units [slot] += (uint64_t) units [which];
             }
             char seq [32];
             snprintf (seq, sizeof (seq), "%" PRIu64, entry->seq);
@@ -592,7 +597,7 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
         for (size_t which = 0; which < keys; which++) {
             snprintf (numbers [which * 3 + 1], 32, "%" PRIu64, entry->minute);
             snprintf (numbers [which * 3 + 2], 32, "%" PRIu64, requests [which]);
-            snprintf (numbers [which * 3 + 3], 32, "%" PRIu64, units [which]);
+            snprintf (numbers [which * 3 + 3], 32, "%" PRId64, units [which]);
             argv [which * 4 + 2] = names [which];
             argv [which * 4 + 3] = numbers [which * 3 + 1];
             argv [which * 4 + 4] = numbers [which * 3 + 2];
@@ -768,8 +773,13 @@ s_test_rules (keypool_store_t *store, bool verbose)
     entry.count = 3;
     assert (keypool_store_apply (store, "j1", &entry) == 0);
     assert (keypool_store_apply (store, "j1", &entry) == 0);    //  again: counted once
+    //  A refund's entry: no requests, units below zero, in the minute of its calls
+    usage_line_t refund = {"p/b", "m", 0, -40};
+    usage_entry_t refunds = {.seq = 2, .minute = entry.minute, .lines = &refund, .count = 1};
+    assert (keypool_store_apply (store, "j1", &refunds) == 0);
+    assert (keypool_store_apply (store, "j1", &refunds) == 0);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w0", 5000, 0, false, &lease, &busy) == 0);
-    assert (streq (lease.key, "p/b") && lease.units_24h == 100 && lease.requests_24h == 10);
+    assert (streq (lease.key, "p/b") && lease.units_24h == 60 && lease.requests_24h == 10);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w1", 5000, 0, false, &other, &busy) == 0);
     assert (streq (other.key, "p/c"));
     assert (keypool_store_acquire (store, keys, 3, "h:1:w2", 5000, 0, false, &third, &busy) == 0);
@@ -796,6 +806,7 @@ s_test_rules (keypool_store_t *store, bool verbose)
     assert (keypool_store_list (store, &states, &count) == 0 && count == 3);
     assert (streq (states [0].key, "p/a") && streq (states [0].state, "leased")
             && streq (states [0].holder, "h:1:w2") && states [0].units_24h == 300);
+    assert (states [1].units_24h == 60 && states [1].requests_24h == 10);
     assert (streq (states [1].state, "cooling") && streq (states [2].state, "parked"));
     free (states);
     zclock_sleep (1100);
