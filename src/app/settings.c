@@ -90,9 +90,9 @@ static const setting_t s_settings [] = {
      .help = "the units: requests, infura (credits), alchemy (compute units)\n"
              "or a cost table file like config/costs/ (default requests)",
      .doc_default = "`requests`",
-     .doc = "the units of `key_rps` and `key_daily`: `requests`, `infura` (credits), "
-            "`alchemy` (compute units), or a file in the format of `config/costs/*.cfg` "
-            "(`method = units`, with `name`, `unit`, `default`, `daily_reset = utc|sliding`)"},
+     .doc = "the units of `key_rps` (throughput units) and `key_daily` (billed units): "
+            "`requests`, `infura` (credits), `alchemy` (compute units), the providers' own "
+            "tables built in, or a file in their format (see \"Cost tables\" below)"},
     {.flag = "key-rotate", .name = "key_rotate", S_CHAIN (key_rotate), .type = &setting_real,
      .min = "0", .max = "86400", .expect = "a number of seconds from {min} (never) to {max}",
      .initial = "300", .value = "SECONDS",
