@@ -11,6 +11,7 @@
 #     `sig-event` of its signature, non-indexed arguments equal `cast decode-abi`'s and
 #     indexed ones the topics;
 #   * mined.token_transfers equals the ERC-20 Transfer logs computed here from the receipts;
+#   * transactions, decoded logs and token transfers carry the node's blockHash;
 #   * --fetch hashes --receipts writes byte-identical files, and so does a node that answers
 #     -32601 to eth_getBlockReceipts (tests/badrpc.py --refuse): receipts by transaction.
 set -euo pipefail
