@@ -129,14 +129,17 @@ static const setting_t s_settings [] = {
             "then one request per transaction (the original system's way, for comparison)"},
     {.flag = "receipts", .name = "receipts", S_CHAIN (receipts), .type = &setting_bool,
      .initial = "false",
-     .help = "also fetch receipts (one more call per block, in the block's\n"
-             "batch): receipt fields, decoded logs, token transfers",
-     .doc = "also fetch receipts: one more call per block, `eth_getBlockReceipts(n)`, in the "
-            "same JSON-RPC batch as the block with `fetch = block` (one HTTP request); a "
-            "node that answers -32601 gets batched `eth_getTransactionReceipt` instead (one "
-            "per transaction, said once per worker in the log). Receipt fields join the "
-            "transaction records; logs go to `mined.logs.decoded` and "
-            "`mined.token_transfers`"},
+     .help = "also fetch receipts, the cheapest way under the key's cost table:\n"
+             "receipt fields, decoded logs, token transfers",
+     .doc = "also fetch receipts, the cheapest way in the key's billed units: "
+            "`eth_getBlockReceipts(n)` in the same JSON-RPC batch as the block with "
+            "`fetch = block` (one HTTP request), unless the cost table makes one "
+            "`eth_getTransactionReceipt` per transaction cheaper for the block's size "
+            "(`infura`: blocks of fewer than 13 transactions; then the receipts follow the "
+            "block in a second request; none for an empty block). A node that answers "
+            "-32601 gets batched `eth_getTransactionReceipt` instead (said once per worker in "
+            "the log). Receipt fields join the transaction records; logs go to "
+            "`mined.logs.decoded` and `mined.token_transfers`"},
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
