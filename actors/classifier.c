@@ -94,6 +94,8 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         jsonw_u64 (self->writer, block->chain_id);
         jsonw_key (self->writer, "blockNumber");
         jsonw_u64 (self->writer, block->header.number);
+        jsonw_key (self->writer, "blockHash");
+        jsonw_string (self->writer, block->header.hash);
         jsonw_key (self->writer, "transactionIndex");
         jsonw_u64 (self->writer, index);
         jsonw_key (self->writer, "hash");
@@ -294,6 +296,7 @@ classifier_test (bool verbose)
     cJSON *ids = cJSON_Parse (record->value);
     assert (ids && cJSON_GetObjectItem (ids, "chainId")->valuedouble == 31337);
     assert (cJSON_GetObjectItem (ids, "transactionIndex")->valuedouble == 0);
+    assert (streq (cJSON_GetObjectItem (ids, "blockHash")->valuestring, "0x09"));
     cJSON_Delete (ids);
     assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE_TRANSFER));
     assert (streq (batch_record (batch, 5)->topic, "anvil." TOPIC_LOGS));

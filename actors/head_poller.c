@@ -104,7 +104,6 @@ typedef struct {
     backoff_t walk_backoff;    //  the walk's failures in a row
     bool walk_out;             //  a walk step is in flight
     zframe_t *reorg;           //  a reorg batch waiting for room downstream
-    uint64_t reorgs;           //  reorgs unwound
     bool failed;               //  a reorg deeper than the window: FAILED sent
     bool use_tag;              //  finalized: the limit is the node's `finalized` block
     uint64_t depth;            //  finalized without the tag: the limit is head - depth
@@ -117,7 +116,7 @@ typedef struct {
     bool draining;
     bool done;
     bool terminated;
-    uint64_t blocks;      //  passed on
+    uint64_t blocks;      //  passed on, less the orphans of reorgs
     uint64_t requests;    //  JSON-RPC calls of every job, head polls included
     uint64_t misses;      //  head polls that found nothing yet
 } self_t;
@@ -434,7 +433,8 @@ s_walk_end (self_t *self, uint64_t ancestor)
                   block_window_hash (self->window, ancestor));
     block_window_truncate (self->window, ancestor);
     self->next_forward = ancestor + 1;
-    self->reorgs++;
+    //  The orphans are no longer passed on: the figures count the chain as it is now.
+    self->blocks -= depth;
 }
 
 //  The block next in line does not follow the last one passed on: walk back from below it.

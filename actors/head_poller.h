@@ -36,7 +36,7 @@ typedef struct {
 
 //  A head poller's figures since it started (STATS).
 typedef struct {
-    uint64_t blocks;      //  passed on to the classifier
+    uint64_t blocks;      //  passed on to the classifier, less the orphans of reorgs
     uint64_t requests;    //  JSON-RPC calls of every job, head polls included
     uint64_t next;        //  the next block to pass on
     uint64_t head;        //  the highest block known to exist

@@ -11,7 +11,8 @@ What is left must be the node's chain 0..N:
 * mined.blocks.metadata: every number 0..N exactly once, with the node's hash;
 * the three transaction topics: every transaction of the node's blocks 0..N exactly once
   (by hash), in a record whose blockHash is its block's, and no other transaction;
-* any record of a chain topic that carries blockHash and blockNumber: the node's hash;
+* every record of the other chain topics carries blockHash, and once the orphans are
+  dropped it is the node's hash at its blockNumber;
 * every orphanedHash was published as a block (the announcement names a real orphan) and is
   not the node's hash at its number; every newHash is the node's, or orphaned later; the
   records of one reorg are `depth` consecutive numbers, each with that depth;
@@ -98,6 +99,9 @@ def main():
     for topic, items in records.items():
         for record in items:
             block_hash, number = record.get("blockHash"), record.get("blockNumber")
+            if topic not in ("mined.blocks.metadata", "mined.blocks.reorged") and not block_hash:
+                problems.append(f"{topic}: a record without blockHash: {json.dumps(record)[:120]}")
+                continue
             if (block_hash and isinstance(number, int) and block_hash not in orphaned
                     and number <= args.to and node_hash[number] != block_hash):
                 problems.append(f"{topic}: a record of block {number} {block_hash} survives "

@@ -4,6 +4,7 @@
 #include "test_http.h"
 #include "keypool.h"
 #include "cost_table.h"
+#include "receipts_cost.h"
 #include "kafka_sink.h"
 #include "files_sink.h"
 #include "keccak.h"
@@ -69,6 +70,7 @@ static const selftest_t s_selftests [] = {
     {"proto", proto_test},
     {"test_http", test_http_test},
     {"cost_table", cost_table_test},
+    {"receipts_cost", receipts_cost_test},
     {"usage_journal", usage_journal_test},
     {"keypool_store", keypool_store_test},
     {"key_lease", key_lease_test},

@@ -155,10 +155,12 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             keypool_client_release (pool, &granted, 0, 0);
             break;
         }
-        uint64_t units = key_lease_units (lease, method);
-        int spent = keypool_client_spend (pool, key_lease_journal_key (lease), method, 1, units);
+        //  Journaled as "<provider>/<name>"; the probe holds the key no longer than this.
+        char journal_key [KEYPOOL_KEY_SIZE + 64];
+        snprintf (journal_key, sizeof (journal_key), "%s", key_lease_journal_key (lease));
         key_lease_drop (lease);
-        if (spent) {
+        uint64_t units = key_lease_units (lease, method), minute;
+        if (keypool_client_spend_minute (pool, journal_key, method, 1, units, &minute)) {
             keypool_client_release (pool, &granted, 0, 0);
             zclock_sleep (1000);
             continue;
@@ -173,6 +175,15 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             keypool_client_release (pool, &granted, 0, 0);
             return S_PROBE_ANSWERED;
         }
+        //  A rate-limit or quota answer is billed as the table says (Infura: not at all).
+        bool refused = answer.status == JSONRPC_RATE_LIMITED
+                       || answer.status == JSONRPC_QUOTA_EXCEEDED;
+        uint64_t billed = refused && self->costs ? cost_table_answer_units (
+                              self->costs, method,
+                              answer.status == JSONRPC_RATE_LIMITED ? 429 : 402)
+                                                 : units;
+        if (billed < units)
+            keypool_client_refund (pool, journal_key, method, minute, units - billed);
         int64_t cool = answer.status == JSONRPC_RATE_LIMITED
                            ? key_lease_cool_ms (answer.backoff_seconds)
                            : 0;

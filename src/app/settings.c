@@ -90,9 +90,9 @@ static const setting_t s_settings [] = {
      .help = "the units: requests, infura (credits), alchemy (compute units)\n"
              "or a cost table file like config/costs/ (default requests)",
      .doc_default = "`requests`",
-     .doc = "the units of `key_rps` and `key_daily`: `requests`, `infura` (credits), "
-            "`alchemy` (compute units), or a file in the format of `config/costs/*.cfg` "
-            "(`method = units`, with `name`, `unit`, `default`, `daily_reset = utc|sliding`)"},
+     .doc = "the units of `key_rps` (throughput units) and `key_daily` (billed units): "
+            "`requests`, `infura` (credits), `alchemy` (compute units), the providers' own "
+            "tables built in, or a file in their format (see \"Cost tables\" below)"},
     {.flag = "key-rotate", .name = "key_rotate", S_CHAIN (key_rotate), .type = &setting_real,
      .min = "0", .max = "86400", .expect = "a number of seconds from {min} (never) to {max}",
      .initial = "300", .value = "SECONDS",
@@ -129,14 +129,17 @@ static const setting_t s_settings [] = {
             "then one request per transaction (the original system's way, for comparison)"},
     {.flag = "receipts", .name = "receipts", S_CHAIN (receipts), .type = &setting_bool,
      .initial = "false",
-     .help = "also fetch receipts (one more call per block, in the block's\n"
-             "batch): receipt fields, decoded logs, token transfers",
-     .doc = "also fetch receipts: one more call per block, `eth_getBlockReceipts(n)`, in the "
-            "same JSON-RPC batch as the block with `fetch = block` (one HTTP request); a "
-            "node that answers -32601 gets batched `eth_getTransactionReceipt` instead (one "
-            "per transaction, said once per worker in the log). Receipt fields join the "
-            "transaction records; logs go to `mined.logs.decoded` and "
-            "`mined.token_transfers`"},
+     .help = "also fetch receipts, the cheapest way under the key's cost table:\n"
+             "receipt fields, decoded logs, token transfers",
+     .doc = "also fetch receipts, the cheapest way in the key's billed units: "
+            "`eth_getBlockReceipts(n)` in the same JSON-RPC batch as the block with "
+            "`fetch = block` (one HTTP request), unless the cost table makes one "
+            "`eth_getTransactionReceipt` per transaction cheaper for the block's size "
+            "(`infura`: blocks of fewer than 13 transactions; then the receipts follow the "
+            "block in a second request; none for an empty block). A node that answers "
+            "-32601 gets batched `eth_getTransactionReceipt` instead (said once per worker in "
+            "the log). Receipt fields join the transaction records; logs go to "
+            "`mined.logs.decoded` and `mined.token_transfers`"},
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
