@@ -143,9 +143,9 @@ static const setting_t s_settings [] = {
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
-     .help = "publish blocks as they come (a reorg then publishes one\n"
-             "mined.blocks.reorged record per orphaned block, then the new branch),\n"
-             "or only once --confirmations deep: no orphan (default {default})",
+     .help = "publish blocks as they come (a reorg: one mined.blocks.reorged\n"
+             "record per orphan, then the new branch), or only once\n"
+             "--confirmations deep, never an orphan (default {default})",
      .doc = "`instant`: publish blocks as they come; a reorg (up to 256 blocks deep) "
             "publishes one `mined.blocks.reorged` record per orphaned block, then the new "
             "branch (docs/topics.md says how to drop the orphans' records). `finalized`: "
