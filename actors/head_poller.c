@@ -332,13 +332,14 @@ static void
 s_fail_deep (self_t *self, uint64_t number, const char *node_hash)
 {
     char *reason = zsys_sprintf (
-        "chain %s: a reorg deeper than the %d blocks evmtap keeps: block %" PRIu64
+        "chain %s: a reorg deeper than the %zu published blocks evmtap keeps (at most %d): "
+        "block %" PRIu64
         " was published as %s, the node has %s, and no lower published block is kept to "
         "find the fork; the blocks published from %" PRIu64 " on may be orphans. To "
         "recover, drop what was published after the fork (the highest block whose hash the "
         "node still has) and start again with a fresh --data-dir and --from the block after it",
-        self->args->chain, BLOCK_WINDOW_SIZE, number, block_window_hash (self->window, number),
-        node_hash, number);
+        self->args->chain, block_window_count (self->window), BLOCK_WINDOW_SIZE, number,
+        block_window_hash (self->window, number), node_hash, number);
     assert (reason);
     zsys_error ("head_poller %s", reason);
     zstr_sendx (self->pipe, "FAILED", self->args->chain, reason, NULL);

@@ -278,7 +278,7 @@ s_test_reorgs (void)
     char *verb = NULL, *chain = NULL, *reason = NULL;
     assert (zstr_recvx (poller, &verb, &chain, &reason, NULL) == 3);
     assert (streq (verb, "FAILED") && streq (chain, "test"));
-    assert (strstr (reason, "deeper than the 256 blocks")
+    assert (strstr (reason, "deeper than the 2 published blocks")
             && strstr (reason, "block 8 was published"));
     zstr_free (&verb);
     zstr_free (&chain);

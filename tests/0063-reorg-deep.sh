@@ -32,7 +32,7 @@ rc=0
 timeout 120 "$evmtap" run --rpc "$ANVIL_URL" --chain anvil --workers 4 \
     --data-dir "$work/d" 2>"$work/second.log" || rc=$?
 [ "$rc" -eq 1 ] || { tail -20 "$work/second.log" >&2; fail "a reorg deeper than the window: exit $rc, want 1"; }
-grep "evmtap run: chain anvil: a reorg deeper than the 256 blocks" "$work/second.log" \
+grep "evmtap run: chain anvil: a reorg deeper than the 256 published blocks" "$work/second.log" \
     | grep "block 45 was published as $orphan" | grep -q "fresh --data-dir" \
     || { cat "$work/second.log" >&2; fail "the error does not name the chain, the block and the recovery"; }
 [ "$(reorg_records "$work/d")" -eq 0 ] || fail "reorg records were published"

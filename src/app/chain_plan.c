@@ -280,9 +280,12 @@ chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint)
         zsys_info ("chain %s: resuming after block %" PRIu64 " (checkpoint)", self->name, number);
         if (!self->published)
             self->published = block_window_new (BLOCK_WINDOW_SIZE);
-        //  A data dir of an older version has no window: the walk starts at the checkpoint.
+        //  A data dir of an older version has no window: the walk starts at the checkpoint,
+        //  as it does when the record cannot be read (logged).
         if (checkpoint_get_window (checkpoint, self->name, self->published) < 0)
-            return -1;
+            zsys_warning ("chain %s: the hashes of its last blocks cannot be read: a reorg "
+                          "found at start is walked back from the checkpointed block only",
+                          self->name);
     }
     else {
         self->start = self->options->from;
