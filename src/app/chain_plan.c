@@ -375,8 +375,9 @@ chain_plan_check_identity (chain_plan_t *self, checkpoint_t *checkpoint, const c
     zstr_free (&key);
     if (rc < 0)
         return EVMTAP_EXIT_FAILURE;
-    //  The checkpointed block must still be the node's: if not, the chain was replaced or
-    //  reorganized while evmtap was down, and following it would leave a gap or a mix.
+    //  No block at the checkpointed number: the chain was replaced while evmtap was down,
+    //  and following it would leave a gap. Another hash there is a reorg, which the head
+    //  poller walks back (its first block's parent is not the checkpointed one).
     if (!self->parent_hash [0] || self->start <= 0)
         return EVMTAP_EXIT_OK;
     chain_probe_query_t last = {.block = true, .number = (uint64_t) self->start - 1};
