@@ -50,12 +50,14 @@ s_test_slurp (const char *path)
     return text;
 }
 
+//  A block's batch; its hash is 0x<number> on 64 digits, or the branch's: its first digit
+//  branch (0: the plain chain).
 static void
-s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t timestamp,
-                   int records)
+s_test_send_branch (zsock_t *push, const char *chain, int branch, uint64_t number,
+                    uint64_t timestamp, int records)
 {
     char hash [BLOCK_HASH_SIZE];
-    snprintf (hash, sizeof (hash), "0x%064" PRIx64, number);
+    snprintf (hash, sizeof (hash), "0x%x%063" PRIx64, branch, number);
     batch_t *batch = batch_new (chain, 1, number, hash, timestamp);
     char key [32];
     snprintf (key, sizeof (key), "%" PRIu64, number);
@@ -69,6 +71,13 @@ s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t t
     zframe_t *frame = batch_encode (batch);
     assert (zframe_send (&frame, push, 0) == 0);
     batch_destroy (&batch);
+}
+
+static void
+s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t timestamp,
+                   int records)
+{
+    s_test_send_branch (push, chain, 0, number, timestamp, records);
 }
 
 static void
@@ -454,6 +463,7 @@ broker_test (bool verbose)
     kafka.linger_ms = 1;
     kafka.message_timeout_ms = 2000;
     char *kafka_dir = zsys_sprintf ("%s/kafka", tmp);
+    window = block_window_new (BLOCK_WINDOW_SIZE);
     broker_args_t kafka_args = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka};
     broker = broker_new (&kafka_args);
     assert (broker);
@@ -471,6 +481,12 @@ broker_test (bool verbose)
     assert (zpoller_wait (waiter, 1500) == NULL);
     rd_kafka_mock_broker_set_up (mock, 1);
     s_test_expect_flushed (broker, "k", "3");
+    //  A reorg: its batch at the ancestor 2, then block 3 of branch b, delivered. The
+    //  checkpoint takes b's hash for the same number.
+    s_test_send_batch (push, "k", 2, day1, 1);
+    s_test_send_branch (push, "k", 0xb, 3, day1, 1);
+    s_test_send_flush (push, "k");
+    s_test_expect_flushed (broker, "k", "3");
     //  Abandoned while the cluster is down: block 4 is dropped, never checkpointed, and
     //  the broker stops at once.
     rd_kafka_mock_broker_set_down (mock, 1);
@@ -485,7 +501,12 @@ broker_test (bool verbose)
     assert (checkpoint);
     assert (checkpoint_get (checkpoint, "k", &number, hash) == 0);
     assert (number == 3);
+    assert (streq (hash, "0xb000000000000000000000000000000000000000000000000000000000000003"));
+    assert (checkpoint_get_window (checkpoint, "k", window) == 0);
+    assert (block_window_first (window) == 1 && block_window_last (window) == 3);
+    assert (streq (block_window_hash (window, 3), hash));
     checkpoint_destroy (&checkpoint);
+    block_window_destroy (&window);
     broker_args_t no_kafka = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL};
     assert (broker_new (&no_kafka) == NULL);
     rd_kafka_mock_cluster_destroy (mock);
