@@ -1018,22 +1018,34 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
     }
 }
 
-//  eth_blockNumber. Returns 0 with the result filled, -1 when leaving.
+//  eth_blockNumber (JOB_HEAD), or the number of the node's `finalized` block
+//  (JOB_FINALIZED: RESULT_NOT_FOUND when the node answers that tag with an error or null).
+//  Returns 0 with the result filled, -1 when leaving.
 static int
-s_fetch_head (self_t *self, result_t *result)
+s_fetch_head (self_t *self, const job_t *job, result_t *result)
 {
+    bool finalized = job->kind == JOB_FINALIZED;
+    const char *method = finalized ? "eth_getBlockByNumber" : "eth_blockNumber";
     cJSON *doc = NULL;
     jsonrpc_answer_t answer;
-    s_outcome_t outcome = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc, &answer);
+    s_outcome_t outcome = s_call (self, finalized ? "finalized block" : method, method,
+                                  finalized ? "[\"finalized\",false]" : "[]", &doc, &answer);
     if (outcome == S_LEAVING)
         return -1;
-    if (outcome == S_DONE && cJSON_IsString (answer.result)
-        && hex_to_u64 (answer.result->valuestring, &result->value) == 0)
+    const cJSON *number = answer.result;
+    if (finalized && outcome == S_DONE)
+        number = cJSON_IsObject (answer.result) ? cJSON_GetObjectItem (answer.result, "number")
+                                                : NULL;
+    if (outcome == S_DONE && cJSON_IsString (number)
+        && hex_to_u64 (number->valuestring, &result->value) == 0)
         result->status = RESULT_OK;
+    else if (finalized
+             && (outcome == S_DONE || answer.status == JSONRPC_RPC_ERROR
+                 || answer.status == JSONRPC_NOT_SUPPORTED))
+        result->status = RESULT_NOT_FOUND;
     else {
         result->status = RESULT_FAILED;
-        snprintf (result->error, sizeof (result->error), "%s: eth_blockNumber: %s",
-                  self->args->provider,
+        snprintf (result->error, sizeof (result->error), "%s: %s: %s", self->args->provider, method,
                   outcome == S_FAILED ? answer.message : "result is not a quantity");
     }
     cJSON_Delete (doc);
@@ -1058,8 +1070,8 @@ s_self_handle_job (self_t *self)
     result.number = job.number;
     block_body_t *body = NULL;
     self->requests = 0;
-    int rc = job.kind == JOB_HEAD ? s_fetch_head (self, &result)
-                                  : s_fetch_block (self, &job, &result, &body);
+    int rc = job.kind == JOB_BLOCK ? s_fetch_block (self, &job, &result, &body)
+                                   : s_fetch_head (self, &job, &result);
     if (rc == 0) {
         result.requests = self->requests;
         zmsg_t *msg = result_encode (&result, body);

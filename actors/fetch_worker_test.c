@@ -46,6 +46,7 @@ typedef struct {
     const cJSON *receipts;     //  its result
     bool no_block_receipts;    //  answer -32601 to eth_getBlockReceipts
     bool short_receipts;       //  leave the first receipt out
+    bool finalized;            //  serve the `finalized` tag (number - 2)
 } s_node_t;
 
 //  Added to a fetch mode in the test's jobs: with receipts.
@@ -117,6 +118,9 @@ s_node_result (s_node_t *node, const cJSON *call)
     const char *first = cJSON_GetStringValue (cJSON_GetArrayItem (params, 0));
     if (method && streq (method, "eth_blockNumber"))
         return zsys_sprintf ("\"0x%" PRIx64 "\"", node->number);
+    if (method && streq (method, "eth_getBlockByNumber") && first && streq (first, "finalized"))
+        return node->finalized ? zsys_sprintf ("{\"number\":\"0x%" PRIx64 "\"}", node->number - 2)
+                               : strdup ("null");
     uint64_t number;
     if (method && streq (method, "eth_getBlockByNumber") && first
         && hex_to_u64 (first, &number) == 0 && number == node->number)
@@ -376,6 +380,15 @@ fetch_worker_test (bool verbose)
     assert (s_recv_result (router, identity, &result) == NULL);
     assert (result.kind == JOB_HEAD && result.status == RESULT_OK);
     assert (result.value == S_TEST_BLOCK && result.requests == 1);
+
+    //  JOB_FINALIZED: the number of the node's `finalized` block, NOT_FOUND without one
+    s_send_job (router, identity, JOB_FINALIZED, 0, FETCH_BLOCK);
+    assert (s_recv_result (router, identity, &result) == NULL);
+    assert (result.kind == JOB_FINALIZED && result.status == RESULT_NOT_FOUND);
+    node.finalized = true;
+    s_send_job (router, identity, JOB_FINALIZED, 0, FETCH_BLOCK);
+    assert (s_recv_result (router, identity, &result) == NULL);
+    assert (result.status == RESULT_OK && result.value == S_TEST_BLOCK - 2 && result.requests == 1);
 
     //  --fetch block: one call
     block_body_t *expected = s_block_job (router, identity, S_TEST_BLOCK, FETCH_BLOCK, &result);

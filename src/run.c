@@ -89,10 +89,6 @@ s_plan (run_t *self)
                               : options->metrics         ? "--metrics"
                               : options->watchlist_count ? "--watchlist"
                                                          : NULL;
-    for (size_t index = 0; !unsupported && index < options->chain_count; index++) {
-        chain_options_t *chain = &options->chains [index];
-        unsupported = chain->delivery == DELIVERY_FINALIZED ? "--delivery finalized" : NULL;
-    }
     if (unsupported) {
         fprintf (stderr, "evmtap run: %s is not available in evmtap %s yet\n", unsupported,
                  EVMTAP_VERSION);
@@ -227,7 +223,12 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
                                                .receipts = plan->options->receipts,
                                                .window = (int) plan->worker_count * 2,
                                                .parent_hash = plan->parent_hash,
-                                               .interval_ms = 0};
+                                               .published = plan->published,
+                                               .interval_ms = 0,
+                                               .finalized = plan->options->delivery
+                                                            == DELIVERY_FINALIZED,
+                                               .confirmations = plan->options->confirmations,
+                                               .finality_poll_ms = plan->options->finality_poll_ms};
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }
@@ -375,6 +376,13 @@ s_wait (run_t *self)
                     s_report_behind (&self->chains [index]);
                     exit_code = EVMTAP_EXIT_USAGE;
                 }
+        //  A reorg deeper than the window (the report may have come with the figures).
+        for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++)
+            if (head_poller_state (self->chains [index].poller) == HEAD_POLLER_FAILED) {
+                fprintf (stderr, "evmtap run: %s\n",
+                         head_poller_error (self->chains [index].poller));
+                exit_code = EVMTAP_EXIT_FAILURE;
+            }
         if (zclock_mono () >= next_report) {
             s_report (self, "progress");
             next_report = zclock_mono () + RUN_REPORT_INTERVAL_MS;

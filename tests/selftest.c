@@ -16,6 +16,7 @@
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
+#include "block_window.h"
 #include "checkpoint.h"
 #include "classifier.h"
 #include "dispatcher.h"
@@ -64,6 +65,7 @@ static const selftest_t s_selftests [] = {
     {"key_settings", key_settings_test},
     {"data_dir", data_dir_test},
     {"checkpoint", checkpoint_test},
+    {"block_window", block_window_test},
     {"block_clock", block_clock_test},
     {"proto", proto_test},
     {"test_http", test_http_test},

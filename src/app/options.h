@@ -46,7 +46,9 @@ typedef struct {
     fetch_mode_t fetch;               //  a block with its transactions, or hashes then each
     bool receipts;                    //  also fetch receipts (and decode logs)
     delivery_t delivery;              //  publish at once, or only confirmations deep
-    int confirmations;                //  the depth of DELIVERY_FINALIZED
+    int64_t confirmations;            //  the depth of DELIVERY_FINALIZED, OPTIONS_UNSET: the
+                                      //  node's finalized block, else 64
+    int finality_poll_ms;             //  DELIVERY_FINALIZED asks for its limit this often
     //  Where each key setting (in key_settings order) came from: "FILE:LINE", the flag
     //  ("--key-rps"), or "" for the default. For the errors of a key given two values.
     char key_origin [OPTIONS_KEY_SETTINGS][OPTIONS_ORIGIN_SIZE];

@@ -103,7 +103,7 @@ s_test_flags (void)
     assert (chain->workers == 4);
     assert (chain->from == OPTIONS_UNSET && chain->to == OPTIONS_UNSET);
     assert (chain->fetch == FETCH_BLOCK && !chain->receipts);
-    assert (chain->delivery == DELIVERY_INSTANT && chain->confirmations == 12);
+    assert (chain->delivery == DELIVERY_INSTANT && chain->confirmations == OPTIONS_UNSET);
 
     //  Every flag, in both spellings.
     assert (S_RUN (options, err, "--rpc", "https://mainnet.infura.io/v3/{key}",

@@ -143,14 +143,31 @@ static const setting_t s_settings [] = {
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
-     .help = "publish at once, or only --confirmations deep (default {default})",
-     .doc = "`instant`: publish blocks as they come (reorgs are published as such); "
-            "`finalized`: only blocks `confirmations` deep"},
+     .help = "publish blocks as they come (a reorg: one mined.blocks.reorged\n"
+             "record per orphan, then the new branch), or only once\n"
+             "--confirmations deep, never an orphan (default {default})",
+     .doc = "`instant`: publish blocks as they come; a reorg (up to 256 blocks deep) "
+            "publishes one `mined.blocks.reorged` record per orphaned block, then the new "
+            "branch (docs/topics.md says how to drop the orphans' records). `finalized`: "
+            "only blocks `confirmations` deep, so that no orphan is published; the limit "
+            "is asked once a minute (no extra call per block)"},
     {.flag = "confirmations", .name = "confirmations", S_CHAIN (confirmations),
-     .type = &setting_count, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
-     .initial = "12", .value = "K",
-     .help = "depth for --delivery finalized, {min} to {max} (default {default})",
-     .doc = "the depth used by `delivery = finalized`, {min} to {max}"},
+     .type = &setting_block, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
+     .value = "K",
+     .help = "depth for --delivery finalized, {min} to {max} (default: under the\n"
+             "node's finalized block, or 64 deep when it serves none)",
+     .doc_default = "the node's `finalized` block, else 64",
+     .doc = "the depth used by `delivery = finalized`, {min} to {max}; without it, blocks "
+            "up to the node's `finalized` block tag, or 64 deep when the node serves no "
+            "such tag"},
+    {.flag = "finality-poll", .name = "finality_poll", S_CHAIN (finality_poll_ms),
+     .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .expect = "a number of seconds from {min} to {max}", .initial = "60", .value = "SECONDS",
+     .help = "--delivery finalized asks the node for its limit this often\n"
+             "(default {default}: one call a minute, none per block)",
+     .doc = "how often `delivery = finalized` asks the node for the `finalized` block (or "
+            "the head, with `confirmations`): one call each time, none per block ({min} to "
+            "{max})"},
 
     //  The service's settings
     {.flag = "data-dir", .name = "data_dir", S_SERVICE (data_dir), .type = &setting_text,
