@@ -432,10 +432,13 @@ s_walk_end (self_t *self, uint64_t ancestor)
                   " orphaned; the new branch follows block %" PRIu64 " %s",
                   self->args->chain, depth, ancestor + 1, last, ancestor,
                   block_window_hash (self->window, ancestor));
+    //  The orphans this run passed on (a restart's were an earlier run's) no longer count:
+    //  the figures count the chain as it is now, blocks next_forward - blocks on.
+    uint64_t first_run = self->next_forward - self->blocks;
+    uint64_t from = ancestor + 1 > first_run ? ancestor + 1 : first_run;
+    self->blocks -= last >= from ? last - from + 1 : 0;
     block_window_truncate (self->window, ancestor);
     self->next_forward = ancestor + 1;
-    //  The orphans are no longer passed on: the figures count the chain as it is now.
-    self->blocks -= depth;
 }
 
 //  The block next in line does not follow the last one passed on: walk back from below it.
@@ -458,7 +461,7 @@ s_handle_walk (self_t *self, const result_t *result, zmsg_t **msg_p)
 {
     self->walk_out = false;
     if (!self->walking)
-        return;    //  the walk was abandoned (a drain)
+        return;    //  the walk was given up: deeper than the window
     if (result->status != RESULT_OK || zmsg_size (*msg_p) != 1) {
         if (result->status == RESULT_FAILED)
             zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
