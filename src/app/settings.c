@@ -137,14 +137,15 @@ static const setting_t s_settings [] = {
             "per transaction, said once per worker in the log). Receipt fields join the "
             "transaction records; logs go to `mined.logs.decoded` and "
             "`mined.token_transfers`"},
-    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
+    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .command = SETTING_RUN,
+     .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
      .help = "publish at once, or only --confirmations deep (default {default})",
      .doc = "`instant`: publish blocks as they come (reorgs are published as such); "
             "`finalized`: only blocks `confirmations` deep"},
     {.flag = "confirmations", .name = "confirmations", S_CHAIN (confirmations),
-     .type = &setting_count, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
+     .command = SETTING_RUN, .type = &setting_count, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
      .initial = "12", .value = "K",
      .help = "depth for --delivery finalized, {min} to {max} (default {default})",
      .doc = "the depth used by `delivery = finalized`, {min} to {max}"},
@@ -228,7 +229,8 @@ static const setting_t s_settings [] = {
      .doc_default = "none",
      .doc = "`tcp://HOST:PORT` where remote `evmtap worker` processes join (`*` as port: any "
             "free one)"},
-    {.flag = "control", .name = "control", S_SERVICE (control), .type = &setting_text,
+    {.flag = "control", .name = "control", S_SERVICE (control), .command = SETTING_RUN,
+     .type = &setting_text,
      .valid = setting_valid_endpoint, .expect = "tcp://HOST:PORT, ipc://PATH or inproc://NAME",
      .value = "ENDPOINT", .help = "socket for `evmtap ctl`: tcp://HOST:PORT, ipc://PATH",
      .doc_default = "a built-in loopback endpoint",
@@ -284,6 +286,11 @@ static const setting_t s_settings [] = {
      .expect = "a directory", .initial = "/run/secrets", .value = "DIR",
      .help = "where key secret files live (default {default})",
      .doc = "where key secret files are looked up"},
+    {.flag = "progress-interval", S_FLAG (progress_interval_ms), .command = SETTING_BACKFILL,
+     .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .expect = "a number of seconds from {min} to {max}", .initial = "5", .value = "SECONDS",
+     .help = "a progress line every SECONDS without a terminal (default\n{default}; "
+             "a terminal's bar is redrawn twice a second)"},
     {.flag = "verbose", .short_flag = 'v', S_FLAG (verbose), .type = &setting_bool,
      .help = "log more"},
     {.flag = "help", .short_flag = 'h', .scope = SETTING_FLAG, .action = SETTING_PRINT_HELP,
@@ -439,14 +446,20 @@ s_flag_text (const setting_t *setting, char *text, size_t text_size)
               setting->value ? setting->value : "");
 }
 
+bool
+settings_for (const setting_t *setting, setting_command_t command)
+{
+    return setting->command == SETTING_ALL || setting->command == command;
+}
+
 void
-settings_print_help (FILE *out, const options_t *defaults)
+settings_print_help (FILE *out, const options_t *defaults, setting_command_t command)
 {
     assert (out);
     setting_scope_t heading = SETTING_FLAG;
     for (size_t index = 0; index < S_SETTINGS; index++) {
         const setting_t *setting = &s_settings [index];
-        if (!setting->help)
+        if (!setting->help || !settings_for (setting, command))
             continue;
         if (setting->scope != SETTING_FLAG && setting->scope != heading) {
             heading = setting->scope;
