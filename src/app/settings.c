@@ -157,7 +157,8 @@ static const setting_t s_settings [] = {
      .doc = "LMDB state (checkpoints, recent block hashes, key journal) and the root of the "
             "files sink; at most 381 bytes (the checkpoint keys each file by its path, LMDB "
             "keys are at most 511 bytes). One process at a time: `<data_dir>/lock` holds "
-            "the holder's pid, and a second process on the same dir exits 2 naming it"},
+            "the holder's pid and command, and a second process on the same dir exits 2 "
+            "naming them: an `evmtap backfill` beside a running `evmtap run` takes its own"},
     {.flag = "sink", .name = "sink", S_SERVICE (sink), .type = &setting_sink,
      .expect = "files, files:DIR, stdout or kafka:BROKERS", .initial = "files",
      .value = "files[:DIR]|stdout|kafka:BROKERS",
