@@ -64,11 +64,12 @@ progress_sample (progress_t *self, uint64_t done, uint64_t requests, uint64_t un
     self->now_ms = now_ms;
 }
 
-//  A rate with the digits that matter: 310, 24.5, 0.04.
+//  A rate with the digits that matter: 310, 2.5, 0.0363 (a block of 250 transactions under
+//  10 requests/s), 0.
 static void
 s_rate (double rate, char *text, size_t size)
 {
-    snprintf (text, size, rate >= 10 ? "%.0f" : rate >= 1 ? "%.1f" : "%.2f", rate);
+    snprintf (text, size, rate >= 10 ? "%.0f" : rate >= 1 ? "%.1f" : "%.3g", rate);
 }
 
 //  A duration as a person reads it: 12s, 5m03s, 2h05m, 3d04h.
@@ -141,9 +142,8 @@ progress_test (bool verbose)
     //  The start: a restart found 1000 done; no rate yet, so no ETA.
     progress_t *self = progress_new ("mainnet", 5000, false);
     progress_sample (self, 1000, 0, 0, 10000);
-    assert (
-        streq (progress_line (self),
-               "backfill mainnet: 1000/5000 20% 0.00 blocks/s 0.00 req/s 0.00 units/s ETA -\n"));
+    assert (streq (progress_line (self),
+                   "backfill mainnet: 1000/5000 20% 0 blocks/s 0 req/s 0 units/s ETA -\n"));
     //  4 s later: 1240 blocks (310/s), 1280 requests, 25600 units; 2760 left at 310/s.
     progress_sample (self, 2240, 1280, 25600, 14000);
     assert (streq (progress_line (self), "backfill mainnet: 2240/5000 44% 310 blocks/s 320 req/s "
@@ -157,7 +157,10 @@ progress_test (bool verbose)
                                          "req/s 0.25 units/s ETA 4h26m\n"));
     //  Units that went back (old minutes left the 24 h window) count as none.
     progress_sample (self, 1001, 1, 0, 14000);
-    assert (strstr (progress_line (self), " 0.00 units/s "));
+    assert (strstr (progress_line (self), " 0 units/s "));
+    //  A block of 250 transactions under 10 requests/s: three digits.
+    progress_sample (self, 1002, 1, 1, 65100);
+    assert (strstr (progress_line (self), " 0.0363 blocks/s "));
     //  The end: total/total 100%, and how long it took instead of an ETA.
     progress_sample (self, 5000, 4000, 4000, 90000);
     assert (streq (progress_line (self), "backfill mainnet: 5000/5000 100% 50 blocks/s 50 req/s "
@@ -173,7 +176,7 @@ progress_test (bool verbose)
     progress_sample (self, 0, 0, 0, 0);
     progress_sample (self, 1, 2, 2, 2000);
     assert (streq (progress_line (self), "\rbackfill anvil [########................] 1/3 33% "
-                                         "0.50 blocks/s 1.0 req/s 1.0 units/s ETA 4s\033[K"));
+                                         "0.5 blocks/s 1.0 req/s 1.0 units/s ETA 4s\033[K"));
     progress_sample (self, 3, 6, 6, 3000);
     assert (streq (progress_line (self), "\rbackfill anvil [########################] 3/3 100% "
                                          "1.0 blocks/s 2.0 req/s 2.0 units/s done in 3s\033[K\n"));
