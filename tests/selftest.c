@@ -41,6 +41,8 @@
 #include "usage_journal.h"
 #include "zpl.h"
 #include "data_dir.h"
+#include "backfill_range.h"
+#include "progress.h"
 #include "broker.h"
 
 typedef struct {
@@ -64,6 +66,8 @@ static const selftest_t s_selftests [] = {
     {"options", options_test},
     {"key_settings", key_settings_test},
     {"data_dir", data_dir_test},
+    {"progress", progress_test},
+    {"backfill_range", backfill_range_test},
     {"checkpoint", checkpoint_test},
     {"block_window", block_window_test},
     {"block_clock", block_clock_test},

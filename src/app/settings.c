@@ -140,7 +140,8 @@ static const setting_t s_settings [] = {
             "-32601 gets batched `eth_getTransactionReceipt` instead (said once per worker in "
             "the log). Receipt fields join the transaction records; logs go to "
             "`mined.logs.decoded` and `mined.token_transfers`"},
-    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
+    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .command = SETTING_RUN,
+     .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
      .help = "publish blocks as they come (a reorg: one mined.blocks.reorged\n"
@@ -152,7 +153,7 @@ static const setting_t s_settings [] = {
             "only blocks `confirmations` deep, so that no orphan is published; the limit "
             "is asked once a minute (no extra call per block)"},
     {.flag = "confirmations", .name = "confirmations", S_CHAIN (confirmations),
-     .type = &setting_block, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
+     .command = SETTING_RUN, .type = &setting_block, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
      .value = "K",
      .help = "depth for --delivery finalized, {min} to {max} (default: under the\n"
              "node's finalized block, or 64 deep when it serves none)",
@@ -161,7 +162,7 @@ static const setting_t s_settings [] = {
             "up to the node's `finalized` block tag, or 64 deep when the node serves no "
             "such tag"},
     {.flag = "finality-poll", .name = "finality_poll", S_CHAIN (finality_poll_ms),
-     .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .command = SETTING_RUN, .type = &setting_seconds, .min = "0.1", .max = "3600",
      .expect = "a number of seconds from {min} to {max}", .initial = "60", .value = "SECONDS",
      .help = "--delivery finalized asks the node for its limit this often\n"
              "(default {default}: one call a minute, none per block)",
@@ -176,7 +177,8 @@ static const setting_t s_settings [] = {
      .doc = "LMDB state (checkpoints, recent block hashes, key journal) and the root of the "
             "files sink; at most 381 bytes (the checkpoint keys each file by its path, LMDB "
             "keys are at most 511 bytes). One process at a time: `<data_dir>/lock` holds "
-            "the holder's pid, and a second process on the same dir exits 2 naming it"},
+            "the holder's pid and command, and a second process on the same dir exits 2 "
+            "naming them: an `evmtap backfill` beside a running `evmtap run` takes its own"},
     {.flag = "sink", .name = "sink", S_SERVICE (sink), .type = &setting_sink,
      .expect = "files, files:DIR, stdout or kafka:BROKERS", .initial = "files",
      .value = "files[:DIR]|stdout|kafka:BROKERS",
@@ -248,7 +250,8 @@ static const setting_t s_settings [] = {
      .doc_default = "none",
      .doc = "`tcp://HOST:PORT` where remote `evmtap worker` processes join (`*` as port: any "
             "free one)"},
-    {.flag = "control", .name = "control", S_SERVICE (control), .type = &setting_text,
+    {.flag = "control", .name = "control", S_SERVICE (control), .command = SETTING_RUN,
+     .type = &setting_text,
      .valid = setting_valid_endpoint, .expect = "tcp://HOST:PORT, ipc://PATH or inproc://NAME",
      .value = "ENDPOINT", .help = "socket for `evmtap ctl`: tcp://HOST:PORT, ipc://PATH",
      .doc_default = "a built-in loopback endpoint",
@@ -304,6 +307,11 @@ static const setting_t s_settings [] = {
      .expect = "a directory", .initial = "/run/secrets", .value = "DIR",
      .help = "where key secret files live (default {default})",
      .doc = "where key secret files are looked up"},
+    {.flag = "progress-interval", S_FLAG (progress_interval_ms), .command = SETTING_BACKFILL,
+     .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .expect = "a number of seconds from {min} to {max}", .initial = "5", .value = "SECONDS",
+     .help = "a progress line every SECONDS without a terminal (default\n{default}; "
+             "a terminal's bar is redrawn twice a second)"},
     {.flag = "verbose", .short_flag = 'v', S_FLAG (verbose), .type = &setting_bool,
      .help = "log more"},
     {.flag = "help", .short_flag = 'h', .scope = SETTING_FLAG, .action = SETTING_PRINT_HELP,
@@ -459,14 +467,20 @@ s_flag_text (const setting_t *setting, char *text, size_t text_size)
               setting->value ? setting->value : "");
 }
 
+bool
+settings_for (const setting_t *setting, setting_command_t command)
+{
+    return setting->command == SETTING_ALL || setting->command == command;
+}
+
 void
-settings_print_help (FILE *out, const options_t *defaults)
+settings_print_help (FILE *out, const options_t *defaults, setting_command_t command)
 {
     assert (out);
     setting_scope_t heading = SETTING_FLAG;
     for (size_t index = 0; index < S_SETTINGS; index++) {
         const setting_t *setting = &s_settings [index];
-        if (!setting->help)
+        if (!setting->help || !settings_for (setting, command))
             continue;
         if (setting->scope != SETTING_FLAG && setting->scope != heading) {
             heading = setting->scope;
