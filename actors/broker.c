@@ -1,7 +1,11 @@
 /*  broker: the only actor that talks to the sink. It receives one batch per block (every
     record of that block, in order) on a PULL socket, writes the records to the sink, and
-    checkpoints in LMDB (group commit): the last block written per chain and the size of
-    every file written, after the files are on disk. A block is published when its
+    checkpoints in LMDB (group commit): the last block written per chain, the hashes of
+    its last BLOCK_WINDOW_SIZE blocks (block_window, for the head poller's reorg walk after
+    a restart) and the size of every file written, after the files are on disk. A batch at
+    or below a chain's last block is a reorg's: its records announce the orphans and its
+    block, the common ancestor, becomes the chain's last, so the checkpoint never keeps
+    an orphan. A block is published when its
     checkpoint is committed; on start every recorded file is cut back to its checkpointed
     size, so what a killed process wrote past its checkpoint is not duplicated when the
     blocks are published again.
@@ -48,6 +52,7 @@
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
+#include "block_window.h"
 #include "checkpoint.h"
 #include "files_sink.h"
 #include "jsonw.h"
@@ -67,10 +72,12 @@ typedef struct {
     bool written;               //  written_* are set
     uint64_t written_number;    //  last batch written (checkpointed or not)
     char written_hash [BLOCK_HASH_SIZE];
-    bool dirty;                   //  a batch written since the last checkpoint
-    bool committed;               //  committed_number is set
-    uint64_t committed_number;    //  last block checkpointed
-    bool flush_pending;           //  Kafka: FLUSHED is due once the chain is delivered
+    bool dirty;                               //  a batch written since the last checkpoint
+    bool committed;                           //  committed_number is set
+    uint64_t committed_number;                //  last block checkpointed
+    char committed_hash [BLOCK_HASH_SIZE];    //  its hash (a reorg may keep the number)
+    block_window_t *window;    //  the hashes of the blocks written last, ending at written_*
+    bool flush_pending;        //  Kafka: FLUSHED is due once the chain is delivered
 } s_chain_t;
 
 typedef struct {
@@ -83,10 +90,11 @@ typedef struct {
     bool abandoned;         //  ABANDON received
     files_sink_t *files;    //  @locality broker: the files, for SINK_FILES
     int commit_interval_ms;
-    bool timer_only;     //  no commit when idle (broker_args_t)
-    zhashx_t *chains;    //  chain name -> s_chain_t
-    char *line;          //  stdout sink: the envelope being built
-    jsonw_t *jsonw;      //  stdout sink: escapes the envelope's strings
+    bool timer_only;           //  no commit when idle (broker_args_t)
+    zhashx_t *chains;          //  chain name -> s_chain_t
+    block_window_t *window;    //  Kafka: a chain's window cut at its block delivered
+    char *line;                //  stdout sink: the envelope being built
+    jsonw_t *jsonw;            //  stdout sink: escapes the envelope's strings
     size_t line_capacity;
     bool dirty;            //  written since the last checkpoint
     int64_t commit_due;    //  zclock_mono time the next checkpoint is due, when dirty
@@ -107,6 +115,7 @@ s_chain_destructor (void **item)
 {
     s_chain_t *chain = (s_chain_t *) *item;
     if (chain) {
+        block_window_destroy (&chain->window);
         free (chain->name);
         free (chain);
         *item = NULL;
@@ -146,12 +155,18 @@ s_chain_require (self_t *self, const char *name)
     assert (chain);
     chain->name = strdup (name);
     assert (chain->name);
+    chain->window = block_window_new (BLOCK_WINDOW_SIZE);
     uint64_t number;
     char hash [BLOCK_HASH_SIZE];
     if (checkpoint_get (self->checkpoint, name, &number, hash) == 0) {
         chain->committed = chain->written = true;
         chain->committed_number = chain->written_number = number;
         snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", hash);
+        snprintf (chain->committed_hash, sizeof (chain->committed_hash), "%s", hash);
+        //  An older data dir has no window: it starts at the checkpointed block.
+        if (checkpoint_get_window (self->checkpoint, name, chain->window) != 0)
+            block_window_clear (chain->window);
+        block_window_push (chain->window, number, hash);
     }
     zhashx_insert (self->chains, name, chain);
     return chain;
@@ -173,6 +188,7 @@ s_self_destroy (self_t **self_p)
         zsock_destroy (&self->pull);
         free (self->endpoint);
         zhashx_destroy (&self->chains);
+        block_window_destroy (&self->window);
         files_sink_destroy (&self->files);
         kafka_sink_destroy (&self->kafka);
         checkpoint_destroy (&self->checkpoint);
@@ -196,6 +212,7 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
                                                             : BROKER_COMMIT_INTERVAL_MS;
     self->chains = zhashx_new ();
     zhashx_set_destructor (self->chains, s_chain_destructor);
+    self->window = block_window_new (BLOCK_WINDOW_SIZE);
     self->jsonw = jsonw_new ();
     assert (self->chains && self->jsonw);
 
@@ -270,13 +287,23 @@ s_self_commit_kafka (self_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain && rc == 0;
          chain = (s_chain_t *) zhashx_next (self->chains)) {
         if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) != 0
-            || (chain->committed && chain->committed_number == number))
+            || (chain->committed && chain->committed_number == number
+                && streq (chain->committed_hash, hash)))
             continue;
         if (!changed)
             rc = checkpoint_begin (self->checkpoint);
         changed = true;
         if (rc == 0)
             rc = checkpoint_set_block (self->checkpoint, chain->name, number, hash);
+        //  The window, cut at the block delivered, goes with it when it holds that block
+        //  (not when a reorg's batch written since is not delivered yet: the stored one
+        //  stays until then).
+        const char *held = block_window_hash (chain->window, number);
+        if (rc == 0 && held && streq (held, hash)) {
+            block_window_copy (self->window, chain->window);
+            block_window_truncate (self->window, number);
+            rc = checkpoint_set_window (self->checkpoint, chain->name, self->window);
+        }
     }
     if (changed && rc == 0)
         rc = checkpoint_commit (self->checkpoint);
@@ -291,6 +318,7 @@ s_self_commit_kafka (self_t *self)
         if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) == 0) {
             chain->committed = true;
             chain->committed_number = number;
+            snprintf (chain->committed_hash, sizeof (chain->committed_hash), "%s", hash);
         }
     self->dirty = false;
     if (changed)
@@ -321,9 +349,12 @@ s_self_commit (self_t *self)
     s_chain_t *chain;
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain && rc == 0;
          chain = (s_chain_t *) zhashx_next (self->chains))
-        if (chain->dirty)
+        if (chain->dirty) {
             rc = checkpoint_set_block (self->checkpoint, chain->name, chain->written_number,
                                        chain->written_hash);
+            if (rc == 0)
+                rc = checkpoint_set_window (self->checkpoint, chain->name, chain->window);
+        }
     if (rc == 0 && self->files)
         rc = files_sink_checkpoint (self->files);
     if (rc == 0)
@@ -340,6 +371,8 @@ s_self_commit (self_t *self)
             chain->dirty = false;
             chain->committed = true;
             chain->committed_number = chain->written_number;
+            snprintf (chain->committed_hash, sizeof (chain->committed_hash), "%s",
+                      chain->written_hash);
         }
     if (self->files)
         files_sink_committed (self->files);
@@ -404,6 +437,18 @@ s_write_stdout (self_t *self, batch_t *batch)
     return 0;
 }
 
+//  Moves the chain to the batch's block. A batch at or below the last block written is a
+//  reorg's (its records announce the orphaned blocks, its block is the common ancestor):
+//  the window drops the blocks above it, as the checkpoint will.
+static void
+s_chain_written (s_chain_t *chain, batch_t *batch)
+{
+    chain->written = true;
+    chain->written_number = batch_number (batch);
+    snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
+    block_window_push (chain->window, chain->written_number, chain->written_hash);
+}
+
 //  Kafka: hands the batch to the producer (which takes it). It is checkpointed once
 //  delivered (s_self_commit_kafka).
 static void
@@ -414,9 +459,7 @@ s_self_publish_kafka (self_t *self, s_chain_t *chain, batch_t **batch_p)
     uint64_t bytes = 0;
     for (size_t index = 0; index < size; index++)
         bytes += batch_record (batch, index)->value_len;
-    chain->written = true;
-    chain->written_number = batch_number (batch);
-    snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
+    s_chain_written (chain, batch);
     if (kafka_sink_publish (self->kafka, batch_p) < 0) {
         s_fail (self, "%s", kafka_sink_error (self->kafka));
         return;
@@ -443,7 +486,10 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
         zsys_debug ("broker: %s block %" PRIu64 " dropped: stopping", chain->name, number);
         return;
     }
-    if (chain->written && number != chain->written_number + 1)
+    if (chain->written && number <= chain->written_number)
+        zsys_info ("broker: %s rewinds from block %" PRIu64 " to block %" PRIu64 " (a reorg)",
+                   chain->name, chain->written_number, number);
+    else if (chain->written && number != chain->written_number + 1)
         zsys_warning ("broker: %s block %" PRIu64 " follows block %" PRIu64 " (expected %" PRIu64
                       ")",
                       chain->name, number, chain->written_number, chain->written_number + 1);
@@ -457,9 +503,7 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
     }
     if (!self->files && s_write_stdout (self, batch) != 0)
         return;
-    chain->written = true;
-    chain->written_number = number;
-    snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
+    s_chain_written (chain, batch);
     chain->dirty = true;
     if (!self->dirty)
         self->commit_due = zclock_mono () + self->commit_interval_ms;
@@ -522,7 +566,8 @@ s_self_service_kafka (self_t *self)
     for (chain = (s_chain_t *) zhashx_first (self->chains); chain;
          chain = (s_chain_t *) zhashx_next (self->chains))
         if (kafka_sink_delivered (self->kafka, chain->name, &number, hash) == 0
-            && (!chain->committed || chain->committed_number != number)) {
+            && (!chain->committed || chain->committed_number != number
+                || !streq (chain->committed_hash, hash))) {
             if (!self->dirty)
                 self->commit_due = zclock_mono () + self->commit_interval_ms;
             self->dirty = true;

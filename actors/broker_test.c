@@ -4,7 +4,8 @@
     STATS, malformed frames dropped, the timer commit, the checkpoint of the last block and
     of every file's size), the cut of bytes written past the checkpoint after a crash or a
     kill, the stdout sink's envelopes, start failures, topics that would leave the files
-    directory, a write failure reported as FAILED, and the Kafka sink against librdkafka's
+    directory, a write failure reported as FAILED, a reorg's batch rewinding the checkpoint
+    and the window of recent hashes, and the Kafka sink against librdkafka's
     mock cluster (FLUSHED only once delivered, ABANDON while the cluster is down). */
 #include "evmtap.h"
 #include "broker.h"
@@ -17,6 +18,7 @@
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
+#include "block_window.h"
 #include "checkpoint.h"
 #include "kafka_sink.h"
 #include "sink.h"
@@ -48,12 +50,14 @@ s_test_slurp (const char *path)
     return text;
 }
 
+//  A block's batch; its hash is 0x<number> on 64 digits, or the branch's: its first digit
+//  branch (0: the plain chain).
 static void
-s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t timestamp,
-                   int records)
+s_test_send_branch (zsock_t *push, const char *chain, int branch, uint64_t number,
+                    uint64_t timestamp, int records)
 {
     char hash [BLOCK_HASH_SIZE];
-    snprintf (hash, sizeof (hash), "0x%064" PRIx64, number);
+    snprintf (hash, sizeof (hash), "0x%x%063" PRIx64, branch, number);
     batch_t *batch = batch_new (chain, 1, number, hash, timestamp);
     char key [32];
     snprintf (key, sizeof (key), "%" PRIu64, number);
@@ -67,6 +71,13 @@ s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t t
     zframe_t *frame = batch_encode (batch);
     assert (zframe_send (&frame, push, 0) == 0);
     batch_destroy (&batch);
+}
+
+static void
+s_test_send_batch (zsock_t *push, const char *chain, uint64_t number, uint64_t timestamp,
+                   int records)
+{
+    s_test_send_branch (push, chain, 0, number, timestamp, records);
 }
 
 static void
@@ -205,6 +216,11 @@ broker_test (bool verbose)
     free (text);
     assert (checkpoint_get_file (checkpoint, s_test_key (txs1), &size) == 0);
     assert (size == 3 * strlen ("{\"block\":100,\"i\":0}\n"));
+    //  ...and the hashes of the blocks written, for the head poller's walk after a restart.
+    block_window_t *window = block_window_new (BLOCK_WINDOW_SIZE);
+    assert (checkpoint_get_window (checkpoint, "t", window) == 0);
+    assert (block_window_first (window) == 100 && block_window_last (window) == 103);
+    assert (streq (block_window_hash (window, 103), hash));
     checkpoint_destroy (&checkpoint);
 
     //  A crash: bytes past the checkpoint (a killed process's last writes) are cut on start;
@@ -236,8 +252,25 @@ broker_test (bool verbose)
     text = s_test_slurp (blocks2);
     assert (s_test_count_lines (text) == 4);
     free (text);
+    //  A reorg's batch, at the common ancestor 106 below the last block written (108):
+    //  its records are written, the checkpoint and the window go back to 106.
+    s_test_send_batch (push, "t", 107, day2 + 40, 0);
+    s_test_send_batch (push, "t", 108, day2 + 50, 0);
+    s_test_send_batch (push, "t", 106, day2 + 40, 0);
+    s_test_send_flush (push, "t");
+    s_test_expect_flushed (broker, "t", "106");
+    text = s_test_slurp (blocks2);
+    assert (s_test_count_lines (text) == 7);
+    free (text);
     zsock_destroy (&push);
     broker_destroy (&broker);
+    checkpoint = checkpoint_open (data_dir, err, sizeof (err));
+    assert (checkpoint);
+    assert (checkpoint_get (checkpoint, "t", &number, hash) == 0 && number == 106);
+    assert (checkpoint_get_window (checkpoint, "t", window) == 0);
+    assert (block_window_first (window) == 106 && block_window_last (window) == 106);
+    checkpoint_destroy (&checkpoint);
+    block_window_destroy (&window);
 
     //  SIGKILL between a write and its checkpoint: with a long interval, a block larger
     //  than a file buffer reaches the disk uncheckpointed. A copy of the data directory
@@ -430,6 +463,7 @@ broker_test (bool verbose)
     kafka.linger_ms = 1;
     kafka.message_timeout_ms = 2000;
     char *kafka_dir = zsys_sprintf ("%s/kafka", tmp);
+    window = block_window_new (BLOCK_WINDOW_SIZE);
     broker_args_t kafka_args = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka};
     broker = broker_new (&kafka_args);
     assert (broker);
@@ -447,6 +481,12 @@ broker_test (bool verbose)
     assert (zpoller_wait (waiter, 1500) == NULL);
     rd_kafka_mock_broker_set_up (mock, 1);
     s_test_expect_flushed (broker, "k", "3");
+    //  A reorg: its batch at the ancestor 2, then block 3 of branch b, delivered. The
+    //  checkpoint takes b's hash for the same number.
+    s_test_send_batch (push, "k", 2, day1, 1);
+    s_test_send_branch (push, "k", 0xb, 3, day1, 1);
+    s_test_send_flush (push, "k");
+    s_test_expect_flushed (broker, "k", "3");
     //  Abandoned while the cluster is down: block 4 is dropped, never checkpointed, and
     //  the broker stops at once.
     rd_kafka_mock_broker_set_down (mock, 1);
@@ -461,7 +501,12 @@ broker_test (bool verbose)
     assert (checkpoint);
     assert (checkpoint_get (checkpoint, "k", &number, hash) == 0);
     assert (number == 3);
+    assert (streq (hash, "0xb000000000000000000000000000000000000000000000000000000000000003"));
+    assert (checkpoint_get_window (checkpoint, "k", window) == 0);
+    assert (block_window_first (window) == 1 && block_window_last (window) == 3);
+    assert (streq (block_window_hash (window, 3), hash));
     checkpoint_destroy (&checkpoint);
+    block_window_destroy (&window);
     broker_args_t no_kafka = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL};
     assert (broker_new (&no_kafka) == NULL);
     rd_kafka_mock_cluster_destroy (mock);

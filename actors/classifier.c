@@ -1,7 +1,8 @@
 /*  classifier: turns each block into the records of its topics, by the original system's
     rules (DESIGN "classifier"), and hands the broker one batch per block, in the order the
     blocks came. Records move the fetch worker's JSON text into the batch; nothing is
-    re-parsed here. End-of-stream markers (FLUSH) pass through in place.
+    re-parsed here. End-of-stream markers (FLUSH) and the head poller's reorg batches pass
+    through in place.
 
     Topics (each with the chain's prefix): mined.blocks.metadata (key: block number),
     mined.txs.hash.ids, mined.tx.1.native_token_transfer, mined.tx.2.contract_deployment,
@@ -93,6 +94,8 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         jsonw_u64 (self->writer, block->chain_id);
         jsonw_key (self->writer, "blockNumber");
         jsonw_u64 (self->writer, block->header.number);
+        jsonw_key (self->writer, "blockHash");
+        jsonw_string (self->writer, block->header.hash);
         jsonw_key (self->writer, "transactionIndex");
         jsonw_u64 (self->writer, index);
         jsonw_key (self->writer, "hash");
@@ -136,7 +139,9 @@ s_self_handle_blocks (self_t *self)
     zmsg_t *msg = zmsg_recv (stage_input (self->stage));
     if (!msg)
         return;
-    if (msg_type (zmsg_first (msg)) == MSG_TYPE_FLUSH) {
+    //  A head poller's reorg batch goes on in place, ahead of the new branch's blocks.
+    int type = msg_type (zmsg_first (msg));
+    if (type == MSG_TYPE_FLUSH || type == MSG_TYPE_BATCH) {
         zmsg_send (&msg, stage_output (self->stage));
         return;
     }
@@ -291,6 +296,7 @@ classifier_test (bool verbose)
     cJSON *ids = cJSON_Parse (record->value);
     assert (ids && cJSON_GetObjectItem (ids, "chainId")->valuedouble == 31337);
     assert (cJSON_GetObjectItem (ids, "transactionIndex")->valuedouble == 0);
+    assert (streq (cJSON_GetObjectItem (ids, "blockHash")->valuestring, "0x09"));
     cJSON_Delete (ids);
     assert (streq (batch_record (batch, 4)->topic, "anvil." TOPIC_NATIVE_TRANSFER));
     assert (streq (batch_record (batch, 5)->topic, "anvil." TOPIC_LOGS));

@@ -84,7 +84,7 @@ s_ends_with (const char *topic, const char *suffix)
 //  The record published for an input the decoder cannot read at all: bad_calldata with the
 //  reason (hash left out when NULL). A heap string, its length in *len.
 static char *
-s_undecodable (const char *hash, uint64_t chain_id, const char *reason, size_t *len)
+s_undecodable (const char *hash, batch_t *batch, const char *reason, size_t *len)
 {
     jsonw_t *writer = jsonw_new ();
     jsonw_object_begin (writer);
@@ -92,8 +92,13 @@ s_undecodable (const char *hash, uint64_t chain_id, const char *reason, size_t *
         jsonw_key (writer, "hash");
         jsonw_string (writer, hash);
     }
+    //  The block's place, from the batch: even this record is dropped with an orphan.
+    jsonw_key (writer, "blockNumber");
+    jsonw_u64 (writer, batch_number (batch));
+    jsonw_key (writer, "blockHash");
+    jsonw_string (writer, batch_hash (batch));
     jsonw_key (writer, "chainId");
-    jsonw_u64 (writer, chain_id);
+    jsonw_u64 (writer, batch_chain_id (batch));
     jsonw_key (writer, "decoding");
     jsonw_string (writer, "bad_calldata");
     jsonw_key (writer, "reason");
@@ -115,7 +120,7 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     size_t len = 0;
     if (log_record_parse (self->log, record->value, record->value_len, err, sizeof err)) {
         //  Cannot happen with the fetch worker's records; still one record, with a reason.
-        char *failed = s_undecodable (NULL, batch_chain_id (out), err, &len);
+        char *failed = s_undecodable (NULL, out, err, &len);
         batch_add (out, topic, record->key, failed, len);
         zstr_free (&topic);
         return;
@@ -161,9 +166,9 @@ s_decode_batch (self_t *self, batch_t *batch)
                                              &decoding);
         if (!decoded)
             //  Cannot happen with the classifier's records; still one record, with a reason.
-            decoded = s_undecodable (record->key, batch_chain_id (batch),
-                                     "the transaction record lacks to, input, hash or blockNumber",
-                                     &len);
+            decoded = s_undecodable (
+                record->key, batch,
+                "the transaction record lacks to, input, hash, blockNumber or blockHash", &len);
         self->counts [decoding]++;
         char *topic = zsys_sprintf ("%s." TOPIC_INTERACTION_DECODED, batch_chain (out));
         batch_add (out, topic, record->key, decoded, len);
@@ -347,11 +352,12 @@ decoder_test (bool verbose)
 
     batch_t *batch = batch_new ("anvil", 31337, 9, "0x09", 1714521600);
     const char *transfer =
-        "{\"chainId\":31337,\"hash\":\"0x01\",\"blockNumber\":9,"
+        "{\"chainId\":31337,\"hash\":\"0x01\",\"blockNumber\":9,\"blockHash\":\"0x09\","
         "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"input\":\"0xa9059cbb"
         "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
         "00000000000000000000000000000000000000000000000000000000000003e8\"}";
     const char *unknown = "{\"chainId\":31337,\"hash\":\"0x02\",\"blockNumber\":9,"
+                          "\"blockHash\":\"0x09\","
                           "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
                           "\"input\":\"0xdeadbeef\"}";
     batch_add (batch, "anvil.mined.blocks.metadata", "9", strdup ("{\"number\":9}"), 12);
@@ -363,7 +369,9 @@ decoder_test (bool verbose)
     batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x04", strdup ("{}"), 2);
     const char *log =
         "{\"hash\":\"0x1111111111111111111111111111111111111111111111111111111111111111\","
-        "\"blockNumber\":9,\"chainId\":31337,\"transactionIndex\":3,\"logIndex\":0,"
+        "\"blockNumber\":9,"
+        "\"blockHash\":\"0x0000000000000000000000000000000000000000000000000000000000000009\","
+        "\"chainId\":31337,\"transactionIndex\":3,\"logIndex\":0,"
         "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"topics\":["
         "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\","
         "\"0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
@@ -390,6 +398,7 @@ decoder_test (bool verbose)
     assert (streq (cJSON_GetObjectItem (json, "decoding")->valuestring, "decoded"));
     assert (streq (cJSON_GetObjectItem (json, "source")->valuestring, "abi:erc20.json"));
     assert (cJSON_GetObjectItem (json, "blockNumber")->valuedouble == 9);
+    assert (streq (cJSON_GetObjectItem (json, "blockHash")->valuestring, "0x09"));
     assert (streq (cJSON_GetObjectItem (cJSON_GetObjectItem (json, "args"), "value")->valuestring,
                    "1000"));
     cJSON_Delete (json);
@@ -397,6 +406,7 @@ decoder_test (bool verbose)
     assert (strstr (batch_record (batch, 5)->value, "\"decoding\":\"unknown_selector\""));
     assert (streq (batch_record (batch, 5)->key, "0x02"));
     assert (strstr (batch_record (batch, 7)->value, "\"decoding\":\"bad_calldata\""));
+    assert (strstr (batch_record (batch, 7)->value, "\"blockNumber\":9,\"blockHash\":\"0x09\""));
     //  The log record became a decoded log and a token transfer; a malformed one a reason.
     record = batch_record (batch, 8);
     assert (streq (record->topic, "anvil.mined.logs.decoded") && streq (record->key, "0x04:0"));
@@ -405,11 +415,14 @@ decoder_test (bool verbose)
     assert (strstr (record->value, "\"topics\":[\"0xddf252ad"));
     record = batch_record (batch, 9);
     assert (streq (record->topic, "anvil.mined.token_transfers") && streq (record->key, "0x04:0"));
+    assert (strstr (record->value, "\"blockHash\":\"0x00000000000000000000000000000000000000000000"
+                                   "00000000000000000009\""));
     assert (strstr (record->value, "\"standard\":\"erc20\"")
             && strstr (record->value, "\"value\":\"1000\""));
     record = batch_record (batch, 10);
     assert (streq (record->topic, "anvil.mined.logs.decoded") && streq (record->key, "0x04:1"));
     assert (strstr (record->value, "\"decoding\":\"bad_calldata\",\"reason\":\"log record: hash"));
+    assert (strstr (record->value, "\"blockHash\":\"0x09\""));
     batch_destroy (&batch);
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);

@@ -12,15 +12,21 @@
     A rate-limit answer (429, -32005, code 429) cools the key down for the provider's
     backoff_seconds (else exponentially, by the pool) and a quota answer (402, -33000) parks
     it; either way the worker moves to another key and the call is tried again without
-    counting as a failed attempt. Budgets are in the provider's units (args->costs); a key
-    whose daily budget would be exceeded is parked before it is. The leasing rules are
+    counting as a failed attempt. Budgets are in the provider's units (args->costs): the
+    per-second one in throughput units, the daily one and the journal in billed units. A
+    call is journaled at the most it may be billed before it is sent, and what its answer
+    was not billed (a 429, Infura's 402) is refunded once it is read, so that a crash never
+    under-counts. A key whose daily budget would be exceeded is parked before it is. The leasing rules are
     src/keys/key_lease.c's; this actor does the talking to the pool. Without a pool the
     worker keeps the one URL it was given (selftests, keyless nodes).
 
     With receipts (job->receipts) the block's receipts are joined onto it
-    (src/fetch/receipts.c): with --fetch block, eth_getBlockReceipts goes in one JSON-RPC
-    batch with the block; a node that answers -32601 gets batched eth_getTransactionReceipt
-    calls instead, from then on. Receipts that do not fit the block (another fork) make the
+    (src/fetch/receipts.c), fetched the cheapest way in billed units (src/keys/receipts_cost.c):
+    where eth_getTransactionReceipt per transaction never costs less (Alchemy, plain
+    requests), eth_getBlockReceipts goes in one JSON-RPC batch with the block; where it can
+    (Infura: a block of fewer than 13 transactions), the block comes first and its receipts
+    after it, the cheaper way for its transaction count (none for an empty block). A node
+    that answers -32601 gets batched eth_getTransactionReceipt calls, from then on. Receipts that do not fit the block (another fork) make the
     block be fetched again.
 
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
@@ -45,6 +51,7 @@
 #include "keypool_store.h"
 #include "normalize.h"
 #include "receipts.h"
+#include "receipts_cost.h"
 #include "result.h"
 #include "rpc_client.h"
 #include "secrets.h"
@@ -67,6 +74,15 @@ typedef enum {
     S_LEAVING,      //  told to leave: stop at once
 } s_outcome_t;
 
+//  What one method of the request under way journaled, so that its answers can correct it.
+typedef struct {
+    char key [KEYPOOL_KEY_SIZE];    //  the journal key it was journaled under
+    uint64_t minute;                //  the minute it was journaled in
+    const char *method;             //  borrowed: the caller's, for the request's life
+    uint64_t journaled;             //  units: the most its calls may be billed
+    uint64_t billed;                //  what their answers cost, summed as they are read
+} s_spent_t;
+
 typedef struct {
     zsock_t *pipe;
     zsock_t *dispatcher;
@@ -82,6 +98,8 @@ typedef struct {
     bool waiting_logged;       //  "all keys busy" said since the last lease
     bool pool_down_logged;     //  "waits for the key pool" said since the last lease
     bool no_block_receipts;    //  the node answered -32601 to eth_getBlockReceipts
+    s_spent_t spent [2];       //  the request under way, per method (a batch has two)
+    size_t spent_count;
 } self_t;
 
 fetch_worker_args_t *
@@ -197,11 +215,25 @@ s_take_budget (self_t *self, double units)
     }
 }
 
-//  The units one call of method costs in the key's budgets: the cost table's, else one.
-static uint64_t
-s_units (self_t *self, const char *method)
+//  The key's cost table; NULL without a pool (one unit a call).
+static const cost_table_t *
+s_costs (self_t *self)
 {
-    return self->lease ? key_lease_units (self->lease, method) : 1;
+    return self->pool ? self->args->costs : NULL;
+}
+
+//  The most one call of method can be billed: what is journaled before it is sent.
+static uint64_t
+s_bound (self_t *self, const char *method)
+{
+    return s_costs (self) ? cost_table_bound (s_costs (self), method) : 1;
+}
+
+//  The units one call of method takes from the key's budget per second.
+static uint64_t
+s_throughput (self_t *self, const char *method)
+{
+    return s_costs (self) ? cost_table_throughput (s_costs (self), method) : 1;
 }
 
 //  Whether the worker holds a leased key.
@@ -421,7 +453,7 @@ s_request_ms (self_t *self)
 static int
 s_spend (self_t *self, const char *method, uint64_t calls)
 {
-    uint64_t units = calls * s_units (self, method);
+    uint64_t units = calls * s_bound (self, method);
     while (true) {
         if (s_key_ensure (self, s_request_ms (self) + 1000, false))
             return -1;
@@ -437,8 +469,9 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             s_key_release (self, 0, park);
             continue;
         }
-        if (keypool_client_spend (self->pool, key_lease_journal_key (self->lease), method, calls,
-                                  units)) {
+        const char *key = key_lease_journal_key (self->lease);
+        uint64_t minute;
+        if (keypool_client_spend_minute (self->pool, key, method, calls, units, &minute)) {
             zsys_error ("fetch_worker %s: the key pool cannot journal requests: not sending",
                         self->args->provider);
             if (s_pause (self, 1000))
@@ -446,10 +479,17 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             continue;
         }
         key_lease_spent (self->lease, calls, units);
+        assert (self->spent_count < sizeof (self->spent) / sizeof (self->spent [0]));
+        s_spent_t *spent = &self->spent [self->spent_count++];
+        snprintf (spent->key, sizeof (spent->key), "%s", key);
+        spent->minute = minute;
+        spent->method = method;
+        spent->journaled = units;
+        spent->billed = 0;
         //  The lease lasts the request and a second more (s_key_ensure), and the wait is
         //  at most about a second: the journaled calls go under the key they were
         //  journaled for.
-        return s_take_budget (self, (double) units);
+        return s_take_budget (self, (double) (calls * s_throughput (self, method)));
     }
 }
 
@@ -545,6 +585,7 @@ static int
 s_send (self_t *self, const char *const *methods, size_t method_count, uint64_t calls,
         const char **bodies, size_t count, rpc_response_t *responses)
 {
+    self->spent_count = 0;
     for (size_t index = 0; index < method_count; index++)
         if (s_spend (self, methods [index], calls))
             return -1;
@@ -573,6 +614,58 @@ s_read (const rpc_response_t *response, bool batch, size_t n, cJSON **doc_p,
                              answers);
     else
         jsonrpc_parse (response->http_status, response->body, response->size, doc_p, &answers [0]);
+}
+
+//  The HTTP status a call's answer is billed as: a rate-limit or quota answer inside an
+//  HTTP 200 (one call of a batch) counts as the 429 or 402 it means; 0 when no answer
+//  came, which is billed in full (the provider may have served it).
+static int
+s_billed_status (const rpc_response_t *response, const jsonrpc_answer_t *answer)
+{
+    if (response->transport_failed)
+        return 0;
+    if (answer->status == JSONRPC_RATE_LIMITED)
+        return 429;
+    if (answer->status == JSONRPC_QUOTA_EXCEEDED)
+        return 402;
+    return response->http_status;
+}
+
+//  Adds what answers [0..count) to calls of method cost to what the request under way
+//  journaled for it.
+static void
+s_bill (self_t *self, const char *method, const rpc_response_t *response,
+        const jsonrpc_answer_t *answers, size_t count)
+{
+    for (size_t index = 0; index < self->spent_count; index++) {
+        s_spent_t *spent = &self->spent [index];
+        if (!streq (spent->method, method))
+            continue;
+        for (size_t call = 0; call < count; call++)
+            spent->billed += s_costs (self) ? cost_table_answer_units (
+                                 s_costs (self), method,
+                                 s_billed_status (response, &answers [call]))
+                                            : 1;
+        return;
+    }
+}
+
+//  Once the request's answers are read: refunds what each method journaled beyond what
+//  its answers cost. A refund the pool cannot take leaves the higher count, the safe side.
+static void
+s_settle (self_t *self)
+{
+    for (size_t index = 0; index < self->spent_count; index++) {
+        s_spent_t *spent = &self->spent [index];
+        if (spent->journaled <= spent->billed)
+            continue;
+        uint64_t refund = spent->journaled - spent->billed;
+        if (keypool_client_refund (self->pool, spent->key, spent->method, spent->minute, refund))
+            zsys_warning ("fetch_worker %s: the key pool cannot take back %" PRIu64
+                          " units of %s not billed: the journal counts them",
+                          self->args->provider, refund, spent->method);
+    }
+    self->spent_count = 0;
 }
 
 //  JSON-RPC calls in one HTTP request (a batch when there are several), with retries. On
@@ -607,6 +700,9 @@ s_call_many (self_t *self, const char *what, size_t count, const char *const *me
             break;
         }
         s_read (&response, batch != NULL, count, doc_p, answers);
+        for (size_t index = 0; index < count; index++)
+            s_bill (self, methods [index], &response, &answers [index], 1);
+        s_settle (self);
         rpc_response_clear (&response);
         size_t failed = 0;
         while (failed < count
@@ -639,7 +735,7 @@ s_fits_one_second (self_t *self, const char *const *methods, size_t count)
         return true;
     double units = 0;
     for (size_t index = 0; index < count; index++)
-        units += (double) s_units (self, methods [index]);
+        units += (double) s_throughput (self, methods [index]);
     return units <= self->args->key_rps;
 }
 
@@ -659,8 +755,8 @@ s_call (self_t *self, const char *what, const char *method, const char *params, 
 static hash_calls_t *
 s_hash_calls_new (self_t *self, const char *method, const job_t *job, size_t count)
 {
-    //  The budget is in units: so many calls of this method.
-    uint64_t cost = s_units (self, method);
+    //  The budget is in throughput units: so many calls of this method.
+    uint64_t cost = s_throughput (self, method);
     double calls_per_second = self->args->key_rps > 0 && cost ? self->args->key_rps / (double) cost
                                                               : 0;
     return hash_calls_new (method, job->number, count, calls_per_second);
@@ -683,13 +779,19 @@ s_group_fetch (self_t *self, hash_calls_t *calls, const char *what, char *error,
             return S_LEAVING;
         jsonrpc_answer_t failure;
         int rc = 0;
-        for (size_t index = 0; index < count && rc == 0; index++) {
+        //  Every batch is read, also after one failed, to bill each call as answered.
+        for (size_t index = 0; index < count; index++) {
             size_t size = hash_calls_batch_size (calls, index);
             jsonrpc_answer_t answers [JSONRPC_BATCH_MAX];
             cJSON *doc;
             s_read (&responses [index], true, size, &doc, answers);
-            rc = hash_calls_take (calls, index, doc, answers, &failure);
+            s_bill (self, method, &responses [index], answers, size);
+            if (rc == 0)
+                rc = hash_calls_take (calls, index, doc, answers, &failure);
+            else
+                cJSON_Delete (doc);
         }
+        s_settle (self);
         for (size_t index = 0; index < count; index++)
             rpc_response_clear (&responses [index]);
         if (rc == 0)
@@ -722,9 +824,11 @@ s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *erro
 //  Jobs
 
 //  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts with
-//  params (its answer in `fetched` when it came with the block), or one
-//  eth_getTransactionReceipt per transaction (batched) from a node that answers -32601 to
-//  it (remembered for the rest of the run). Returns S_DONE, S_FAILED when the calls failed
+//  params (its answer in `fetched` when it came with the block), or, when the block came
+//  alone, the cheapest way for its transaction count in billed units (receipts_cost:
+//  nothing for an empty block, one eth_getTransactionReceipt per transaction when that
+//  costs less), or per transaction from a node that answers -32601 to eth_getBlockReceipts
+//  (remembered for the rest of the run). Returns S_DONE, S_FAILED when the calls failed
 //  after their attempts, S_BAD_BLOCK when the receipts do not fit the block (another fork,
 //  not yet known), or S_LEAVING; error says why.
 static s_outcome_t
@@ -732,7 +836,24 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
                   block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
                   size_t error_size)
 {
-    if (!self->no_block_receipts) {
+    bool by_tx = self->no_block_receipts;
+    if (!by_tx) {
+        receipts_choice_t choice = receipts_cost_choose (s_costs (self), body->tx_count);
+        zsys_debug ("fetch_worker %s: block %" PRIu64 " (%zu transactions): receipts by %s "
+                    "(eth_getBlockReceipts %" PRIu64 " %s, eth_getTransactionReceipt x %zu: "
+                    "%" PRIu64 ")",
+                    self->args->provider, job->number, body->tx_count,
+                    fetched ? "eth_getBlockReceipts, in one batch with the block"
+                            : receipts_way_name (choice.way),
+                    choice.by_block, s_costs (self) ? cost_table_unit (s_costs (self)) : "requests",
+                    body->tx_count, choice.by_tx);
+        if (!fetched && choice.way == RECEIPTS_WAY_NONE)
+            return receipts_join (body, header, job->chain_id, NULL, 0, error, error_size)
+                       ? S_BAD_BLOCK
+                       : S_DONE;
+        by_tx = !fetched && choice.way == RECEIPTS_WAY_BY_TX;
+    }
+    if (!by_tx) {
         char what [64];
         snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
         cJSON *doc = NULL;
@@ -824,8 +945,11 @@ s_block_try (self_t *self, const job_t *job, char *what, size_t what_size, resul
     const char *methods [2] = {"eth_getBlockByNumber", "eth_getBlockReceipts"};
     const char *all_params [2] = {params, receipts_params};
     //  With receipts the block and its receipts go in one batch when the key's second holds
-    //  both: one round trip; the join checks that they are of the same block.
+    //  both and no block is cheaper by transaction under the key's table: one round trip;
+    //  the join checks that they are of the same block. Otherwise the block comes first,
+    //  and its transaction count says how to fetch its receipts.
     bool batched = job->receipts && !by_hash && !self->no_block_receipts
+                   && !receipts_cost_by_tx_pays (s_costs (self))
                    && s_fits_one_second (self, methods, 2);
     snprintf (what, what_size, "eth_getBlockByNumber%s %" PRIu64,
               batched ? "+eth_getBlockReceipts" : "", job->number);
@@ -894,22 +1018,34 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
     }
 }
 
-//  eth_blockNumber. Returns 0 with the result filled, -1 when leaving.
+//  eth_blockNumber (JOB_HEAD), or the number of the node's `finalized` block
+//  (JOB_FINALIZED: RESULT_NOT_FOUND when the node answers that tag with an error or null).
+//  Returns 0 with the result filled, -1 when leaving.
 static int
-s_fetch_head (self_t *self, result_t *result)
+s_fetch_head (self_t *self, const job_t *job, result_t *result)
 {
+    bool finalized = job->kind == JOB_FINALIZED;
+    const char *method = finalized ? "eth_getBlockByNumber" : "eth_blockNumber";
     cJSON *doc = NULL;
     jsonrpc_answer_t answer;
-    s_outcome_t outcome = s_call (self, "eth_blockNumber", "eth_blockNumber", "[]", &doc, &answer);
+    s_outcome_t outcome = s_call (self, finalized ? "finalized block" : method, method,
+                                  finalized ? "[\"finalized\",false]" : "[]", &doc, &answer);
     if (outcome == S_LEAVING)
         return -1;
-    if (outcome == S_DONE && cJSON_IsString (answer.result)
-        && hex_to_u64 (answer.result->valuestring, &result->value) == 0)
+    const cJSON *number = answer.result;
+    if (finalized && outcome == S_DONE)
+        number = cJSON_IsObject (answer.result) ? cJSON_GetObjectItem (answer.result, "number")
+                                                : NULL;
+    if (outcome == S_DONE && cJSON_IsString (number)
+        && hex_to_u64 (number->valuestring, &result->value) == 0)
         result->status = RESULT_OK;
+    else if (finalized
+             && (outcome == S_DONE || answer.status == JSONRPC_RPC_ERROR
+                 || answer.status == JSONRPC_NOT_SUPPORTED))
+        result->status = RESULT_NOT_FOUND;
     else {
         result->status = RESULT_FAILED;
-        snprintf (result->error, sizeof (result->error), "%s: eth_blockNumber: %s",
-                  self->args->provider,
+        snprintf (result->error, sizeof (result->error), "%s: %s: %s", self->args->provider, method,
                   outcome == S_FAILED ? answer.message : "result is not a quantity");
     }
     cJSON_Delete (doc);
@@ -934,8 +1070,8 @@ s_self_handle_job (self_t *self)
     result.number = job.number;
     block_body_t *body = NULL;
     self->requests = 0;
-    int rc = job.kind == JOB_HEAD ? s_fetch_head (self, &result)
-                                  : s_fetch_block (self, &job, &result, &body);
+    int rc = job.kind == JOB_BLOCK ? s_fetch_block (self, &job, &result, &body)
+                                   : s_fetch_head (self, &job, &result);
     if (rc == 0) {
         result.requests = self->requests;
         zmsg_t *msg = result_encode (&result, body);

@@ -5,6 +5,22 @@
     is not there yet, or whose fetch failed, is asked for again (with backoff) until it
     comes, and blocks that arrive out of order wait until the gap before them is filled.
 
+    Reorgs: it keeps the hashes of the last BLOCK_WINDOW_SIZE blocks it passed on (started
+    from the checkpoint's, so a reorg while evmtap was down is found too). A block whose
+    parentHash is not the hash passed on below it stops the passing on: it asks the node
+    for the blocks below, one at a time, down to the common ancestor (the first whose hash,
+    or whose child's parentHash, is the one passed on), then sends one batch of
+    mined.blocks.reorged records, one per orphaned block, whose block is the ancestor (the
+    broker rewinds the chain's checkpoint to it), and then the new branch in order. Blocks
+    fetched earlier from the old branch are found the same way, when they come to be
+    passed on: the walk then ends at once (depth 0) and the block is fetched again.
+    Deeper than the window: FAILED, and nothing more is passed on.
+
+    Delivery finalized: only blocks up to a limit are fetched at all, the node's
+    `finalized` block (JOB_FINALIZED), or head - confirmations (JOB_HEAD) when a depth is
+    given or the node serves no such tag (then 64); the limit is asked every
+    finality_poll_ms (a minute), so it costs no call per block, and no orphan is fetched.
+
     Pipe commands:
         $TERM                   leave at once
         DRAIN                   fetch nothing new; once the jobs in flight are back, pass on
@@ -17,28 +33,32 @@
                                 after DRAIN; partial when blocks were left unpublished
         BEHIND chain head       started at the head (no start), which is past --to: there
                                 is nothing to publish; the poller then idles
+        FAILED chain reason     a reorg deeper than the window: nothing more is passed on
     The facade (head_poller_t, head_poller.h) sends these commands and reads the replies
     and reports, so that main never sees them.
 */
 #include "evmtap.h"
 #include "head_poller.h"
 #include "backoff.h"
+#include "batch.h"
 #include "block.h"
 #include "block_clock.h"
 #include "block_msg.h"
 #include "job.h"
+#include "jsonw.h"
 #include "msg.h"
 #include "result.h"
+#include "topics.h"
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
 //  Blocks queued towards the classifier at most. When the sink stalls, blocks wait here
 //  (counted in the window), so fetching pauses instead of memory growing.
 #define CLASSIFIER_HWM 8
-//  Fetched blocks held back (out of order, or by a full queue) at most, in windows.
-#define HELD_WINDOWS 4
 //  How often blocks held back by a full classifier queue are offered again.
 #define BACKPRESSURE_RETRY_MS 20
+//  Delivery finalized: how often the limit is asked by default.
+#define FINALITY_POLL_MS 60000
 
 typedef struct {
     uint64_t number;
@@ -52,6 +72,7 @@ typedef struct {
     uint64_t number;
     int64_t sent;         //  when the job was issued (monotonic ms)
     bool follow;          //  a poll at the head, timed by the clock
+    bool walk;            //  a step of a reorg's walk back
     backoff_t backoff;    //  carried from the retry that issued it
 } flight_t;
 
@@ -73,10 +94,21 @@ typedef struct {
     uint64_t next_job_id;
     bool positioned;    //  next_issue is set (from the start or the first head)
     bool head_known;
-    uint64_t head;            //  highest block known to exist
-    uint64_t next_issue;      //  lowest number never asked for
-    uint64_t next_forward;    //  next number to pass on
-    char last_hash [BLOCK_HASH_SIZE];
+    uint64_t head;             //  highest block known to exist
+    uint64_t next_issue;       //  lowest number never asked for
+    uint64_t next_forward;     //  next number to pass on
+    block_window_t *window;    //  the hashes of the blocks passed on last, up to next_forward-1
+    bool walking;              //  a reorg's walk back is under way: nothing is passed on
+    uint64_t walk_number;      //  the block the walk asks for next
+    int64_t walk_due;          //  when (monotonic ms)
+    backoff_t walk_backoff;    //  the walk's failures in a row
+    bool walk_out;             //  a walk step is in flight
+    zframe_t *reorg;           //  a reorg batch waiting for room downstream
+    bool failed;               //  a reorg deeper than the window: FAILED sent
+    bool use_tag;              //  finalized: the limit is the node's `finalized` block
+    uint64_t depth;            //  finalized without the tag: the limit is head - depth
+    int64_t limit_due;         //  finalized: when to ask for the limit again
+    int64_t finality_poll_ms;
     int64_t follow_due;        //  when to poll at the head
     int64_t head_retry_due;    //  when to ask eth_blockNumber again after a failure
     backoff_t head_backoff;    //  eth_blockNumber's failures in a row
@@ -84,7 +116,7 @@ typedef struct {
     bool draining;
     bool done;
     bool terminated;
-    uint64_t blocks;      //  passed on
+    uint64_t blocks;      //  passed on, less the orphans of reorgs
     uint64_t requests;    //  JSON-RPC calls of every job, head polls included
     uint64_t misses;      //  head polls that found nothing yet
 } self_t;
@@ -135,12 +167,25 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     assert (self->flights && self->retries);
     self->pending = zhashx_new ();
     zhashx_set_destructor (self->pending, s_pending_destroy);
+    self->window = block_window_new (BLOCK_WINDOW_SIZE);
+    backoff_init (&self->walk_backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
     if (args->start != HEAD_POLLER_UNSET) {
         self->next_issue = self->next_forward = (uint64_t) args->start;
         self->positioned = true;
-        snprintf (self->last_hash, sizeof (self->last_hash), "%s",
-                  args->parent_hash ? args->parent_hash : "");
+        if (args->published)
+            block_window_copy (self->window, args->published);
+        if (args->start > 0) {
+            block_window_truncate (self->window, (uint64_t) args->start - 1);
+            if (args->parent_hash && *args->parent_hash)
+                block_window_push (self->window, (uint64_t) args->start - 1, args->parent_hash);
+        }
+        else
+            block_window_clear (self->window);
     }
+    self->use_tag = args->confirmations == HEAD_POLLER_UNSET;
+    self->depth = self->use_tag ? HEAD_POLLER_DEFAULT_CONFIRMATIONS
+                                : (uint64_t) args->confirmations;
+    self->finality_poll_ms = args->finality_poll_ms > 0 ? args->finality_poll_ms : FINALITY_POLL_MS;
     return self;
 }
 
@@ -153,6 +198,8 @@ s_self_destroy (self_t **self_p)
     free (self->flights);
     free (self->retries);
     zhashx_destroy (&self->pending);
+    block_window_destroy (&self->window);
+    zframe_destroy (&self->reorg);
     block_clock_destroy (&self->clock);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->jobs);
@@ -168,7 +215,8 @@ s_within_to (self_t *self, uint64_t number)
 }
 
 //  Sends a job; backoff is the block's from its earlier failures, NULL for a first try.
-static void
+//  Returns its flight (valid until the next issue or landing).
+static flight_t *
 s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *backoff)
 {
     assert (self->flight_count < self->capacity);
@@ -178,6 +226,7 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *
     flight->number = number;
     flight->sent = zclock_mono ();
     flight->follow = follow;
+    flight->walk = false;
     if (backoff)
         flight->backoff = *backoff;
     else
@@ -194,6 +243,7 @@ s_issue (self_t *self, int kind, uint64_t number, bool follow, const backoff_t *
                  .receipts = self->args->receipts};
     zframe_t *frame = job_encode (&job);
     zframe_send (&frame, self->jobs, 0);
+    return flight;
 }
 
 //  Takes the flight of a job back; false when the job is not ours (a stale or bad result).
@@ -230,11 +280,18 @@ s_pump (self_t *self)
     if (self->draining || self->done || self->terminated)
         return;
     int64_t now = zclock_mono ();
-    if (!self->head_known) {
-        if (!self->head_job_out && now >= self->head_retry_due)
-            s_issue (self, JOB_HEAD, 0, false, NULL);
-        return;
+    if (self->walking && !self->walk_out && now >= self->walk_due) {
+        s_issue (self, JOB_BLOCK, self->walk_number, false, NULL)->walk = true;
+        self->walk_out = true;
     }
+    if (self->args->finalized) {
+        if (!self->head_job_out && now >= self->head_retry_due && now >= self->limit_due)
+            s_issue (self, self->use_tag ? JOB_FINALIZED : JOB_HEAD, 0, false, NULL);
+    }
+    else if (!self->head_known && !self->head_job_out && now >= self->head_retry_due)
+        s_issue (self, JOB_HEAD, 0, false, NULL);
+    if (!self->head_known)
+        return;
     //  Retries were in the window when first asked for: they go out when due, whatever
     //  waits behind them (the block holding up all the others is often one of them).
     for (size_t index = 0; index < self->retry_count;) {
@@ -250,12 +307,13 @@ s_pump (self_t *self)
     //  room downstream) are held up to a few windows: then a stalled sink pauses the
     //  fetching, while one slow job does not stop the others.
     size_t window = (size_t) self->args->window;
-    bool room = zhashx_size (self->pending) < HELD_WINDOWS * window;
+    bool room = zhashx_size (self->pending) < HEAD_POLLER_HELD_WINDOWS * window;
     while (room && self->next_issue <= self->head && s_within_to (self, self->next_issue)
            && self->block_flights + self->retry_count < window)
         s_issue (self, JOB_BLOCK, self->next_issue++, false, NULL);
-    if (self->next_issue > self->head && s_within_to (self, self->next_issue)
-        && self->block_flights == 0 && self->retry_count == 0 && now >= self->follow_due)
+    if (!self->args->finalized && self->next_issue > self->head
+        && s_within_to (self, self->next_issue) && self->block_flights == 0
+        && self->retry_count == 0 && now >= self->follow_due)
         s_issue (self, JOB_BLOCK, self->next_issue, true, NULL);
 }
 
@@ -269,11 +327,180 @@ s_finish (self_t *self)
     zstr_sendx (self->pipe, "DONE", self->args->chain, NULL);
 }
 
-//  Passes on, in order, every block that is next in line; ends the stream at --to.
+//  A reorg deeper than the window: says so on the pipe and passes nothing more on.
+static void
+s_fail_deep (self_t *self, uint64_t number, const char *node_hash)
+{
+    char *reason = zsys_sprintf (
+        "chain %s: a reorg deeper than the %zu published blocks evmtap keeps (at most %d): "
+        "block %" PRIu64
+        " was published as %s, the node has %s, and no lower published block is kept to "
+        "find the fork; the blocks published from %" PRIu64 " on may be orphans. To "
+        "recover, drop what was published after the fork (the highest block whose hash the "
+        "node still has) and start again with a fresh --data-dir and --from the block after it",
+        self->args->chain, block_window_count (self->window), BLOCK_WINDOW_SIZE, number,
+        block_window_hash (self->window, number), node_hash, number);
+    assert (reason);
+    zsys_error ("head_poller %s", reason);
+    zstr_sendx (self->pipe, "FAILED", self->args->chain, reason, NULL);
+    zstr_free (&reason);
+    self->failed = true;
+    self->walking = false;
+    self->done = true;
+}
+
+static pending_t *
+s_pending_at (self_t *self, uint64_t number)
+{
+    char key [24];
+    snprintf (key, sizeof (key), "%" PRIu64, number);
+    return (pending_t *) zhashx_lookup (self->pending, key);
+}
+
+//  Keeps a fetched block until it can be passed on (one already held for its number, from
+//  another branch, is replaced). Takes the message.
+static void
+s_pending_keep (self_t *self, const result_t *result, zmsg_t **msg_p)
+{
+    pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
+    assert (pending);
+    pending->header = result->header;
+    block_msg_t block = {.chain_id = self->args->chain_id, .header = result->header};
+    snprintf (block.chain, sizeof (block.chain), "%s", self->args->chain);
+    block_msg_encode (&block, *msg_p);
+    pending->msg = *msg_p;
+    *msg_p = NULL;
+    char key [24];
+    snprintf (key, sizeof (key), "%" PRIu64, result->number);
+    zhashx_update (self->pending, key, pending);
+}
+
+//  The walk found the common ancestor: the reorg records go first (s_forward sends them),
+//  then the new branch from the block after it. An ancestor that is the last block passed
+//  on means the block after it came from an older branch: it is fetched again.
+static void
+s_walk_end (self_t *self, uint64_t ancestor)
+{
+    self->walking = false;
+    uint64_t last = self->next_forward - 1;
+    if (ancestor == last) {
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, self->next_forward);
+        zhashx_delete (self->pending, key);
+        backoff_t backoff;
+        backoff_init (&backoff, RETRY_FIRST_MS, RETRY_MAX_MS);
+        s_retry_later (self, self->next_forward, &backoff);
+        zsys_info ("head_poller %s: block %" PRIu64 " came from an older branch: fetching it "
+                   "again",
+                   self->args->chain, self->next_forward);
+        return;
+    }
+    uint64_t depth = last - ancestor;
+    pending_t *first = s_pending_at (self, ancestor + 1);
+    assert (first);    //  the walk kept every block above the ancestor
+    batch_t *batch = batch_new (self->args->chain, self->args->chain_id, ancestor,
+                                block_window_hash (self->window, ancestor),
+                                first->header.timestamp);
+    char topic [BLOCK_MSG_CHAIN_SIZE + 48];
+    snprintf (topic, sizeof (topic), "%s." TOPIC_BLOCKS_REORGED, self->args->chain);
+    jsonw_t *writer = jsonw_new ();
+    for (uint64_t number = ancestor + 1; number <= last; number++) {
+        pending_t *replacing = s_pending_at (self, number);
+        assert (replacing);
+        jsonw_reset (writer);
+        jsonw_object_begin (writer);
+        jsonw_key (writer, "chainId");
+        jsonw_u64 (writer, self->args->chain_id);
+        jsonw_key (writer, "number");
+        jsonw_u64 (writer, number);
+        jsonw_key (writer, "orphanedHash");
+        jsonw_string (writer, block_window_hash (self->window, number));
+        jsonw_key (writer, "newHash");
+        jsonw_string (writer, replacing->header.hash);
+        jsonw_key (writer, "depth");
+        jsonw_u64 (writer, depth);
+        jsonw_object_end (writer);
+        char key [24];
+        snprintf (key, sizeof (key), "%" PRIu64, number);
+        batch_add (batch, topic, key, jsonw_strdup (writer), jsonw_size (writer));
+    }
+    jsonw_destroy (&writer);
+    zframe_destroy (&self->reorg);
+    self->reorg = batch_encode (batch);
+    batch_destroy (&batch);
+    zsys_warning ("head_poller %s: reorg of depth %" PRIu64 ": blocks %" PRIu64 "..%" PRIu64
+                  " orphaned; the new branch follows block %" PRIu64 " %s",
+                  self->args->chain, depth, ancestor + 1, last, ancestor,
+                  block_window_hash (self->window, ancestor));
+    //  The orphans this run passed on (a restart's were an earlier run's) no longer count:
+    //  the figures count the chain as it is now, blocks next_forward - blocks on.
+    uint64_t first_run = self->next_forward - self->blocks;
+    uint64_t from = ancestor + 1 > first_run ? ancestor + 1 : first_run;
+    self->blocks -= last >= from ? last - from + 1 : 0;
+    block_window_truncate (self->window, ancestor);
+    self->next_forward = ancestor + 1;
+}
+
+//  The block next in line does not follow the last one passed on: walk back from below it.
+static void
+s_walk_start (self_t *self, const pending_t *pending)
+{
+    zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not the block passed on "
+                  "below it, %s: a reorg; walking back to the common ancestor",
+                  self->args->chain, pending->header.number, pending->header.parent_hash,
+                  block_window_hash (self->window, pending->header.number - 1));
+    self->walking = true;
+    self->walk_number = pending->header.number - 1;
+    self->walk_due = zclock_mono ();
+    backoff_reset (&self->walk_backoff);
+}
+
+//  One step of the walk back: the node's block at walk_number.
+static void
+s_handle_walk (self_t *self, const result_t *result, zmsg_t **msg_p)
+{
+    self->walk_out = false;
+    if (!self->walking)
+        return;    //  the walk was given up: deeper than the window
+    if (result->status != RESULT_OK || zmsg_size (*msg_p) != 1) {
+        if (result->status == RESULT_FAILED)
+            zsys_warning ("head_poller %s: block %" PRIu64 ": %s", self->args->chain,
+                          result->number, result->error);
+        self->walk_due = zclock_mono () + backoff_next (&self->walk_backoff);
+        return;
+    }
+    backoff_reset (&self->walk_backoff);
+    uint64_t number = result->number;
+    const char *published = block_window_hash (self->window, number);
+    if (published && streq (published, result->header.hash)) {
+        s_walk_end (self, number);
+        return;
+    }
+    s_pending_keep (self, result, msg_p);
+    const char *below = number > 0 ? block_window_hash (self->window, number - 1) : NULL;
+    if (!below)
+        s_fail_deep (self, number, result->header.hash);
+    else if (streq (below, result->header.parent_hash))
+        s_walk_end (self, number - 1);
+    else {
+        self->walk_number = number - 1;
+        self->walk_due = zclock_mono ();
+    }
+}
+
+//  Passes on, in order, every block that is next in line; ends the stream at --to. A reorg
+//  found on the way starts the walk back, which holds everything until it ends.
 //  Returns true when a block that is next in line waits for room in the classifier's queue.
 static bool
 s_forward (self_t *self)
 {
+    if (self->walking || self->failed)
+        return false;
+    if (self->reorg) {
+        if (!(zsock_events (self->classifier) & ZMQ_POLLOUT))
+            return true;
+        zframe_send (&self->reorg, self->classifier, 0);
+    }
     while (!self->done) {
         char key [24];
         snprintf (key, sizeof (key), "%" PRIu64, self->next_forward);
@@ -282,12 +509,14 @@ s_forward (self_t *self)
             break;
         if (!(zsock_events (self->classifier) & ZMQ_POLLOUT))
             return true;
-        //  Reorgs are handled in their own issue; until then a broken chain is reported.
-        if (*self->last_hash && strcmp (pending->header.parent_hash, self->last_hash))
-            zsys_warning ("head_poller %s: block %" PRIu64 " has parent %s, not %s (reorg?)",
-                          self->args->chain, pending->header.number, pending->header.parent_hash,
-                          self->last_hash);
-        snprintf (self->last_hash, sizeof (self->last_hash), "%s", pending->header.hash);
+        const char *below = pending->header.number > 0
+                                ? block_window_hash (self->window, pending->header.number - 1)
+                                : NULL;
+        if (below && !streq (pending->header.parent_hash, below)) {
+            s_walk_start (self, pending);
+            return false;
+        }
+        block_window_push (self->window, pending->header.number, pending->header.hash);
         block_clock_observe (self->clock, pending->header.number, pending->header.timestamp);
         zmsg_send (&pending->msg, self->classifier);
         zhashx_delete (self->pending, key);
@@ -315,10 +544,36 @@ s_check_drained (self_t *self)
     self->draining = false;
 }
 
+//  Delivery finalized: turns the answer to the limit job into the highest block that may
+//  be fetched. false when there is none yet, or the node serves no `finalized` block (then
+//  the head is asked at once, and the limit is depth below it from now on).
+static bool
+s_finality_limit (self_t *self, const result_t *result, uint64_t *limit)
+{
+    if (result->kind == JOB_FINALIZED && result->status == RESULT_NOT_FOUND) {
+        zsys_info ("head_poller %s: the node serves no finalized block: publishing blocks %" PRIu64
+                   " deep",
+                   self->args->chain, self->depth);
+        self->use_tag = false;
+        self->limit_due = 0;
+        return false;
+    }
+    self->limit_due = zclock_mono () + self->finality_poll_ms;
+    if (result->kind == JOB_FINALIZED) {
+        *limit = result->value;
+        return true;
+    }
+    if (result->value < self->depth)
+        return false;
+    *limit = result->value - self->depth;
+    return true;
+}
+
 static void
 s_handle_head (self_t *self, const result_t *result)
 {
-    if (result->status != RESULT_OK) {
+    if (result->status != RESULT_OK
+        && !(result->kind == JOB_FINALIZED && result->status == RESULT_NOT_FOUND)) {
         int64_t wait = backoff_next (&self->head_backoff);
         self->head_retry_due = zclock_mono () + wait;
         zsys_warning ("head_poller %s: head unknown: %s (again in %" PRId64 " ms)",
@@ -326,17 +581,20 @@ s_handle_head (self_t *self, const result_t *result)
         return;
     }
     backoff_reset (&self->head_backoff);
+    uint64_t head = result->value;
+    if (self->args->finalized && !s_finality_limit (self, result, &head))
+        return;
     if (!self->positioned) {
-        self->next_issue = self->next_forward = result->value;
+        self->next_issue = self->next_forward = head;
         self->positioned = true;
-        if (!s_within_to (self, result->value)) {
-            char head [24];
-            snprintf (head, sizeof (head), "%" PRIu64, result->value);
-            zstr_sendx (self->pipe, "BEHIND", self->args->chain, head, NULL);
+        if (!s_within_to (self, head)) {
+            char text [24];
+            snprintf (text, sizeof (text), "%" PRIu64, head);
+            zstr_sendx (self->pipe, "BEHIND", self->args->chain, text, NULL);
         }
     }
-    if (!self->head_known || result->value > self->head)
-        self->head = result->value;
+    if (!self->head_known || head > self->head)
+        self->head = head;
     self->head_known = true;
 }
 
@@ -345,21 +603,10 @@ s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zm
 {
     int64_t now = zclock_mono ();
     if (result->status == RESULT_OK) {
-        pending_t *pending = (pending_t *) zmalloc (sizeof (pending_t));
-        assert (pending);
-        pending->header = result->header;
-        block_msg_t block = {.chain_id = self->args->chain_id, .header = result->header};
-        snprintf (block.chain, sizeof (block.chain), "%s", self->args->chain);
-        block_msg_encode (&block, *msg_p);
-        pending->msg = *msg_p;
-        *msg_p = NULL;
-        char key [24];
-        snprintf (key, sizeof (key), "%" PRIu64, result->number);
-        if (zhashx_insert (self->pending, key, pending) != 0) {
-            void *item = pending;
-            s_pending_destroy (&item);
-        }
-        if (result->number > self->head)
+        //  Numbers below next_forward were passed on already (a late answer): dropped.
+        if (result->number >= self->next_forward)
+            s_pending_keep (self, result, msg_p);
+        if (!self->args->finalized && result->number > self->head)
             self->head = result->number;
         if (flight->follow) {
             self->next_issue = result->number + 1;
@@ -406,7 +653,9 @@ s_self_handle_jobs (self_t *self)
                     result.job_id);
     else {
         self->requests += result.requests;
-        if (flight.kind == JOB_HEAD)
+        if (flight.walk)
+            s_handle_walk (self, &result, &msg);
+        else if (flight.kind != JOB_BLOCK)
             s_handle_head (self, &result);
         else if (result.status == RESULT_OK && zmsg_size (msg) != 1) {
             zsys_error ("head_poller %s: block %" PRIu64 " came without its body",
@@ -464,14 +713,23 @@ s_timeout (self_t *self)
         return -1;
     int64_t now = zclock_mono ();
     int64_t due = INT64_MAX;
-    if (!self->head_known)
-        due = self->head_job_out ? INT64_MAX : self->head_retry_due;
+    if (self->walking && !self->walk_out)
+        due = self->walk_due;
+    if (self->args->finalized && !self->head_job_out) {
+        int64_t limit_due = self->limit_due > self->head_retry_due ? self->limit_due
+                                                                   : self->head_retry_due;
+        due = limit_due < due ? limit_due : due;
+    }
+    if (!self->head_known) {
+        if (!self->args->finalized && !self->head_job_out && self->head_retry_due < due)
+            due = self->head_retry_due;
+    }
     else {
         for (size_t index = 0; index < self->retry_count; index++)
             if (self->retries [index].due < due)
                 due = self->retries [index].due;
-        if (self->next_issue > self->head && self->block_flights == 0 && self->retry_count == 0
-            && s_within_to (self, self->next_issue))
+        if (!self->args->finalized && self->next_issue > self->head && self->block_flights == 0
+            && self->retry_count == 0 && s_within_to (self, self->next_issue))
             due = self->follow_due < due ? self->follow_due : due;
     }
     if (due == INT64_MAX)
@@ -507,6 +765,7 @@ head_poller_actor (zsock_t *pipe, void *args)
 struct _head_poller_t {
     zactor_t *actor;              //  the only one to use its pipe
     head_poller_state_t state;    //  by the last report taken
+    char *error;                  //  HEAD_POLLER_FAILED: the reason reported
 };
 
 head_poller_t *
@@ -529,6 +788,7 @@ head_poller_destroy (head_poller_t **self_p)
     assert (self_p);
     if (*self_p) {
         zactor_destroy (&(*self_p)->actor);
+        zstr_free (&(*self_p)->error);
         free (*self_p);
         *self_p = NULL;
     }
@@ -541,8 +801,8 @@ head_poller_socket (head_poller_t *self)
     return zactor_sock (self->actor);
 }
 
-//  Takes a report into the state: DONE chain, DRAINED chain complete|partial, or BEHIND
-//  chain head. Anything
+//  Takes a report into the state: DONE chain, DRAINED chain complete|partial, BEHIND
+//  chain head, or FAILED chain reason. Anything
 //  else (a STATS answer that came after its caller gave up) changes nothing.
 static void
 s_take_report (head_poller_t *self, zmsg_t *msg)
@@ -550,6 +810,13 @@ s_take_report (head_poller_t *self, zmsg_t *msg)
     zframe_t *verb = zmsg_first (msg);
     if (verb && zframe_streq (verb, "BEHIND"))
         self->state = HEAD_POLLER_BEHIND;
+    else if (verb && zframe_streq (verb, "FAILED")) {
+        zmsg_next (msg);    //  the chain's name
+        zframe_t *reason = zmsg_next (msg);
+        zstr_free (&self->error);
+        self->error = reason ? zframe_strdup (reason) : strdup ("failed");
+        self->state = HEAD_POLLER_FAILED;
+    }
     else if (verb && (zframe_streq (verb, "DONE") || zframe_streq (verb, "DRAINED"))) {
         zmsg_next (msg);    //  the chain's name
         zframe_t *state = zmsg_next (msg);
@@ -574,6 +841,13 @@ head_poller_state (head_poller_t *self)
 {
     assert (self);
     return self->state;
+}
+
+const char *
+head_poller_error (head_poller_t *self)
+{
+    assert (self);
+    return self->error ? self->error : "";
 }
 
 void
@@ -622,294 +896,4 @@ head_poller_stats (head_poller_t *self, head_poller_stats_t *stats)
     }
     zsock_set_rcvtimeo (pipe, -1);
     return answered ? 0 : -1;
-}
-
-//  Plays the dispatcher: receives the next job, checks its kind and number.
-static job_t
-s_test_expect_job (zsock_t *jobs, int kind, uint64_t number)
-{
-    zframe_t *frame = zframe_recv (jobs);
-    assert (frame);
-    job_t job;
-    assert (job_decode (frame, &job) == 0);
-    zframe_destroy (&frame);
-    assert (job.kind == (job_kind_t) kind);
-    assert (job.number == number);
-    return job;
-}
-
-static void
-s_test_answer (zsock_t *jobs, const job_t *job, result_status_t status, uint64_t value)
-{
-    result_t result = {.job_id = job->id,
-                       .kind = job->kind,
-                       .number = job->number,
-                       .status = status,
-                       .value = value,
-                       .requests = 1};
-    block_body_t *body = NULL;
-    if (job->kind == JOB_BLOCK && status == RESULT_OK) {
-        result.header.number = job->number;
-        snprintf (result.header.hash, sizeof (result.header.hash), "0x%04" PRIx64, job->number);
-        snprintf (result.header.parent_hash, sizeof (result.header.parent_hash), "0x%04" PRIx64,
-                  job->number - 1);
-        result.header.timestamp = (uint64_t) (zclock_time () / 1000);
-        body = block_body_new (0);
-        body->meta_json = strdup ("{}");
-        body->meta_len = 2;
-    }
-    zmsg_t *msg = result_encode (&result, body);
-    zmsg_send (&msg, jobs);
-    block_body_destroy (&body);
-}
-
-static uint64_t
-s_test_expect_block (zsock_t *classifier)
-{
-    zmsg_t *msg = zmsg_recv (classifier);
-    assert (msg);
-    block_msg_t block;
-    assert (block_msg_decode (msg, &block) == 0);
-    assert (streq (block.chain, "test") && block.chain_id == 5);
-    zmsg_destroy (&msg);
-    return block.header.number;
-}
-
-//  Binds the test's ends of a head poller, the dispatcher's PAIR and the classifier's PULL
-//  (classifier_hwm: its queue, 0 for the default), on endpoints of their own numbered run
-//  (a PAIR takes one peer in its life), and points args at them (kept in endpoints).
-static void
-s_test_ends (int run, int classifier_hwm, char endpoints [2][64], head_poller_args_t *args,
-             zsock_t **jobs, zsock_t **classifier)
-{
-    snprintf (endpoints [0], 64, ">inproc://head-poller-test-jobs-%d", run);
-    snprintf (endpoints [1], 64, ">inproc://head-poller-test-classifier-%d", run);
-    *jobs = zsock_new (ZMQ_PAIR);
-    *classifier = zsock_new (ZMQ_PULL);
-    assert (*jobs && *classifier);
-    if (classifier_hwm)
-        zsock_set_rcvhwm (*classifier, classifier_hwm);
-    assert (zsock_bind (*jobs, "%s", endpoints [0] + 1) == 0);
-    assert (zsock_bind (*classifier, "%s", endpoints [1] + 1) == 0);
-    zsock_set_rcvtimeo (*jobs, 3000);
-    zsock_set_rcvtimeo (*classifier, 3000);
-    args->jobs = endpoints [0];
-    args->classifier = endpoints [1];
-}
-
-void
-head_poller_test (bool verbose)
-{
-    (void) verbose;
-    head_poller_args_t args = {.chain = "test",
-                               .chain_id = 5,
-                               .start = 10,
-                               .to = 14,
-                               .fetch_mode = FETCH_BLOCK,
-                               .window = 2,
-                               .parent_hash = "0x0009",
-                               .interval_ms = 200};
-    char endpoints [2][64];
-    zsock_t *jobs, *classifier;
-    s_test_ends (1, 0, endpoints, &args, &jobs, &classifier);
-    zactor_t *poller = zactor_new (head_poller_actor, &args);
-    assert (poller);
-
-    //  The head first; then two catch-up jobs (the window), answered out of order.
-    job_t head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 12);
-    job_t ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
-    job_t eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
-    s_test_answer (jobs, &eleven, RESULT_OK, 0);
-    s_test_answer (jobs, &ten, RESULT_OK, 0);
-    assert (s_test_expect_block (classifier) == 10);
-    assert (s_test_expect_block (classifier) == 11);
-    //  Block 12 is known but not served yet: asked again, never skipped.
-    job_t twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
-    s_test_answer (jobs, &twelve, RESULT_NOT_FOUND, 0);
-    twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
-    s_test_answer (jobs, &twelve, RESULT_FAILED, 0);
-    twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
-    s_test_answer (jobs, &twelve, RESULT_OK, 0);
-    assert (s_test_expect_block (classifier) == 12);
-    //  Past the head: polls one block at a time.
-    job_t thirteen = s_test_expect_job (jobs, JOB_BLOCK, 13);
-    s_test_answer (jobs, &thirteen, RESULT_NOT_FOUND, 0);
-    thirteen = s_test_expect_job (jobs, JOB_BLOCK, 13);
-    s_test_answer (jobs, &thirteen, RESULT_OK, 0);
-    assert (s_test_expect_block (classifier) == 13);
-    job_t fourteen = s_test_expect_job (jobs, JOB_BLOCK, 14);
-    s_test_answer (jobs, &fourteen, RESULT_OK, 0);
-    assert (s_test_expect_block (classifier) == 14);
-    //  --to reached: FLUSH downstream, DONE on the pipe, no more jobs.
-    zframe_t *flush = zframe_recv (classifier);
-    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
-    zframe_destroy (&flush);
-    char *done = zstr_recv (poller);
-    assert (streq (done, "DONE"));
-    zstr_free (&done);
-    char *chain = zstr_recv (poller);
-    assert (streq (chain, "test"));
-    zstr_free (&chain);
-    zstr_send (poller, "STATS");
-    zmsg_t *stats = zmsg_recv (poller);
-    const char *figures [] = {"STATS", "5", "9", "15", "14", "1"};
-    assert (stats && zmsg_size (stats) == 6);
-    for (size_t index = 0; index < 6; index++) {
-        char *figure = zmsg_popstr (stats);
-        assert (streq (figure, figures [index]));
-        zstr_free (&figure);
-    }
-    zmsg_destroy (&stats);
-    zactor_destroy (&poller);
-
-    //  DRAIN while a job is in flight: the block still goes on, then FLUSH and DRAINED.
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
-    s_test_ends (2, 0, endpoints, &args, &jobs, &classifier);
-    args.to = HEAD_POLLER_UNSET;
-    poller = zactor_new (head_poller_actor, &args);
-    head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 100);
-    ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
-    eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
-    zstr_send (poller, "DRAIN");
-    s_test_answer (jobs, &ten, RESULT_OK, 0);
-    s_test_answer (jobs, &eleven, RESULT_NOT_FOUND, 0);
-    assert (s_test_expect_block (classifier) == 10);
-    flush = zframe_recv (classifier);
-    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
-    zframe_destroy (&flush);
-    char *drained = zstr_recv (poller);
-    assert (streq (drained, "DRAINED"));
-    zstr_free (&drained);
-    chain = zstr_recv (poller);
-    assert (streq (chain, "test"));
-    zstr_free (&chain);
-    char *state = zstr_recv (poller);
-    assert (streq (state, "partial"));
-    zstr_free (&state);
-    zactor_destroy (&poller);
-
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
-
-    //  Started at the head (no start), which is past --to: BEHIND, and no block job.
-    s_test_ends (6, 0, endpoints, &args, &jobs, &classifier);
-    head_poller_args_t behind_args = args;
-    behind_args.start = HEAD_POLLER_UNSET;
-    behind_args.to = 30;
-    poller = zactor_new (head_poller_actor, &behind_args);
-    head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 402);
-    zsock_set_rcvtimeo (zactor_sock (poller), 3000);
-    char *behind = zstr_recv (poller);
-    assert (behind && streq (behind, "BEHIND"));
-    zstr_free (&behind);
-    chain = zstr_recv (poller);
-    assert (streq (chain, "test"));
-    zstr_free (&chain);
-    char *at = zstr_recv (poller);
-    assert (streq (at, "402"));
-    zstr_free (&at);
-    zpoller_t *idle = zpoller_new (jobs, NULL);
-    assert (zpoller_wait (idle, 300) == NULL);
-    zpoller_destroy (&idle);
-    zactor_destroy (&poller);
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
-
-    //  A block that failed behind blocks already fetched is asked again even when those
-    //  fill the window (they wait for it: holding it back would stop everything).
-    s_test_ends (4, 0, endpoints, &args, &jobs, &classifier);
-    poller = zactor_new (head_poller_actor, &args);
-    head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 1000);
-    ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
-    eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
-    s_test_answer (jobs, &eleven, RESULT_OK, 0);
-    s_test_answer (jobs, &ten, RESULT_NOT_FOUND, 0);
-    bool ten_done = false;
-    for (int answers = 0; answers < 2 * HELD_WINDOWS + 4 && !ten_done; answers++) {
-        zframe_t *frame = zframe_recv (jobs);
-        assert (frame);    //  never starved
-        job_t job;
-        assert (job_decode (frame, &job) == 0);
-        zframe_destroy (&frame);
-        s_test_answer (jobs, &job, RESULT_OK, 0);
-        ten_done = job.number == 10;
-    }
-    assert (ten_done);
-    assert (s_test_expect_block (classifier) == 10);
-    assert (s_test_expect_block (classifier) == 11);
-    assert (s_test_expect_block (classifier) == 12);
-    zactor_destroy (&poller);
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
-
-    //  Backpressure: a classifier that reads nothing stops the fetching once its queue and
-    //  the window are full; reading again lets it go on.
-    s_test_ends (3, 1, endpoints, &args, &jobs, &classifier);
-    zsock_set_rcvtimeo (jobs, 300);
-    poller = zactor_new (head_poller_actor, &args);
-    head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 1000);
-    uint64_t answered = 0;
-    while (answered < 100) {
-        zframe_t *frame = zframe_recv (jobs);
-        if (!frame)
-            break;    //  no job for 300 ms: fetching paused
-        job_t job;
-        assert (job_decode (frame, &job) == 0 && job.number == 10 + answered);
-        zframe_destroy (&frame);
-        s_test_answer (jobs, &job, RESULT_OK, 0);
-        answered++;
-    }
-    //  About the queues (8 + 1), the held blocks (4 windows) and the window fill up.
-    assert (answered >= 9 && answered <= 9 + HELD_WINDOWS * 2 + 2 + 1);
-    for (uint64_t index = 0; index < answered; index++)
-        assert (s_test_expect_block (classifier) == 10 + index);
-    zsock_set_rcvtimeo (jobs, 3000);
-    s_test_expect_job (jobs, JOB_BLOCK, 10 + answered);
-    zactor_destroy (&poller);
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
-
-    //  The facade: figures as a struct, the drain, and how the stream ended, the report
-    //  taken in passing while it waits for the figures.
-    s_test_ends (5, 0, endpoints, &args, &jobs, &classifier);
-    head_poller_t *facade = head_poller_new (&args);
-    assert (facade && head_poller_state (facade) == HEAD_POLLER_RUNNING);
-    head = s_test_expect_job (jobs, JOB_HEAD, 0);
-    s_test_answer (jobs, &head, RESULT_OK, 100);
-    ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
-    eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
-    s_test_answer (jobs, &ten, RESULT_OK, 0);
-    assert (s_test_expect_block (classifier) == 10);
-    job_t twelve_too = s_test_expect_job (jobs, JOB_BLOCK, 12);
-    head_poller_stats_t figures_now;
-    assert (head_poller_stats (facade, &figures_now) == 0);
-    assert (figures_now.blocks == 1 && figures_now.requests == 2 && figures_now.next == 11
-            && figures_now.head == 100 && figures_now.misses == 0);
-    head_poller_drain (facade);
-    s_test_answer (jobs, &eleven, RESULT_NOT_FOUND, 0);
-    s_test_answer (jobs, &twelve_too, RESULT_OK, 0);
-    flush = zframe_recv (classifier);
-    assert (flush && msg_type (flush) == MSG_TYPE_FLUSH);
-    zframe_destroy (&flush);
-    //  DRAINED partial is on the pipe before the answer to STATS.
-    assert (head_poller_stats (facade, &figures_now) == 0);
-    assert (figures_now.blocks == 1 && figures_now.requests == 4 && figures_now.next == 11);
-    assert (head_poller_state (facade) == HEAD_POLLER_PARTIAL);
-    //  Drained again once ended: complete, read from the socket when it is readable.
-    head_poller_drain (facade);
-    zpoller_t *waiter = zpoller_new (head_poller_socket (facade), NULL);
-    assert (zpoller_wait (waiter, 3000) == head_poller_socket (facade));
-    zpoller_destroy (&waiter);
-    assert (head_poller_recv (facade) == HEAD_POLLER_COMPLETE);
-    head_poller_destroy (&facade);
-    head_poller_destroy (&facade);
-    assert (facade == NULL);
-    zsock_destroy (&jobs);
-    zsock_destroy (&classifier);
 }

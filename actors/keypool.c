@@ -60,7 +60,10 @@ s_usage_record (self_t *self, const usage_entry_t *entry, const char *key, const
     zlistx_set_comparator (hosts, (zlistx_comparator_fn *) strcmp);
     uint64_t *counts = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
     assert (methods && order && hosts && counts);
-    uint64_t requests = 0, units = 0;
+    //  Units are a delta: a refund's own entry (calls of this minute whose answers came
+    //  after it was sealed) has no requests and units below zero.
+    uint64_t requests = 0;
+    int64_t units = 0;
     for (size_t line = 0; line < entry->count; line++) {
         char provider [KEYPOOL_KEY_SIZE];
         const usage_line_t *usage = &entry->lines [line];
@@ -68,6 +71,10 @@ s_usage_record (self_t *self, const usage_entry_t *entry, const char *key, const
             continue;
         if (*provider && !zlistx_find (hosts, provider))
             zlistx_add_end (hosts, provider);
+        requests += usage->requests;
+        units += usage->units;
+        if (usage->requests == 0)
+            continue;
         uint64_t *count = (uint64_t *) zhashx_lookup (methods, usage->method);
         if (!count) {
             count = &counts [line];
@@ -75,8 +82,6 @@ s_usage_record (self_t *self, const usage_entry_t *entry, const char *key, const
             zlistx_add_end (order, (void *) usage->method);
         }
         *count += usage->requests;
-        requests += usage->requests;
-        units += usage->units;
     }
     zlistx_sort (hosts);
     zchunk_t *joined = zchunk_new (NULL, 0);
@@ -101,7 +106,7 @@ s_usage_record (self_t *self, const usage_entry_t *entry, const char *key, const
     jsonw_key (jsonw, "requests");
     jsonw_u64 (jsonw, requests);
     jsonw_key (jsonw, "units");
-    jsonw_u64 (jsonw, units);
+    jsonw_i64 (jsonw, units);
     jsonw_key (jsonw, "methods");
     jsonw_object_begin (jsonw);
     for (const char *method = (const char *) zlistx_first (order); method;
@@ -263,10 +268,16 @@ s_handle_worker (self_t *self)
                                                request.cool_ms, request.park_ms);
     }
     else if (rc == 0 && request.type == MSG_TYPE_LEASE_SPEND) {
+        //  The minute goes back to the worker: its refund, if any, goes in the same one.
         uint64_t minute = (uint64_t) zclock_time () / 60000;
         answer.status = usage_journal_spend (self->journal, request.key, minute, request.method,
-                                             request.requests, request.units);
+                                             request.requests, request.units)
+                            ? -1
+                            : (int64_t) minute;
     }
+    else if (rc == 0 && request.type == MSG_TYPE_LEASE_REFUND)
+        answer.status = usage_journal_refund (self->journal, request.key, request.minute,
+                                              request.method, request.units);
     else {
         //  Answered when it names its id, so that the worker need not wait for nothing.
         answer.id = lease_id (frame);
@@ -587,12 +598,35 @@ keypool_client_release (keypool_client_t *self, const keypool_lease_t *lease, in
 }
 
 int
-keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
-                      uint64_t requests, uint64_t units)
+keypool_client_spend_minute (keypool_client_t *self, const char *key, const char *method,
+                             uint64_t requests, uint64_t units, uint64_t *minute)
 {
     lease_t request = {
         .type = MSG_TYPE_LEASE_SPEND, .method = method, .requests = requests, .units = units};
     assert (strlen (key) < sizeof (request.key));    //  a leased key
+    strcpy (request.key, key);
+    lease_t answer;
+    if (s_request (self, &request, &answer) || s_status (&answer) < 0)
+        return -1;
+    *minute = (uint64_t) answer.status;
+    return 0;
+}
+
+int
+keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
+                      uint64_t requests, uint64_t units)
+{
+    uint64_t minute;
+    return keypool_client_spend_minute (self, key, method, requests, units, &minute);
+}
+
+int
+keypool_client_refund (keypool_client_t *self, const char *key, const char *method, uint64_t minute,
+                       uint64_t units)
+{
+    lease_t request = {
+        .type = MSG_TYPE_LEASE_REFUND, .method = method, .minute = minute, .units = units};
+    assert (strlen (key) < sizeof (request.key));
     strcpy (request.key, key);
     lease_t answer;
     return s_request (self, &request, &answer) == 0 && s_status (&answer) == 0 ? 0 : -1;
@@ -661,17 +695,22 @@ s_test_pool (const char *redis, bool verbose)
 {
     char dir [] = "/tmp/evmtap-keypool-test-XXXXXX";
     assert (mkdtemp (dir));
-    zsock_t *pull = zsock_new_pull ("inproc://keypool-test-broker");
+    //  Endpoints of their own per backend: an inproc endpoint of a closed socket is
+    //  unbound asynchronously, so the second run could not bind the first one's at once.
+    char endpoint [64], broker [80];
+    snprintf (endpoint, sizeof (endpoint), "inproc://keypool-test-%s", redis ? "redis" : "memory");
+    snprintf (broker, sizeof (broker), "%s-broker", endpoint);
+    zsock_t *pull = zsock_new_pull (broker);
     assert (pull);
     keypool_args_t args = {.redis = redis,
                            .data_dir = dir,
-                           .endpoint = "inproc://keypool-test",
-                           .broker = "inproc://keypool-test-broker",
+                           .endpoint = endpoint,
+                           .broker = broker,
                            .flush_interval_ms = 100};
     keypool_t *pool = keypool_new (&args);
     assert (pool);
-    keypool_client_t *one = keypool_client_new ("inproc://keypool-test");
-    keypool_client_t *two = keypool_client_new ("inproc://keypool-test");
+    keypool_client_t *one = keypool_client_new (endpoint);
+    keypool_client_t *two = keypool_client_new (endpoint);
     assert (one && two);
     //  Keys by name; calls journaled by "<provider>/<name>"
     const char *keys [2] = {"k1", "k2"};
@@ -692,6 +731,12 @@ s_test_pool (const char *redis, bool verbose)
     //  The same key through another provider host: counted as one key, both hosts listed
     snprintf (other_journal_key, sizeof (other_journal_key), "node:0/%s", other.key);
     assert (keypool_client_spend (two, other_journal_key, "eth_blockNumber", 2, 160) == 0);
+    //  A call answered 429: journaled at its full cost, then refunded in its own minute
+    uint64_t minute = 0;
+    assert (keypool_client_spend_minute (one, journal_key, "eth_getBlockReceipts", 1, 1000, &minute)
+            == 0);
+    assert (minute && minute <= (uint64_t) zclock_time () / 60000);
+    assert (keypool_client_refund (one, journal_key, "eth_getBlockReceipts", minute, 1000) == 0);
     assert (keypool_flush (pool) == 0);
     keypool_key_state_t *states;
     size_t count;
@@ -699,7 +744,7 @@ s_test_pool (const char *redis, bool verbose)
     for (size_t index = 0; index < count; index++) {
         bool mine = streq (states [index].key, lease.key);
         assert (streq (states [index].state, "leased"));
-        assert (states [index].requests_24h == (mine ? 10u : 5u));
+        assert (states [index].requests_24h == (mine ? 11u : 5u));
         assert (states [index].units_24h == (mine ? 800u : 400u));
         assert (streq (states [index].holder, mine ? "h:1:c/w0" : "h:1:c/w1"));
         assert (streq (states [index].providers, mine ? "node:1" : "node:0,node:1"));
@@ -710,7 +755,7 @@ s_test_pool (const char *redis, bool verbose)
     keypool_lease_t forged = lease;
     snprintf (forged.token, sizeof (forged.token), "forged|1");
     assert (keypool_client_renew (two, &forged, 5000) == 1);
-    s_test_malformed ("inproc://keypool-test");
+    s_test_malformed (endpoint);
     //  429 with a hint: cooled for it; the least used free key is the other one then
     assert (keypool_client_release (one, &lease, 300, 0) == 300);
     assert (keypool_client_release (two, &other, 0, 0) == 0);
@@ -742,16 +787,18 @@ s_test_pool (const char *redis, bool verbose)
         assert (first || cJSON_GetObjectItem (value, "units")->valuedouble == 400);
         assert (streq (cJSON_GetObjectItem (value, "provider")->valuestring,
                        first ? "node:1" : "node:0,node:1"));
+        //  The refunded call is a request of its method, at no units
         cJSON *methods = cJSON_GetObjectItem (value, "methods");
-        assert (cJSON_GetArraySize (methods) == 1);
+        assert (cJSON_GetArraySize (methods) == (first ? 2 : 1));
         assert (cJSON_GetObjectItem (methods, first ? "eth_getBlockByNumber" : "eth_blockNumber")
                     ->valuedouble
                 == (first ? 10 : 5));
+        assert (!first || cJSON_GetObjectItem (methods, "eth_getBlockReceipts")->valuedouble == 1);
         if (verbose)
             printf ("%s %s\n", record->key, record->value);
         cJSON_Delete (value);
     }
-    assert (requests == 15);
+    assert (requests == 16);
     batch_destroy (&batch);
     keypool_client_destroy (&one);
     keypool_client_destroy (&two);
@@ -806,7 +853,10 @@ s_test_shared (int port, pid_t *pid_p, bool verbose)
     assert (keypool_client_acquire (client, "C", 5000, 0, false, keys, 1, &none, &busy) == 1);
     keypool_client_destroy (&client);
     keypool_destroy (&pool);
-    //  A restart with the same journal sends nothing twice
+    //  A restart with the same journal sends nothing twice. On another endpoint: libzmq
+    //  unbinds an inproc endpoint of a closed socket asynchronously, so binding the same
+    //  one at once may fail ("cannot bind"), which is not what this test is about.
+    args.endpoint = "inproc://keypool-a-again";
     pool = keypool_new (&args);
     assert (pool && keypool_flush (pool) == 0);
     assert (keypool_list (pool, &states, &count) == 0 && count == 1);

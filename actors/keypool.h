@@ -9,7 +9,7 @@
     journal's sealed minutes to the store (idempotently) and, once main says from where, to
     the usage topic through the broker.
 
-    Worker protocol: proto/lease.h (ACQUIRE, RENEW, RELEASE, SPEND and their answers, one
+    Worker protocol: proto/lease.h (ACQUIRE, RENEW, RELEASE, SPEND, REFUND and answers, one
     msgpack frame each way from a client's DEALER to the actor's ROUTER).
     Pipe commands (keypool_t):
         $TERM                     seal, flush what it can, leave
@@ -63,9 +63,18 @@ int keypool_client_acquire (keypool_client_t *self, const char *holder, int64_t 
 int keypool_client_renew (keypool_client_t *self, const keypool_lease_t *lease, int64_t ttl_ms);
 int64_t keypool_client_release (keypool_client_t *self, const keypool_lease_t *lease,
                                 int64_t cool_ms, int64_t park_ms);
-//  Journals requests before they are sent. 0, or -1 (do not send).
+//  Journals requests before they are sent, at the most they may be billed. 0, or -1 (do
+//  not send).
 int keypool_client_spend (keypool_client_t *self, const char *key, const char *method,
                           uint64_t requests, uint64_t units);
+//  The same, telling the minute they were journaled in (*minute), for a refund.
+int keypool_client_spend_minute (keypool_client_t *self, const char *key, const char *method,
+                                 uint64_t requests, uint64_t units, uint64_t *minute);
+//  Once their answers are known: gives back the units of calls journaled in minute that
+//  were not billed (a 429, say). 0, or -1 (the journal keeps the higher count: the safe
+//  side).
+int keypool_client_refund (keypool_client_t *self, const char *key, const char *method,
+                           uint64_t minute, uint64_t units);
 
 void keypool_test (bool verbose);
 

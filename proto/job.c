@@ -5,7 +5,7 @@
 
 static const msg_field_t s_job_fields [] = {
     MSG_U64 (job_t, id),
-    MSG_INT (job_t, kind, JOB_HEAD, JOB_BLOCK),
+    MSG_INT (job_t, kind, JOB_HEAD, JOB_FINALIZED),
     MSG_U64 (job_t, number),
     MSG_U64 (job_t, chain_id),
     MSG_INT (job_t, fetch_mode, FETCH_BLOCK, FETCH_HASHES),

@@ -9,8 +9,9 @@
 typedef enum { FETCH_BLOCK = 0, FETCH_HASHES = 1 } fetch_mode_t;
 
 typedef enum {
-    JOB_HEAD = 2,     //  eth_blockNumber
-    JOB_BLOCK = 3,    //  block `number` with its transactions, by fetch_mode
+    JOB_HEAD = 2,         //  eth_blockNumber
+    JOB_BLOCK = 3,        //  block `number` with its transactions, by fetch_mode
+    JOB_FINALIZED = 4,    //  the number of the node's `finalized` block (--delivery finalized)
 } job_kind_t;
 
 typedef struct {

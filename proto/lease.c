@@ -38,6 +38,11 @@ static const msg_field_t s_spend_fields [] = {
     MSG_U64 (lease_t, requests), MSG_U64 (lease_t, units),
 };
 
+static const msg_field_t s_refund_fields [] = {
+    MSG_U64 (lease_t, id),     MSG_TEXT (lease_t, key),  MSG_NAME (lease_t, method, SIZE_MAX),
+    MSG_U64 (lease_t, minute), MSG_U64 (lease_t, units),
+};
+
 static const msg_field_t s_granted_fields [] = {
     MSG_U64 (lease_t, id),           MSG_TEXT (lease_t, key),      MSG_TEXT (lease_t, token),
     MSG_U64 (lease_t, requests_24h), MSG_U64 (lease_t, units_24h), MSG_U64 (lease_t, units_today),
@@ -66,6 +71,7 @@ static const msg_table_t s_tables [] = {
     MSG_TABLE ("lease_granted", MSG_TYPE_LEASE_GRANTED, lease_t, s_granted_fields),
     MSG_TABLE ("lease_busy", MSG_TYPE_LEASE_BUSY, lease_t, s_busy_fields),
     MSG_TABLE ("lease_answer", MSG_TYPE_LEASE_ANSWER, lease_t, s_answer_fields),
+    MSG_TABLE ("lease_refund", MSG_TYPE_LEASE_REFUND, lease_t, s_refund_fields),
 };
 
 const msg_table_t *

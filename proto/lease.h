@@ -5,7 +5,9 @@
         ACQUIRE holder ttl_ms daily daily_utc [key...]   -> GRANTED | BUSY | ANSWER (-1)
         RENEW key token ttl_ms                           -> ANSWER (0 renewed, 1 lost, -1)
         RELEASE key token cool_ms park_ms                -> ANSWER (cool down applied, -1)
-        SPEND key method requests units                  -> ANSWER (0 journaled, -1)
+        SPEND key method requests units                  -> ANSWER (the minute journaled
+                                                            in, unix time / 60; -1)
+        REFUND key method minute units                   -> ANSWER (0 journaled, -1)
         GRANTED key token requests_24h units_24h units_today
         BUSY leased cooling parked soonest_ms
         ANSWER status reason
@@ -13,7 +15,11 @@
     Frames: [MSG_TYPE_LEASE_<NAME>, 1, id, fields...] in the order above (the tables in
     lease.c). -1 means the pool's store could not be reached, or the request could not be
     read (reason "malformed request"): a request too damaged to decode is still answered
-    when its id can be read. */
+    when its id can be read.
+
+    SPEND journals what the calls may cost at most before they are sent; REFUND, once
+    their answers are known, gives back what they were not billed (a 429, say), in the
+    minute their SPEND was journaled in, so that no minute's count goes below zero. */
 #ifndef LEASE_H_INCLUDED
 #define LEASE_H_INCLUDED
 
@@ -36,7 +42,7 @@ typedef struct {
     bool daily_utc;                     //  ACQUIRE: that day ends at 00:00 UTC, not in 24 h
     const char **keys;                  //  ACQUIRE: the keys the holder may take
     size_t key_count;                   //  ACQUIRE: how many
-    char key [LEASE_KEY_SIZE];          //  GRANTED, RENEW, RELEASE, SPEND: the pool key
+    char key [LEASE_KEY_SIZE];          //  GRANTED, RENEW, RELEASE, SPEND, REFUND: the pool key
     char token [LEASE_TOKEN_SIZE];      //  GRANTED, RENEW, RELEASE: the lease's token
     uint64_t requests_24h;              //  GRANTED: the key's requests in the last 24 h
     uint64_t units_24h;                 //  GRANTED: its units in the last 24 h
@@ -47,9 +53,11 @@ typedef struct {
     int64_t soonest_ms;                 //  BUSY: the first cool down or park to end, -1: none
     int64_t cool_ms;                    //  RELEASE: cool the key down (-1: exponential, 0: no)
     int64_t park_ms;                    //  RELEASE: park the key (0: no)
-    const char *method;                 //  SPEND: the JSON-RPC method
+    const char *method;                 //  SPEND, REFUND: the JSON-RPC method
     uint64_t requests;                  //  SPEND: calls about to be sent
-    uint64_t units;                     //  SPEND: their cost in the key's billed units
+    uint64_t units;                     //  SPEND: their cost in the key's billed units;
+                                        //  REFUND: what they were not billed after all
+    uint64_t minute;                    //  REFUND: the minute their SPEND was journaled in
     int64_t status;                     //  ANSWER: what the pool's verb returned
     char reason [LEASE_REASON_SIZE];    //  ANSWER: why, when status is -1
 } lease_t;

@@ -32,6 +32,7 @@ typedef enum {
     MSG_TYPE_LEASE_GRANTED,
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
+    MSG_TYPE_LEASE_REFUND,    //  14
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

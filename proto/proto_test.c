@@ -466,7 +466,7 @@ s_test_lease (void)
     assert (lease_decode (cut, &copy) == -2 && lease_id (cut) == 0);
     zframe_destroy (&cut);
     zframe_destroy (&frame);
-    for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_ANSWER; type++) {
+    for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++) {
         lease_t answer = {.type = (msg_type_t) type,
                           .id = (uint64_t) type,
                           .holder = "h",
@@ -484,7 +484,7 @@ s_test_lease (void)
     frame = job_encode (&job);
     assert (lease_decode (frame, &copy) == -2 && lease_id (frame) == 0);
     zframe_destroy (&frame);
-    assert (lease_table (MSG_TYPE_JOB) == NULL && lease_table ((msg_type_t) 14) == NULL);
+    assert (lease_table (MSG_TYPE_JOB) == NULL && lease_table ((msg_type_t) 15) == NULL);
 }
 
 //  Every message table there is, each tested on its own.
@@ -495,7 +495,7 @@ s_test_tables (bool verbose)
                                     &block_msg_table, &flush_msg_table, &batch_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);
-    for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_ANSWER; type++)
+    for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++)
         msg_table_test (lease_table ((msg_type_t) type), verbose);
 }
 

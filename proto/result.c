@@ -6,7 +6,7 @@
 #include "msg.h"
 
 static const msg_field_t s_result_fields [] = {
-    MSG_U64 (result_t, job_id), MSG_INT (result_t, kind, JOB_HEAD, JOB_BLOCK),
+    MSG_U64 (result_t, job_id), MSG_INT (result_t, kind, JOB_HEAD, JOB_FINALIZED),
     MSG_U64 (result_t, number), MSG_INT (result_t, status, RESULT_OK, RESULT_FAILED),
     MSG_U64 (result_t, value),  MSG_U64 (result_t, requests),
     MSG_TEXT (result_t, error), MSG_GROUP (result_t, header, block_header_table),

@@ -19,7 +19,7 @@ typedef struct {
     int kind;                  //  job_kind_t of the job answered
     uint64_t number;           //  the job's block number
     result_status_t status;    //  how it went
-    uint64_t value;            //  JOB_HEAD: the head number
+    uint64_t value;            //  JOB_HEAD: the head number; JOB_FINALIZED: the finalized one
     uint64_t requests;         //  JSON-RPC calls this job cost (a batch of k counts k)
     char error [200];          //  RESULT_FAILED: why
     block_header_t header;     //  JOB_BLOCK and RESULT_OK only

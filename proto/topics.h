@@ -21,6 +21,8 @@
 //  A decoded event log, and an ERC-20 or ERC-721 Transfer (key: <txhash>:<logIndex>).
 #define TOPIC_LOGS_DECODED TOPIC_LOGS ".decoded"
 #define TOPIC_TOKEN_TRANSFERS "mined.token_transfers"
+//  One record per block a reorg orphaned (key: the block number).
+#define TOPIC_BLOCKS_REORGED "mined.blocks.reorged"
 
 //  The key pool's usage records: a full name, without a chain prefix, since keys are
 //  shared across chains (key: <key>:<host>:<seq>).

@@ -1,7 +1,9 @@
 /*  main: the evmtap command. Parses the command line and calls the command: run (run.c),
-    decode (cmd_decode.c), keys (cmd_keys.c), version. It owns the process's signals, which
-    run reads to drain in order. Exit codes: README "Exit codes". */
+    backfill (backfill.c), decode (cmd_decode.c), keys (cmd_keys.c), version. It owns the
+    process's signals, which run and backfill read to drain in order. Exit codes: README
+    "Stopping and exit codes". */
 #include "evmtap.h"
+#include "backfill.h"
 #include "cmd_decode.h"
 #include "cmd_keys.h"
 #include "run.h"
@@ -46,13 +48,15 @@ s_print_usage (FILE *out)
              "every transaction, and publish the records (Kafka, NDJSON files or stdout).\n\n"
              "Usage:\n"
              "  evmtap run [--config FILE] [flags]   follow the head (and catch up from --from)\n"
+             "  evmtap backfill --from A --to B [--config FILE] [flags]\n"
+             "                                       blocks A to B, resumable, with progress\n"
              "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
              "                                       decode calldata (--log TOPICS DATA: a log)\n"
              "  evmtap keys [--redis URL] [--json]   the key pool: holder, usage, state\n"
              "  evmtap version                       print the version\n"
              "  evmtap help | --help                 this text\n\n"
-             "`evmtap run --help` lists every flag. Exit codes: 0 done, 1 failure,\n"
-             "2 usage or config error, 3 stopped with work left undone.\n",
+             "`evmtap run --help` and `evmtap backfill --help` list their flags. Exit codes:\n"
+             "0 done, 1 failure, 2 usage or config error, 3 stopped with work left undone.\n",
              EVMTAP_VERSION);
 }
 
@@ -73,6 +77,8 @@ main (int argc, char **argv)
     }
     if (streq (argv [1], "run"))
         return run_main (argc - 1, argv + 1, s_signalled, NULL);
+    if (streq (argv [1], "backfill"))
+        return backfill_main (argc - 1, argv + 1, s_signalled, NULL);
     if (streq (argv [1], "keys"))
         return cmd_keys_main (argc - 1, argv + 1);
     if (streq (argv [1], "decode"))

@@ -60,7 +60,8 @@ for n in range(first, last + 1):
     for t in b["transactions"]:
         rec = {k: conv(k, v, False) for k, v in t.items()}
         rec.setdefault("type", 0); rec.setdefault("to", None); rec["chainId"] = chain
-        put("mined.txs.hash.ids", day, {"hash": rec["hash"], "blockNumber": n, "chainId": chain})
+        put("mined.txs.hash.ids", day, {"hash": rec["hash"], "blockNumber": n,
+                                        "blockHash": b["hash"], "chainId": chain})
         topic = ("mined.tx.2.contract_deployment" if rec["to"] is None else
                  "mined.tx.1.native_token_transfer" if rec["input"] == "0x" else
                  "mined.tx.3.contract_interaction")
@@ -160,6 +161,24 @@ damage "block hash altered" "field hash is" \
     "edit('$B', lambda r: r.update(hash='0x' + '11' * 32))" "${R[@]}"
 damage "block nonce as a number" "field nonce is" \
     "edit('$B', lambda r: r.update(nonce=0))" "${R[@]}"
+damage "hash id without blockHash" "lacks blockHash" \
+    "edit('$H', lambda r: r.pop('blockHash'))" "${R[@]}"
+damage "hash id of another block's hash" "field blockHash is" \
+    "edit('$H', lambda r: r.update(blockHash='0x' + '11' * 32))" "${R[@]}"
+damage "tx without blockHash" "lacks blockHash" \
+    "edit('$T1', lambda r: r.pop('blockHash'))" "${R[@]}"
+damage "tx of another block's hash" "field blockHash is" \
+    "edit('$T3', lambda r: r.update(blockHash='0x' + '11' * 32))" "${R[@]}"
+# The decoder's records: one of each, made from a real interaction, names another hash, none,
+# or another block.
+for topic in "$T3.decoded" mined.logs.decoded mined.token_transfers; do
+    damage "$topic of another block's hash" "field blockHash is" \
+        "f = files('$T3')[0]; r = json.loads(lines(f)[0]); os.makedirs(os.path.join(d, 'anvil.$topic')); write(os.path.join(d, 'anvil.$topic', os.path.basename(f)), [json.dumps({'hash': r['hash'], 'blockNumber': r['blockNumber'], 'blockHash': '0x' + '11' * 32, 'chainId': r['chainId']}) + '\\n'])" "${R[@]}"
+    damage "$topic without blockHash" "lacks blockHash" \
+        "f = files('$T3')[0]; r = json.loads(lines(f)[0]); os.makedirs(os.path.join(d, 'anvil.$topic')); write(os.path.join(d, 'anvil.$topic', os.path.basename(f)), [json.dumps({'hash': r['hash'], 'blockNumber': r['blockNumber'], 'chainId': r['chainId']}) + '\\n'])" "${R[@]}"
+    damage "$topic of another block" "is not a transaction of block" \
+        "f = files('$T3')[0]; r = json.loads(lines(f)[0]); n = r['blockNumber'] % $last + 1; b = json.loads(next(l for g in files('$B') for l in lines(g) if json.loads(l)['number'] == n)); os.makedirs(os.path.join(d, 'anvil.$topic')); write(os.path.join(d, 'anvil.$topic', os.path.basename(f)), [json.dumps({'hash': r['hash'], 'blockNumber': n, 'blockHash': b['hash'], 'chainId': r['chainId']}) + '\\n'])" "${R[@]}"
+done
 damage "missing hash id" "is missing from anvil.$H" \
     "f = files('$H')[0]; ls = lines(f); write(f, ls[:-1])" "${R[@]}"
 damage "unknown tx" "is not a transaction of blocks" \

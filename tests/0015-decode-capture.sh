@@ -38,6 +38,7 @@ assert [c["hash"] for c in calls] == [d["hash"] for d in decoded], \
 kinds = {}
 for call, record in zip(calls, decoded):
     assert record["blockNumber"] == call["blockNumber"] and record["chainId"] == 31337, record
+    assert record["blockHash"] == call["blockHash"] and len(record["blockHash"]) == 66, record
     assert record["to"] == call["to"], record
     what = sent.get(call["hash"], "")
     if what.startswith(("Token.", "Counter.", "Factory.")) and mode == "abis":

@@ -11,6 +11,7 @@
 #     `sig-event` of its signature, non-indexed arguments equal `cast decode-abi`'s and
 #     indexed ones the topics;
 #   * mined.token_transfers equals the ERC-20 Transfer logs computed here from the receipts;
+#   * transactions, decoded logs and token transfers carry the node's blockHash;
 #   * --fetch hashes --receipts writes byte-identical files, and so does a node that answers
 #     -32601 to eth_getBlockReceipts (tests/badrpc.py --refuse): receipts by transaction.
 set -euo pipefail
@@ -64,7 +65,8 @@ for hash, receipt in receipts.items():
     want = {"status": int(receipt["status"], 16), "gasUsed": int(receipt["gasUsed"], 16),
             "cumulativeGasUsed": int(receipt["cumulativeGasUsed"], 16),
             "effectiveGasPrice": str(int(receipt["effectiveGasPrice"], 16)),
-            "contractAddress": receipt["contractAddress"] and receipt["contractAddress"].lower()}
+            "contractAddress": receipt["contractAddress"] and receipt["contractAddress"].lower(),
+            "blockHash": receipt["blockHash"].lower()}
     for field, value in want.items():
         if tx.get(field, "absent") != value:
             problems.append("%s: %s %r, the node %r" % (hash, field, tx.get(field, "absent"), value))
@@ -83,6 +85,10 @@ keys = ["%s:%d" % (log["transactionHash"], int(log["logIndex"], 16)) for log in 
 got = ["%s:%d" % (d["hash"], d["logIndex"]) for d in decoded]
 if keys != got:
     problems.append("decoded log keys differ: %d logs, %d records" % (len(keys), len(got)))
+for log, record in zip(logs, decoded):
+    if record.get("blockHash") != log["blockHash"].lower():
+        problems.append("log %s:%d: blockHash %s, the node %s" % (
+            record["hash"], record["logIndex"], record.get("blockHash"), log["blockHash"]))
 
 # Bound contracts' logs decode by their ABI; their events' topics are cast's.
 addresses = json.load(open(os.path.join(abis, "addresses.json")))
@@ -128,11 +134,13 @@ want = []
 for log in logs:
     t = [x.lower() for x in log["topics"]]
     if t and t[0] == TRANSFER and len(t) == 3 and len(log["data"]) == 66:
-        want.append({"hash": log["transactionHash"], "logIndex": int(log["logIndex"], 16),
+        want.append({"hash": log["transactionHash"], "blockHash": log["blockHash"].lower(),
+                     "logIndex": int(log["logIndex"], 16),
                      "token": log["address"].lower(), "standard": "erc20",
                      "from": "0x" + t[1][-40:], "to": "0x" + t[2][-40:],
                      "value": str(int(log["data"], 16))})
-transfers = [{k: r[k] for k in ("hash", "logIndex", "token", "standard", "from", "to", "value")}
+transfers = [{k: r.get(k) for k in ("hash", "blockHash", "logIndex", "token", "standard", "from",
+                                    "to", "value")}
              for r in records(TRANSFERS)]
 if transfers != want or not want:
     problems.append("token transfers: %d records, %d Transfer logs" % (len(transfers), len(want)))

@@ -4,7 +4,8 @@
 # Infura's 429 (-32005 with backoff_seconds), Alchemy's 429 (code 429, no hint), a bare HTTP
 # 429, and 402 / -33000. Each cools the key down (the hint, else exponentially) or parks it,
 # the worker moves to another key, and the capture is complete: nothing dropped. Redis
-# counts exactly what the provider received, 429s included. Then a daily budget in Infura
+# counts exactly the requests the provider received, 429s included, and exactly the credits
+# it billed: what it accepted (429 and 402 are not billed). Then a daily budget in Infura
 # credits parks keys before the provider has to say so.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -60,10 +61,12 @@ for pair in ka:rlSecretA kb:rlSecretB kc:rlSecretC; do
     units=$(jq --arg k "$name" '.[] | select(.key == $k) | .units_24h' <<<"$pool")
     received=$(jq --arg s "$secret" '.keys[$s].calls' <<<"$stats")
     received_units=$(jq --arg s "$secret" '.keys[$s].units' <<<"$stats")
-    [ "$counted" -eq "$received" ] && [ "$units" -eq "$received_units" ] \
-        || fail "key $name: Redis $counted requests / $units credits, provider $received / $received_units"
+    accepted_units=$(jq --arg s "$secret" '.keys[$s].accepted_units' <<<"$stats")
+    [ "$counted" -eq "$received" ] && [ "$units" -eq "$accepted_units" ] \
+        && [ "$units" -eq "$received_units" ] \
+        || fail "key $name: Redis $counted requests / $units credits, provider $received / billed $received_units (accepted $accepted_units)"
 done
-pass "Redis's 24 h requests and credits equal the provider's, 429s and 402 included"
+pass "Redis's 24 h requests equal the provider's, 429s and 402 included; its credits the accepted ones"
 
 # A daily budget of 10 requests' worth of credits per key: keys are parked by evmtap
 # before the provider would refuse them, and the run still ends (3 keys, 22 requests).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # labels: short
 # docs/config.md and the commands agree: every flag that a command's --help lists (`evmtap
-# --help`, `evmtap run --help`, `evmtap keys --help`, `evmtap decode --help`) is written in
+# --help`, `evmtap run --help`, `evmtap backfill --help`,
+# `evmtap keys --help`, `evmtap decode --help`) is written in
 # backquotes in docs/config.md, every flag written there in backquotes is listed by some
 # --help, and the settings tables are the ones `evmtap run --help-config-md` prints from
 # the settings table (src/app/settings.c).
@@ -12,7 +13,7 @@ work=$(tmpdir)
 docs="$EVMTAP_ROOT/docs/config.md"
 
 "$evmtap" --help >"$work/help-evmtap.txt" || fail "evmtap --help: exit $?"
-for command in run keys decode; do
+for command in run backfill keys decode; do
     "$evmtap" "$command" --help >"$work/help-$command.txt" || fail "evmtap $command --help: exit $?"
 done
 "$evmtap" run --help-config-md >"$work/tables.md" 2>"$work/tables.err" || {

@@ -26,7 +26,7 @@ register_pid "$first"
 sleep 0.3
 # The first one holds the lock by now (its pid is in the lock file): wait for that on a
 # slow machine rather than race it.
-wait_for 10 grep -qx "$first" "$work/data/lock" || fail "pid $first took no lock in 10 s"
+wait_for 10 grep -qx "$first run" "$work/data/lock" || fail "pid $first took no lock in 10 s"
 rc=0
 timeout 10 "$evmtap" run --rpc "$ANVIL_URL" --from 0 --workers 2 --data-dir "$work/data" \
     2>"$work/second.log" || rc=$?

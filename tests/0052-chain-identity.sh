@@ -1,9 +1,11 @@
 # labels: short
 # The chain's identity under a fixed --chain name: a data dir of a chain id 31337 node is
-# refused (exit 2, both named) with a node of chain id 1 or of another genesis; a fresh
-# node of the same genesis that no longer has the checkpointed block (its blocks mined
-# otherwise, or fewer of them) exits 1 naming the block, both hashes and the recovery.
-# Nothing is published in either case; the first node is still followed.
+# refused (exit 2, both named) with a node of chain id 1 or of another genesis; a node of
+# the same genesis without the checkpointed block (fewer blocks) exits 1 naming the block,
+# both hashes and the recovery, and publishes nothing. One whose blocks were mined otherwise
+# (same genesis, another block 5) is a reorg while evmtap was down: walked back to block 0,
+# blocks 1..5 announced as orphans, then its own chain (on a copy of the data dir). The
+# first node is still followed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
@@ -21,9 +23,9 @@ anvil_with() {
 blocks_file() { cat "$work/d/topics/anvil.mined.blocks.metadata/"*.ndjson | wc -l; }
 # Runs evmtap on the data dir; sets rc and leaves its log in $work/$1.log.
 run_on() {
-    local name=$1 url=$2 to=$3
+    local name=$1 url=$2 to=$3 dir=${4:-$work/d}
     rc=0
-    "$evmtap" run --rpc "$url" --chain anvil --from 0 --to "$to" --data-dir "$work/d" \
+    "$evmtap" run --rpc "$url" --chain anvil --from 0 --to "$to" --data-dir "$dir" \
         2>"$work/$name.log" || rc=$?
 }
 
@@ -55,11 +57,16 @@ anvil_with 8 7 --timestamp "$genesis_time"
 fresh=$ANVIL_URL
 fresh5=$(rpc "$fresh" eth_getBlockByNumber '["0x5", false]' | jq -r .hash)
 [ "$fresh5" != "$hash5" ] || fail "the fresh anvil's block 5 is the first one's: test setup"
-run_on fresh "$fresh" 8
-[ "$rc" -eq 1 ] || { cat "$work/fresh.log" >&2; fail "a fresh chain of the same genesis: exit $rc, want 1"; }
-grep "block 5 checkpointed with hash $hash5" "$work/fresh.log" | grep "$fresh5" | grep -q "fresh --data-dir" \
-    || { cat "$work/fresh.log" >&2; fail "the error does not name the block, both hashes and the recovery"; }
-pass "a fresh chain whose block 5 differs: exit 1 with the recovery"
+cp -r "$work/d" "$work/d-fresh"
+run_on fresh "$fresh" 8 "$work/d-fresh"
+[ "$rc" -eq 0 ] || { cat "$work/fresh.log" >&2; fail "a chain of the same genesis mined otherwise: exit $rc, want 0"; }
+grep "block 5 checkpointed with hash $hash5" "$work/fresh.log" | grep "$fresh5" | grep -q "walking back" \
+    || { cat "$work/fresh.log" >&2; fail "the warning does not name the block, both hashes and the walk"; }
+reorged=$(cat "$work/d-fresh/topics/anvil.mined.blocks.reorged/"*.ndjson | jq -c '[.number, .depth]' | tr -d '\n')
+[ "$reorged" = "[1,5][2,5][3,5][4,5][5,5]" ] || fail "reorg records $reorged, want blocks 1..5 of depth 5"
+python3 "$EVMTAP_ROOT/tests/reorg_check.py" --rpc "$fresh" --topics "$work/d-fresh/topics" \
+    --chain anvil --to 8 || fail "the orphans dropped, the files are not the fresh chain's"
+pass "a chain whose block 5 differs: a reorg of depth 5 walked back at start, its own chain published"
 
 anvil_with 2 1 --timestamp "$genesis_time"
 run_on short "$ANVIL_URL" 8

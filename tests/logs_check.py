@@ -17,8 +17,11 @@ ending with a newline). Checks:
                 from and transactionIndex equal to the receipt's; no logs, logsBloom or
                 transactionHash, and no field that neither the transaction nor the receipt has
                 (but chainId, type, to).
+  blocks        every record of every topic names the block by hash: `hash` in the block
+                record, `blockHash` (equal to the stored block's hash) in every other.
   logs          mined.logs.decoded: one record per log, in the block's log order, with its
-                place (hash, transactionIndex, logIndex, address, topic0). Not decoded: the
+                place (hash, blockNumber, blockHash, transactionIndex, logIndex, address,
+                topic0). Not decoded: the
                 raw topics and data, lowercase; unknown_selector only when no ABI event and
                 no line of the event signature file has the topic0, bad_calldata only when
                 some has. Decoded: topic0 is the Keccak-256 of the signature (computed here),
@@ -300,11 +303,17 @@ class Checker:
         every = [record for records in published.values() for record in records]
         if not every:
             self.problem("%s: nothing published in %s" % (where, topics_dir))
+        block_hash = block["hash"].lower()
         for record in every:
             value = record.value
             if value.get("blockNumber", value.get("number")) != number:
                 self.problem("%s: %s holds a record of block %s" % (
                     where, record.path, value.get("blockNumber", value.get("number"))))
+            # Every record names its block by hash (a block record as `hash`).
+            key = "hash" if record.topic == verify.BLOCKS_TOPIC else "blockHash"
+            if value.get(key) != block_hash:
+                self.problem("%s: %s:%d: %s %s, the block's %s" % (
+                    where, record.path, record.line, key, value.get(key), block_hash))
         counts = {"transactions": len(block["transactions"])}
         self.transactions(where, block, receipts, published)
         counts.update(self.logs(where, number, receipts,
@@ -421,7 +430,7 @@ class Checker:
         address = log["address"].lower()
         topic0 = topics[0] if topics else None
         place = {"transactionIndex": tx_index, "address": address, "topic0": topic0,
-                 "chainId": 1, "blockNumber": number}
+                 "chainId": 1, "blockNumber": number, "blockHash": log["blockHash"].lower()}
         for key, value in place.items():
             if record.get(key) != value:
                 self.problem("%s: %s %s, the log's %s" % (what, key, record.get(key), value))
@@ -592,8 +601,8 @@ class Checker:
                     continue
                 expected.append({
                     "hash": receipt["transactionHash"].lower(),
-                    "blockNumber": number, "chainId": 1,
-                    "transactionIndex": int(receipt["transactionIndex"], 16),
+                    "blockNumber": number, "blockHash": receipt["blockHash"].lower(),
+                    "chainId": 1, "transactionIndex": int(receipt["transactionIndex"], 16),
                     "logIndex": int(log["logIndex"], 16), "token": log["address"].lower(),
                     "standard": standard, "from": "0x" + topics[1][26:],
                     "to": "0x" + topics[2][26:], field: str(amount)})

@@ -5,9 +5,14 @@ A proxy in front of an upstream node (anvil) that takes the key from the URL pat
 Infura (/v3/<key>) or Alchemy (/v2/<key>) and applies a provider's rules per key:
 
   * every request it receives is counted per key (429 and 402 answers included), in calls
-    (each call of a batch) and in units of a cost table (--costs, config/costs/*.cfg);
-  * --budget U: a key whose accepted units in the last second (sliding, exact) plus the
-    request's would exceed U + --tolerance is answered 429: Infura's body (-32005 with
+    (each call of a batch, and per method) and billed in units of a cost table (--costs,
+    config/costs/*.cfg, the format evmtap reads): `units` is the provider's real bill, by the
+    table's error rules (Infura: 429 and 402 free, another 4xx 5, a 5xx 0; a call whose
+    answer never left, a timeout, or was cut short costs the method's units), and
+    `accepted_units` what the answers it let through were billed;
+  * --budget U: a key whose accepted throughput units (`throughput.METHOD`, else the billed
+    ones) in the last second (sliding, exact) plus the request's would exceed U +
+    --tolerance is answered 429: Infura's body (-32005 with
     data.backoff_seconds = --backoff-seconds, or no hint when it is negative), or with
     --mode alchemy Alchemy's (code 429);
   * --daily U: past U accepted units a key is answered 402 with -33000;
@@ -16,7 +21,8 @@ Infura (/v3/<key>) or Alchemy (/v2/<key>) and applies a provider's rules per key
   * --fault-rate / --faults 500,timeout,truncated inject transport faults (seeded);
   * every request is recorded (key, client address, arrival, end), and GET /stats answers
     {"requests", "keys": {K: {"calls", "units", "accepted_units", "rate_limited",
-    "quota"}}, "over_budget", "max_window": {K: units}, "overlaps", "overlap_examples",
+    "quota", "methods": {M: calls}}}, "over_budget", "max_window": {K: throughput units},
+    "overlaps", "overlap_examples",
     "clients": {K: count}}, where an overlap is two requests for one key from different
     connections in flight at the same time (a worker sends one request at a time).
 
@@ -52,22 +58,40 @@ ALCHEMY_429 = {"code": 429, "message": "Your app has exceeded its compute units 
 QUOTA_402 = {"code": -33000, "message": "daily request count exceeded, request rate limited"}
 
 
-def load_costs(path):
-    costs, default = {}, 1
-    if not path:
-        return costs, default
-    for line in open(path):
-        line = line.split("#", 1)[0].strip()
-        if "=" not in line:
-            continue
-        name, value = (part.strip() for part in line.split("=", 1))
-        if name in ("name", "unit", "daily_reset"):
-            continue
-        if name == "default":
-            default = int(value)
-        else:
-            costs[name] = int(value)
-    return costs, default
+class Costs:
+    """A cost table (config/costs/*.cfg): billed units per method, throughput units where
+    listed, and what an answer with an HTTP status is billed (error.CODE / error.4xx)."""
+
+    def __init__(self, path):
+        self.billed, self.throughput, self.errors, self.default = {}, {}, {}, 1
+        for line in open(path) if path else []:
+            line = line.split("#", 1)[0].strip()
+            if "=" not in line:
+                continue
+            name, value = (part.strip() for part in line.split("=", 1))
+            if name in ("name", "unit", "daily_reset"):
+                continue
+            if name == "default":
+                self.default = int(value)
+            elif name.startswith("throughput."):
+                self.throughput[name[len("throughput."):]] = int(value)
+            elif name.startswith("error."):
+                self.errors[name[len("error."):]] = value
+            else:
+                self.billed[name] = int(value)
+
+    def units(self, method):
+        return self.billed.get(method, self.default)
+
+    def throughput_units(self, method):
+        return self.throughput.get(method, self.units(method))
+
+    def answer_units(self, method, status):
+        """Billed units of a call answered with HTTP status (None: no answer, billed whole)."""
+        if status is None or 200 <= status < 300:
+            return self.units(method)
+        rule = self.errors.get(str(status), self.errors.get("%dxx" % (status // 100)))
+        return self.units(method) if rule in (None, "method") else int(rule)
 
 
 class Key:
@@ -75,6 +99,7 @@ class Key:
         self.calls = 0
         self.units = 0
         self.accepted_units = 0
+        self.methods = {}
         self.rate_limited = 0
         self.quota = 0
         self.window = []        # (arrival, units) accepted in the last second
@@ -89,28 +114,28 @@ class State:
         self.records = []       # [key, client, start, end, units accepted]
         self.requests = 0
         self.over_budget = 0
-        self.costs, self.default_cost = load_costs(options.costs)
+        self.costs = Costs(options.costs)
         self.random = random.Random(options.seed)
 
-    def cost(self, method):
-        return self.costs.get(method, self.default_cost)
-
-    def admit(self, key, client, units, now):
-        """Counts a request; returns (answer, record) with answer None to proxy it."""
-        options = self.options
+    def admit(self, key, client, methods, now):
+        """Counts a request; returns (answer, record, fault) with answer None to proxy it."""
+        options, costs = self.options, self.costs
+        billed = sum(costs.units(m) for m in methods)
+        throughput = sum(costs.throughput_units(m) for m in methods)
         with self.lock:
             self.requests += 1
             state = self.keys.setdefault(key, Key())
-            state.calls += units[0]
-            state.units += units[1]
+            state.calls += len(methods)
+            for method in methods:
+                state.methods[method] = state.methods.get(method, 0) + 1
             while state.window and state.window[0][0] <= now - 1.0:
                 state.window.pop(0)
             answer = state.forced.pop(0) if state.forced else None
-            if answer is None and options.daily and state.accepted_units + units[1] > options.daily:
+            if answer is None and options.daily and state.accepted_units + billed > options.daily:
                 answer = "402"
             if answer is None and options.budget:
                 used = sum(u for _, u in state.window)
-                if used + units[1] > options.budget + options.tolerance:
+                if used + throughput > options.budget + options.tolerance:
                     answer = "alchemy429" if options.mode == "alchemy" else "429"
                     self.over_budget += 1
             if answer in ("429", "alchemy429", "http429"):
@@ -119,20 +144,27 @@ class State:
                 state.quota += 1
             record = [key, client, now, now, 0]
             if answer is None:
-                state.accepted_units += units[1]
-                state.window.append((now, units[1]))
-                record[4] = units[1]
+                state.accepted_units += billed
+                state.window.append((now, throughput))
+                record[4] = throughput
             self.records.append(record)
             fault = None
             if answer is None and options.fault_rate and self.random.random() < options.fault_rate:
                 fault = self.random.choice(options.faults)
+            # The bill by the HTTP status the request is answered with; a timeout or a cut
+            # answer was served as far as the provider knows.
+            status = {"429": 429, "alchemy429": 429, "http429": 429, "402": 402}.get(answer)
+            if answer is None:
+                status = 500 if fault == "500" else 200
+            state.units += sum(costs.answer_units(m, status) for m in methods)
             return answer, record, fault
 
     def stats(self):
         with self.lock:
             records = [list(r) for r in self.records]
             keys = {k: {"calls": v.calls, "units": v.units, "accepted_units": v.accepted_units,
-                        "rate_limited": v.rate_limited, "quota": v.quota}
+                        "rate_limited": v.rate_limited, "quota": v.quota,
+                        "methods": dict(v.methods)}
                     for k, v in self.keys.items()}
             requests, over_budget = self.requests, self.over_budget
         by_key = {}
@@ -214,9 +246,8 @@ class Handler(BaseHTTPRequestHandler):
             document = None
         calls = document if isinstance(document, list) else [document]
         methods = [c.get("method", "?") if isinstance(c, dict) else "?" for c in calls]
-        units = (len(methods), sum(state.cost(m) for m in methods))
         client = "%s:%d" % self.client_address[:2]
-        answer, record, fault = state.admit(key, client, units, time.monotonic())
+        answer, record, fault = state.admit(key, client, methods, time.monotonic())
         call_id = calls[0].get("id") if isinstance(calls[0], dict) else None
         try:
             if answer == "429":

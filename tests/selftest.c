@@ -4,6 +4,7 @@
 #include "test_http.h"
 #include "keypool.h"
 #include "cost_table.h"
+#include "receipts_cost.h"
 #include "kafka_sink.h"
 #include "files_sink.h"
 #include "keccak.h"
@@ -15,6 +16,7 @@
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
+#include "block_window.h"
 #include "checkpoint.h"
 #include "classifier.h"
 #include "dispatcher.h"
@@ -39,6 +41,8 @@
 #include "usage_journal.h"
 #include "zpl.h"
 #include "data_dir.h"
+#include "backfill_range.h"
+#include "progress.h"
 #include "broker.h"
 #include "rlp.h"
 #include "trie.h"
@@ -68,11 +72,15 @@ static const selftest_t s_selftests [] = {
     {"options", options_test},
     {"key_settings", key_settings_test},
     {"data_dir", data_dir_test},
+    {"progress", progress_test},
+    {"backfill_range", backfill_range_test},
     {"checkpoint", checkpoint_test},
+    {"block_window", block_window_test},
     {"block_clock", block_clock_test},
     {"proto", proto_test},
     {"test_http", test_http_test},
     {"cost_table", cost_table_test},
+    {"receipts_cost", receipts_cost_test},
     {"usage_journal", usage_journal_test},
     {"keypool_store", keypool_store_test},
     {"key_lease", key_lease_test},

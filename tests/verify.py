@@ -10,7 +10,16 @@ DIR/<chain>.<topic>/<YYYY-MM-DD>.ndjson of the topics
     mined.blocks.metadata, mined.txs.hash.ids, mined.tx.1.native_token_transfer,
     mined.tx.2.contract_deployment, mined.tx.3.contract_interaction
 
-against DESIGN.md ("Interfaces"):
+against DESIGN.md ("Interfaces"), and of the records made from them
+
+    mined.tx.3.contract_interaction.decoded, mined.logs.decoded, mined.token_transfers
+
+(when present) only where they name their block:
+
+* every record of every chain topic names its block by hash, so that a consumer drops an
+  orphaned block's records by its hash alone: `hash` for a block, `blockHash` for every other
+  record, equal to the node's hash of the block at the record's blockNumber (and, for the
+  records made from a transaction or log, the block its transaction is in);
 
 * every block A..B is in mined.blocks.metadata exactly once; every transaction of those
   blocks is exactly once in mined.txs.hash.ids and exactly once in the three tx topics, in
@@ -19,11 +28,11 @@ against DESIGN.md ("Interfaces"):
 * a tx record has every field of the node's transaction with the value converted by DESIGN's
   "JSON fields" rules (JSON numbers for the 53-bit fields, decimal strings for the other
   quantities, lowercase 0x hex for the rest, `type` 0 when absent, `to` null for a
-  deployment) and `chainId` = the chain's id; no field the node does not have except those
+  deployment), `chainId` = the chain's id and `blockHash` = its block's; no field the node does not have except those
   allowed (chainId, plus --allow-extra);
 * a block record has at least number, hash, parentHash, timestamp and chainId, and every
   field it has equals the node's converted one (`transactions`, when present, is the list of
-  the block's transaction hashes); a hash-id record has hash and chainId, and every other
+  the block's transaction hashes); a hash-id record has hash, blockHash and chainId, and every other
   field it has equals the transaction's converted one;
 * a file's day (YYYY-MM-DD) is the UTC day of the block's timestamp; every line is one JSON
   object and every file ends with a newline;
@@ -51,6 +60,12 @@ TX_TOPICS = {
     "contract_interaction": "mined.tx.3.contract_interaction",
 }
 ALL_TOPICS = [BLOCKS_TOPIC, HASHES_TOPIC] + list(TX_TOPICS.values())
+# Made by the decoder from the records above; their own fields are checked elsewhere
+# (decode_check.py, logs_check.py), their place in the chain here.
+DERIVED_TOPICS = [
+    "mined.tx.3.contract_interaction.decoded", "mined.logs.decoded", "mined.token_transfers",
+]
+CHAIN_TOPICS = ALL_TOPICS + DERIVED_TOPICS
 
 # DESIGN "JSON fields": integers that always fit in 53 bits are JSON numbers. blockTimestamp
 # (a timestamp some nodes add to transactions) is counted with them.
@@ -67,7 +82,7 @@ DECIMAL_FIELDS = {
     "l1BlobBaseFeeScalar", "depositNonce", "depositReceiptVersion",
 }
 BLOCK_REQUIRED = ("number", "hash", "parentHash", "timestamp", "chainId")
-HASH_ID_REQUIRED = ("hash", "chainId")
+HASH_ID_REQUIRED = ("hash", "blockHash", "chainId")
 
 DAY_FILE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.ndjson$")
 DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -154,12 +169,15 @@ def convert(field, value, in_block=False):
     return _lower(value)
 
 
-def expected_tx(tx, chain):
-    """The tx-topic record DESIGN expects for a node transaction."""
+def expected_tx(tx, chain, block=None):
+    """The tx-topic record DESIGN expects for a node transaction; with its block, the
+    block's hash as blockHash (also where the node leaves it out)."""
     exp = {k: convert(k, v) for k, v in tx.items()}
     exp.setdefault("type", 0)
     exp.setdefault("to", None)
     exp["chainId"] = chain
+    if block is not None:
+        exp["blockHash"] = block["hash"].lower()
     return exp
 
 
@@ -327,7 +345,7 @@ def check(blocks, records, chain, first, last, sent=None, allow_extra=(), name="
             continue
         seen_ids[h] = rec
         tx, block = txs[h]
-        exp = expected_tx(tx, chain)
+        exp = expected_tx(tx, chain, block)
         missing = [k for k in HASH_ID_REQUIRED if k not in v]
         if missing:
             problems.append("%s: hash id %s lacks %s" % (rec.where(), h, ", ".join(missing)))
@@ -366,7 +384,7 @@ def check(blocks, records, chain, first, last, sent=None, allow_extra=(), name="
             if want != kind:
                 problems.append("%s: tx %s is in %s, the classifier says %s"
                                 % (rec.where(), h, full(topic), full(TX_TOPICS[want])))
-            exp = expected_tx(tx, chain)
+            exp = expected_tx(tx, chain, block)
             missing = sorted(k for k in exp if k not in v)
             if missing:
                 problems.append("%s: tx %s lacks %s" % (rec.where(), h, ", ".join(missing)))
@@ -387,6 +405,28 @@ def check(blocks, records, chain, first, last, sent=None, allow_extra=(), name="
             problems.append("tx %s (block %d) is missing from %s"
                             % (h, int(block["number"], 16), full(HASHES_TOPIC)))
 
+    # The decoder's records: each names the block of its transaction.
+    derived = 0
+    for topic in DERIVED_TOPICS:
+        for rec in records.get(topic, []):
+            derived += 1
+            v = rec.value
+            num, bh, h = v.get("blockNumber"), v.get("blockHash"), v.get("hash")
+            what = "%s record of tx %s" % (topic, json.dumps(h))
+            if not isinstance(num, int) or isinstance(num, bool) or not first <= num <= last:
+                problems.append("%s: %s has blockNumber %s, not one of %d..%d"
+                                % (rec.where(), what, json.dumps(num), first, last))
+                continue
+            want = blocks[num]["hash"].lower()
+            if "blockHash" not in v:
+                problems.append("%s: %s lacks blockHash" % (rec.where(), what))
+            elif bh != want:
+                problems.append("%s: %s field blockHash is %s, node says %s (block %d)"
+                                % (rec.where(), what, json.dumps(bh), json.dumps(want), num))
+            if h not in txs or int(txs[h][1]["number"], 16) != num:
+                problems.append("%s: %s is not a transaction of block %d"
+                                % (rec.where(), what, num))
+
     # What the traffic generator meant to send.
     if sent is not None:
         for s in sent:
@@ -402,7 +442,7 @@ def check(blocks, records, chain, first, last, sent=None, allow_extra=(), name="
 
     summary = {"blocks": last - first + 1, "txs": len(txs),
                "block_records": len(records[BLOCKS_TOPIC]),
-               "hash_ids": len(records[HASHES_TOPIC])}
+               "hash_ids": len(records[HASHES_TOPIC]), "derived": derived}
     summary.update({t: per_topic[t] for t in TX_TOPICS.values()})
     return problems, summary
 
@@ -412,7 +452,7 @@ def verify(rpc, topics_dir, chain_name, first, last, sent=None, allow_extra=()):
     cid = chain_id(rpc)
     blocks = fetch_blocks(rpc, first, last)
     problems = []
-    records = load_topics(topics_dir, chain_name, problems=problems)
+    records = load_topics(topics_dir, chain_name, topics=CHAIN_TOPICS, problems=problems)
     more, summary = check(blocks, records, cid, first, last, sent=sent, allow_extra=allow_extra,
                           name=chain_name)
     summary["chainId"] = cid
@@ -450,10 +490,11 @@ def main(argv=None):
         print("verify: node error: %s" % e, file=sys.stderr)
         return 2
     print("verify: chain %s (id %d) blocks %d..%d: %d blocks, %d txs; records: %d blocks, "
-          "%d hash ids, tx.1 %d, tx.2 %d, tx.3 %d%s" % (
+          "%d hash ids, tx.1 %d, tx.2 %d, tx.3 %d, decoded calls/logs/transfers %d%s" % (
               args.chain, s["chainId"], args.first, args.last, s["blocks"], s["txs"],
               s["block_records"], s["hash_ids"], s[TX_TOPICS["native_token_transfer"]],
               s[TX_TOPICS["contract_deployment"]], s[TX_TOPICS["contract_interaction"]],
+              s["derived"],
               "; %d sent checked" % len(sent) if sent is not None else ""))
     if problems:
         print("verify: FAIL: %d problems" % len(problems))

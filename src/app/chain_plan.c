@@ -78,6 +78,7 @@ chain_plan_destroy (chain_plan_t **self_p)
         secrets_free (&self->secrets [index]);
     free (self->secrets);
     cost_table_destroy (&self->costs);
+    block_window_destroy (&self->published);
     free (self->workers);
     free (self);
     *self_p = NULL;
@@ -154,10 +155,12 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             keypool_client_release (pool, &granted, 0, 0);
             break;
         }
-        uint64_t units = key_lease_units (lease, method);
-        int spent = keypool_client_spend (pool, key_lease_journal_key (lease), method, 1, units);
+        //  Journaled as "<provider>/<name>"; the probe holds the key no longer than this.
+        char journal_key [KEYPOOL_KEY_SIZE + 64];
+        snprintf (journal_key, sizeof (journal_key), "%s", key_lease_journal_key (lease));
         key_lease_drop (lease);
-        if (spent) {
+        uint64_t units = key_lease_units (lease, method), minute;
+        if (keypool_client_spend_minute (pool, journal_key, method, 1, units, &minute)) {
             keypool_client_release (pool, &granted, 0, 0);
             zclock_sleep (1000);
             continue;
@@ -172,6 +175,15 @@ s_probe_once (chain_plan_t *self, keypool_client_t *pool, key_lease_t *lease, co
             keypool_client_release (pool, &granted, 0, 0);
             return S_PROBE_ANSWERED;
         }
+        //  A rate-limit or quota answer is billed as the table says (Infura: not at all).
+        bool refused = answer.status == JSONRPC_RATE_LIMITED
+                       || answer.status == JSONRPC_QUOTA_EXCEEDED;
+        uint64_t billed = refused && self->costs ? cost_table_answer_units (
+                              self->costs, method,
+                              answer.status == JSONRPC_RATE_LIMITED ? 429 : 402)
+                                                 : units;
+        if (billed < units)
+            keypool_client_refund (pool, journal_key, method, minute, units - billed);
         int64_t cool = answer.status == JSONRPC_RATE_LIMITED
                            ? key_lease_cool_ms (answer.backoff_seconds)
                            : 0;
@@ -266,6 +278,14 @@ chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint)
     if (rc == 0) {
         self->start = (int64_t) number + 1;
         zsys_info ("chain %s: resuming after block %" PRIu64 " (checkpoint)", self->name, number);
+        if (!self->published)
+            self->published = block_window_new (BLOCK_WINDOW_SIZE);
+        //  A data dir of an older version has no window: the walk starts at the checkpoint,
+        //  as it does when the record cannot be read (logged).
+        if (checkpoint_get_window (checkpoint, self->name, self->published) < 0)
+            zsys_warning ("chain %s: the hashes of its last blocks cannot be read: a reorg "
+                          "found at start is walked back from the checkpointed block only",
+                          self->name);
     }
     else {
         self->start = self->options->from;
@@ -355,21 +375,26 @@ chain_plan_check_identity (chain_plan_t *self, checkpoint_t *checkpoint, const c
     zstr_free (&key);
     if (rc < 0)
         return EVMTAP_EXIT_FAILURE;
-    //  The checkpointed block must still be the node's: if not, the chain was replaced or
-    //  reorganized while evmtap was down, and following it would leave a gap or a mix.
+    //  No block at the checkpointed number: the chain was replaced while evmtap was down,
+    //  and following it would leave a gap. Another hash there is a reorg, which the head
+    //  poller walks back (its first block's parent is not the checkpointed one).
     if (!self->parent_hash [0] || self->start <= 0)
         return EVMTAP_EXIT_OK;
     chain_probe_query_t last = {.block = true, .number = (uint64_t) self->start - 1};
     if (chain_plan_ask (self, keypool, timeout_ms, should_stop, arg, &last))
         return EVMTAP_EXIT_UNDRAINED;
-    if (!streq (last.hash, self->parent_hash)) {
+    if (!last.hash [0]) {
         snprintf (err, err_size,
                   "chain %s: block %" PRIu64 " checkpointed with hash %s, but provider %s has "
-                  "%s: the chain was replaced or reorganized while evmtap was down; start with "
+                  "no such block: the chain was replaced while evmtap was down; start with "
                   "a fresh --data-dir (this one's files stay as they are)",
-                  self->name, last.number, self->parent_hash, provider,
-                  last.hash [0] ? last.hash : "no such block");
+                  self->name, last.number, self->parent_hash, provider);
         return EVMTAP_EXIT_FAILURE;
     }
+    if (!streq (last.hash, self->parent_hash))
+        zsys_warning ("chain %s: block %" PRIu64 " checkpointed with hash %s, but provider %s "
+                      "has %s: reorganized while evmtap was down; walking back to the common "
+                      "ancestor",
+                      self->name, last.number, self->parent_hash, provider, last.hash);
     return EVMTAP_EXIT_OK;
 }

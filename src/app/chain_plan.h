@@ -30,6 +30,7 @@ typedef struct {
     cost_table_t *costs;    //  the chain's cost table (--key-costs)
     int64_t start;          //  first block to publish, OPTIONS_UNSET: the head
     char parent_hash [BLOCK_HASH_SIZE];
+    block_window_t *published;    //  the checkpoint's recent blocks, for the reorg walk
 } chain_plan_t;
 
 //  Resolves the workers' providers and keys' secrets and the cost table. Returns NULL with
@@ -58,15 +59,16 @@ fetch_worker_args_t *chain_plan_worker_args (chain_plan_t *self, size_t worker,
 int chain_plan_set_chain_id (chain_plan_t *self, uint64_t chain_id, char *err, size_t err_size);
 
 //  Decides the first block: after the checkpoint when there is one, else --from, else the
-//  head. Returns 0, or -1 on a store error.
+//  head, and reads the checkpoint's recent blocks. Returns 0, or -1 on a store error.
 int chain_plan_set_start (chain_plan_t *self, checkpoint_t *checkpoint);
 
 //  After chain_plan_set_start: checks that the node serves the chain the checkpoint holds
 //  under this name (its chain id and genesis hash, recorded on the first start; then one
-//  eth_getBlockByNumber of block 0) and still has the checkpointed block (one more). Returns
-//  EVMTAP_EXIT_OK; EVMTAP_EXIT_USAGE (another chain), EVMTAP_EXIT_FAILURE (the checkpointed
-//  block is gone, or a store error) with the reason in err; EVMTAP_EXIT_UNDRAINED when
-//  should_stop(arg) said so first.
+//  eth_getBlockByNumber of block 0) and still has the checkpointed block's number (one
+//  more; another hash there is a reorg while evmtap was down, which the head poller walks
+//  back). Returns EVMTAP_EXIT_OK; EVMTAP_EXIT_USAGE (another chain), EVMTAP_EXIT_FAILURE (no
+//  block at the checkpointed number, or a store error) with the reason in err;
+//  EVMTAP_EXIT_UNDRAINED when should_stop(arg) said so first.
 int chain_plan_check_identity (chain_plan_t *self, checkpoint_t *checkpoint, const char *keypool,
                                int timeout_ms, bool (*should_stop) (void *arg), void *arg,
                                char *err, size_t err_size);

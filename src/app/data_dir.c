@@ -10,24 +10,29 @@ struct _data_dir_lock_t {
     char *path;    //  <dir>/lock
 };
 
-//  The pid written in the lock file by its holder, or 0 when it wrote none yet.
+//  The pid written in the lock file by its holder, or 0 when it wrote none yet; its
+//  command ("run", "backfill") in command, "" when it wrote none (an older evmtap).
 static long
-s_holder_pid (int fd)
+s_holder_pid (int fd, char *command, size_t command_size)
 {
-    char text [32] = "";
+    char text [64] = "";
+    *command = 0;
     ssize_t size = pread (fd, text, sizeof (text) - 1, 0);
     if (size <= 0)
         return 0;
     text [size] = 0;
     char *end = NULL;
     long pid = strtol (text, &end, 10);
-    return pid > 0 && (*end == 0 || *end == '\n') ? pid : 0;
+    if (pid > 0 && *end == ' ')
+        snprintf (command, command_size, "%.*s", (int) strcspn (end + 1, "\n"), end + 1);
+    return pid > 0 && (*end == 0 || *end == '\n' || *end == ' ') ? pid : 0;
 }
 
 data_dir_lock_result_t
-data_dir_lock_take (const char *dir, data_dir_lock_t **self_p, char *err, size_t err_size)
+data_dir_lock_take (const char *dir, const char *command, data_dir_lock_t **self_p, char *err,
+                    size_t err_size)
 {
-    assert (dir && self_p);
+    assert (dir && command && self_p);
     *self_p = NULL;
     if (zsys_dir_create ("%s", dir) != 0) {
         snprintf (err, err_size, "data dir %s: cannot create it: %s", dir, strerror (errno));
@@ -47,9 +52,18 @@ data_dir_lock_take (const char *dir, data_dir_lock_t **self_p, char *err, size_t
         if (error == EWOULDBLOCK) {
             //  The holder writes its pid just after it locks: give it a moment.
             long pid = 0;
-            for (int attempt = 0; attempt < 10 && (pid = s_holder_pid (fd)) == 0; attempt++)
+            char holder [32];
+            for (int attempt = 0;
+                 attempt < 10 && (pid = s_holder_pid (fd, holder, sizeof (holder))) == 0; attempt++)
                 zclock_sleep (20);
-            if (pid)
+            //  A backfill beside a running head is the usual way to meet a held lock.
+            if (pid && *holder)
+                snprintf (err, err_size,
+                          "data dir %s is in use by pid %ld, an evmtap %s (lock %s): one "
+                          "process per data dir; a backfill beside a running evmtap run takes "
+                          "its own --data-dir",
+                          dir, pid, holder, path);
+            else if (pid)
                 snprintf (err, err_size, "data dir %s is in use by pid %ld (lock %s)", dir, pid,
                           path);
             else
@@ -64,8 +78,8 @@ data_dir_lock_take (const char *dir, data_dir_lock_t **self_p, char *err, size_t
         zstr_free (&path);
         return result;
     }
-    char pid [32];
-    int size = snprintf (pid, sizeof (pid), "%ld\n", (long) getpid ());
+    char pid [64];
+    int size = snprintf (pid, sizeof (pid), "%ld %.32s\n", (long) getpid (), command);
     if (ftruncate (fd, 0) != 0 || pwrite (fd, pid, (size_t) size, 0) != size) {
         snprintf (err, err_size, "data dir %s: cannot write %s: %s", dir, path, strerror (errno));
         close (fd);
@@ -123,30 +137,35 @@ data_dir_test (bool verbose)
 
     //  The first taker makes the directory and writes its pid.
     data_dir_lock_t *first = NULL;
-    assert (data_dir_lock_take (dir, &first, err, sizeof (err)) == DATA_DIR_LOCKED && first);
+    assert (data_dir_lock_take (dir, "run", &first, err, sizeof (err)) == DATA_DIR_LOCKED && first);
     char *lock_path = zsys_sprintf ("%s/lock", dir);
     FILE *file = fopen (lock_path, "r");
     assert (file);
     long pid = 0;
-    assert (fscanf (file, "%ld", &pid) == 1 && pid == (long) getpid ());
+    char holder [16] = "";
+    assert (fscanf (file, "%ld %15s", &pid, holder) == 2 && pid == (long) getpid ());
+    assert (streq (holder, "run"));
     fclose (file);
 
     //  A second open of the lock conflicts, even in one process (flock is per open file).
+    //  It names the holder's command, and where a backfill goes instead.
     data_dir_lock_t *second = NULL;
-    assert (data_dir_lock_take (dir, &second, err, sizeof (err)) == DATA_DIR_BUSY && !second);
-    char *expected = zsys_sprintf ("data dir %s is in use by pid %ld", dir, (long) getpid ());
-    assert (strstr (err, expected));
+    assert (data_dir_lock_take (dir, "backfill", &second, err, sizeof (err)) == DATA_DIR_BUSY
+            && !second);
+    char *expected = zsys_sprintf ("data dir %s is in use by pid %ld, an evmtap run", dir,
+                                   (long) getpid ());
+    assert (strstr (err, expected) && strstr (err, "its own --data-dir"));
     zstr_free (&expected);
 
     //  Released (twice is safe): the next taker gets it.
     data_dir_lock_release (&first);
     data_dir_lock_release (&first);
-    assert (data_dir_lock_take (dir, &second, err, sizeof (err)) == DATA_DIR_LOCKED);
+    assert (data_dir_lock_take (dir, "run", &second, err, sizeof (err)) == DATA_DIR_LOCKED);
     data_dir_lock_release (&second);
 
     //  A directory that cannot be made.
     char *under_file = zsys_sprintf ("%s/data", lock_path);
-    assert (data_dir_lock_take (under_file, &second, err, sizeof (err)) == DATA_DIR_FAILED);
+    assert (data_dir_lock_take (under_file, "run", &second, err, sizeof (err)) == DATA_DIR_FAILED);
     assert (strstr (err, under_file) && !second);
     zstr_free (&under_file);
 

@@ -29,10 +29,11 @@ typedef enum {
 } data_dir_lock_result_t;
 
 //  Makes the data dir if need be and takes the exclusive lock on <dir>/lock (flock, held
-//  until data_dir_lock_release or the process ends), writing the pid into it. On BUSY or
-//  FAILED, *self_p is NULL and err says why, naming the directory (and the holder's pid).
-data_dir_lock_result_t data_dir_lock_take (const char *dir, data_dir_lock_t **self_p, char *err,
-                                           size_t err_size);
+//  until data_dir_lock_release or the process ends), writing "<pid> <command>" into it
+//  (command: "run", "backfill"). On BUSY or FAILED, *self_p is NULL and err says why, naming
+//  the directory (and the holder's pid and command).
+data_dir_lock_result_t data_dir_lock_take (const char *dir, const char *command,
+                                           data_dir_lock_t **self_p, char *err, size_t err_size);
 //  Lets the lock go; safe twice.
 void data_dir_lock_release (data_dir_lock_t **self_p);
 

@@ -398,6 +398,7 @@ typedef struct {
 static int
 s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, size_t err_size)
 {
+    const char *command = argv [0];
     const char *arg = argv [*index];
     const char *shown = arg;    //  the flag as the user wrote it, for messages
     char shown_buffer [64];
@@ -416,9 +417,10 @@ s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, si
     else if (arg [0] == '-' && arg [1])
         use->setting = arg [2] == 0 ? settings_by_short_flag (arg [1]) : NULL;
     else
-        return s_error (err, err_size, "unexpected argument \"%s\" (see evmtap run --help)", arg);
+        return s_error (err, err_size, "unexpected argument \"%s\" (see evmtap %s --help)", arg,
+                        command);
     if (!use->setting)
-        return s_error (err, err_size, "unknown option %s (see evmtap run --help)", shown);
+        return s_error (err, err_size, "unknown option %s (see evmtap %s --help)", shown, command);
     if (use->setting->value && !use->value) {
         //  "--config --workers 4" forgot the file: do not take the next flag for it.
         const char *next = *index + 1 < argc ? argv [*index + 1] : NULL;
@@ -435,8 +437,9 @@ s_read_flag (int argc, char **argv, int *index, s_flag_use_t *use, char *err, si
 //  the real options, and in *print the first flag that prints instead of running. Returns
 //  0, or -1 with the first error in err.
 static int
-s_check_flags (options_t *scratch, int argc, char **argv, s_flag_use_t *uses, size_t *use_count,
-               const setting_t **print, char *err, size_t err_size)
+s_check_flags (options_t *scratch, setting_command_t command, int argc, char **argv,
+               s_flag_use_t *uses, size_t *use_count, const setting_t **print, char *err,
+               size_t err_size)
 {
     chain_options_t *chain = &scratch->chains [0];
     char reason [256];
@@ -444,6 +447,11 @@ s_check_flags (options_t *scratch, int argc, char **argv, s_flag_use_t *uses, si
         s_flag_use_t use;
         if (s_read_flag (argc, argv, &index, &use, err, err_size))
             continue;
+        if (!settings_for (use.setting, command)) {
+            s_error (err, err_size, "--%s does not apply to evmtap %s (see evmtap %s --help)",
+                     use.setting->flag, argv [0], argv [0]);
+            continue;
+        }
         if (use.setting->action != SETTING_STORE) {
             if (!*print)
                 *print = use.setting;
@@ -536,8 +544,10 @@ s_print_docs (FILE *out)
     options_destroy (&defaults);
 }
 
-int
-options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err, size_t err_size)
+//  Parses the command line of command (argv[0] is its name) as options_parse_run says.
+static int
+s_parse (options_t *self, setting_command_t command, int argc, char **argv, FILE *out, char *err,
+         size_t err_size)
 {
     assert (self);
     assert (err && err_size);
@@ -547,9 +557,11 @@ options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
     const setting_t *print = NULL;
     options_t *scratch = options_new ();
     s_chain_add (scratch);
-    int rc = s_check_flags (scratch, argc, argv, uses, &use_count, &print, err, err_size);
+    int rc = s_check_flags (scratch, command, argc, argv, uses, &use_count, &print, err, err_size);
     if (print) {
-        if (print->action == SETTING_PRINT_HELP)
+        if (print->action == SETTING_PRINT_HELP && command == SETTING_BACKFILL)
+            options_print_backfill_usage (out ? out : stdout);
+        else if (print->action == SETTING_PRINT_HELP)
             options_print_run_usage (out ? out : stdout);
         else
             s_print_docs (out ? out : stdout);
@@ -562,6 +574,34 @@ options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
         rc = s_apply_flags (self, uses, use_count, &scratch->chains [0], err, err_size);
     options_destroy (&scratch);
     free (uses);
+    return rc;
+}
+
+int
+options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err, size_t err_size)
+{
+    return s_parse (self, SETTING_RUN, argc, argv, out, err, err_size);
+}
+
+int
+options_parse_backfill (options_t *self, int argc, char **argv, FILE *out, char *err,
+                        size_t err_size)
+{
+    int rc = s_parse (self, SETTING_BACKFILL, argc, argv, out, err, err_size);
+    //  A range is what backfill is: every chain needs both ends.
+    for (size_t index = 0; rc == 0 && index < self->chain_count; index++) {
+        chain_options_t *chain = &self->chains [index];
+        if (chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET)
+            continue;
+        const char *missing = chain->from == OPTIONS_UNSET ? "from" : "to";
+        if (self->config_file)
+            rc = s_error (err, err_size, "%s: chain %s: %s is required (with one chain: --%s)",
+                          self->config_file, chain->name ? chain->name : "(unnamed)", missing,
+                          missing);
+        else
+            rc = s_error (err, err_size, "--%s is required: evmtap backfill --from A --to B",
+                          missing);
+    }
     return rc;
 }
 
@@ -580,7 +620,7 @@ options_print_run_usage (FILE *out)
         "undelivered.\n"
         "\n");
     options_t *defaults = s_defaults_new ();
-    settings_print_help (out, defaults);
+    settings_print_help (out, defaults, SETTING_RUN);
     options_destroy (&defaults);
     fprintf (
         out,
@@ -590,8 +630,36 @@ options_print_run_usage (FILE *out)
         "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
         "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
         "\n"
-        "Not available in this version yet (refused with exit 2): --delivery finalized,\n"
-        "--listen, --control, --metrics, --watchlist.\n");
+        "Not available in this version yet (refused with exit 2): --listen, --control,\n"
+        "--metrics, --watchlist.\n");
+}
+
+void
+options_print_backfill_usage (FILE *out)
+{
+    assert (out);
+    fprintf (
+        out,
+        "Usage: evmtap backfill --from A --to B [--config FILE] [flags]\n"
+        "\n"
+        "Publishes blocks A to B of a chain (every chain of the config file: each with its from\n"
+        "and to) to the same topics as evmtap run, with the same workers, key pool and sinks,\n"
+        "then exits 0. Finished blocks are checkpointed in the data dir: started again with\n"
+        "the same command after any stop, even SIGKILL, it resumes after the last block\n"
+        "published, and a finished backfill says so and exits 0 at once. Progress goes to\n"
+        "stderr: a bar on a terminal, a line every --progress-interval otherwise. Behind a\n"
+        "running evmtap run, give the backfill its own --data-dir (one process per data dir).\n"
+        "A config file's run-only settings (delivery, confirmations, control) are ignored.\n"
+        "Exit status: 0 done, 1 failure, 2 usage or config error, 3 stopped with blocks\n"
+        "undelivered.\n"
+        "\n");
+    options_t *defaults = s_defaults_new ();
+    settings_print_help (out, defaults, SETTING_BACKFILL);
+    options_destroy (&defaults);
+    fprintf (out,
+             "\n"
+             "Both --flag VALUE and --flag=VALUE work. Key secrets come from EVMTAP_KEY_<NAME> or\n"
+             "<secrets-dir>/<name>, as for evmtap run (evmtap run --help).\n");
 }
 
 const char *
@@ -600,7 +668,7 @@ options_flag (size_t index, char *short_flag)
     //  The index-th flag --help lists: hidden ones are left out.
     const setting_t *setting;
     for (size_t row = 0; (setting = settings_at (row)); row++)
-        if (setting->help && index-- == 0) {
+        if (setting->help && settings_for (setting, SETTING_RUN) && index-- == 0) {
             if (short_flag)
                 *short_flag = setting->short_flag;
             return setting->flag;

@@ -46,7 +46,9 @@ typedef struct {
     fetch_mode_t fetch;               //  a block with its transactions, or hashes then each
     bool receipts;                    //  also fetch receipts (and decode logs)
     delivery_t delivery;              //  publish at once, or only confirmations deep
-    int confirmations;                //  the depth of DELIVERY_FINALIZED
+    int64_t confirmations;            //  the depth of DELIVERY_FINALIZED, OPTIONS_UNSET: the
+                                      //  node's finalized block, else 64
+    int finality_poll_ms;             //  DELIVERY_FINALIZED asks for its limit this often
     //  Where each key setting (in key_settings order) came from: "FILE:LINE", the flag
     //  ("--key-rps"), or "" for the default. For the errors of a key given two values.
     char key_origin [OPTIONS_KEY_SETTINGS][OPTIONS_ORIGIN_SIZE];
@@ -69,6 +71,7 @@ typedef struct {
     bool format_msgpack;          //  Kafka values as msgpack
     kafka_sink_config_t kafka;    //  Kafka producer settings; run adds brokers, msgpack, verbose
     int drain_timeout_ms;         //  --drain-timeout, default 10 s
+    int progress_interval_ms;     //  backfill: a progress line this often, default 5 s
     int rpc_timeout_ms;           //  per HTTP request, default 10 s
     char *secrets_dir;            //  default /run/secrets
     char *redis;                  //  --redis URL or NULL
@@ -97,6 +100,12 @@ void options_destroy (options_t **self_p);
 int options_parse_run (options_t *self, int argc, char **argv, FILE *out, char *err,
                        size_t err_size);
 
+//  Parses `evmtap backfill` arguments (argv[0] is "backfill") as options_parse_run does,
+//  with the settings for backfill (settings_for): a run-only flag is refused by name, and
+//  every chain needs from and to. Returns 0, 1 (--help printed) or -1 with the reason in err.
+int options_parse_backfill (options_t *self, int argc, char **argv, FILE *out, char *err,
+                            size_t err_size);
+
 //  Loads a config file into self (used by options_parse_run). Returns 0 or -1 with
 //  "FILE:LINE: setting: reason" in err.
 int options_load_file (options_t *self, const char *path, char *err, size_t err_size);
@@ -105,6 +114,7 @@ int options_load_file (options_t *self, const char *path, char *err, size_t err_
 void options_default_chain_name (uint64_t chain_id, char *out, size_t out_size);
 
 void options_print_run_usage (FILE *out);
+void options_print_backfill_usage (FILE *out);
 
 //  The flags `evmtap run --help` lists: the index-th long flag (without "--"), its short
 //  letter in *short_flag (0 when none), or NULL past the last. For the usage check and

@@ -30,6 +30,28 @@ s_run (options_t **options_p, char *err, size_t err_size, FILE *out, ...)
 
 #define S_RUN(options, err, ...) s_run (&(options), (err), sizeof (err), NULL, __VA_ARGS__, NULL)
 
+//  Parses `evmtap backfill` followed by the NULL-terminated arguments; --help into out.
+static int
+s_backfill (options_t **options_p, char *err, size_t err_size, FILE *out, ...)
+{
+    char *argv [64] = {"backfill"};
+    int argc = 1;
+    va_list args;
+    va_start (args, out);
+    const char *arg;
+    while ((arg = va_arg (args, const char *)) != NULL) {
+        assert (argc < 63);
+        argv [argc++] = (char *) arg;
+    }
+    va_end (args);
+    options_destroy (options_p);
+    *options_p = options_new ();
+    return options_parse_backfill (*options_p, argc, argv, out, err, err_size);
+}
+
+#define S_BACKFILL(options, err, ...) \
+    s_backfill (&(options), (err), sizeof (err), NULL, __VA_ARGS__, NULL)
+
 //  The arguments must fail with exactly this message.
 #define S_EXPECT_ERROR(expected, ...)                                                    \
     do {                                                                                 \
@@ -103,7 +125,7 @@ s_test_flags (void)
     assert (chain->workers == 4);
     assert (chain->from == OPTIONS_UNSET && chain->to == OPTIONS_UNSET);
     assert (chain->fetch == FETCH_BLOCK && !chain->receipts);
-    assert (chain->delivery == DELIVERY_INSTANT && chain->confirmations == 12);
+    assert (chain->delivery == DELIVERY_INSTANT && chain->confirmations == OPTIONS_UNSET);
 
     //  Every flag, in both spellings.
     assert (S_RUN (options, err, "--rpc", "https://mainnet.infura.io/v3/{key}",
@@ -385,7 +407,8 @@ s_test_settings (const char *dir)
                     *scan = '_';
             assert (streq (underscored, setting->name));
         }
-        if (!setting->initial)
+        //  A backfill-only flag is refused by run (options_backfill_test checks it there).
+        if (!setting->initial || !settings_for (setting, SETTING_RUN))
             continue;
         //  A flag without value (--receipts) gives its default only in the file.
         char *flag = zsys_sprintf ("--%s=%s", setting->flag, setting->initial);
@@ -724,10 +747,72 @@ s_test_examples (bool verbose)
     }
 }
 
+//  backfill: run's settings but the run-only ones, its own, a range required, its --help.
+static void
+s_test_backfill (void)
+{
+    options_t *options = NULL;
+    char err [512];
+    assert (S_BACKFILL (options, err, "--from", "5", "--to", "10", "--workers", "3", "--fetch",
+                        "hashes", "--sink", "stdout")
+            == 0);
+    chain_options_t *chain = &options->chains [0];
+    assert (chain->from == 5 && chain->to == 10 && chain->workers == 3
+            && chain->fetch == FETCH_HASHES && options->sink == SINK_STDOUT);
+    assert (options->progress_interval_ms == 5000);
+    assert (S_BACKFILL (options, err, "--from", "0", "--to", "0", "--progress-interval", "0.5")
+            == 0);
+    assert (options->progress_interval_ms == 500);
+    //  The run-only settings are refused by name, and the backfill's own by run.
+    const char *run_only [][2] = {
+        {"--delivery", "finalized"}, {"--confirmations", "3"}, {"--control", "ipc:///tmp/x"}};
+    for (size_t index = 0; index < 3; index++) {
+        assert (S_BACKFILL (options, err, "--from", "0", "--to", "1", run_only [index][0],
+                            run_only [index][1])
+                == -1);
+        char *expected = zsys_sprintf ("%s does not apply to evmtap backfill (see evmtap "
+                                       "backfill --help)",
+                                       run_only [index][0]);
+        assert (streq (err, expected));
+        zstr_free (&expected);
+    }
+    assert (S_RUN (options, err, "--progress-interval", "1") == -1);
+    assert (streq (err, "--progress-interval does not apply to evmtap run (see evmtap run "
+                        "--help)"));
+    assert (S_BACKFILL (options, err, "--from", "0", "--bogus") == -1);
+    assert (streq (err, "unknown option --bogus (see evmtap backfill --help)"));
+    //  A range is required.
+    assert (S_BACKFILL (options, err, "--from", "0") == -1);
+    assert (streq (err, "--to is required: evmtap backfill --from A --to B"));
+    assert (S_BACKFILL (options, err, "--to", "9") == -1);
+    assert (streq (err, "--from is required: evmtap backfill --from A --to B"));
+    assert (S_BACKFILL (options, err, "--from", "9", "--to", "8") == -1);
+    assert (streq (err, "--to: 8 is below --from 9"));
+    //  --help lists the flags for backfill only; run's lists none of backfill's own.
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    assert (out);
+    assert (s_backfill (&options, err, sizeof (err), out, "--help", NULL) == 1);
+    fclose (out);
+    assert (strstr (text, "Usage: evmtap backfill --from A --to B"));
+    assert (strstr (text, "--progress-interval SECONDS") && strstr (text, "--workers N"));
+    assert (!strstr (text, "--delivery") && !strstr (text, "--confirmations"));
+    free (text);
+    out = open_memstream (&text, &size);
+    assert (out);
+    assert (s_run (&options, err, sizeof (err), out, "--help", NULL) == 1);
+    fclose (out);
+    assert (strstr (text, "--delivery") && !strstr (text, "--progress-interval"));
+    free (text);
+    options_destroy (&options);
+}
+
 void
 options_test (bool verbose)
 {
     s_test_flags ();
+    s_test_backfill ();
     s_test_file ();
     s_test_examples (verbose);
 }

@@ -90,9 +90,9 @@ static const setting_t s_settings [] = {
      .help = "the units: requests, infura (credits), alchemy (compute units)\n"
              "or a cost table file like config/costs/ (default requests)",
      .doc_default = "`requests`",
-     .doc = "the units of `key_rps` and `key_daily`: `requests`, `infura` (credits), "
-            "`alchemy` (compute units), or a file in the format of `config/costs/*.cfg` "
-            "(`method = units`, with `name`, `unit`, `default`, `daily_reset = utc|sliding`)"},
+     .doc = "the units of `key_rps` (throughput units) and `key_daily` (billed units): "
+            "`requests`, `infura` (credits), `alchemy` (compute units), the providers' own "
+            "tables built in, or a file in their format (see \"Cost tables\" below)"},
     {.flag = "key-rotate", .name = "key_rotate", S_CHAIN (key_rotate), .type = &setting_real,
      .min = "0", .max = "86400", .expect = "a number of seconds from {min} (never) to {max}",
      .initial = "300", .value = "SECONDS",
@@ -129,25 +129,46 @@ static const setting_t s_settings [] = {
             "then one request per transaction (the original system's way, for comparison)"},
     {.flag = "receipts", .name = "receipts", S_CHAIN (receipts), .type = &setting_bool,
      .initial = "false",
-     .help = "also fetch receipts (one more call per block, in the block's\n"
-             "batch): receipt fields, decoded logs, token transfers",
-     .doc = "also fetch receipts: one more call per block, `eth_getBlockReceipts(n)`, in the "
-            "same JSON-RPC batch as the block with `fetch = block` (one HTTP request); a "
-            "node that answers -32601 gets batched `eth_getTransactionReceipt` instead (one "
-            "per transaction, said once per worker in the log). Receipt fields join the "
-            "transaction records; logs go to `mined.logs.decoded` and "
-            "`mined.token_transfers`"},
-    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .type = &setting_choice,
+     .help = "also fetch receipts, the cheapest way under the key's cost table:\n"
+             "receipt fields, decoded logs, token transfers",
+     .doc = "also fetch receipts, the cheapest way in the key's billed units: "
+            "`eth_getBlockReceipts(n)` in the same JSON-RPC batch as the block with "
+            "`fetch = block` (one HTTP request), unless the cost table makes one "
+            "`eth_getTransactionReceipt` per transaction cheaper for the block's size "
+            "(`infura`: blocks of fewer than 13 transactions; then the receipts follow the "
+            "block in a second request; none for an empty block). A node that answers "
+            "-32601 gets batched `eth_getTransactionReceipt` instead (said once per worker in "
+            "the log). Receipt fields join the transaction records; logs go to "
+            "`mined.logs.decoded` and `mined.token_transfers`"},
+    {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .command = SETTING_RUN,
+     .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",
      .value = "instant|finalized",
-     .help = "publish at once, or only --confirmations deep (default {default})",
-     .doc = "`instant`: publish blocks as they come (reorgs are published as such); "
-            "`finalized`: only blocks `confirmations` deep"},
+     .help = "publish blocks as they come (a reorg: one mined.blocks.reorged\n"
+             "record per orphan, then the new branch), or only once\n"
+             "--confirmations deep, never an orphan (default {default})",
+     .doc = "`instant`: publish blocks as they come; a reorg (up to 256 blocks deep) "
+            "publishes one `mined.blocks.reorged` record per orphaned block, then the new "
+            "branch (docs/topics.md says how to drop the orphans' records). `finalized`: "
+            "only blocks `confirmations` deep, so that no orphan is published; the limit "
+            "is asked once a minute (no extra call per block)"},
     {.flag = "confirmations", .name = "confirmations", S_CHAIN (confirmations),
-     .type = &setting_count, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
-     .initial = "12", .value = "K",
-     .help = "depth for --delivery finalized, {min} to {max} (default {default})",
-     .doc = "the depth used by `delivery = finalized`, {min} to {max}"},
+     .command = SETTING_RUN, .type = &setting_block, .min = "0", .max = "10000", .expect = "a number from {min} to {max}",
+     .value = "K",
+     .help = "depth for --delivery finalized, {min} to {max} (default: under the\n"
+             "node's finalized block, or 64 deep when it serves none)",
+     .doc_default = "the node's `finalized` block, else 64",
+     .doc = "the depth used by `delivery = finalized`, {min} to {max}; without it, blocks "
+            "up to the node's `finalized` block tag, or 64 deep when the node serves no "
+            "such tag"},
+    {.flag = "finality-poll", .name = "finality_poll", S_CHAIN (finality_poll_ms),
+     .command = SETTING_RUN, .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .expect = "a number of seconds from {min} to {max}", .initial = "60", .value = "SECONDS",
+     .help = "--delivery finalized asks the node for its limit this often\n"
+             "(default {default}: one call a minute, none per block)",
+     .doc = "how often `delivery = finalized` asks the node for the `finalized` block (or "
+            "the head, with `confirmations`): one call each time, none per block ({min} to "
+            "{max})"},
 
     //  The service's settings
     {.flag = "data-dir", .name = "data_dir", S_SERVICE (data_dir), .type = &setting_text,
@@ -156,7 +177,8 @@ static const setting_t s_settings [] = {
      .doc = "LMDB state (checkpoints, recent block hashes, key journal) and the root of the "
             "files sink; at most 381 bytes (the checkpoint keys each file by its path, LMDB "
             "keys are at most 511 bytes). One process at a time: `<data_dir>/lock` holds "
-            "the holder's pid, and a second process on the same dir exits 2 naming it"},
+            "the holder's pid and command, and a second process on the same dir exits 2 "
+            "naming them: an `evmtap backfill` beside a running `evmtap run` takes its own"},
     {.flag = "sink", .name = "sink", S_SERVICE (sink), .type = &setting_sink,
      .expect = "files, files:DIR, stdout or kafka:BROKERS", .initial = "files",
      .value = "files[:DIR]|stdout|kafka:BROKERS",
@@ -228,7 +250,8 @@ static const setting_t s_settings [] = {
      .doc_default = "none",
      .doc = "`tcp://HOST:PORT` where remote `evmtap worker` processes join (`*` as port: any "
             "free one)"},
-    {.flag = "control", .name = "control", S_SERVICE (control), .type = &setting_text,
+    {.flag = "control", .name = "control", S_SERVICE (control), .command = SETTING_RUN,
+     .type = &setting_text,
      .valid = setting_valid_endpoint, .expect = "tcp://HOST:PORT, ipc://PATH or inproc://NAME",
      .value = "ENDPOINT", .help = "socket for `evmtap ctl`: tcp://HOST:PORT, ipc://PATH",
      .doc_default = "a built-in loopback endpoint",
@@ -284,6 +307,11 @@ static const setting_t s_settings [] = {
      .expect = "a directory", .initial = "/run/secrets", .value = "DIR",
      .help = "where key secret files live (default {default})",
      .doc = "where key secret files are looked up"},
+    {.flag = "progress-interval", S_FLAG (progress_interval_ms), .command = SETTING_BACKFILL,
+     .type = &setting_seconds, .min = "0.1", .max = "3600",
+     .expect = "a number of seconds from {min} to {max}", .initial = "5", .value = "SECONDS",
+     .help = "a progress line every SECONDS without a terminal (default\n{default}; "
+             "a terminal's bar is redrawn twice a second)"},
     {.flag = "verbose", .short_flag = 'v', S_FLAG (verbose), .type = &setting_bool,
      .help = "log more"},
     {.flag = "help", .short_flag = 'h', .scope = SETTING_FLAG, .action = SETTING_PRINT_HELP,
@@ -439,14 +467,20 @@ s_flag_text (const setting_t *setting, char *text, size_t text_size)
               setting->value ? setting->value : "");
 }
 
+bool
+settings_for (const setting_t *setting, setting_command_t command)
+{
+    return setting->command == SETTING_ALL || setting->command == command;
+}
+
 void
-settings_print_help (FILE *out, const options_t *defaults)
+settings_print_help (FILE *out, const options_t *defaults, setting_command_t command)
 {
     assert (out);
     setting_scope_t heading = SETTING_FLAG;
     for (size_t index = 0; index < S_SETTINGS; index++) {
         const setting_t *setting = &s_settings [index];
-        if (!setting->help)
+        if (!setting->help || !settings_for (setting, command))
             continue;
         if (setting->scope != SETTING_FLAG && setting->scope != heading) {
             heading = setting->scope;

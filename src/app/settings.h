@@ -28,6 +28,14 @@ typedef enum {
     SETTING_PRINT_DOCS     //  prints the settings tables of docs/config.md instead
 } setting_action_t;
 
+//  The commands a setting is for: `evmtap backfill` takes every setting of `run` but those
+//  that only make sense at the head.
+typedef enum {
+    SETTING_ALL,        //  run and backfill
+    SETTING_RUN,        //  run only: refused on backfill's command line
+    SETTING_BACKFILL    //  backfill only: refused on run's command line
+} setting_command_t;
+
 //  How a value is checked, stored, shown and freed (private to settings.c).
 typedef struct _setting_type_t setting_type_t;
 
@@ -39,6 +47,7 @@ typedef struct {
     const char *name;                    //  name in the config file, NULL when the file has none
     setting_scope_t scope;               //  where it lives
     setting_action_t action;             //  what the flag does
+    setting_command_t command;           //  the command it is for, or SETTING_ALL
     const setting_type_t *type;          //  NULL for the flags that print
     size_t field;                        //  offset of the value in options_t or chain_options_t
     size_t size;                         //  size of the value, checked against the type's
@@ -101,9 +110,13 @@ void settings_finish (chain_options_t *chain);
 //  Frees what the settings of options or of chain (either may be NULL) hold.
 void settings_free (options_t *options, chain_options_t *chain);
 
-//  Prints the flags part of `evmtap run --help`; defaults holds what a run without flags
-//  or file has, with one chain.
-void settings_print_help (FILE *out, const options_t *defaults);
+//  True when the setting is for command (SETTING_RUN or SETTING_BACKFILL).
+bool settings_for (const setting_t *setting, setting_command_t command);
+
+//  Prints the flags part of `evmtap run --help` (command SETTING_RUN) or `evmtap backfill
+//  --help` (SETTING_BACKFILL): the settings for it; defaults holds what a run without flags or file
+//  has, with one chain.
+void settings_print_help (FILE *out, const options_t *defaults, setting_command_t command);
 
 //  Prints the tables of the `evmtap` and `chains/NAME` sections of docs/config.md.
 void settings_print_docs (FILE *out, const options_t *defaults);

@@ -419,8 +419,9 @@ call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, s
                      call_decoding_t *decoding)
 {
     assert (self && tx_json && len);
-    enum { HASH, NUMBER, CHAIN_ID, TO, INPUT, KEYS };
-    static const char *const keys [KEYS] = {"hash", "blockNumber", "chainId", "to", "input"};
+    enum { HASH, NUMBER, BLOCK_HASH, CHAIN_ID, TO, INPUT, KEYS };
+    static const char *const keys [KEYS] = {"hash",    "blockNumber", "blockHash",
+                                            "chainId", "to",          "input"};
     const char *values [KEYS];
     size_t lens [KEYS] = {0};
     if (jsonw_members (tx_json, tx_len, keys, KEYS, values, lens))
@@ -459,6 +460,8 @@ call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, s
     jsonw_raw (self->record, values [HASH], lens [HASH]);
     jsonw_key (self->record, "blockNumber");
     jsonw_raw (self->record, values [NUMBER], lens [NUMBER]);
+    jsonw_key (self->record, "blockHash");
+    jsonw_raw (self->record, values [BLOCK_HASH], lens [BLOCK_HASH]);
     jsonw_key (self->record, "chainId");
     jsonw_raw (self->record, values [CHAIN_ID], lens [CHAIN_ID]);
     call_decoding_t result = call_decoder_write (self, to, self->input, (size_t) size,
@@ -617,12 +620,19 @@ call_decoder_test (bool verbose)
     const char *tx =
         "{\"type\":2,\"chainId\":1,\"nonce\":3,\"to\":\"0x1111111111111111111111111111111111111111\","
         "\"accessList\":[{\"address\":\"0x00\",\"storageKeys\":[]}],\"input\":\"0xa9059cbb" S_ARG_TO
-            S_ARG_5 "\",\"hash\":\"0xaa\",\"blockNumber\":17,\"from\":\"0x99\"}";
+            S_ARG_5
+        "\",\"hash\":\"0xaa\",\"blockNumber\":17,\"from\":\"0x99\",\"blockHash\":\"0xbb\"}";
     size_t len;
     char *record = call_decoder_record (decoder, tx, strlen (tx), &len, &decoding);
     assert (record && len == strlen (record) && decoding == CALL_DECODED);
-    s_expect (record, "{\"hash\":\"0xaa\",\"blockNumber\":17,\"chainId\":1,\"to\":\"0x1111");
+    s_expect (record, "{\"hash\":\"0xaa\",\"blockNumber\":17,\"blockHash\":\"0xbb\",\"chainId\":1,"
+                      "\"to\":\"0x1111");
     zstr_free (&record);
+    //  Without its block's hash a transaction makes no record (the decoder says why).
+    char *no_block_hash = strdup (tx);
+    *strstr (no_block_hash, ",\"blockHash\"") = '}';
+    assert (!call_decoder_record (decoder, no_block_hash, strlen (no_block_hash), &len, NULL));
+    free (no_block_hash);
     assert (!call_decoder_record (decoder, "{\"hash\":\"0xaa\"}", 15, &len, NULL));
     assert (!call_decoder_record (decoder, "[1,2]", 5, &len, NULL));
     assert (!call_decoder_record (decoder, "{\"hash\":\"0xa", 12, &len, NULL));

@@ -41,7 +41,7 @@ call_decoding_t call_decoder_write (call_decoder_t *self, const char *to, const 
                                     size_t size, jsonw_t *writer);
 
 //  Makes the whole "Decoded call" record of a normalized transaction (a JSON object with
-//  hash, blockNumber, chainId, to and input, as the classifier publishes it). Returns a heap
+//  hash, blockNumber, blockHash, chainId, to and input, as the classifier publishes it). Returns a heap
 //  string (its length in *len), or NULL when the transaction lacks those fields.
 char *call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, size_t *len,
                            call_decoding_t *decoding);

@@ -18,6 +18,7 @@ struct _log_record_t {
     cJSON *doc;          //  the record last parsed (owns the strings below)
     const char *hash;    //  its transaction
     uint64_t block_number;
+    const char *block_hash;    //  its block's, so that a consumer drops an orphan's logs
     uint64_t chain_id;
     uint64_t tx_index;
     uint64_t log_index;
@@ -83,7 +84,7 @@ log_record_parse (log_record_t *self, const char *json, size_t len, char *err, s
     assert (self && json);
     cJSON_Delete (self->doc);
     self->doc = cJSON_ParseWithLength (json, len);
-    self->hash = self->address = self->data_hex = NULL;
+    self->hash = self->block_hash = self->address = self->data_hex = NULL;
     self->topic_count = self->data_size = 0;
     const cJSON *doc = self->doc;
     const char *bad = NULL;
@@ -93,6 +94,8 @@ log_record_parse (log_record_t *self, const char *json, size_t len, char *err, s
         bad = "hash";
     else if (s_number_member (doc, "blockNumber", &self->block_number))
         bad = "blockNumber";
+    else if (!(self->block_hash = s_hex_member (doc, "blockHash", HEX_HASH_LEN)))
+        bad = "blockHash";
     else if (s_number_member (doc, "chainId", &self->chain_id))
         bad = "chainId";
     else if (s_number_member (doc, "transactionIndex", &self->tx_index))
@@ -147,6 +150,8 @@ s_write_place (log_record_t *self)
     jsonw_string (writer, self->hash);
     jsonw_key (writer, "blockNumber");
     jsonw_u64 (writer, self->block_number);
+    jsonw_key (writer, "blockHash");
+    jsonw_string (writer, self->block_hash);
     jsonw_key (writer, "chainId");
     jsonw_u64 (writer, self->chain_id);
     jsonw_key (writer, "transactionIndex");
@@ -249,13 +254,15 @@ log_record_transfer (log_record_t *self, size_t *len)
 //  Selftest
 
 #define S_HASH "0x1111111111111111111111111111111111111111111111111111111111111111"
+#define S_BLOCK_HASH "0x2222222222222222222222222222222222222222222222222222222222222222"
 #define S_FROM_TOPIC "0x000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 #define S_TO_TOPIC "0x00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
 
 static char *
 s_log (const char *topics, const char *data)
 {
-    return zsys_sprintf ("{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
+    return zsys_sprintf ("{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"blockHash\":\"" S_BLOCK_HASH
+                         "\",\"chainId\":1,"
                          "\"transactionIndex\":2,\"logIndex\":9,"
                          "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
                          "\"topics\":[%s],\"data\":\"%s\"}",
@@ -290,7 +297,8 @@ log_record_test (bool verbose)
     call_decoding_t decoding;
     char *out = log_record_decoded (record, decoder, &len, &decoding);
     assert (decoding == CALL_DECODED && len == strlen (out));
-    assert (strstr (out, "{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
+    assert (strstr (out, "{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"blockHash\":\"" S_BLOCK_HASH
+                         "\",\"chainId\":1,"
                          "\"transactionIndex\":2,\"logIndex\":9,"
                          "\"address\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
                          "\"topic0\":\"" TRANSFER_TOPIC "\",\"decoding\":\"decoded\","
@@ -301,7 +309,8 @@ log_record_test (bool verbose)
     zstr_free (&out);
     out = log_record_transfer (record, &len);
     assert (out
-            && streq (out, "{\"hash\":\"" S_HASH "\",\"blockNumber\":7,\"chainId\":1,"
+            && streq (out, "{\"hash\":\"" S_HASH
+                           "\",\"blockNumber\":7,\"blockHash\":\"" S_BLOCK_HASH "\",\"chainId\":1,"
                            "\"transactionIndex\":2,\"logIndex\":9,"
                            "\"token\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\","
                            "\"standard\":\"erc20\","
@@ -369,7 +378,10 @@ log_record_test (bool verbose)
         {"not json", "the record"},
         {"{\"hash\":\"0x11\"}", "hash"},
         {"{\"hash\":\"" S_HASH "\",\"blockNumber\":-1}", "blockNumber"},
-        {"{\"hash\":\"" S_HASH "\",\"blockNumber\":1,\"chainId\":1,\"transactionIndex\":0,"
+        {"{\"hash\":\"" S_HASH "\",\"blockNumber\":1}", "blockHash"},
+        {"{\"hash\":\"" S_HASH "\",\"blockNumber\":1,\"blockHash\":\"0x22\"}", "blockHash"},
+        {"{\"hash\":\"" S_HASH "\",\"blockNumber\":1,\"blockHash\":\"" S_BLOCK_HASH "\","
+         "\"chainId\":1,\"transactionIndex\":0,"
          "\"logIndex\":0,\"address\":\"0x01\"}",
          "address"},
     };

@@ -253,11 +253,23 @@ typedef struct {
     char block_hash [BLOCK_HASH_SIZE];    //  "" when the node left it out or null
 } tx_block_t;
 
+//  Whether a member named key follows child in its object.
+static bool
+s_member_follows (const cJSON *child, const char *key)
+{
+    for (child = child->next; child; child = child->next)
+        if (child->string && streq (child->string, key))
+            return true;
+    return false;
+}
+
 //  Normalizes one transaction object into out; the record's JSON is left in writer's
-//  document (the caller copies it). Returns 0, or -1 with the failure.
+//  document (the caller copies it). With block_hash (the transaction came with its block),
+//  a blockHash the node left out goes right after blockNumber, and a null one is replaced,
+//  so that every record names its block. Returns 0, or -1 with the failure.
 static int
-s_write_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out, tx_block_t *block,
-            failure_t *failure)
+s_write_tx (const cJSON *tx, uint64_t chain_id, const char *block_hash, jsonw_t *writer,
+            block_tx_t *out, tx_block_t *block, failure_t *failure)
 {
     memset (out, 0, sizeof *out);
     memset (block, 0, sizeof *block);
@@ -316,8 +328,17 @@ s_write_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *out
                 if (s_read_number (child, &block->block_number, &failure->why))
                     return -1;
                 jsonw_u64 (writer, block->block_number);
+                if (block_hash && !(seen & BIT (FIELD_BLOCK_HASH))
+                    && !s_member_follows (child, "blockHash")) {
+                    jsonw_key (writer, "blockHash");
+                    jsonw_string (writer, block_hash);
+                }
                 continue;
             case FIELD_BLOCK_HASH:
+                if (cJSON_IsNull (child) && block_hash) {
+                    jsonw_string (writer, block_hash);
+                    continue;
+                }
                 if (cJSON_IsNull (child))
                     break;
                 if (s_write_fixed_hex (writer, child, HEX_HASH_LEN, block->block_hash,
@@ -388,7 +409,7 @@ normalize_tx (const cJSON *tx, uint64_t chain_id, jsonw_t *writer, block_tx_t *o
     assert (out);
     tx_block_t block;
     failure_t failure = {NULL, NULL};
-    if (s_write_tx (tx, chain_id, writer, out, &block, &failure)) {
+    if (s_write_tx (tx, chain_id, NULL, writer, out, &block, &failure)) {
         s_tx_error (tx, NULL, -1, &failure, err, err_size);
         jsonw_reset (writer);
         return -1;
@@ -551,7 +572,7 @@ s_normalize_block (const cJSON *block, const cJSON *const *tx_objects, size_t tx
             }
         }
         tx_block_t tx_block;
-        if (s_write_tx (tx, chain_id, writer, out, &tx_block, &failure)) {
+        if (s_write_tx (tx, chain_id, header->hash, writer, out, &tx_block, &failure)) {
             s_tx_error (tx, header, index, &failure, err, err_size);
             goto failed;
         }

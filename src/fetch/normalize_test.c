@@ -131,6 +131,15 @@ typedef struct {
     size_t untyped;
 } test_counts_t;
 
+//  A record's blockHash, which every transaction taken from its block carries.
+static const char *
+s_test_block_hash (const cJSON *record)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (record, "blockHash");
+    assert (cJSON_IsString (item));
+    return item->valuestring;
+}
+
 //  Normalizes one block both ways (full objects, and hashes plus fetched objects),
 //  checks every record, and returns the body for block-specific checks.
 static block_body_t *
@@ -225,6 +234,7 @@ s_test_block (const cJSON *block, uint64_t chain_id, block_header_t *header, tes
         }
         assert (cJSON_GetObjectItemCaseSensitive (record, "blockNumber")->valuedouble
                 == (double) header->number);
+        assert (streq (s_test_block_hash (record), header->hash));
         cJSON_Delete (record);
     }
     counts->blocks++;
@@ -761,6 +771,39 @@ normalize_test (bool verbose)
     cJSON_ReplaceItemInObjectCaseSensitive (third, "from", cJSON_CreateNumber (1));
     assert (normalize_block (copy, 1, &header, &body, err, sizeof err) == -1);
     assert (strstr (err, "block 2000004 tx 2 0x") && strstr (err, "field 'from'"));
+    cJSON_Delete (copy);
+    //  Transactions whose node left blockHash out, or said null, take the block's, right
+    //  after blockNumber; in hashes mode too
+    copy = cJSON_Duplicate (small, true);
+    cJSON *listed = cJSON_GetObjectItem (copy, "transactions");
+    cJSON_DeleteItemFromObjectCaseSensitive (cJSON_GetArrayItem (listed, 0), "blockHash");
+    cJSON_ReplaceItemInObjectCaseSensitive (cJSON_GetArrayItem (listed, 1), "blockHash",
+                                            cJSON_CreateNull ());
+    const cJSON *fetched [] = {cJSON_GetArrayItem (listed, 0), cJSON_GetArrayItem (listed, 1)};
+    cJSON *hash_list = cJSON_CreateArray ();
+    for (size_t index = 0; index < 2; index++)
+        cJSON_AddItemToArray (
+            hash_list,
+            cJSON_CreateString (
+                cJSON_GetObjectItemCaseSensitive (fetched [index], "hash")->valuestring));
+    cJSON *by_hash = cJSON_Duplicate (copy, true);
+    cJSON_ReplaceItemInObjectCaseSensitive (by_hash, "transactions", hash_list);
+    for (int mode = 0; mode < 2; mode++) {
+        assert (
+            (mode ? normalize_block_hashes (by_hash, fetched, 2, 1, &header, &body, err, sizeof err)
+                  : normalize_block (copy, 1, &header, &body, err, sizeof err))
+            == 0);
+        for (size_t index = 0; index < 2; index++) {
+            cJSON *record = s_test_record (body, index);
+            assert (streq (s_test_block_hash (record), header.hash));
+            if (index == 0)
+                assert (
+                    streq (cJSON_GetObjectItem (record, "blockNumber")->next->string, "blockHash"));
+            cJSON_Delete (record);
+        }
+        block_body_destroy (&body);
+    }
+    cJSON_Delete (by_hash);
     cJSON_Delete (copy);
     //  The node's own chainId and transactionCount give way to ours
     copy = cJSON_Duplicate (small, true);

@@ -139,6 +139,8 @@ s_write_log (jsonw_t *writer, const cJSON *log, const block_header_t *header, ui
     jsonw_string (writer, tx_hash);
     jsonw_key (writer, "blockNumber");
     jsonw_u64 (writer, header->number);
+    jsonw_key (writer, "blockHash");
+    jsonw_string (writer, header->hash);
     jsonw_key (writer, "chainId");
     jsonw_u64 (writer, chain_id);
     jsonw_key (writer, "transactionIndex");
@@ -457,11 +459,12 @@ receipts_test (bool verbose)
     assert (body->log_count == 2);
     assert (body->logs [0].tx_index == 0 && body->logs [0].log_index == 0);
     expected = zsys_sprintf (
-        "{\"hash\":\"%s\",\"blockNumber\":7,\"chainId\":1,\"transactionIndex\":0,\"logIndex\":0,"
+        "{\"hash\":\"%s\",\"blockNumber\":7,\"blockHash\":\"0x%064d\",\"chainId\":1,"
+        "\"transactionIndex\":0,\"logIndex\":0,"
         "\"address\":\"0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48\",\"topics\":["
         "\"0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef\"],"
         "\"data\":\"0x00ff\"}",
-        hash);
+        hash, 7);
     assert (streq (body->logs [0].json, expected));
     zstr_free (&expected);
     assert (body->logs [1].log_index == 1 && strstr (body->logs [1].json, "\"topics\":[]"));

@@ -598,7 +598,8 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
     char (*providers) [KEYPOOL_KEY_SIZE] = (char (*) [KEYPOOL_KEY_SIZE]) calloc (entry->count + 1,
                                                                                  KEYPOOL_KEY_SIZE);
     uint64_t *requests = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
-    uint64_t *units = (uint64_t *) calloc (entry->count + 1, sizeof (uint64_t));
+    //  Units are deltas: a refund's entry lowers the minute its calls were journaled in.
+    int64_t *units = (int64_t *) calloc (entry->count + 1, sizeof (int64_t));
     assert (names && providers && requests && units);
     for (size_t first = 0, end; first < entry->count; first = end, keys++) {
         end = usage_entry_key_end (entry, first);
@@ -623,7 +624,11 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
                     memkey->requests [slot] = memkey->units [slot] = 0;
                 }
                 memkey->requests [slot] += requests [which];
-                memkey->units [slot] += units [which];
+                //  Never below zero: a refund follows its spend into the same minute.
+                if (units [which] < 0 && memkey->units [slot] < (uint64_t) -units [which])
+                    memkey->units [slot] = 0;
+                else
+                    memkey->units [slot] += (uint64_t) units [which];
                 s_providers_add (memkey->providers, sizeof (memkey->providers), providers [which]);
             }
             char seq [32];
@@ -641,7 +646,7 @@ keypool_store_apply (keypool_store_t *self, const char *journal_id, const usage_
         for (size_t which = 0; which < keys; which++) {
             snprintf (numbers [which * 3 + 1], 32, "%" PRIu64, entry->minute);
             snprintf (numbers [which * 3 + 2], 32, "%" PRIu64, requests [which]);
-            snprintf (numbers [which * 3 + 3], 32, "%" PRIu64, units [which]);
+            snprintf (numbers [which * 3 + 3], 32, "%" PRId64, units [which]);
             argv [which * 5 + 2] = names [which];
             argv [which * 5 + 3] = providers [which];
             argv [which * 5 + 4] = numbers [which * 3 + 1];
@@ -824,8 +829,13 @@ s_test_rules (keypool_store_t *store, bool verbose)
     entry.count = 4;
     assert (keypool_store_apply (store, "j1", &entry) == 0);
     assert (keypool_store_apply (store, "j1", &entry) == 0);    //  again: counted once
+    //  A refund's entry: no requests, units below zero, in the minute of its calls
+    usage_line_t refund = {"p/b", "m", 0, -40};
+    usage_entry_t refunds = {.seq = 2, .minute = entry.minute, .lines = &refund, .count = 1};
+    assert (keypool_store_apply (store, "j1", &refunds) == 0);
+    assert (keypool_store_apply (store, "j1", &refunds) == 0);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w0", 5000, 0, false, &lease, &busy) == 0);
-    assert (streq (lease.key, "b") && lease.units_24h == 100 && lease.requests_24h == 10);
+    assert (streq (lease.key, "b") && lease.units_24h == 60 && lease.requests_24h == 10);
     assert (keypool_store_acquire (store, keys, 3, "h:1:w1", 5000, 0, false, &other, &busy) == 0);
     assert (streq (other.key, "c"));
     assert (keypool_store_acquire (store, keys, 3, "h:1:w2", 5000, 0, false, &third, &busy) == 0);
@@ -853,6 +863,7 @@ s_test_rules (keypool_store_t *store, bool verbose)
     assert (streq (states [0].key, "a") && streq (states [0].state, "leased")
             && streq (states [0].holder, "h:1:w2") && states [0].units_24h == 300
             && states [0].requests_24h == 30 && streq (states [0].providers, "p,q"));
+    assert (states [1].units_24h == 60 && states [1].requests_24h == 10);
     assert (streq (states [1].providers, "p"));
     assert (streq (states [1].state, "cooling") && streq (states [2].state, "parked"));
     free (states);

@@ -1,7 +1,10 @@
 /*  usage_journal: the LMDB journal of key usage (see usage_journal.h).
 
-    Databases: `pending` "<minute hex 16>\t<key>\t<method>" -> {requests, units} (u64 each);
-    `outbox` 8-byte big-endian seq -> "<A|P> <minute>\n<key>\t<method>\t<req>\t<units>\n...";
+    Databases: `pending` "<minute hex 16>\t<key>\t<method>" -> {requests, units} (u64 and
+    i64: units go below zero when a refund comes after its minute was sealed);
+    `outbox` 8-byte big-endian seq -> "<A|P> <minute>\n<key>\t<method>\t<req>\t<units>\n...",
+    units a signed decimal (journals written before refunds existed hold only unsigned
+    ones, which read the same);
     `meta` "id" and "next_seq". The environment is opened with MDB_NOSYNC: a commit is in the
     page cache when it returns, so a killed process loses nothing, and sealing syncs once a
     second for the machine's own crash. */
@@ -22,7 +25,7 @@ struct _usage_journal_t {
 
 typedef struct {
     uint64_t requests;
-    uint64_t units;
+    int64_t units;
 } s_counts_t;
 
 static void
@@ -134,9 +137,10 @@ usage_journal_id (usage_journal_t *self)
     return self->id;
 }
 
-int
-usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute, const char *method,
-                     uint64_t requests, uint64_t units)
+//  Adds requests and a units delta to (minute, key, method) in one commit.
+static int
+s_add (usage_journal_t *self, const char *key, uint64_t minute, const char *method,
+       uint64_t requests, int64_t units)
 {
     char name [300];
     int length = snprintf (name, sizeof (name), "%016" PRIx64 "\t%s\t%s", minute, key, method);
@@ -161,6 +165,24 @@ usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute, co
     else
         mdb_txn_abort (txn);
     return rc ? s_fail ("spend", rc) : 0;
+}
+
+int
+usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute, const char *method,
+                     uint64_t requests, uint64_t units)
+{
+    if (units > INT64_MAX)
+        return -1;
+    return s_add (self, key, minute, method, requests, (int64_t) units);
+}
+
+int
+usage_journal_refund (usage_journal_t *self, const char *key, uint64_t minute, const char *method,
+                      uint64_t units)
+{
+    if (units > INT64_MAX)
+        return -1;
+    return s_add (self, key, minute, method, 0, -(int64_t) units);
 }
 
 //  Appends one outbox entry's text to a growing buffer.
@@ -213,7 +235,7 @@ usage_journal_seal (usage_journal_t *self)
             this_minute = strtoull (name, NULL, 16);
             s_counts_t counts;
             memcpy (&counts, value.mv_data, sizeof (counts));
-            snprintf (line, sizeof (line), "%s\t%" PRIu64 "\t%" PRIu64 "\n", name + 17,
+            snprintf (line, sizeof (line), "%s\t%" PRIu64 "\t%" PRId64 "\n", name + 17,
                       counts.requests, counts.units);
         }
         //  A new minute (or the end) closes the entry under way.
@@ -303,7 +325,7 @@ s_entry_parse (const MDB_val *value, usage_entry_t *entry)
             usage_line_t *out = &entry->lines [entry->count];
             if (!numbers || method - key >= (long) sizeof (out->key)
                 || numbers - method - 1 >= (long) sizeof (out->method)
-                || sscanf (numbers + 1, "%" SCNu64 "\t%" SCNu64, &out->requests, &out->units) != 2)
+                || sscanf (numbers + 1, "%" SCNu64 "\t%" SCNd64, &out->requests, &out->units) != 2)
                 rc = -1;
             else {
                 snprintf (out->key, sizeof (out->key), "%.*s", (int) (method - key), key);
@@ -486,6 +508,38 @@ usage_journal_test (bool verbose)
     assert (usage_journal_entry (journal, 3, &entry) == 0 && entry.count == 4);
     assert (usage_entry_key_end (&entry, 0) == 2 && usage_entry_key_end (&entry, 2) == 4);
     assert (streq (entry.lines [0].key, "p/k1") && streq (entry.lines [2].key, "p/k2"));
+    usage_entry_clear (&entry);
+
+    //  Refunds: in the same minute before it is sealed they lower its units; after, they
+    //  make an entry of their own for that minute, no requests and negative units, so that
+    //  the sum over entries is the exact bill.
+    assert (usage_journal_spend (journal, "p/k1", 104, "eth_getBlockReceipts", 2, 2000) == 0);
+    assert (usage_journal_refund (journal, "p/k1", 104, "eth_getBlockReceipts", 1000) == 0);
+    assert (usage_journal_seal (journal) == 1);
+    assert (usage_journal_entry (journal, 4, &entry) == 0 && entry.count == 1);
+    assert (entry.lines [0].requests == 2 && entry.lines [0].units == 1000);
+    usage_entry_clear (&entry);
+    assert (usage_journal_refund (journal, "p/k1", 104, "eth_getBlockReceipts", 1000) == 0);
+    assert (usage_journal_spend (journal, "p/k1", 105, "eth_call", 1, 80) == 0);
+    assert (usage_journal_seal (journal) == 2);
+    assert (usage_journal_entry (journal, 5, &entry) == 0 && entry.minute == 104);
+    assert (entry.lines [0].requests == 0 && entry.lines [0].units == -1000);
+    usage_entry_clear (&entry);
+    assert (usage_journal_entry (journal, 6, &entry) == 0 && entry.minute == 105);
+    usage_entry_clear (&entry);
+
+    //  A journal written before refunds existed (unsigned units, same layout) still reads.
+    MDB_txn *txn;
+    assert (mdb_txn_begin (journal->env, NULL, 0, &txn) == 0);
+    unsigned char seq_key [8];
+    s_seq_key (100, seq_key);
+    const char *old = "P 99\np/k9\teth_getBlockByNumber\t3\t18446744073709\n";
+    MDB_val okey = {8, seq_key}, ovalue = {strlen (old), (void *) old};
+    assert (mdb_put (txn, journal->outbox, &okey, &ovalue, 0) == 0);
+    assert (mdb_txn_commit (txn) == 0);
+    assert (usage_journal_entry (journal, 99, &entry) == 0 && entry.seq == 100);
+    assert (entry.minute == 99 && entry.count == 1 && entry.lines [0].requests == 3
+            && entry.lines [0].units == 18446744073709);
     usage_entry_clear (&entry);
     usage_journal_destroy (&journal);
     usage_journal_destroy (&journal);

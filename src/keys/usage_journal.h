@@ -2,7 +2,11 @@
     under <data-dir>/journal (an environment of its own: the checkpoint owns
     <data-dir>/state, and LMDB forbids opening one environment twice in a process).
 
-    Requests first add to pending counters per (minute, key, method). Sealing moves the
+    Requests first add to pending counters per (minute, key, method): their calls and the
+    most they may be billed, before they are sent; once the answers are known a refund
+    takes back, in the same minute, what was not billed (a 429, say). A refund that comes
+    after its minute was sealed makes an entry of its own for that minute, with no
+    requests and negative units: units are deltas, and their sum is the exact bill. Sealing moves the
     pending counters of each minute into one outbox entry with the journal's next sequence
     number; a flusher sends entries to Redis in order, where a Lua script applies an entry
     only when its number is above the last one applied for this journal, so resending after
@@ -23,7 +27,7 @@ typedef struct {
     char key [200];    //  "<provider>/<key name>", never a secret
     char method [64];
     uint64_t requests;
-    uint64_t units;
+    int64_t units;    //  billed units, net of refunds: below zero in a refund's own entry
 } usage_line_t;
 
 //  One sealed minute.
@@ -47,6 +51,11 @@ const char *usage_journal_id (usage_journal_t *self);
 //  Returns 0 or -1 (logged).
 int usage_journal_spend (usage_journal_t *self, const char *key, uint64_t minute,
                          const char *method, uint64_t requests, uint64_t units);
+
+//  Takes units back from (minute, key, method), the minute its calls were journaled in:
+//  they were not billed after all. Committed before it returns; 0 or -1 (logged).
+int usage_journal_refund (usage_journal_t *self, const char *key, uint64_t minute,
+                          const char *method, uint64_t units);
 
 //  Moves the pending counters into outbox entries, one per minute, numbered in order, and
 //  syncs the journal to disk. Returns how many entries it made, or -1 (logged).

@@ -3,6 +3,7 @@
       blocks: chain name -> [u64 number, big-endian][block hash text]
       files:  files-sink path -> [u64 size, big-endian]; relative to the sink's root (whose
               id is the meta files.root.id), absolute for old records outside it
+      windows: chain name -> its recent blocks (block_window_encode)
       meta:   name -> text (the files sink root's id and path, each chain's identity)
     The broker writes both in one transaction per checkpoint, so a block is never marked
     published before the bytes that publish it are on disk, and never after.
@@ -18,12 +19,13 @@
 #define CHECKPOINT_MAP_SIZE ((size_t) 1 << 30)
 
 struct _checkpoint_t {
-    MDB_env *env;      //  the environment under <data-dir>/state
-    MDB_dbi blocks;    //  chain -> last published block
-    MDB_dbi files;     //  path -> checkpointed size
-    MDB_dbi meta;      //  name -> text
-    MDB_txn *txn;      //  the open write transaction, NULL between begin and commit
-    char *path;        //  <data-dir>/state, for log lines
+    MDB_env *env;       //  the environment under <data-dir>/state
+    MDB_dbi blocks;     //  chain -> last published block
+    MDB_dbi files;      //  path -> checkpointed size
+    MDB_dbi meta;       //  name -> text
+    MDB_dbi windows;    //  chain -> recent block hashes
+    MDB_txn *txn;       //  the open write transaction, NULL between begin and commit
+    char *path;         //  <data-dir>/state, for log lines
 };
 
 static void
@@ -97,7 +99,7 @@ checkpoint_open (const char *data_dir, char *err, size_t err_size)
     }
     if (rc == 0) {
         step = "mdb_env_set_maxdbs";
-        rc = mdb_env_set_maxdbs (self->env, 3);
+        rc = mdb_env_set_maxdbs (self->env, 4);
     }
     if (rc == 0) {
         //  MDB_NOTLS: main reads before the broker starts, on another thread.
@@ -118,6 +120,10 @@ checkpoint_open (const char *data_dir, char *err, size_t err_size)
             if (rc == 0) {
                 step = "mdb_dbi_open meta";
                 rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
+            }
+            if (rc == 0) {
+                step = "mdb_dbi_open windows";
+                rc = mdb_dbi_open (txn, "windows", MDB_CREATE, &self->windows);
             }
             if (rc == 0) {
                 step = "mdb_txn_commit";
@@ -238,6 +244,26 @@ checkpoint_get_meta (checkpoint_t *self, const char *key, char *value, size_t va
 }
 
 int
+checkpoint_get_window (checkpoint_t *self, const char *chain, block_window_t *window)
+{
+    assert (self);
+    assert (chain && window);
+    block_window_clear (window);
+    size_t capacity = 8 + BLOCK_WINDOW_SIZE * (BLOCK_HASH_SIZE - 1);
+    unsigned char *value = (unsigned char *) malloc (capacity);
+    assert (value);
+    size_t len = 0;
+    int rc = s_get (self, self->windows, chain, value, capacity, &len);
+    if (rc == 0 && (len > capacity || block_window_decode (window, value, len) != 0)) {
+        zsys_error ("checkpoint: %s: window record of %s has %zu bytes that are not a window",
+                    self->path, chain, len);
+        rc = -1;
+    }
+    free (value);
+    return rc;
+}
+
+int
 checkpoint_begin (checkpoint_t *self)
 {
     assert (self);
@@ -300,6 +326,18 @@ checkpoint_set_meta (checkpoint_t *self, const char *key, const char *value)
     assert (self);
     assert (key && value);
     return s_put (self, self->meta, key, (void *) value, strlen (value));
+}
+
+int
+checkpoint_set_window (checkpoint_t *self, const char *chain, block_window_t *window)
+{
+    assert (self);
+    assert (chain && window);
+    size_t size;
+    unsigned char *data = block_window_encode (window, &size);
+    int rc = s_put (self, self->windows, chain, data, size);
+    free (data);
+    return rc;
 }
 
 int
@@ -466,6 +504,20 @@ checkpoint_test (bool verbose)
     assert (checkpoint_commit (checkpoint) == -1);
     assert (checkpoint_get (checkpoint, "mainnet", &number, hash) == 0);
     assert (number == 19000000);
+
+    //  A chain's window: absent, then stored and read back as committed.
+    block_window_t *window = block_window_new (BLOCK_WINDOW_SIZE);
+    assert (checkpoint_get_window (checkpoint, "mainnet", window) == 1);
+    block_window_push (window, 18999999, hash1);
+    block_window_push (window, 19000000, hash1);
+    assert (checkpoint_begin (checkpoint) == 0);
+    assert (checkpoint_set_window (checkpoint, "mainnet", window) == 0);
+    assert (checkpoint_commit (checkpoint) == 0);
+    block_window_clear (window);
+    assert (checkpoint_get_window (checkpoint, "mainnet", window) == 0);
+    assert (block_window_count (window) == 2 && block_window_last (window) == 19000000);
+    assert (streq (block_window_hash (window, 18999999), hash1));
+    block_window_destroy (&window);
 
     //  Meta values; a file record dropped.
     char value [16];

@@ -1,5 +1,5 @@
 /*  checkpoint: evmtap's durable state in LMDB under <data-dir>/state: per chain, the last
-    block published (number and hash); per files-sink file, its size at that moment, so a
+    block published (number and hash) and the hashes of its last blocks (block_window); per files-sink file, its size at that moment, so a
     restart after SIGKILL cuts off what was written past the checkpoint (no duplicates);
     and a few named values (meta) such as the files sink root's id and each chain's identity.
     One environment per process; @locality the broker writes, main reads before it starts. */
@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "block_window.h"
 
 typedef struct _checkpoint_t checkpoint_t;
 
@@ -28,12 +29,18 @@ int checkpoint_get_file (checkpoint_t *self, const char *path, uint64_t *size);
 //  LMDB error (logged).
 int checkpoint_get_meta (checkpoint_t *self, const char *key, char *value, size_t value_size);
 
+//  The recent blocks of a chain (block_window.h), as the last commit left them: 0 and
+//  fills window, 1 when the chain has none (window emptied), -1 on an LMDB error or a
+//  damaged record (logged).
+int checkpoint_get_window (checkpoint_t *self, const char *chain, block_window_t *window);
+
 //  A write transaction: begin, any number of set_block/set_file, commit. Returns 0 or -1
 //  (logged); after -1 nothing of the transaction is stored.
 int checkpoint_begin (checkpoint_t *self);
 int checkpoint_set_block (checkpoint_t *self, const char *chain, uint64_t number, const char *hash);
 int checkpoint_set_file (checkpoint_t *self, const char *path, uint64_t size);
 int checkpoint_set_meta (checkpoint_t *self, const char *key, const char *value);
+int checkpoint_set_window (checkpoint_t *self, const char *chain, block_window_t *window);
 //  Drops a file's record in the open transaction (absent: nothing to do). 0 or -1 (logged).
 int checkpoint_del_file (checkpoint_t *self, const char *path);
 int checkpoint_commit (checkpoint_t *self);

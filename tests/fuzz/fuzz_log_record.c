@@ -12,10 +12,12 @@
 #include "log_record.h"
 
 //  A log that fills the record's scratch first: two words of data, an unknown topic.
-#define S_PREVIOUS_HEAD                                                                 \
-    "{\"hash\":\"0x6742cd57e6aefce4b96887bb3090371ac49414c6b45a21e43d9e41e0ea9ed5ab\"," \
-    "\"blockNumber\":18000000,\"chainId\":1,\"transactionIndex\":1,\"logIndex\":5,"     \
-    "\"address\":\"0xdac17f958d2ee523a2206206994597c13d831ec7\",\"topics\":["           \
+#define S_PREVIOUS_HEAD                                                                     \
+    "{\"hash\":\"0x6742cd57e6aefce4b96887bb3090371ac49414c6b45a21e43d9e41e0ea9ed5ab\","     \
+    "\"blockNumber\":18000000,"                                                             \
+    "\"blockHash\":\"0x2d5e3f4b1a6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60\"," \
+    "\"chainId\":1,\"transactionIndex\":1,\"logIndex\":5,"                                  \
+    "\"address\":\"0xdac17f958d2ee523a2206206994597c13d831ec7\",\"topics\":["               \
     "\"0x00000000000000000000000000000000000000000000000000000000000000aa\"],\"data\":\"0x"
 
 static call_decoder_t *s_decoder;

@@ -79,7 +79,7 @@ s_fuzz_job (const uint8_t *data, size_t size)
     s_check_rc (rc);
     if (rc == 0) {
         //  [type, version, id, kind, number, chain_id, fetch_mode]
-        if (job.kind != JOB_HEAD && job.kind != JOB_BLOCK)
+        if (job.kind != JOB_HEAD && job.kind != JOB_BLOCK && job.kind != JOB_FINALIZED)
             __builtin_trap ();
         if (job.fetch_mode != FETCH_BLOCK && job.fetch_mode != FETCH_HASHES)
             __builtin_trap ();

@@ -1,0 +1,556 @@
+/*  pipeline: the capture of `evmtap run` and `evmtap backfill` in six steps. Lock: the data dir's path checked and its lock taken, so
+    that one process at a time writes it. Plan: the options checked and each chain planned
+    (providers, keys, secrets, cost tables), so a usage error leaves before anything
+    starts. Probe: the key pool (the probes lease their keys from it), each chain's id
+    (it names the topics and the checkpoint) and where it starts from the checkpoint.
+    Start: the decoding sources, the broker, the decoder, the classifier, then per chain a
+    dispatcher, its fetch workers and a head poller. Wait: until the broker has
+    checkpointed the end of every chain's stream (--to, or a signal and the drain), or the
+    sink fails. Stop: the last figures, then every actor in reverse order of its start,
+    but for the key pool, which stops with the chains, before the broker that takes its
+    last usage records. Exit codes: README "Stopping and exit codes". */
+#include "evmtap.h"
+#include "pipeline.h"
+#include "block.h"
+#include "broker.h"
+#include "call_decoder.h"
+#include "chain_plan.h"
+#include "checkpoint.h"
+#include "classifier.h"
+#include "data_dir.h"
+#include "decoder.h"
+#include "dispatcher.h"
+#include "fetch_worker.h"
+#include "files_sink.h"
+#include "head_poller.h"
+#include "kafka_sink.h"
+#include "keypool.h"
+#include "options.h"
+#include "sink.h"
+
+//  How often the head pollers' figures are logged while the run goes on.
+#define RUN_REPORT_INTERVAL_MS 10000
+
+//  What one chain runs, in start order.
+typedef struct {
+    chain_plan_t *plan;    //  its providers, keys, id, name and start
+    dispatcher_t *dispatcher;
+    fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
+    char jobs [100];                   //  where the head poller connects to the dispatcher
+    head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
+    head_poller_t *poller;
+    bool flushed;                     //  the broker checkpointed the end of its stream
+    bool published;                   //  flushed: some block of the chain is published
+    uint64_t last;                    //  flushed and published: its last block published
+    head_poller_stats_t end_stats;    //  the head poller's last figures, before it stopped
+    bool end_stats_known;             //  it answered
+} chain_run_t;
+
+//  Everything a run starts, and what it needs to stop it.
+struct _pipeline_t {
+    options_t *options;               //  the parsed command line and config, borrowed
+    const char *command;              //  "run" or "backfill"
+    data_dir_lock_t *lock;            //  held from the first step to the last
+    bool (*signalled) (void *arg);    //  true once a signal asked to stop
+    void *signalled_arg;
+    chain_run_t *chains;    //  one per chain of the options, in their order
+    size_t chain_count;
+    keypool_t *pool;     //  leases and usage journal, started first
+    broker_t *broker;    //  the sink's only writer
+    decoder_t *decoder;
+    classifier_t *classifier;
+};
+
+//  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
+//  before anything opens it: a second process on the same dir leaves at once (exit 2).
+static int
+s_lock_data_dir (pipeline_t *self)
+{
+    options_t *options = self->options;
+    char err [600];
+    if (data_dir_check_length (options->data_dir, DATA_DIR_PATH_MAX, "--data-dir (data_dir)", err,
+                               sizeof (err))
+        || (options->sink == SINK_FILES && options->sink_target
+            && data_dir_check_length (options->sink_target, DATA_DIR_FILES_ROOT_MAX,
+                                      "--sink files:DIR (sink)", err, sizeof (err)))) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    data_dir_lock_result_t result = data_dir_lock_take (options->data_dir, self->command,
+                                                        &self->lock, err, sizeof (err));
+    if (result == DATA_DIR_LOCKED)
+        return EVMTAP_EXIT_OK;
+    fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+    return result == DATA_DIR_BUSY ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
+}
+
+//  Refuses what this version cannot do yet, then plans every chain.
+static int
+s_plan (pipeline_t *self)
+{
+    options_t *options = self->options;
+    const char *unsupported = options->listen            ? "--listen"
+                              : options->control         ? "--control"
+                              : options->metrics         ? "--metrics"
+                              : options->watchlist_count ? "--watchlist"
+                                                         : NULL;
+    if (unsupported) {
+        fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
+                 unsupported, EVMTAP_VERSION);
+        return EVMTAP_EXIT_USAGE;
+    }
+    self->chain_count = options->chain_count;
+    self->chains = (chain_run_t *) calloc (self->chain_count, sizeof (chain_run_t));
+    assert (self->chains);
+    for (size_t index = 0; index < self->chain_count; index++) {
+        char err [512];
+        self->chains [index].plan = chain_plan_new (&options->chains [index], options->secrets_dir,
+                                                    err, sizeof (err));
+        if (!self->chains [index].plan) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            return EVMTAP_EXIT_USAGE;
+        }
+    }
+    return EVMTAP_EXIT_OK;
+}
+
+//  Sets where each chain starts from the checkpoint, and has the key pool publish the
+//  usage entries after the last one the checkpoint holds. A store error on one chain does
+//  not keep the others from being set.
+static int
+s_read_checkpoint (pipeline_t *self)
+{
+    char err [512];
+    checkpoint_t *checkpoint = checkpoint_open (self->options->data_dir, err, sizeof (err));
+    if (!checkpoint) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+        return EVMTAP_EXIT_FAILURE;
+    }
+    int exit_code = EVMTAP_EXIT_OK;
+    //  The files sink's root must be the directory the checkpoint's sizes are of.
+    if (self->options->sink == SINK_FILES) {
+        char *files_dir = self->options->sink_target
+                              ? strdup (self->options->sink_target)
+                              : zsys_sprintf ("%s/topics", self->options->data_dir);
+        assert (files_dir);
+        int rc = files_sink_root (checkpoint, files_dir, err, sizeof (err));
+        zstr_free (&files_dir);
+        if (rc) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            checkpoint_destroy (&checkpoint);
+            return rc == 1 ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
+        }
+    }
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (chain_plan_set_start (self->chains [index].plan, checkpoint))
+            exit_code = EVMTAP_EXIT_FAILURE;
+    //  The node must serve the chain checkpointed under each name, and still have its block.
+    for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++) {
+        exit_code = chain_plan_check_identity (
+            self->chains [index].plan, checkpoint, KEYPOOL_ENDPOINT, self->options->rpc_timeout_ms,
+            self->signalled, self->signalled_arg, err, sizeof (err));
+        if (exit_code != EVMTAP_EXIT_OK && exit_code != EVMTAP_EXIT_UNDRAINED)
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+    }
+    uint64_t usage_seq = 0;
+    char usage_hash [BLOCK_HASH_SIZE];
+    if (checkpoint_get (checkpoint, KEYPOOL_USAGE_CHAIN, &usage_seq, usage_hash) >= 0)
+        keypool_publish_from (self->pool, usage_seq);
+    checkpoint_destroy (&checkpoint);
+    return exit_code;
+}
+
+//  Starts the key pool, learns each chain's id and name (two chains may not share a
+//  name: it is their topic prefix) and where each starts.
+static int
+s_probe (pipeline_t *self)
+{
+    options_t *options = self->options;
+    keypool_args_t pool_args = {
+        .redis = options->redis, .data_dir = options->data_dir, .broker = "inproc://evmtap-broker"};
+    self->pool = keypool_new (&pool_args);
+    if (!self->pool) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, pool_args.error);
+        return EVMTAP_EXIT_FAILURE;
+    }
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_plan_t *plan = self->chains [index].plan;
+        uint64_t chain_id;
+        if (chain_plan_probe (plan, KEYPOOL_ENDPOINT, options->rpc_timeout_ms, self->signalled,
+                              self->signalled_arg, &chain_id))
+            return EVMTAP_EXIT_UNDRAINED;
+        char err [512];
+        if (chain_plan_set_chain_id (plan, chain_id, err, sizeof (err))) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            return EVMTAP_EXIT_USAGE;
+        }
+        for (size_t other = 0; other < index; other++)
+            if (streq (self->chains [other].plan->name, plan->name)) {
+                fprintf (stderr,
+                         "evmtap %s: two chains are named %s: give each its own "
+                         "name (topic prefix)\n",
+                         self->command, plan->name);
+                return EVMTAP_EXIT_USAGE;
+            }
+    }
+    return s_read_checkpoint (self);
+}
+
+//  Starts a chain's dispatcher, its fetch workers and its head poller (the chain's index
+//  tells their endpoints apart). Returns 0 or -1.
+static int
+s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
+{
+    chain_plan_t *plan = chain->plan;
+    char workers [96], jobs [96];
+    snprintf (workers, sizeof (workers), "inproc://evmtap-workers-%zu", index);
+    snprintf (jobs, sizeof (jobs), "inproc://evmtap-jobs-%zu", index);
+    dispatcher_args_t dispatcher_args = {.workers = workers, .jobs = jobs};
+    chain->dispatcher = dispatcher_new (&dispatcher_args);
+    if (!chain->dispatcher)
+        return -1;
+    chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
+    assert (chain->workers);
+    for (size_t worker = 0; worker < plan->worker_count; worker++) {
+        chain->workers [worker] = fetch_worker_new (chain_plan_worker_args (
+            plan, worker, workers, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        if (!chain->workers [worker])
+            return -1;
+    }
+    snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
+    chain->poller_args = (head_poller_args_t) {.chain = plan->name,
+                                               .chain_id = plan->chain_id,
+                                               .jobs = chain->jobs,
+                                               .classifier = ">inproc://evmtap-classifier",
+                                               .start = plan->start,
+                                               .to = plan->options->to,
+                                               .fetch_mode = plan->options->fetch,
+                                               .receipts = plan->options->receipts,
+                                               .window = (int) plan->worker_count * 2,
+                                               .parent_hash = plan->parent_hash,
+                                               .published = plan->published,
+                                               .interval_ms = 0,
+                                               .finalized = plan->options->delivery
+                                                            == DELIVERY_FINALIZED,
+                                               .confirmations = plan->options->confirmations,
+                                               .finality_poll_ms = plan->options->finality_poll_ms};
+    chain->poller = head_poller_new (&chain->poller_args);
+    return chain->poller ? 0 : -1;
+}
+
+//  Loads the decoding sources, then starts the actors downstream first, so that each
+//  one's next stage is there when it starts: broker, decoder, classifier, the chains.
+int
+pipeline_start (pipeline_t *self)
+{
+    options_t *options = self->options;
+    char err [512];
+    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
+    decoder_args.decoder = decoder_sources_load (
+        options->abis, options->signatures, options->event_signatures, NULL, err, sizeof (err));
+    if (!decoder_args.decoder) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    kafka_sink_config_t kafka = options->kafka;
+    kafka.brokers = options->sink_target;
+    kafka.msgpack = options->format_msgpack;
+    kafka.verbose = options->verbose;
+    broker_args_t broker_args = {.data_dir = options->data_dir,
+                                 .sink = options->sink,
+                                 .files_dir = options->sink == SINK_FILES ? options->sink_target
+                                                                          : NULL,
+                                 .endpoint = "inproc://evmtap-broker",
+                                 .kafka = &kafka};
+    self->broker = broker_new (&broker_args);
+    if (!self->broker) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, broker_args.error);
+        call_decoder_destroy (&decoder_args.decoder);
+        return EVMTAP_EXIT_FAILURE;
+    }
+    self->decoder = decoder_new (&decoder_args);
+    call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
+    classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
+    self->classifier = classifier_new (&classifier_args);
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (s_chain_start (&self->chains [index], options, index))
+            return EVMTAP_EXIT_FAILURE;
+    return EVMTAP_EXIT_OK;
+}
+
+//  Takes one event of the broker. Returns -1 when the sink failed.
+static int
+s_handle_broker (pipeline_t *self)
+{
+    broker_event_t *event = broker_recv (self->broker);
+    int rc = 0;
+    if (event && event->type == BROKER_FLUSHED) {
+        for (size_t index = 0; index < self->chain_count; index++)
+            if (streq (self->chains [index].plan->name, event->chain)) {
+                self->chains [index].flushed = true;
+                self->chains [index].published = event->published;
+                self->chains [index].last = event->number;
+            }
+    }
+    else if (event && event->type == BROKER_FAILED) {
+        //  The broker logged the reason (the file or stdout, and the OS error) once.
+        zsys_info ("stopping: the sink failed; blocks not checkpointed are published again "
+                   "after a restart");
+        rc = -1;
+    }
+    broker_event_destroy (&event);
+    return rc;
+}
+
+//  Asks each head poller for its figures and logs them. Reports still queued (DONE,
+//  DRAINED) are taken in passing by the facade.
+static void
+s_report (pipeline_t *self, const char *when)
+{
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        if (!chain->poller)
+            continue;
+        head_poller_stats_t stats;
+        if (head_poller_stats (chain->poller, &stats)) {
+            zsys_info ("%s %s: no figures (the head poller is busy)", when, chain->plan->name);
+            continue;
+        }
+        zsys_info ("%s %s: %" PRIu64 " blocks passed on, next %" PRIu64 ", head %" PRIu64
+                   ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
+                   when, chain->plan->name, stats.blocks, stats.next, stats.head, stats.requests,
+                   stats.blocks ? (double) stats.requests / (double) stats.blocks : 0.0,
+                   stats.misses);
+    }
+}
+
+//  Says that a chain started at a head already past --to: without --from there is no
+//  block to publish, and waiting would never end.
+static void
+s_report_behind (pipeline_t *self, chain_run_t *chain)
+{
+    head_poller_stats_t stats;
+    char head [32] = "";
+    if (head_poller_stats (chain->poller, &stats) == 0)
+        snprintf (head, sizeof (head), " %" PRIu64, stats.head);
+    fprintf (stderr, "evmtap %s: chain %s: --to %" PRId64 " is behind the head%s: give --from\n",
+             self->command, chain->plan->name, chain->plan->options->to, head);
+}
+
+//  Waits for every chain's end, logging figures as it goes (or calling tick). On a signal
+//  the head pollers drain; once --drain-timeout has passed, the broker abandons what it
+//  could not hand to Kafka yet.
+int
+pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
+{
+    zpoller_t *poller = zpoller_new (broker_socket (self->broker), NULL);
+    for (size_t index = 0; index < self->chain_count; index++)
+        zpoller_add (poller, head_poller_socket (self->chains [index].poller));
+    int exit_code = EVMTAP_EXIT_OK;
+    bool draining = false;
+    int64_t drain_deadline = 0;
+    int report_ms = tick ? tick_ms : RUN_REPORT_INTERVAL_MS;
+    int64_t next_report = zclock_mono () + report_ms;
+    while (exit_code == EVMTAP_EXIT_OK) {
+        bool all_flushed = true;
+        for (size_t index = 0; index < self->chain_count; index++)
+            all_flushed &= self->chains [index].flushed;
+        if (all_flushed)
+            break;
+        if (!draining && self->signalled (self->signalled_arg)) {
+            draining = true;
+            drain_deadline = zclock_mono () + self->options->drain_timeout_ms;
+            zsys_info ("stopping: finishing the blocks in flight (at most %d s)",
+                       self->options->drain_timeout_ms / 1000);
+            for (size_t index = 0; index < self->chain_count; index++)
+                head_poller_drain (self->chains [index].poller);
+        }
+        if (draining && zclock_mono () >= drain_deadline) {
+            zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
+            //  A broker waiting for Kafka no longer reads: actors blocked sending to it
+            //  could not stop. It drops what comes from now on instead.
+            broker_abandon (self->broker);
+            exit_code = EVMTAP_EXIT_UNDRAINED;
+            break;
+        }
+        void *which = zpoller_wait (poller, report_ms < 200 ? report_ms : 200);
+        if (which == broker_socket (self->broker)) {
+            if (s_handle_broker (self))
+                exit_code = EVMTAP_EXIT_FAILURE;
+        }
+        else
+            for (size_t index = 0; index < self->chain_count; index++)
+                if (which == head_poller_socket (self->chains [index].poller)
+                    && head_poller_recv (self->chains [index].poller) == HEAD_POLLER_BEHIND) {
+                    s_report_behind (self, &self->chains [index]);
+                    exit_code = EVMTAP_EXIT_USAGE;
+                }
+        //  A reorg deeper than the window (the report may have come with the figures).
+        for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++)
+            if (head_poller_state (self->chains [index].poller) == HEAD_POLLER_FAILED) {
+                fprintf (stderr, "evmtap %s: %s\n", self->command,
+                         head_poller_error (self->chains [index].poller));
+                exit_code = EVMTAP_EXIT_FAILURE;
+            }
+        if (zclock_mono () >= next_report) {
+            if (tick)
+                tick (self, arg);
+            else
+                s_report (self, "progress");
+            next_report = zclock_mono () + report_ms;
+        }
+    }
+    zpoller_destroy (&poller);
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (exit_code == EVMTAP_EXIT_OK
+            && head_poller_state (self->chains [index].poller) == HEAD_POLLER_PARTIAL)
+            exit_code = EVMTAP_EXIT_UNDRAINED;
+    return exit_code;
+}
+
+static void
+s_chain_stop (chain_run_t *chain)
+{
+    head_poller_destroy (&chain->poller);
+    for (size_t index = 0; chain->workers && index < chain->plan->worker_count; index++)
+        fetch_worker_destroy (&chain->workers [index]);
+    free (chain->workers);
+    chain->workers = NULL;
+    dispatcher_destroy (&chain->dispatcher);
+}
+
+//  Logs each chain's last figures, once the broker has stopped: the blocks published are
+//  those the checkpoint holds from the first block this run passed on, not those passed
+//  on (a block the sink did not take, or left in flight by a drain timeout, is not).
+static void
+s_report_end (pipeline_t *self)
+{
+    char err [512];
+    checkpoint_t *checkpoint = NULL;
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        if (!chain->end_stats_known)
+            continue;
+        head_poller_stats_t *stats = &chain->end_stats;
+        uint64_t first = stats->next - stats->blocks, last = 0, published = 0;
+        char hash [BLOCK_HASH_SIZE];
+        if (!checkpoint
+            && !(checkpoint = checkpoint_open (self->options->data_dir, err, sizeof (err)))) {
+            zsys_error ("end %s: %s", chain->plan->name, err);
+            break;
+        }
+        if (stats->blocks && checkpoint_get (checkpoint, chain->plan->name, &last, hash) == 0
+            && last >= first)
+            published = last - first + 1 < stats->blocks ? last - first + 1 : stats->blocks;
+        zsys_info ("end %s: %" PRIu64 " blocks published, next %" PRIu64 ", head %" PRIu64
+                   ", %" PRIu64 " requests (%.3f per block, %" PRIu64 " early head polls)",
+                   chain->plan->name, published, stats->next, stats->head, stats->requests,
+                   published ? (double) stats->requests / (double) published : 0.0, stats->misses);
+    }
+    checkpoint_destroy (&checkpoint);
+}
+
+//  Takes each head poller's last figures, then stops what was started: the chains, the
+//  key pool (before the broker, which takes its last usage records), the classifier, the
+//  decoder, the broker (it checkpoints what it wrote); then logs the figures, and last
+//  frees the plans.
+static void
+s_stop (pipeline_t *self)
+{
+    if (!self->chains)
+        return;
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        chain->end_stats_known = chain->poller
+                                 && head_poller_stats (chain->poller, &chain->end_stats) == 0;
+        if (chain->poller && !chain->end_stats_known)
+            zsys_info ("end %s: no figures (the head poller is busy)", chain->plan->name);
+    }
+    for (size_t index = self->chain_count; index-- > 0;)
+        s_chain_stop (&self->chains [index]);
+    keypool_destroy (&self->pool);
+    classifier_destroy (&self->classifier);
+    decoder_destroy (&self->decoder);
+    broker_destroy (&self->broker);
+    s_report_end (self);
+    for (size_t index = 0; index < self->chain_count; index++)
+        chain_plan_destroy (&self->chains [index].plan);
+    free (self->chains);
+    self->chains = NULL;
+    self->chain_count = 0;
+}
+
+pipeline_t *
+pipeline_new (options_t *options, const char *command, bool (*signalled) (void *arg),
+              void *signalled_arg)
+{
+    assert (options && command && signalled);
+    pipeline_t *self = (pipeline_t *) zmalloc (sizeof (pipeline_t));
+    assert (self);
+    self->options = options;
+    self->command = command;
+    self->signalled = signalled;
+    self->signalled_arg = signalled_arg;
+    return self;
+}
+
+void
+pipeline_destroy (pipeline_t **self_p)
+{
+    assert (self_p);
+    pipeline_t *self = *self_p;
+    if (!self)
+        return;
+    s_stop (self);
+    data_dir_lock_release (&self->lock);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+pipeline_prepare (pipeline_t *self)
+{
+    int exit_code = s_lock_data_dir (self);
+    if (exit_code == EVMTAP_EXIT_OK)
+        exit_code = s_plan (self);
+    if (exit_code == EVMTAP_EXIT_OK)
+        exit_code = s_probe (self);
+    return exit_code;
+}
+
+size_t
+pipeline_chain_count (pipeline_t *self)
+{
+    return self->chain_count;
+}
+
+chain_plan_t *
+pipeline_chain_plan (pipeline_t *self, size_t index)
+{
+    assert (index < self->chain_count);
+    return self->chains [index].plan;
+}
+
+int
+pipeline_chain_stats (pipeline_t *self, size_t index, head_poller_stats_t *stats)
+{
+    assert (index < self->chain_count);
+    chain_run_t *chain = &self->chains [index];
+    return chain->poller ? head_poller_stats (chain->poller, stats) : -1;
+}
+
+bool
+pipeline_chain_flushed (pipeline_t *self, size_t index, bool *published, uint64_t *last)
+{
+    assert (index < self->chain_count);
+    chain_run_t *chain = &self->chains [index];
+    *published = chain->published;
+    *last = chain->last;
+    return chain->flushed;
+}
+
+keypool_t *
+pipeline_keypool (pipeline_t *self)
+{
+    return self->pool;
+}

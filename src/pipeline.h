@@ -1,0 +1,52 @@
+/*  pipeline: the capture that `evmtap run` and `evmtap backfill` both start (DESIGN "Data
+    flow"): the data dir's lock, each chain's plan and probe, the key pool, the broker,
+    decoder and classifier, and per chain a dispatcher, its fetch workers and a head
+    poller; then the wait for every chain's end (its --to, or a signal and the drain, or a
+    failed sink) and the stop in order. The commands add what is theirs between the steps:
+    run its periodic figures, backfill its range rules and its progress. */
+#ifndef PIPELINE_H_INCLUDED
+#define PIPELINE_H_INCLUDED
+
+#include "evmtap.h"
+#include "chain_plan.h"
+#include "head_poller.h"
+#include "keypool.h"
+#include "options.h"
+
+typedef struct _pipeline_t pipeline_t;
+
+//  Makes a pipeline over options (borrowed: they must outlive it) for command ("run",
+//  "backfill": the lock's holder and the prefix of messages). signalled(arg) says when a
+//  signal asked to stop: main owns the signals.
+pipeline_t *pipeline_new (options_t *options, const char *command, bool (*signalled) (void *arg),
+                          void *signalled_arg);
+//  Stops what was started (the chains, the key pool, the classifier, the decoder, the
+//  broker, which checkpoints what it wrote), logs each chain's last figures and lets the
+//  data dir's lock go. Safe twice.
+void pipeline_destroy (pipeline_t **self_p);
+
+//  Takes the data dir's lock, plans every chain, starts the key pool, probes each chain's
+//  id and reads where each starts from the checkpoint. Returns the exit code: 0 to go on.
+int pipeline_prepare (pipeline_t *self);
+//  Starts the decoding sources and every actor. Returns the exit code: 0 to go on.
+int pipeline_start (pipeline_t *self);
+
+//  Called every tick_ms while pipeline_wait waits.
+typedef void (pipeline_tick_fn) (pipeline_t *self, void *arg);
+//  Waits for every chain's end. tick NULL: logs the head pollers' figures every 10 s.
+//  Returns the exit code: 0 done or drained, 1 the sink failed, 2 a chain behind its --to,
+//  3 work left undone.
+int pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg);
+
+//  The chains, in the options' order; plans are borrowed, set once pipeline_prepare ran.
+size_t pipeline_chain_count (pipeline_t *self);
+chain_plan_t *pipeline_chain_plan (pipeline_t *self, size_t index);
+//  A started chain's head poller figures (head_poller_stats). 0, or -1 (busy, not started).
+int pipeline_chain_stats (pipeline_t *self, size_t index, head_poller_stats_t *stats);
+//  True once the broker checkpointed the end of a chain's stream; *last is then its last
+//  block published, when *published says there is one.
+bool pipeline_chain_flushed (pipeline_t *self, size_t index, bool *published, uint64_t *last);
+//  The key pool, once pipeline_prepare started it (borrowed), else NULL.
+keypool_t *pipeline_keypool (pipeline_t *self);
+
+#endif
