@@ -1,5 +1,5 @@
 /*  verify_block: proves one block answer (and its receipts answer) with block_verify, for
-    behaviour tests that take the answers from a node with curl (tests/0060-verify-anvil.sh)
+    behaviour tests that take the answers from a node with curl (tests/0065-verify-anvil.sh)
     until the fetch worker verifies what it fetches itself.
 
     Usage: evmtap_verify_block BLOCK.json [RECEIPTS.json]
