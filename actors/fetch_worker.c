@@ -52,9 +52,11 @@
 #include "normalize.h"
 #include "receipts.h"
 #include "receipts_cost.h"
+#include "receipts_strategy.h"
 #include "result.h"
 #include "rpc_client.h"
 #include "secrets.h"
+#include "spend_ledger.h"
 #include "token_bucket.h"
 
 //  A leased key goes back to the pool after this long without work.
@@ -74,15 +76,6 @@ typedef enum {
     S_LEAVING,      //  told to leave: stop at once
 } s_outcome_t;
 
-//  What one method of the request under way journaled, so that its answers can correct it.
-typedef struct {
-    char key [KEYPOOL_KEY_SIZE];    //  the journal key it was journaled under
-    uint64_t minute;                //  the minute it was journaled in
-    const char *method;             //  borrowed: the caller's, for the request's life
-    uint64_t journaled;             //  units: the most its calls may be billed
-    uint64_t billed;                //  what their answers cost, summed as they are read
-} s_spent_t;
-
 typedef struct {
     zsock_t *pipe;
     zsock_t *dispatcher;
@@ -91,15 +84,14 @@ typedef struct {
     rpc_client_t *client;      //  the provider, with the leased key's secret (with a pool)
     token_bucket_t *bucket;    //  the key's budget per second
     bool terminated;
-    uint64_t requests;         //  JSON-RPC calls of the job under way
-    keypool_client_t *pool;    //  NULL without a pool
-    key_lease_t *lease;        //  the keys and the lease held, NULL without a pool
-    int64_t last_job;          //  zclock_mono of the last job's end
-    bool waiting_logged;       //  "all keys busy" said since the last lease
-    bool pool_down_logged;     //  "waits for the key pool" said since the last lease
-    bool no_block_receipts;    //  the node answered -32601 to eth_getBlockReceipts
-    s_spent_t spent [2];       //  the request under way, per method (a batch has two)
-    size_t spent_count;
+    uint64_t requests;                //  JSON-RPC calls of the job under way
+    keypool_client_t *pool;           //  NULL without a pool
+    key_lease_t *lease;               //  the keys and the lease held, NULL without a pool
+    int64_t last_job;                 //  zclock_mono of the last job's end
+    bool waiting_logged;              //  "all keys busy" said since the last lease
+    bool pool_down_logged;            //  "waits for the key pool" said since the last lease
+    receipts_strategy_t *receipts;    //  how a block's receipts are fetched
+    spend_ledger_t *spent;            //  what the request under way journaled, per method
 } self_t;
 
 fetch_worker_args_t *
@@ -257,6 +249,8 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->dispatcher);
     rpc_client_destroy (&self->client);
     token_bucket_destroy (&self->bucket);
+    spend_ledger_destroy (&self->spent);
+    receipts_strategy_destroy (&self->receipts);
     s_args_destroy (&self->args);
     free (self);
     *self_p = NULL;
@@ -271,6 +265,9 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
     self->pipe = pipe;
     self->args = args;
     self->dispatcher = zsock_new_dealer (args->dispatcher);
+    //  Only with a pool are calls journaled and billed in the table's units.
+    self->spent = spend_ledger_new (args->keypool ? args->costs : NULL);
+    self->receipts = receipts_strategy_new (args->keypool ? args->costs : NULL);
     if (args->keypool) {
         //  The client and bucket come with each lease.
         self->pool = keypool_client_new (args->keypool);
@@ -479,13 +476,7 @@ s_spend (self_t *self, const char *method, uint64_t calls)
             continue;
         }
         key_lease_spent (self->lease, calls, units);
-        assert (self->spent_count < sizeof (self->spent) / sizeof (self->spent [0]));
-        s_spent_t *spent = &self->spent [self->spent_count++];
-        snprintf (spent->key, sizeof (spent->key), "%s", key);
-        spent->minute = minute;
-        spent->method = method;
-        spent->journaled = units;
-        spent->billed = 0;
+        spend_ledger_journaled (self->spent, key, minute, method, units);
         //  The lease lasts the request and a second more (s_key_ensure), and the wait is
         //  at most about a second: the journaled calls go under the key they were
         //  journaled for.
@@ -585,7 +576,7 @@ static int
 s_send (self_t *self, const char *const *methods, size_t method_count, uint64_t calls,
         const char **bodies, size_t count, rpc_response_t *responses)
 {
-    self->spent_count = 0;
+    spend_ledger_clear (self->spent);
     for (size_t index = 0; index < method_count; index++)
         if (s_spend (self, methods [index], calls))
             return -1;
@@ -631,23 +622,13 @@ s_billed_status (const rpc_response_t *response, const jsonrpc_answer_t *answer)
     return response->http_status;
 }
 
-//  Adds what answers [0..count) to calls of method cost to what the request under way
-//  journaled for it.
+//  Bills answers [0..count) to calls of method against what the request journaled.
 static void
 s_bill (self_t *self, const char *method, const rpc_response_t *response,
         const jsonrpc_answer_t *answers, size_t count)
 {
-    for (size_t index = 0; index < self->spent_count; index++) {
-        s_spent_t *spent = &self->spent [index];
-        if (!streq (spent->method, method))
-            continue;
-        for (size_t call = 0; call < count; call++)
-            spent->billed += s_costs (self) ? cost_table_answer_units (
-                                 s_costs (self), method,
-                                 s_billed_status (response, &answers [call]))
-                                            : 1;
-        return;
-    }
+    for (size_t call = 0; call < count; call++)
+        spend_ledger_bill (self->spent, method, s_billed_status (response, &answers [call]));
 }
 
 //  Once the request's answers are read: refunds what each method journaled beyond what
@@ -655,17 +636,16 @@ s_bill (self_t *self, const char *method, const rpc_response_t *response,
 static void
 s_settle (self_t *self)
 {
-    for (size_t index = 0; index < self->spent_count; index++) {
-        s_spent_t *spent = &self->spent [index];
-        if (spent->journaled <= spent->billed)
-            continue;
-        uint64_t refund = spent->journaled - spent->billed;
-        if (keypool_client_refund (self->pool, spent->key, spent->method, spent->minute, refund))
+    for (size_t index = 0; index < spend_ledger_count (self->spent); index++) {
+        const char *key, *method;
+        uint64_t minute;
+        uint64_t refund = spend_ledger_refund (self->spent, index, &key, &method, &minute);
+        if (refund && keypool_client_refund (self->pool, key, method, minute, refund))
             zsys_warning ("fetch_worker %s: the key pool cannot take back %" PRIu64
                           " units of %s not billed: the journal counts them",
-                          self->args->provider, refund, spent->method);
+                          self->args->provider, refund, method);
     }
-    self->spent_count = 0;
+    spend_ledger_clear (self->spent);
 }
 
 //  JSON-RPC calls in one HTTP request (a batch when there are several), with retries. On
@@ -836,23 +816,22 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
                   block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
                   size_t error_size)
 {
-    bool by_tx = self->no_block_receipts;
-    if (!by_tx) {
-        receipts_choice_t choice = receipts_cost_choose (s_costs (self), body->tx_count);
+    receipts_choice_t choice;
+    receipts_way_t way = receipts_strategy_way (self->receipts, body->tx_count, fetched != NULL,
+                                                &choice);
+    if (choice.by_block || choice.by_tx)
         zsys_debug ("fetch_worker %s: block %" PRIu64 " (%zu transactions): receipts by %s "
                     "(eth_getBlockReceipts %" PRIu64 " %s, eth_getTransactionReceipt x %zu: "
                     "%" PRIu64 ")",
                     self->args->provider, job->number, body->tx_count,
                     fetched ? "eth_getBlockReceipts, in one batch with the block"
-                            : receipts_way_name (choice.way),
+                            : receipts_way_name (way),
                     choice.by_block, s_costs (self) ? cost_table_unit (s_costs (self)) : "requests",
                     body->tx_count, choice.by_tx);
-        if (!fetched && choice.way == RECEIPTS_WAY_NONE)
-            return receipts_join (body, header, job->chain_id, NULL, 0, error, error_size)
-                       ? S_BAD_BLOCK
-                       : S_DONE;
-        by_tx = !fetched && choice.way == RECEIPTS_WAY_BY_TX;
-    }
+    if (way == RECEIPTS_WAY_NONE)
+        return receipts_join (body, header, job->chain_id, NULL, 0, error, error_size) ? S_BAD_BLOCK
+                                                                                       : S_DONE;
+    bool by_tx = way == RECEIPTS_WAY_BY_TX;
     if (!by_tx) {
         char what [64];
         snprintf (what, sizeof (what), "eth_getBlockReceipts %" PRIu64, job->number);
@@ -881,7 +860,7 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
         zsys_notice ("fetch_worker %s: the node has no eth_getBlockReceipts (%s): receipts "
                      "by transaction from now on",
                      self->args->provider, answer.message);
-        self->no_block_receipts = true;
+        receipts_strategy_no_block_receipts (self->receipts);
     }
     hash_calls_t *calls = s_hash_calls_new (self, "eth_getTransactionReceipt", job, body->tx_count);
     for (size_t index = 0; index < body->tx_count; index++)
@@ -948,9 +927,9 @@ s_block_try (self_t *self, const job_t *job, char *what, size_t what_size, resul
     //  both and no block is cheaper by transaction under the key's table: one round trip;
     //  the join checks that they are of the same block. Otherwise the block comes first,
     //  and its transaction count says how to fetch its receipts.
-    bool batched = job->receipts && !by_hash && !self->no_block_receipts
-                   && !receipts_cost_by_tx_pays (s_costs (self))
-                   && s_fits_one_second (self, methods, 2);
+    bool batched = job->receipts
+                   && receipts_strategy_batched (self->receipts, by_hash,
+                                                 s_fits_one_second (self, methods, 2));
     snprintf (what, what_size, "eth_getBlockByNumber%s %" PRIu64,
               batched ? "+eth_getBlockReceipts" : "", job->number);
     cJSON *doc = NULL;

@@ -5,6 +5,8 @@
 #include "keypool.h"
 #include "cost_table.h"
 #include "receipts_cost.h"
+#include "receipts_strategy.h"
+#include "spend_ledger.h"
 #include "kafka_sink.h"
 #include "files_sink.h"
 #include "keccak.h"
@@ -84,6 +86,8 @@ static const selftest_t s_selftests [] = {
     {"usage_journal", usage_journal_test},
     {"keypool_store", keypool_store_test},
     {"key_lease", key_lease_test},
+    {"spend_ledger", spend_ledger_test},
+    {"receipts_strategy", receipts_strategy_test},
     {"keypool", keypool_test},
     {"fetch_worker", fetch_worker_test},
     {"dispatcher", dispatcher_test},
