@@ -40,6 +40,7 @@
 #include "evmtap.h"
 #include "fetch_worker.h"
 #include "backoff.h"
+#include "block_proof.h"
 #include "block.h"
 #include "cost_table.h"
 #include "hash_calls.h"
@@ -73,6 +74,7 @@ typedef enum {
     S_DONE,         //  it has what it asked for
     S_FAILED,       //  failed after its attempts, or the node lacks the method: reason given
     S_BAD_BLOCK,    //  no sound block, or receipts that do not fit it: fetch it again
+    S_UNPROVEN,     //  the block does not prove against its header: another key, again
     S_LEAVING,      //  told to leave: stop at once
 } s_outcome_t;
 
@@ -91,6 +93,9 @@ typedef struct {
     bool waiting_logged;              //  "all keys busy" said since the last lease
     bool pool_down_logged;            //  "waits for the key pool" said since the last lease
     receipts_strategy_t *receipts;    //  how a block's receipts are fetched
+    block_proof_t *proof;             //  proves each block fetched, at args->verify
+    bool partial_said;                //  a block proven only in part was said
+    bool network_form_said;           //  a root over blob network forms was said
     spend_ledger_t *spent;            //  what the request under way journaled, per method
 } self_t;
 
@@ -251,6 +256,7 @@ s_self_destroy (self_t **self_p)
     token_bucket_destroy (&self->bucket);
     spend_ledger_destroy (&self->spent);
     receipts_strategy_destroy (&self->receipts);
+    block_proof_destroy (&self->proof);
     s_args_destroy (&self->args);
     free (self);
     *self_p = NULL;
@@ -268,6 +274,7 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
     //  Only with a pool are calls journaled and billed in the table's units.
     self->spent = spend_ledger_new (args->keypool ? args->costs : NULL);
     self->receipts = receipts_strategy_new (args->keypool ? args->costs : NULL);
+    self->proof = block_proof_new ((block_proof_mode_t) args->verify);
     if (args->keypool) {
         //  The client and bucket come with each lease.
         self->pool = keypool_client_new (args->keypool);
@@ -803,6 +810,23 @@ s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *erro
 //  --------------------------------------------------------------------------
 //  Jobs
 
+//  The answers a block's proof reads, kept until it is made.
+typedef struct {
+    hash_calls_t *txs;              //  --fetch hashes: the transactions fetched by hash
+    cJSON *receipts_doc;            //  eth_getBlockReceipts' answer when it came alone
+    const cJSON *receipts;          //  its array (in it, or in the block's batch answer)
+    hash_calls_t *receipt_calls;    //  or the receipts fetched per transaction
+} s_fetched_t;
+
+static void
+s_fetched_clear (s_fetched_t *fetched)
+{
+    hash_calls_destroy (&fetched->txs);
+    cJSON_Delete (fetched->receipts_doc);
+    hash_calls_destroy (&fetched->receipt_calls);
+    memset (fetched, 0, sizeof (*fetched));
+}
+
 //  The receipts of a fetched block, joined onto its body: eth_getBlockReceipts with
 //  params (its answer in `fetched` when it came with the block), or, when the block came
 //  alone, the cheapest way for its transaction count in billed units (receipts_cost:
@@ -813,8 +837,8 @@ s_fetch_by_hash (self_t *self, hash_calls_t *calls, const job_t *job, char *erro
 //  not yet known), or S_LEAVING; error says why.
 static s_outcome_t
 s_fetch_receipts (self_t *self, const job_t *job, const char *params, const block_header_t *header,
-                  block_body_t *body, const jsonrpc_answer_t *fetched, char *error,
-                  size_t error_size)
+                  block_body_t *body, const jsonrpc_answer_t *fetched, s_fetched_t *kept,
+                  char *error, size_t error_size)
 {
     receipts_choice_t choice;
     receipts_way_t way = receipts_strategy_way (self->receipts, body->tx_count, fetched != NULL,
@@ -849,7 +873,8 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
                                            error_size)
                           ? S_BAD_BLOCK
                           : S_DONE;
-            cJSON_Delete (doc);
+            kept->receipts_doc = doc;
+            kept->receipts = answer.result;
             return outcome;
         }
         if (answer.status != JSONRPC_NOT_SUPPORTED) {
@@ -870,7 +895,7 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
         && receipts_join (body, header, job->chain_id, hash_calls_results (calls), body->tx_count,
                           error, error_size))
         outcome = S_BAD_BLOCK;
-    hash_calls_destroy (&calls);
+    kept->receipt_calls = calls;
     return outcome;
 }
 
@@ -880,7 +905,7 @@ s_fetch_receipts (self_t *self, const job_t *job, const char *params, const bloc
 //  why), or S_LEAVING.
 static s_outcome_t
 s_block_body (self_t *self, const job_t *job, const cJSON *block, block_header_t *header,
-              block_body_t **body_p, char *error, size_t error_size)
+              block_body_t **body_p, s_fetched_t *kept, char *error, size_t error_size)
 {
     s_outcome_t outcome = S_DONE;
     if (job->fetch_mode == FETCH_HASHES) {
@@ -895,7 +920,7 @@ s_block_body (self_t *self, const job_t *job, const cJSON *block, block_header_t
             && normalize_block_hashes (block, hash_calls_results (calls), count, job->chain_id,
                                        header, body_p, error, error_size))
             outcome = S_BAD_BLOCK;
-        hash_calls_destroy (&calls);
+        kept->txs = calls;
     }
     else if (normalize_block (block, job->chain_id, header, body_p, error, error_size))
         outcome = S_BAD_BLOCK;
@@ -906,6 +931,62 @@ s_block_body (self_t *self, const job_t *job, const cJSON *block, block_header_t
         outcome = S_BAD_BLOCK;
     }
     return outcome;
+}
+
+//  Adds "verified": level to the block record, after the fields evmtap adds.
+static void
+s_mark_verified (block_body_t *body, const char *level)
+{
+    assert (body->meta_len >= 2 && body->meta_json [body->meta_len - 1] == '}');
+    char field [32];
+    int size = snprintf (field, sizeof (field), ",\"verified\":\"%s\"}", level);
+    body->meta_json = (char *) realloc (body->meta_json, body->meta_len + (size_t) size);
+    assert (body->meta_json);
+    memcpy (body->meta_json + body->meta_len - 1, field, (size_t) size + 1);
+    body->meta_len += (size_t) size - 1;
+}
+
+//  Proves the block as fetched against its own header (here, so that proofs run in
+//  parallel across workers): S_DONE with the record marked, or S_UNPROVEN (said at warning
+//  with the field, the value given and the value computed; error says which field). A
+//  block proven only in part is said once by this worker and published.
+static s_outcome_t
+s_prove (self_t *self, const job_t *job, const cJSON *block, const s_fetched_t *kept,
+         block_body_t *body, char *error, size_t error_size)
+{
+    size_t tx_count = kept->txs ? body->tx_count : 0;
+    size_t receipt_count = kept->receipt_calls ? body->tx_count : 0;
+    block_check_t check;
+    const char *level;
+    block_proof_verdict_t verdict = block_proof_check (
+        self->proof, block, kept->txs ? hash_calls_results (kept->txs) : NULL, tx_count,
+        kept->receipts, kept->receipt_calls ? hash_calls_results (kept->receipt_calls) : NULL,
+        receipt_count, &check, &level);
+    const char *key_name = self->lease ? key_lease_name (self->lease) : NULL;
+    if (verdict == BLOCK_PROOF_REFETCH) {
+        zsys_warning ("fetch_worker %s%s%s: block %" PRIu64 " does not prove: %s: not published, "
+                      "fetched again",
+                      self->args->provider, key_name ? " key " : "", key_name ? key_name : "",
+                      job->number, check.reason);
+        snprintf (error, error_size, "block %" PRIu64 " does not prove (%s%s%s)", job->number,
+                  check.list, check.list [0] ? " " : "", check.field);
+        return S_UNPROVEN;
+    }
+    if (verdict == BLOCK_PROOF_PARTIAL && !self->partial_said) {
+        zsys_notice ("fetch_worker %s: block %" PRIu64 " can only be partly proven: %s: "
+                     "published as \"verified\": \"%s\" (said once per worker)",
+                     self->args->provider, job->number, check.reason, level);
+        self->partial_said = true;
+    }
+    if (check.network_form && !self->network_form_said) {
+        zsys_notice ("fetch_worker %s: block %" PRIu64 ": its transactionsRoot is over its blob "
+                     "transactions' network form (blobs, commitments and proofs), as anvil "
+                     "builds it: proven over that form (said once per worker)",
+                     self->args->provider, job->number);
+        self->network_form_said = true;
+    }
+    s_mark_verified (body, level);
+    return S_DONE;
 }
 
 //  One try at a job's block: the block (and its receipts in the same batch when both fit
@@ -949,15 +1030,19 @@ s_block_try (self_t *self, const job_t *job, char *what, size_t what_size, resul
         result->status = RESULT_NOT_FOUND;
         return S_DONE;
     }
-    outcome = s_block_body (self, job, answers [0].result, &result->header, body_p, error,
+    s_fetched_t kept = {NULL, NULL, NULL, NULL};
+    outcome = s_block_body (self, job, answers [0].result, &result->header, body_p, &kept, error,
                             error_size);
     if (outcome == S_DONE && job->receipts)
         outcome = s_fetch_receipts (self, job, receipts_params, &result->header, *body_p,
-                                    batched ? &answers [1] : NULL, error, error_size);
+                                    batched ? &answers [1] : NULL, &kept, error, error_size);
+    if (outcome == S_DONE)
+        outcome = s_prove (self, job, answers [0].result, &kept, *body_p, error, error_size);
+    s_fetched_clear (&kept);
     cJSON_Delete (doc);
     if (outcome == S_DONE)
         result->status = RESULT_OK;
-    if (outcome == S_FAILED || outcome == S_BAD_BLOCK)
+    if (outcome == S_FAILED || outcome == S_BAD_BLOCK || outcome == S_UNPROVEN)
         block_body_destroy (body_p);
     if (outcome == S_FAILED) {
         //  The calls had their own attempts: do not repeat them all again.
@@ -982,8 +1067,12 @@ s_fetch_block (self_t *self, const job_t *job, result_t *result, block_body_t **
         char error [200] = "";
         s_outcome_t outcome = s_block_try (self, job, what, sizeof (what), result, body_p, error,
                                            sizeof (error));
-        if (outcome != S_BAD_BLOCK)
+        if (outcome != S_BAD_BLOCK && outcome != S_UNPROVEN)
             return outcome == S_LEAVING ? -1 : 0;
+        //  An answer that does not prove comes from the node behind the provider, not
+        //  from the key: another key (the least used free one) may reach another node.
+        if (outcome == S_UNPROVEN && s_holding (self))
+            s_key_release (self, 0, 0);
         jsonrpc_answer_t bad = {.status = JSONRPC_BAD_ANSWER};
         snprintf (bad.message, sizeof (bad.message), "%.150s", error);
         if (!s_try_again (self, &attempts, &bad)) {

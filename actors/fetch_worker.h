@@ -13,6 +13,7 @@ typedef struct {
     double key_rps;      //  per-key requests per second, 0 = unlimited
     int timeout_ms;      //  per HTTP request
     int attempts;        //  tries per job before answering RESULT_FAILED
+    int verify;          //  block_proof_mode_t: what is proven of each block (default off)
     //  A pool of keys (keypool set): the worker leases one of keys at a time, never a fixed
     //  one, and url above is not used.
     char *keypool;    //  the key pool's endpoint, NULL: no pool

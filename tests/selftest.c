@@ -51,6 +51,7 @@
 #include "chain_samples.h"
 #include "chain_rlp.h"
 #include "log_bloom.h"
+#include "block_proof.h"
 #include "block_verify.h"
 
 typedef struct {
@@ -110,6 +111,7 @@ static const selftest_t s_selftests [] = {
     {"chain_rlp", chain_rlp_test},
     {"log_bloom", log_bloom_test},
     {"block_verify", block_verify_test},
+    {"block_proof", block_proof_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 

@@ -6,7 +6,7 @@
     Each file is a JSON-RPC answer ({"result": ...}) or the bare result. Prints one JSON line:
     {"rc": "ok"|"partial"|"mismatch"|"malformed", "verified": "full"|"header"|"none",
      "proven": [parts of "hash", "transactions", "withdrawals", "receipts"], "field", "list",
-     "index", "expected", "computed", "reason"} and exits 0 when the block is proven (rc ok),
+     "index", "expected", "computed", "reason", "network_form"} and exits 0 when the block is proven (rc ok),
     1 when not, 2 on a usage error or an unreadable file. */
 #include "evmtap.h"
 #include "block_verify.h"
@@ -74,6 +74,7 @@ main (int argc, char **argv)
     cJSON_AddStringToObject (out, "expected", check.expected);
     cJSON_AddStringToObject (out, "computed", check.computed);
     cJSON_AddStringToObject (out, "reason", check.reason);
+    cJSON_AddBoolToObject (out, "network_form", check.network_form);
     char *text = cJSON_PrintUnformatted (out);
     printf ("%s\n", text);
     free (text);

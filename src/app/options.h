@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "block_proof.h"
 #include "job.h"
 #include "kafka_sink.h"
 #include "sink.h"
@@ -45,6 +46,7 @@ typedef struct {
     int64_t to;                       //  last block, OPTIONS_UNSET = follow for ever
     fetch_mode_t fetch;               //  a block with its transactions, or hashes then each
     bool receipts;                    //  also fetch receipts (and decode logs)
+    block_proof_mode_t verify;        //  what the workers prove of each block
     delivery_t delivery;              //  publish at once, or only confirmations deep
     int64_t confirmations;            //  the depth of DELIVERY_FINALIZED, OPTIONS_UNSET: the
                                       //  node's finalized block, else 64

@@ -18,6 +18,7 @@
 
 //  The choices of fetch and delivery are stored as their index.
 static_assert (FETCH_BLOCK == 0 && FETCH_HASHES == 1, "fetch choices: block, hashes");
+static_assert (BLOCK_PROOF_OFF == 0 && BLOCK_PROOF_FULL == 2, "verify choices: off, header, full");
 static_assert (DELIVERY_INSTANT == 0 && DELIVERY_FINALIZED == 1,
                "delivery choices: instant, finalized");
 
@@ -140,6 +141,17 @@ static const setting_t s_settings [] = {
             "-32601 gets batched `eth_getTransactionReceipt` instead (said once per worker in "
             "the log). Receipt fields join the transaction records; logs go to "
             "`mined.logs.decoded` and `mined.token_transfers`"},
+    {.flag = "verify", .name = "verify", S_CHAIN (verify), .type = &setting_choice,
+     .choices = (const char *const []) {"off", "header", "full", NULL}, .initial = "full",
+     .value = "off|header|full",
+     .help = "prove each block against its own header before it is published:\n"
+             "header and transactions, and receipts with full (default {default})",
+     .doc = "each block is proven against its own header by the worker that fetched it "
+            "(docs/verification.md): `header` proves the header, the transactions and the "
+            "withdrawals, `full` the receipts too when they are fetched, `off` nothing. A "
+            "block that does not prove is never published: it is fetched again with "
+            "another key, for ever. The block record says `\"verified\"`: `full`, `header` "
+            "or `none`"},
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .command = SETTING_RUN,
      .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",

@@ -44,6 +44,9 @@ typedef struct {
     char expected [BLOCK_CHECK_VALUE_MAX];    //  the value the answer gave
     char computed [BLOCK_CHECK_VALUE_MAX];    //  the value its contents give
     char reason [256];                        //  one line for a log: what failed and why
+    //  transactionsRoot holds the network form of the block's blob transactions (blobs,
+    //  commitments and proofs: anvil 1.7.1's root) rather than their envelopes.
+    bool network_form;
 } block_check_t;
 
 block_verifier_t *block_verifier_new (void);

@@ -326,6 +326,45 @@ chain_rlp_transaction (rlp_t *rlp, const cJSON *tx, char *err, size_t err_size)
                                                                 : CHAIN_RLP_OK;
 }
 
+//  Appends a list of 0x-hex strings of size bytes each; -1 when one is not.
+static int
+s_add_data_list (rlp_t *rlp, const cJSON *list, size_t size)
+{
+    if (!cJSON_IsArray (list))
+        return -1;
+    rlp_list_begin (rlp);
+    int rc = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, list)
+        if (rc == 0
+            && rlp_add_hex_data (rlp, cJSON_IsString (item) ? item->valuestring : NULL, size))
+            rc = -1;
+    rlp_list_end (rlp);
+    return rc;
+}
+
+chain_rlp_rc_t
+chain_rlp_blob_network (rlp_t *rlp, const cJSON *tx, char *err, size_t err_size)
+{
+    uint64_t type;
+    chain_rlp_rc_t rc = s_begin_typed (rlp, tx, "transaction", &type, err, err_size);
+    if (rc != CHAIN_RLP_OK)
+        return rc;
+    if (type != 3 || !cJSON_GetObjectItemCaseSensitive (tx, "blobs"))
+        return s_fail (err, err_size, CHAIN_RLP_UNKNOWN, "not a blob transaction with its blobs");
+    rlp_list_begin (rlp);
+    if (s_add_fields (rlp, tx, s_blob_fields, err, err_size))
+        return CHAIN_RLP_MALFORMED;
+    //  A blob is 4096 field elements of 32 bytes; a KZG commitment or proof 48 bytes.
+    if (s_add_data_list (rlp, cJSON_GetObjectItemCaseSensitive (tx, "blobs"), 131072)
+        || s_add_data_list (rlp, cJSON_GetObjectItemCaseSensitive (tx, "commitments"), 48)
+        || s_add_data_list (rlp, cJSON_GetObjectItemCaseSensitive (tx, "proofs"), 48))
+        return s_fail (err, err_size, CHAIN_RLP_MALFORMED,
+                       "blobs, commitments or proofs are not what their type says");
+    rlp_list_end (rlp);
+    return CHAIN_RLP_OK;
+}
+
 chain_rlp_rc_t
 chain_rlp_withdrawal (rlp_t *rlp, const cJSON *withdrawal, char *err, size_t err_size)
 {

@@ -33,6 +33,10 @@ chain_rlp_rc_t chain_rlp_header (rlp_t *rlp, const cJSON *block, char *err, size
 //  the transactions trie. A type above 4 is CHAIN_RLP_UNKNOWN.
 chain_rlp_rc_t chain_rlp_transaction (rlp_t *rlp, const cJSON *tx, char *err, size_t err_size);
 
+//  The network form of a blob transaction (EIP-4844) that carries its sidecar (`blobs`,
+//  `commitments`, `proofs`, as anvil returns them): 0x03 || RLP([envelope list, blobs,
+//  commitments, proofs]). CHAIN_RLP_UNKNOWN for any other transaction.
+chain_rlp_rc_t chain_rlp_blob_network (rlp_t *rlp, const cJSON *tx, char *err, size_t err_size);
 //  RLP of a withdrawal object (index, validatorIndex, address, amount).
 chain_rlp_rc_t chain_rlp_withdrawal (rlp_t *rlp, const cJSON *withdrawal, char *err,
                                      size_t err_size);
