@@ -314,7 +314,10 @@ def check(blocks, records, chain, first, last, sent=None, allow_extra=(), name="
         missing = [k for k in BLOCK_REQUIRED if k not in v]
         if missing:
             problems.append("%s: block %d lacks %s" % (rec.where(), num, ", ".join(missing)))
-        extra = sorted(k for k in v if k not in exp and k not in allowed)
+        if v.get("verified") not in ("full", "header", "none"):
+            problems.append("%s: block %d: verified is %r, not full, header or none"
+                            % (rec.where(), num, v.get("verified")))
+        extra = sorted(k for k in v if k not in exp and k not in allowed and k != "verified")
         if extra:
             problems.append("%s: block %d has fields the node does not: %s"
                             % (rec.where(), num, ", ".join(extra)))
