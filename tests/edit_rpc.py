@@ -10,6 +10,8 @@ block proofs (src/verify): answers that still parse but are not what the block h
     header     the block's gasUsed plus one
     log        the first log's data changed
     nolog      the first log removed from its receipt
+  --times N: only the first N answers of a block are edited (then it answers truthfully,
+  like a node that caught up); 0 (the default): every one.
   --always-edit: every block (N is ignored) is edited with the first KIND.
 
 GET /stats answers {"edited": {"N": answers edited}}. It binds 127.0.0.1:0 and writes the
@@ -66,6 +68,7 @@ class Server(ThreadingHTTPServer):
         self.upstream = Upstream(options.upstream)
         self.edits = dict(options.edit)
         self.always = options.always_edit
+        self.times = options.times
         self.edited = {}
         self.lock = threading.Lock()
         self.receipt_blocks = {}    # tx hash -> block number, from the blocks served
@@ -109,7 +112,9 @@ class Handler(BaseHTTPRequestHandler):
         else:
             number = int(result["number"], 16)
             kind, receipts = self._kind(number), None
-        if kind is None:
+        with self.server.lock:
+            done = self.server.edited.get(str(number), 0)
+        if kind is None or (self.server.times and done >= self.server.times):
             return
         if receipts is not None:
             before = json.dumps(receipts)
@@ -150,6 +155,7 @@ def main(argv):
     parser.add_argument("--edit", action="append", default=[],
                         type=lambda text: (int(text.split("=")[0]), text.split("=")[1]))
     parser.add_argument("--always-edit", action="store_true")
+    parser.add_argument("--times", type=int, default=0)
     options = parser.parse_args(argv)
     server = Server(options)
     temporary = "%s.tmp" % options.port_file
