@@ -7,7 +7,8 @@ when there is any, 0 (with a summary line) when there is none.
       RESOLVED_STACK_YAML is `docker stack config -c swarm/stack.yml` (anchors merged,
       variables interpolated, paths made absolute). Every secret, config, volume and
       network a service names is declared; every config file exists; bind mounts of
-      swarm/ stay inside it; the key pseudo-names given to evmtap (--keys) are mounted as
+      swarm/ stay inside it; Grafana's provisioning (once there) reads mounted folders
+      and points at services; the key pseudo-names given to evmtap (--keys) are mounted as
       /run/secrets/<name>, where evmtap looks (src/keys/secrets.c); every --curve-* path
       is mounted; the worker's --connect and the services' addresses name services of the
       stack; the Kafka voters are the brokers; Prometheus scrapes and alerts only services
@@ -190,6 +191,8 @@ def check_stack(stack_path, swarm_dir):
         if "tasks." + name not in names:
             problem("prometheus.yml does not scrape the evmtap service %s" % name)
 
+    check_grafana(services.get("grafana") or {}, services, swarm_dir)
+
     register = services.get("connect-register")
     connectors = sorted(os.path.basename(p) for p in glob.glob(os.path.join(swarm_dir, "connect", "*.json")))
     if not register:
@@ -201,6 +204,25 @@ def check_stack(stack_path, swarm_dir):
             problem("connect-register mounts %s, swarm/connect has %s" % (mounted, connectors))
     finish("%d services, keys %s, %d brokers, %d scrape names"
            % (len(services), ",".join(keys), len(brokers), len(names)))
+
+
+def check_grafana(grafana, services, swarm_dir):
+    """Once swarm/grafana/provisioning has files: the dashboard providers read folders the
+    stack mounts, and the datasources name services of the stack."""
+    targets = [v["target"] for v in grafana.get("volumes") or [] if v.get("type") == "bind"]
+    provisioning = os.path.join(swarm_dir, "grafana", "provisioning")
+    for path in sorted(glob.glob(os.path.join(provisioning, "dashboards", "*.y*ml"))):
+        for provider in (yaml.safe_load(open(path)) or {}).get("providers") or []:
+            folder = (provider.get("options") or {}).get("path", "")
+            if not any(folder == t or folder.startswith(t.rstrip("/") + "/") for t in targets):
+                problem("%s: provider %s reads %s, which the grafana service does not mount"
+                        % (os.path.basename(path), provider.get("name"), folder))
+    for path in sorted(glob.glob(os.path.join(provisioning, "datasources", "*.y*ml"))):
+        for source in (yaml.safe_load(open(path)) or {}).get("datasources") or []:
+            host = host_of(source.get("url", ""))
+            if host not in services:
+                problem("%s: datasource %s points at %s, no service of the stack"
+                        % (os.path.basename(path), source.get("name"), source.get("url")))
 
 
 def usage_fields(topics_md):
