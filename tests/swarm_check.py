@@ -18,7 +18,8 @@ when there is any, 0 (with a summary line) when there is none.
   swarm_check.py connectors CONNECT_DIR TOPICS_MD CQL_FILE STACK_YAML
       Every connector config parses, is named after its file, names only topics that
       docs/topics.md documents, and maps to what exists: the usage table and all of its
-      columns, the bucket that minio-init creates, the secrets Connect has.
+      columns, the bucket that minio-init creates, the secrets Connect has; JSON
+      converters read what the coordinator publishes (--format json).
 """
 import glob
 import json
@@ -286,6 +287,8 @@ def check_connectors(connect_dir, topics_md, cql_file, stack_path):
     connect_secrets = {s if isinstance(s, str) else s.get("target", s["source"])
                        for s in services.get("connect", {}).get("secrets") or []}
     minio_init = " ".join(services.get("minio-init", {}).get("entrypoint") or [])
+    formats = [v for s in services.values() if (s.get("command") or [None])[0] == "run"
+               for v in flag_values(s["command"], "--format")]
     files = sorted(glob.glob(os.path.join(connect_dir, "*.json")))
     if not files:
         problem("no connector config in %s" % connect_dir)
@@ -312,6 +315,10 @@ def check_connectors(connect_dir, topics_md, cql_file, stack_path):
                 if secret not in connect_secrets:
                     problem("%s: reads secret %s, which the connect service does not mount"
                             % (base, secret))
+        if config.get("value.converter", "").endswith("JsonConverter") and \
+                any(f != "json" for f in formats):
+            problem("%s reads JSON values, the coordinator publishes --format %s"
+                    % (base, ",".join(formats)))
         connector_class = config.get("connector.class", "")
         if "Cassandra" in connector_class:
             kinds.add("cql")
