@@ -7,7 +7,8 @@
 # that binary (run here on the test's binary: it names the packages of evmtap's libraries),
 # runs as a non-root user, has `evmtap` as ENTRYPOINT and a HEALTHCHECK probing /metrics
 # on the port the stack's evmtap services serve it on. The .dockerignore keeps host builds
-# and git out of the context. `scripts/setup --no-tools` installs no npm tool, shown with a
+# and git out of the context, and leaves what the build needs (CMake configures a copy of
+# the context). `scripts/setup --no-tools` installs no npm tool, shown with a
 # stand-in dpkg-query and npm. (hadolint is not packaged by Debian 12: not run.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -97,7 +98,49 @@ pass "runs as $user, ENTRYPOINT evmtap, HEALTHCHECK on /metrics port $port as th
 for pattern in .git build; do
     grep -qx "$pattern" "$EVMTAP_ROOT/.dockerignore" || fail ".dockerignore does not exclude $pattern"
 done
-pass ".dockerignore keeps .git and build/ out of the context"
+# context.py ROOT DOCKERIGNORE OUT: copies into OUT what `docker build` would send from ROOT
+# (a path goes when no pattern matches it or a folder above it; `**/` matches any depth).
+cat >"$work/context.py" <<'PY'
+import fnmatch
+import os
+import shutil
+import sys
+root, ignore_file, out = sys.argv[1:]
+patterns = [l.strip() for l in open(ignore_file) if l.strip() and not l.startswith("#")]
+
+
+def ignored(rel):
+    parts = rel.split("/")
+    for i in range(1, len(parts) + 1):
+        prefix = "/".join(parts[:i])
+        for pattern in patterns:
+            if fnmatch.fnmatchcase(prefix, pattern):
+                return True
+            if pattern.startswith("**/") and any(
+                    fnmatch.fnmatchcase("/".join(parts[j:i]), pattern[3:]) for j in range(i)):
+                return True
+    return False
+
+
+for folder, dirs, files in os.walk(root):
+    rel_folder = os.path.relpath(folder, root)
+    dirs[:] = [d for d in dirs if not ignored(os.path.normpath(os.path.join(rel_folder, d)))]
+    for name in files:
+        rel = os.path.normpath(os.path.join(rel_folder, name))
+        if not ignored(rel):
+            os.makedirs(os.path.join(out, os.path.dirname(rel)), exist_ok=True)
+            shutil.copy2(os.path.join(root, rel), os.path.join(out, rel))
+PY
+python3 "$work/context.py" "$EVMTAP_ROOT" "$EVMTAP_ROOT/.dockerignore" "$work/context"
+for path in .git build; do
+    [ ! -e "$work/context/$path" ] || fail "the build context holds $path"
+done
+for path in scripts/setup scripts/build swarm/runtime-packages.sh CMakeLists.txt config/costs; do
+    [ -e "$work/context/$path" ] || fail "the build context lacks $path (.dockerignore)"
+done
+cmake -S "$work/context" -B "$work/context/build/release" -DCMAKE_BUILD_TYPE=Release \
+    >"$work/cmake.out" 2>&1 || { cat "$work/cmake.out" >&2; fail "CMake cannot configure the build context"; }
+pass ".dockerignore keeps .git and build/ out of the context, which CMake configures"
 
 "$SWARM/runtime-packages.sh" "$evmtap" >"$work/packages.txt" 2>"$work/packages.err" \
     || { cat "$work/packages.err" >&2; fail "runtime-packages.sh failed on $evmtap"; }
