@@ -8,7 +8,7 @@ block proofs (src/verify): answers that still parse but are not what the block h
     drop       the last transaction dropped (and its receipt)
     reorder    the first two transactions swapped
     header     the block's gasUsed plus one
-    log        the first log's data changed
+    log        the first log's data changed (its first byte's lowest bit)
     nolog      the first log removed from its receipt
   --times N: only the first N answers of a block are edited (then it answers truthfully,
   like a node that caught up); 0 (the default): every one.
@@ -54,7 +54,9 @@ def edit_receipts(receipts, kind):
     with_logs = [r for r in receipts if r.get("logs")]
     if kind == "log" and with_logs:
         log = with_logs[0]["logs"][0]
-        log["data"] = "0x" + ("01" if log["data"] in ("0x", "0x00") else "00") + log["data"][4:]
+        data = log["data"]
+        # The first byte's lowest bit flipped (an empty data gains a byte).
+        log["data"] = "0x01" if data == "0x" else "0x%02x%s" % (int(data[2:4], 16) ^ 1, data[4:])
     elif kind == "nolog" and with_logs:
         with_logs[0]["logs"].pop(0)
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# labels: short
+# The block record's "verified" says what --verify proved, run by run over the same anvil
+# blocks (tests/traffic.py's mix, token transfers: receipts with logs), through
+# tests/edit_rpc.py, which changes a log's data in every receipts answer of block 2 (a lie
+# only a proof of the receipts sees):
+#   --verify off --receipts       every block "none", block 2 published as edited;
+#   --verify header --receipts    every block "header", block 2 published as edited (its
+#                                 receipts are not proven at that level);
+#   --verify full, no --receipts  every block "header" (nothing to prove the receipts by);
+#   --verify full --receipts      straight from anvil, every block "full".
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
+
+start_anvil "$(free_port)" --no-mining
+work=$(tmpdir)
+python3 "$EVMTAP_ROOT/tests/traffic.py" --rpc "$ANVIL_URL" --blocks 4 --txs-per-block 8 \
+    --seed 68 --mine --out "$work/sent.jsonl" >/dev/null
+head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
+[ "$head" -ge 4 ] || fail "traffic.py mined $head blocks, not 4"
+[ "$(rpc "$ANVIL_URL" eth_getBlockReceipts '["0x2"]' | jq '[.[].logs[]] | length')" -gt 0 ] \
+    || fail "block 2 has no logs to edit"
+
+python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/edit.port" \
+    --edit 2=log >"$work/edit.log" 2>&1 &
+register_pid $!
+wait_for 10 test -s "$work/edit.port" || fail "edit_rpc.py did not start"
+edit_url="http://127.0.0.1:$(cat "$work/edit.port")"
+
+# run NAME URL ARGS...: evmtap run over blocks 1..head into $work/NAME; prints the levels
+# the block records say (one a line, each once), after checking that every block is there
+# and that none was refused.
+run() {
+    local name=$1 url=$2
+    shift 2
+    timeout 300 "$evmtap" run --rpc "$url" --workers 2 --from 1 --to "$head" "$@" \
+        --data-dir "$work/$name" 2>"$work/$name.log" \
+        || { tail -n 20 "$work/$name.log" >&2; fail "$name: evmtap run exited $?"; }
+    ! grep "does not prove" "$work/$name.log" >&2 || fail "$name: a block was refused"
+    local records=("$work/$name"/topics/anvil.mined.blocks.metadata/*.ndjson)
+    [ "$(jq -s 'map(.number) | sort | . == [range(1; '"$head"' + 1)]' "${records[@]}")" = true ] \
+        || fail "$name: blocks published: $(jq -c .number "${records[@]}" | tr '\n' ' ')"
+    jq -r .verified "${records[@]}" | sort -u
+}
+# logs NAME N: the mined.logs.decoded records of block N as run NAME published them.
+logs() {
+    jq -c "select(.blockNumber == $2)" "$work/$1"/topics/anvil.mined.logs.decoded/*.ndjson | sort
+}
+# edited NAME: block 2's logs as NAME published them are not anvil's (the full run's, from
+# anvil itself), while block 1's are the same.
+edited() {
+    [ -n "$(logs full 2)" ] && [ "$(logs "$1" 1)" = "$(logs full 1)" ] \
+        && [ "$(logs "$1" 2)" != "$(logs full 2)" ]
+}
+
+[ "$(run off "$edit_url" --verify off --receipts)" = none ] || fail "--verify off: not all none"
+[ "$(jq -r '.edited["2"] // 0' <<<"$(curl -s "$edit_url/stats")")" -gt 0 ] \
+    || fail "block 2's receipts were never served edited"
+
+[ "$(run header "$edit_url" --verify header --receipts)" = header ] \
+    || fail "--verify header --receipts: not all header"
+
+[ "$(run no-receipts "$edit_url" --verify full)" = header ] \
+    || fail "--verify full without --receipts: not all header"
+
+[ "$(run full "$ANVIL_URL" --verify full --receipts)" = full ] \
+    || fail "--verify full --receipts: not all full"
+edited off || fail "--verify off: block 2's logs not published as edited"
+edited header || fail "--verify header: block 2's logs not published as edited"
+pass "verified: off none, header header, full without receipts header, full with receipts full"
