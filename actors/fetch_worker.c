@@ -94,7 +94,6 @@ typedef struct {
     bool pool_down_logged;            //  "waits for the key pool" said since the last lease
     receipts_strategy_t *receipts;    //  how a block's receipts are fetched
     block_proof_t *proof;             //  proves each block fetched, at args->verify
-    bool partial_said;                //  a block proven only in part was said
     bool network_form_said;           //  a root over blob network forms was said
     spend_ledger_t *spent;            //  what the request under way journaled, per method
 } self_t;
@@ -949,10 +948,11 @@ s_mark_verified (block_body_t *body, const char *level)
 //  Proves the block as fetched against its own header (here, so that proofs run in
 //  parallel across workers): S_DONE with the record marked, or S_UNPROVEN (said at warning
 //  with the field, the value given and the value computed; error says which field). A
-//  block proven only in part is said once by this worker and published.
+//  block proven only in part is published, and why goes in result->error (the head
+//  poller says it once per chain).
 static s_outcome_t
 s_prove (self_t *self, const job_t *job, const cJSON *block, const s_fetched_t *kept,
-         block_body_t *body, char *error, size_t error_size)
+         block_body_t *body, result_t *result, char *error, size_t error_size)
 {
     size_t tx_count = kept->txs ? body->tx_count : 0;
     size_t receipt_count = kept->receipt_calls ? body->tx_count : 0;
@@ -972,12 +972,10 @@ s_prove (self_t *self, const job_t *job, const cJSON *block, const s_fetched_t *
                   check.list, check.list [0] ? " " : "", check.field);
         return S_UNPROVEN;
     }
-    if (verdict == BLOCK_PROOF_PARTIAL && !self->partial_said) {
-        zsys_notice ("fetch_worker %s: block %" PRIu64 " can only be partly proven: %s: "
-                     "published as \"verified\": \"%s\" (said once per worker)",
-                     self->args->provider, job->number, check.reason, level);
-        self->partial_said = true;
-    }
+    if (verdict == BLOCK_PROOF_PARTIAL)
+        snprintf (result->error, sizeof (result->error),
+                  "from %.40s: %.120s: published as \"verified\": \"%s\"", self->args->provider,
+                  check.reason, level);
     if (check.network_form && !self->network_form_said) {
         zsys_notice ("fetch_worker %s: block %" PRIu64 ": its transactionsRoot is over its blob "
                      "transactions' network form (blobs, commitments and proofs), as anvil "
@@ -1037,7 +1035,8 @@ s_block_try (self_t *self, const job_t *job, char *what, size_t what_size, resul
         outcome = s_fetch_receipts (self, job, receipts_params, &result->header, *body_p,
                                     batched ? &answers [1] : NULL, &kept, error, error_size);
     if (outcome == S_DONE)
-        outcome = s_prove (self, job, answers [0].result, &kept, *body_p, error, error_size);
+        outcome = s_prove (self, job, answers [0].result, &kept, *body_p, result, error,
+                           error_size);
     s_fetched_clear (&kept);
     cJSON_Delete (doc);
     if (outcome == S_DONE)

@@ -116,6 +116,7 @@ typedef struct {
     bool draining;
     bool done;
     bool terminated;
+    bool partial_said;    //  a block proven only in part was said (once per chain)
     uint64_t blocks;      //  passed on, less the orphans of reorgs
     uint64_t requests;    //  JSON-RPC calls of every job, head polls included
     uint64_t misses;      //  head polls that found nothing yet
@@ -602,6 +603,12 @@ static void
 s_handle_block (self_t *self, const flight_t *flight, const result_t *result, zmsg_t **msg_p)
 {
     int64_t now = zclock_mono ();
+    if (result->status == RESULT_OK && result->error [0] && !self->partial_said) {
+        zsys_notice ("head_poller %s: block %" PRIu64 " can only be partly proven, %s (said "
+                     "once per chain)",
+                     self->args->chain, result->number, result->error);
+        self->partial_said = true;
+    }
     if (result->status == RESULT_OK) {
         //  Numbers below next_forward were passed on already (a late answer): dropped.
         if (result->number >= self->next_forward)

@@ -21,8 +21,10 @@ typedef struct {
     result_status_t status;    //  how it went
     uint64_t value;            //  JOB_HEAD: the head number; JOB_FINALIZED: the finalized one
     uint64_t requests;         //  JSON-RPC calls this job cost (a batch of k counts k)
-    char error [200];          //  RESULT_FAILED: why
-    block_header_t header;     //  JOB_BLOCK and RESULT_OK only
+    //  RESULT_FAILED: why; RESULT_OK: why the block could only be partly proven, which the
+    //  head poller says once per chain (the workers are many), or empty.
+    char error [200];
+    block_header_t header;    //  JOB_BLOCK and RESULT_OK only
 } result_t;
 
 //  The result's fields in wire order (the first frame).

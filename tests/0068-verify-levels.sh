@@ -66,6 +66,20 @@ edited() {
 
 [ "$(run full "$ANVIL_URL" --verify full --receipts)" = full ] \
     || fail "--verify full --receipts: not all full"
+# A transaction type evmtap cannot encode (an L2's) in every block: each is published as
+# "header", and said once for the chain, not once per worker.
+python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/l2.port" \
+    --always-edit --edit 0=l2type >"$work/l2-proxy.log" 2>&1 &
+register_pid $!
+wait_for 10 test -s "$work/l2.port" || fail "edit_rpc.py (l2type) did not start"
+[ "$(run l2 "http://127.0.0.1:$(cat "$work/l2.port")" --workers 4 --receipts)" = header ] \
+    || fail "type 0x7e: not all header"
+said=$(grep -c "can only be partly proven" "$work/l2.log") || true
+[ "$said" = 1 ] || { grep "partly proven" "$work/l2.log" >&2 || true
+                     fail "'can only be partly proven' said $said times, want once"; }
+grep -E "N:.*head_poller anvil: block [0-9]+ can only be partly proven, from 127\.0\.0\.1:[0-9]+: .*type 0x7e" \
+    "$work/l2.log" >/dev/null || fail "the notice does not name the chain, provider and type"
+
 edited off || fail "--verify off: block 2's logs not published as edited"
 edited header || fail "--verify header: block 2's logs not published as edited"
 pass "verified: off none, header header, full without receipts header, full with receipts full"

@@ -10,6 +10,8 @@ block proofs (src/verify): answers that still parse but are not what the block h
     header     the block's gasUsed plus one
     log        the first log's data changed (its first byte's lowest bit)
     nolog      the first log removed from its receipt
+    l2type     the last transaction's type made 0x7e (an L2's deposit type, which evmtap
+               cannot encode: the block can only be partly proven)
   --times N: only the first N answers of a block are edited (then it answers truthfully,
   like a node that caught up); 0 (the default): every one.
   --always-edit: every block (N is ignored) is edited with the first KIND.
@@ -46,6 +48,8 @@ def edit_block(block, kind):
         txs[0], txs[1] = txs[1], txs[0]
     elif kind == "header":
         block["gasUsed"] = plus_one(block["gasUsed"])
+    elif kind == "l2type" and txs and isinstance(txs[-1], dict):
+        txs[-1]["type"] = "0x7e"
 
 
 def edit_receipts(receipts, kind):
