@@ -27,6 +27,9 @@ typedef struct {
     s_kind_t kind;
 } s_field_t;
 
+//  The most fields a table has (a set-code transaction's 13).
+#define S_MAX_FIELDS 16
+
 #define S_END        \
     {                \
         NULL, S_UINT \
@@ -161,11 +164,12 @@ s_add_hashes (rlp_t *rlp, const cJSON *item)
 static int s_add_fields (rlp_t *rlp, const cJSON *object, const s_field_t *fields, char *err,
                          size_t err_size);
 
-//  Appends one field; -1 with err naming it when it is absent or malformed.
+//  Appends one field, item (NULL when object has none); -1 with err naming it when it is
+//  absent or malformed.
 static int
-s_add_field (rlp_t *rlp, const cJSON *object, const s_field_t *field, char *err, size_t err_size)
+s_add_field (rlp_t *rlp, const cJSON *object, const s_field_t *field, const cJSON *item, char *err,
+             size_t err_size)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive (object, field->name);
     const char *text = cJSON_IsString (item) ? item->valuestring : NULL;
     int rc = -1;
     switch (field->kind) {
@@ -254,10 +258,28 @@ s_add_fields (rlp_t *rlp, const cJSON *object, const s_field_t *fields, char *er
         snprintf (err, err_size, "not an object");
         return -1;
     }
+    //  The members the fields name, in one walk over the object, each the first of its
+    //  name as cJSON_GetObjectItemCaseSensitive finds it: a transaction has some twenty
+    //  members, and a lookup per field compared most of them with each name (a third of
+    //  a block's proof, keccak aside).
+    const cJSON *found [S_MAX_FIELDS] = {NULL};
+    size_t count = 0;
+    while (fields [count].name)
+        count++;
+    assert (count <= S_MAX_FIELDS);
+    for (const cJSON *child = object->child; child; child = child->next) {
+        const char *name = child->string;
+        for (size_t index = 0; name && index < count; index++)
+            if (!found [index] && fields [index].name [0] == name [0]
+                && streq (fields [index].name, name)) {
+                found [index] = child;
+                break;
+            }
+    }
     rlp_list_begin (rlp);
     int rc = 0;
-    for (const s_field_t *field = fields; rc == 0 && field->name; field++)
-        rc = s_add_field (rlp, object, field, err, err_size);
+    for (size_t index = 0; rc == 0 && index < count; index++)
+        rc = s_add_field (rlp, object, &fields [index], found [index], err, err_size);
     rlp_list_end (rlp);
     return rc;
 }
@@ -271,7 +293,8 @@ chain_rlp_header (rlp_t *rlp, const cJSON *block, char *err, size_t err_size)
     rlp_list_begin (rlp);
     int rc = 0;
     for (const s_field_t *field = s_header_fields; rc == 0 && field->name; field++)
-        rc = s_add_field (rlp, block, field, err, err_size);
+        rc = s_add_field (rlp, block, field, cJSON_GetObjectItemCaseSensitive (block, field->name),
+                          err, err_size);
     const s_field_t *missing = NULL;
     for (const s_field_t *field = s_header_forks; rc == 0 && field->name; field++) {
         if (!cJSON_GetObjectItemCaseSensitive (block, field->name)) {
@@ -284,7 +307,8 @@ chain_rlp_header (rlp_t *rlp, const cJSON *block, char *err, size_t err_size)
                       missing->name);
         }
         else
-            rc = s_add_field (rlp, block, field, err, err_size);
+            rc = s_add_field (rlp, block, field,
+                              cJSON_GetObjectItemCaseSensitive (block, field->name), err, err_size);
     }
     rlp_list_end (rlp);
     return rc ? CHAIN_RLP_MALFORMED : CHAIN_RLP_OK;
@@ -427,9 +451,11 @@ chain_rlp_receipt (rlp_t *rlp, const cJSON *receipt, char *err, size_t err_size)
         rc = s_fail (err, err_size, -1, "status is missing or not a hex quantity");
     static const s_field_t gas = {"cumulativeGasUsed", S_UINT}, bloom = {"logsBloom", S_BLOOM};
     if (rc == 0)
-        rc = s_add_field (rlp, receipt, &gas, err, err_size);
+        rc = s_add_field (rlp, receipt, &gas, cJSON_GetObjectItemCaseSensitive (receipt, gas.name),
+                          err, err_size);
     if (rc == 0)
-        rc = s_add_field (rlp, receipt, &bloom, err, err_size);
+        rc = s_add_field (rlp, receipt, &bloom,
+                          cJSON_GetObjectItemCaseSensitive (receipt, bloom.name), err, err_size);
     const cJSON *logs = cJSON_GetObjectItemCaseSensitive (receipt, "logs");
     if (rc == 0 && !cJSON_IsArray (logs))
         rc = s_fail (err, err_size, -1, "logs is %s", logs ? "not an array" : "missing");
