@@ -17,12 +17,9 @@ python3 "$EVMTAP_ROOT/tests/traffic.py" --rpc "$ANVIL_URL" --blocks 6 --txs-per-
 head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 [ "$head" -ge 6 ] || fail "traffic.py mined $head blocks, not 6"
 
-python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/edit.port" \
-    --edit 1=value --edit 2=drop --edit 3=reorder --edit 4=header \
-    --edit 6=nolog --times 1 >"$work/edit.log" 2>&1 &
-register_pid $!
-wait_for 10 test -s "$work/edit.port" || fail "edit_rpc.py did not start"
-edit_url="http://127.0.0.1:$(cat "$work/edit.port")"
+start_edit_rpc "$ANVIL_URL" --edit 1=value --edit 2=drop --edit 3=reorder --edit 4=header \
+    --edit 6=nolog --times 1
+edit_url=$EDIT_URL
 
 "$evmtap" run --rpc "$edit_url" --workers 2 --from 1 --to "$head" \
     --receipts --data-dir "$work/out" 2>"$work/run.log" \

@@ -16,11 +16,8 @@ python3 "$EVMTAP_ROOT/tests/traffic.py" --rpc "$ANVIL_URL" --blocks 5 --txs-per-
 head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 [ "$head" -ge 5 ] || fail "traffic.py mined $head blocks, not 5"
 
-python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/edit.port" \
-    --edit 3=value >"$work/edit.log" 2>&1 &
-register_pid $!
-wait_for 10 test -s "$work/edit.port" || fail "edit_rpc.py did not start"
-edit_url="http://127.0.0.1:$(cat "$work/edit.port")"
+start_edit_rpc "$ANVIL_URL" --edit 3=value
+edit_url=$EDIT_URL
 
 "$evmtap" run --rpc "$edit_url" --workers 2 --from 1 --to "$head" --receipts \
     --rpc-timeout 2 --drain-timeout 2 --data-dir "$work/out" 2>"$work/run.log" &

@@ -22,11 +22,8 @@ head=$(( $(rpc "$ANVIL_URL" eth_blockNumber) ))
 [ "$(rpc "$ANVIL_URL" eth_getBlockReceipts '["0x2"]' | jq '[.[].logs[]] | length')" -gt 0 ] \
     || fail "block 2 has no logs to edit"
 
-python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/edit.port" \
-    --edit 2=log >"$work/edit.log" 2>&1 &
-register_pid $!
-wait_for 10 test -s "$work/edit.port" || fail "edit_rpc.py did not start"
-edit_url="http://127.0.0.1:$(cat "$work/edit.port")"
+start_edit_rpc "$ANVIL_URL" --edit 2=log
+edit_url=$EDIT_URL
 
 # run NAME URL ARGS...: evmtap run over blocks 1..head into $work/NAME; prints the levels
 # the block records say (one a line, each once), after checking that every block is there
@@ -68,11 +65,8 @@ edited() {
     || fail "--verify full --receipts: not all full"
 # A transaction type evmtap cannot encode (an L2's) in every block: each is published as
 # "header", and said once for the chain, not once per worker.
-python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/l2.port" \
-    --always-edit --edit 0=l2type >"$work/l2-proxy.log" 2>&1 &
-register_pid $!
-wait_for 10 test -s "$work/l2.port" || fail "edit_rpc.py (l2type) did not start"
-[ "$(run l2 "http://127.0.0.1:$(cat "$work/l2.port")" --workers 4 --receipts)" = header ] \
+start_edit_rpc "$ANVIL_URL" --always-edit --edit 0=l2type
+[ "$(run l2 "$EDIT_URL" --workers 4 --receipts)" = header ] \
     || fail "type 0x7e: not all header"
 said=$(grep -c "can only be partly proven" "$work/l2.log") || true
 [ "$said" = 1 ] || { grep "partly proven" "$work/l2.log" >&2 || true

@@ -27,11 +27,8 @@ for ((number = 1; number <= head; number++)); do
 done
 [ -n "$target" ] || fail "no block of 1..$head has a log"
 
-python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$ANVIL_URL" --port-file "$work/edit.port" \
-    --edit "$target=log" --times 1 >"$work/edit.log" 2>&1 &
-register_pid $!
-wait_for 10 test -s "$work/edit.port" || fail "edit_rpc.py did not start"
-edit_url="http://127.0.0.1:$(cat "$work/edit.port")"
+start_edit_rpc "$ANVIL_URL" --edit "$target=log" --times 1
+edit_url=$EDIT_URL
 
 "$evmtap" run --rpc "$edit_url" --workers 2 --from 1 --to "$head" --receipts \
     --data-dir "$work/out" 2>"$work/run.log" \

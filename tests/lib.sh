@@ -147,6 +147,21 @@ start_badrpc() {
     export BADRPC_URL BADRPC_PID
 }
 
+# Starts tests/edit_rpc.py (answers edited for chosen blocks) in front of UPSTREAM and waits
+# until it listens. Sets EDIT_URL (http://127.0.0.1:PORT). Extra arguments go to edit_rpc.py.
+#   start_edit_rpc UPSTREAM [EDIT_RPC ARGS...]
+start_edit_rpc() {
+    local upstream=$1 port_file
+    shift
+    port_file="$EVMTAP_TEST_ROOT/edit_rpc-$RANDOM.port"
+    python3 "$EVMTAP_ROOT/tests/edit_rpc.py" --upstream "$upstream" --port-file "$port_file" \
+        "$@" >"$port_file.log" 2>&1 &
+    register_pid $!
+    wait_for 10 test -s "$port_file" || fail "edit_rpc.py did not start (log: $port_file.log)"
+    EDIT_URL="http://127.0.0.1:$(cat "$port_file")"
+    export EDIT_URL
+}
+
 # test_contract_abis DIR SENT: DIR gets the test contracts' ABIs and an addresses.json that
 # binds the first deployment of Token, Counter and Factory (from tests/traffic.py's SENT
 # file, addresses from their receipts) to them, as `--abis DIR` takes it.
