@@ -17,6 +17,11 @@
     Pipe commands:
         $TERM                            leave
         STATS                            -> STATS queued in_flight idle
+        REQUEUE                          workers were stopped (`evmtap ctl SCALE`): every
+                                         job in flight is queued again (a result that
+                                         comes twice is dropped by the head poller as
+                                         stale), and a job sent to a worker that is gone
+                                         is queued again too
     Main starts and stops it through the facade (dispatcher_t, dispatcher.h).
 */
 #include "evmtap.h"
@@ -65,6 +70,8 @@ s_self_new (zsock_t *pipe, dispatcher_args_t *args)
         return NULL;
     }
     zsock_set_sndtimeo (self->jobs, DISPATCHER_SEND_RETRY_MS);
+    //  A job for a worker that is gone fails instead of vanishing.
+    zsock_set_router_mandatory (self->workers, 1);
     self->queue = zlist_new ();
     self->idle = zlist_new ();
     self->in_flight = zhashx_new ();
@@ -102,9 +109,14 @@ s_dispatch (self_t *self)
         zframe_t *identity = (zframe_t *) zlist_pop (self->idle);
         zframe_t *job = (zframe_t *) zlist_pop (self->queue);
         char *key = zframe_strhex (identity);
+        if (zframe_send (&identity, self->workers, ZFRAME_MORE)) {
+            zframe_destroy (&identity);
+            zlist_push (self->queue, job);
+            free (key);
+            continue;
+        }
         zhashx_update (self->in_flight, key, zframe_dup (job));
         free (key);
-        zframe_send (&identity, self->workers, ZFRAME_MORE);
         zframe_send (&job, self->workers, 0);
     }
 }
@@ -169,6 +181,13 @@ s_self_handle_pipe (self_t *self)
     char *command = zstr_recv (self->pipe);
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
+    else if (streq (command, "REQUEUE")) {
+        for (zframe_t *job = (zframe_t *) zhashx_first (self->in_flight); job;
+             job = (zframe_t *) zhashx_next (self->in_flight))
+            zlist_push (self->queue, zframe_dup (job));
+        zhashx_purge (self->in_flight);
+        s_dispatch (self);
+    }
     else if (streq (command, "STATS"))
         zstr_sendf (self->pipe, "STATS %zu %zu %zu", zlist_size (self->queue),
                     zhashx_size (self->in_flight), zlist_size (self->idle));
@@ -214,6 +233,13 @@ dispatcher_new (dispatcher_args_t *args)
     assert (self);
     self->actor = actor;
     return self;
+}
+
+void
+dispatcher_requeue (dispatcher_t *self)
+{
+    assert (self);
+    zstr_send (self->actor, "REQUEUE");
 }
 
 void

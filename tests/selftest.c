@@ -39,6 +39,7 @@
 #include "token_bucket.h"
 #include "backoff.h"
 #include "curve_auth.h"
+#include "control_actor.h"
 #include "usage_journal.h"
 #include "zpl.h"
 #include "data_dir.h"
@@ -63,6 +64,7 @@ static const selftest_t s_selftests [] = {
     {"token_bucket", token_bucket_test},
     {"backoff", backoff_test},
     {"curve_auth", curve_auth_test},
+    {"control", control_test},
     {"secrets", secrets_test},
     {"zpl", zpl_test},
     {"options", options_test},
