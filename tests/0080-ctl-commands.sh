@@ -16,11 +16,13 @@ echo '{}' >"$work/abis/addresses.json"
 python3 "$EVMTAP_ROOT/tests/traffic.py" --rpc "$ANVIL_URL" --blocks 200 --txs-per-block 2 \
     --seed 5 --out "$work/sent.jsonl" >/dev/null 2>&1 &
 register_pid $!
-"$evmtap" run --rpc "$ANVIL_URL" --from 0 --workers 2 --abis "$work/abis" \
-    --data-dir "$work/data" 2>"$work/run.log" &
+# Three keys (anvil takes the secret in the query string and ignores it) for two workers.
+export EVMTAP_KEY_K1=secret-one-1111 EVMTAP_KEY_K2=secret-two-2222 EVMTAP_KEY_K3=secret-three-3333
+"$evmtap" run --rpc "$ANVIL_URL/?key={key}" --keys k1,k2,k3 --from 0 --workers 2 \
+    --abis "$work/abis" --data-dir "$work/data" 2>"$work/run.log" &
 pid=$!
 register_pid "$pid"
-ctl() { "$evmtap" ctl --data-dir "$work/data" "$@"; }
+ctl() { "$evmtap" ctl --data-dir "$work/data" "$@" | tee -a "$work/ctl.out"; }
 topics="$work/data/topics"
 
 published() {
@@ -35,6 +37,7 @@ PY
 published_past() { [ "$(published)" -gt "$1" ]; }
 head_past() { [ "$(($(rpc "$ANVIL_URL" eth_blockNumber)))" -gt "$1" ]; }
 local_workers() { [ "$(ctl --json STATUS | jq '.chains[0].workers.local')" = "$1" ]; }
+leased_keys() { [ "$(ctl --json STATUS | jq '.chains[0].keys.leased')" = "$1" ]; }
 
 wait_for 60 ctl STATUS || { cat "$work/run.log" >&2; fail "no answer to STATUS within 60 s"; }
 wait_for 60 published_past 2 || fail "nothing published within 60 s"
@@ -50,11 +53,16 @@ jq -e '.paused == false and (.chains | length) == 1 and .chains[0].chain == "anv
        and .chains[0].workers.remote == 0 and (.chains[0].head | type) == "number"
        and (.chains[0].published | type) == "number" and .chains[0].behind >= 0
        and (.chains[0].blocks_per_s | type) == "number" and .chains[0].sink.kind == "files"
-       and .chains[0].sink.state == "ok" and (.chains[0].keys | has("leased"))' <<<"$json" \
+       and .chains[0].sink.state == "ok" and .chains[0].keys.configured == 3
+       and ([.chains[0].keys | .leased, .cooling, .parked, .free] | add) == 3' <<<"$json" \
     >/dev/null || fail "STATUS --json: $json"
+wait_for 20 leased_keys 2 || fail "STATUS: not 2 keys leased by 2 workers"
 ctl KEYS | grep -q '^KEY .*PROVIDER .*STATE .*HOLDER' || fail "KEYS text has no header"
-ctl --json KEYS | jq -e 'type == "array"' >/dev/null || fail "KEYS --json is no array"
-pass "STATUS and KEYS, text and --json"
+ctl KEYS | grep -q '^k1 .*127.0.0.1' || fail "KEYS text has no row of k1"
+ctl --json KEYS | jq -e 'type == "array" and length == 3
+    and (map(.key) | sort) == ["k1", "k2", "k3"]
+    and (map(select(.state == "leased")) | length) == 2' >/dev/null || fail "KEYS --json"
+pass "STATUS and KEYS, text and --json (2 of 3 keys leased)"
 
 # PAUSE: the node goes 6 blocks past what was published, and no block comes but those in
 # flight (at most the window: 2 workers x 2).
@@ -74,10 +82,12 @@ pass "RESUME: past block $resumed_head"
 # SCALE: the worker count STATUS shows, and blocks go on after each change.
 ctl SCALE 5 | grep -q '^5 fetch workers per chain' || fail "SCALE 5"
 wait_for 20 local_workers 5 || fail "STATUS does not show 5 workers"
+wait_for 20 leased_keys 3 || fail "STATUS: 5 workers do not lease the 3 keys"
 mark=$(published)
 wait_for 60 published_past "$((mark + 2))" || fail "nothing published after SCALE 5"
 ctl --json SCALE 1 | jq -e '.ok == true and .workers == 1' >/dev/null || fail "SCALE 1 --json"
 wait_for 20 local_workers 1 || fail "STATUS does not show 1 worker"
+wait_for 20 leased_keys 1 || fail "SCALE 1: the stopped workers did not give their keys back"
 mark=$(published)
 wait_for 60 published_past "$((mark + 2))" || fail "nothing published after SCALE 1"
 pass "SCALE 5 then 1: STATUS shows them, blocks go on"
@@ -122,3 +132,7 @@ python3 "$EVMTAP_ROOT/tests/verify.py" --rpc "$ANVIL_URL" --topics "$topics" --c
     --from 0 --to "$last" --allow-extra transactionCount \
     || fail "after PAUSE, RESUME, SCALE and STOP the files differ from the node"
 pass "STOP: exit 0, blocks 0..$last each exactly once"
+for secret in "$EVMTAP_KEY_K1" "$EVMTAP_KEY_K2" "$EVMTAP_KEY_K3"; do
+    grep -q -- "$secret" "$work/ctl.out" "$work/run.log" && fail "a key's secret was printed"
+done
+pass "no secret in any ctl answer or log line"
