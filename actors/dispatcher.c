@@ -253,6 +253,42 @@ dispatcher_destroy (dispatcher_t **self_p)
     }
 }
 
+//  REQUEUE: the job of a worker that left goes to the next worker that is READY, once.
+static void
+s_test_requeue (void)
+{
+    dispatcher_args_t args = {"inproc://dispatcher-test-workers-3",
+                              "inproc://dispatcher-test-jobs-3"};
+    zactor_t *dispatcher = zactor_new (dispatcher_actor, &args);
+    assert (dispatcher);
+    zsock_t *head = zsock_new_pair (">inproc://dispatcher-test-jobs-3");
+    zsock_t *gone = zsock_new_dealer (">inproc://dispatcher-test-workers-3");
+    zsock_set_rcvtimeo (gone, 2000);
+    zstr_send (gone, "READY");
+    job_t job = {.id = 41, .kind = JOB_BLOCK, .number = 141};
+    zframe_t *frame = job_encode (&job);
+    zframe_send (&frame, head, 0);
+    frame = zframe_recv (gone);
+    assert (frame && job_decode (frame, &job) == 0 && job.id == 41);
+    zframe_destroy (&frame);
+    zsock_destroy (&gone);
+    zstr_send (dispatcher, "REQUEUE");
+    zsock_t *next = zsock_new_dealer (">inproc://dispatcher-test-workers-3");
+    zsock_set_rcvtimeo (next, 2000);
+    zstr_send (next, "READY");
+    frame = zframe_recv (next);
+    assert (frame && job_decode (frame, &job) == 0 && job.id == 41);
+    zframe_destroy (&frame);
+    //  Handed out once: nothing more in flight but the job at next.
+    zstr_send (dispatcher, "STATS");
+    char *stats = zstr_recv (dispatcher);
+    assert (stats && streq (stats, "STATS 0 1 0"));
+    zstr_free (&stats);
+    zsock_destroy (&next);
+    zsock_destroy (&head);
+    zactor_destroy (&dispatcher);
+}
+
 //  Two fake workers and a fake head poller: every job is handed out once, results come
 //  back to the head poller, and a busy worker gets no second job.
 void
@@ -357,4 +393,5 @@ dispatcher_test (bool verbose)
     dispatcher_destroy (&facade);
     dispatcher_destroy (&facade);
     assert (!worker && !facade);
+    s_test_requeue ();
 }

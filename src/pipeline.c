@@ -32,6 +32,8 @@
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
+//  After SCALE stopped workers, when their jobs are requeued a second time.
+#define PIPELINE_REQUEUE_AGAIN_MS 1000
 
 //  What one chain runs, in start order.
 typedef struct {
@@ -40,6 +42,7 @@ typedef struct {
     fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
     size_t worker_live;                //  started, as `evmtap ctl SCALE` left them
     char workers_endpoint [96];        //  where its fetch workers connect
+    int64_t requeue_due;               //  SCALE stopped workers: requeue again then, or 0
     char jobs [100];                   //  where the head poller connects to the dispatcher
     head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
@@ -405,6 +408,12 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
         }
         void *which = zpoller_wait (poller, report_ms < 200 ? report_ms : 200);
         pipeline_control_sighup (self);
+        for (size_t index = 0; index < self->chain_count; index++)
+            if (self->chains [index].requeue_due
+                && zclock_mono () >= self->chains [index].requeue_due) {
+                dispatcher_requeue (self->chains [index].dispatcher);
+                self->chains [index].requeue_due = 0;
+            }
         if (which == broker_socket (self->broker)) {
             if (s_handle_broker (self))
                 exit_code = EVMTAP_EXIT_FAILURE;
@@ -664,8 +673,11 @@ pipeline_scale (pipeline_t *self, size_t count)
         else if (count < chain->worker_live) {
             while (chain->worker_live > count)
                 fetch_worker_destroy (&chain->workers [--chain->worker_live]);
-            //  A stopped worker may have held a job: the dispatcher hands it out again.
+            //  A stopped worker may have held a job: the dispatcher hands it out again, now
+            //  and once more when libzmq has surely dropped the worker's pipe (until then a
+            //  job may still go to it and be lost with it).
             dispatcher_requeue (chain->dispatcher);
+            chain->requeue_due = zclock_mono () + PIPELINE_REQUEUE_AGAIN_MS;
         }
     }
     return 0;
