@@ -29,6 +29,7 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include <sys/un.h>
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -605,20 +606,29 @@ pipeline_keypool (pipeline_t *self)
 int
 pipeline_control_start (pipeline_t *self)
 {
-    char *endpoint = self->options->control
-                         ? strdup (self->options->control)
-                         : zsys_sprintf ("ipc://%s/control", self->options->data_dir);
+    bool by_default = !self->options->control;
+    char *endpoint = by_default ? zsys_sprintf ("ipc://%s/control", self->options->data_dir)
+                                : strdup (self->options->control);
     assert (endpoint);
     control_args_t args = {.endpoint = endpoint, .auth = self->auth};
-    self->control = control_new (&args);
+    //  A socket path longer than sun_path cannot be bound, and a data dir may be longer:
+    //  the capture goes on without the default socket rather than not at all.
+    struct sockaddr_un address;
+    if (by_default && strlen (endpoint + 6) >= sizeof (address.sun_path))
+        snprintf (args.error, sizeof (args.error), "%s: longer than %zu bytes", endpoint,
+                  sizeof (address.sun_path) - 1);
+    else
+        self->control = control_new (&args);
     if (self->control) {
         zsys_info ("control: evmtap ctl at %s%s", endpoint, self->auth ? " (CURVE)" : "");
         pipeline_control_sighup (self);
     }
+    else if (by_default)
+        zsys_warning ("control: no evmtap ctl socket (%s): give --control", args.error);
     else
         fprintf (stderr, "evmtap %s: %s\n", self->command, args.error);
     zstr_free (&endpoint);
-    return self->control ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
+    return self->control || by_default ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
 }
 
 void

@@ -3,7 +3,8 @@
 # What is refused before any coordinator answers: ctl against nothing exits 1 at once (a
 # data dir without a socket) or within --timeout (a tcp port nobody serves); a non-loopback
 # tcp control endpoint without CURVE settings: run and backfill exit 2 naming the missing
-# setting, ctl exits 2 naming its own; evmtap cert's usage.
+# setting, ctl exits 2 naming its own; evmtap cert's usage; a data dir too long for an ipc
+# path runs without the default socket.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
@@ -55,3 +56,13 @@ rc=0; "$evmtap" cert new "$work/keys" a/b 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "cert new a/b: exit $rc, want 2"
 "$evmtap" cert --help | grep -q '^Usage: evmtap cert new DIR NAME' || fail "cert --help"
 pass "cert new: a pair, never overwritten; usage errors exit 2"
+
+# A data dir too long for an ipc socket path (but within the checkpoint's limit) still
+# captures, without the default control socket, and says so.
+start_anvil "$(free_port)"
+long="$work/$(printf 'd%.0s' {1..120})"
+"$evmtap" run --rpc "$ANVIL_URL" --from 0 --to 0 --data-dir "$long" 2>"$work/long.log" \
+    || { tail -n 5 "$work/long.log" >&2; fail "a long data dir: run failed"; }
+grep -q "control: no evmtap ctl socket (ipc://$long/control: longer than" "$work/long.log" \
+    || fail "a long data dir: the missing socket is not said"
+pass "a data dir too long for ipc: the capture goes on without the socket, and says so"
