@@ -7,7 +7,11 @@
 #    (eth_getBlockByNumber(n, true), W connections): the node's ceiling. Backfill as the
 #    whole process's wall time, and marginal: (N - 1) blocks over the time beyond a one-block
 #    backfill's (the fixed cost of a process: start, probes, ABIs, exit). Alternating which
-#    goes first, R repetitions, medians; ratios backfill/fetch-only (target >= 1.0).
+#    goes first, R repetitions, medians; ratios backfill/fetch-only (target >= 1.0). Twice:
+#    with the node on cores of its own (taskset: anvil on the first half of the CPUs, the
+#    client on the rest), as a provider's node is never on the client's cores, so that the
+#    ratio says how well the client keeps the node busy; then with node and client sharing
+#    every core, where the ratio also weighs the client's CPU per block against the node's.
 # 2. Under one key limited to 10 requests/s (tests/provider_emulator.py --budget 10, evmtap
 #    --key-rps 10): blocks/s of `--fetch block` over all blocks against `--fetch hashes`
 #    (the original mechanism: one request per transaction) over --hash-blocks blocks, from
@@ -46,20 +50,17 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 now_ms() { date +%s%3N; }
 
 # 1. Throughput against the fetch-only client.
-: >"$EVMTAP_TEST_ROOT/backfill.txt"
-: >"$EVMTAP_TEST_ROOT/fetch.txt"
 # backfill_ms TO: wall time of a backfill FIRST..TO, in ms.
 backfill_ms() {
     local dir start end
     dir=$(tmpdir)
     start=$(now_ms)
-    "$EVMTAP" backfill --rpc "$ANVIL_URL" --from "$FIRST" --to "$1" --workers "$WORKERS" \
+    $CLIENT "$EVMTAP" backfill --rpc "$ANVIL_URL" --from "$FIRST" --to "$1" --workers "$WORKERS" \
         --data-dir "$dir/data" 2>"$dir/log" || { cat "$dir/log" >&2; fail "backfill failed"; }
     end=$(now_ms)
     rm -rf "$dir"
     echo $((end - start))
 }
-: >"$EVMTAP_TEST_ROOT/marginal.txt"
 run_backfill() {
     local one all
     one=$(backfill_ms "$FIRST")
@@ -70,22 +71,39 @@ run_backfill() {
         >>"$EVMTAP_TEST_ROOT/marginal.txt"
 }
 run_fetch() {
-    python3 "$HERE/fetch_only.py" --rpc "$ANVIL_URL" --from "$FIRST" --to "$LAST" \
+    $CLIENT python3 "$HERE/fetch_only.py" --rpc "$ANVIL_URL" --from "$FIRST" --to "$LAST" \
         --workers "$WORKERS" | jq -r .blocks_per_s >>"$EVMTAP_TEST_ROOT/fetch.txt"
 }
-for ((rep = 1; rep <= REPS; rep++)); do
-    if ((rep % 2)); then run_backfill; run_fetch; else run_fetch; run_backfill; fi
-done
-BACKFILL_BPS=$(median <"$EVMTAP_TEST_ROOT/backfill.txt")
-MARGINAL_BPS=$(median <"$EVMTAP_TEST_ROOT/marginal.txt")
-FETCH_BPS=$(median <"$EVMTAP_TEST_ROOT/fetch.txt")
-printf 'throughput, %d blocks of %d txs, %d workers, %d reps (medians, blocks/s):\n' \
-    "$N" "$PER_BLOCK" "$WORKERS" "$REPS"
-printf '  evmtap backfill  %8.2f   (each: %s)\n' "$BACKFILL_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/backfill.txt")"
-printf '    marginal       %8.2f   (each: %s)\n' "$MARGINAL_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/marginal.txt")"
-printf '  fetch-only       %8.2f   (each: %s)\n' "$FETCH_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/fetch.txt")"
-awk -v a="$BACKFILL_BPS" -v m="$MARGINAL_BPS" -v b="$FETCH_BPS" 'BEGIN {
-    printf "  ratio backfill/fetch-only %.2f whole process, %.2f marginal (target >= 1.0)\n", a / b, m / b }'
+# throughput PLACEMENT: phase 1 under $CLIENT (a taskset prefix, or nothing).
+throughput() {
+    : >"$EVMTAP_TEST_ROOT/backfill.txt"
+    : >"$EVMTAP_TEST_ROOT/fetch.txt"
+    : >"$EVMTAP_TEST_ROOT/marginal.txt"
+    for ((rep = 1; rep <= REPS; rep++)); do
+        if ((rep % 2)); then run_backfill; run_fetch; else run_fetch; run_backfill; fi
+    done
+    BACKFILL_BPS=$(median <"$EVMTAP_TEST_ROOT/backfill.txt")
+    MARGINAL_BPS=$(median <"$EVMTAP_TEST_ROOT/marginal.txt")
+    FETCH_BPS=$(median <"$EVMTAP_TEST_ROOT/fetch.txt")
+    printf 'throughput, %s, %d blocks of %d txs, %d workers, %d reps (medians, blocks/s):\n' \
+        "$1" "$N" "$PER_BLOCK" "$WORKERS" "$REPS"
+    printf '  evmtap backfill  %8.2f   (each: %s)\n' "$BACKFILL_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/backfill.txt")"
+    printf '    marginal       %8.2f   (each: %s)\n' "$MARGINAL_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/marginal.txt")"
+    printf '  fetch-only       %8.2f   (each: %s)\n' "$FETCH_BPS" "$(paste -sd' ' "$EVMTAP_TEST_ROOT/fetch.txt")"
+    awk -v a="$BACKFILL_BPS" -v m="$MARGINAL_BPS" -v b="$FETCH_BPS" 'BEGIN {
+        printf "  ratio backfill/fetch-only %.2f whole process, %.2f marginal (target >= 1.0)\n", a / b, m / b }'
+}
+CPUS=$(nproc)
+if ((CPUS >= 2)); then
+    NODE_CPUS="0-$((CPUS / 2 - 1))"
+    CLIENT_CPUS="$((CPUS / 2))-$((CPUS - 1))"
+    taskset -a -pc "$NODE_CPUS" "$ANVIL_PID" >/dev/null
+    CLIENT="taskset -c $CLIENT_CPUS"
+    throughput "node on CPUs $NODE_CPUS, client on CPUs $CLIENT_CPUS"
+    taskset -a -pc "0-$((CPUS - 1))" "$ANVIL_PID" >/dev/null
+fi
+CLIENT=""
+throughput "node and client sharing all $CPUS CPUs"
 
 # 2. One key at 10 requests/s: --fetch block against --fetch hashes.
 start_emulator() {

@@ -203,6 +203,7 @@ backfill_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg)
         exit_code = s_ranges (&self, options, &all_done);
         if (exit_code == EVMTAP_EXIT_OK && !all_done) {
             s_progress_start (&self);
+            pipeline_commit_on_timer (self.pipeline);
             exit_code = pipeline_start (self.pipeline);
             if (exit_code == EVMTAP_EXIT_OK)
                 exit_code = s_run (&self, options);

@@ -67,10 +67,11 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
-    curve_auth_t *auth;     //  CURVE for a non-local control endpoint, or NULL
-    control_t *control;     //  the `evmtap ctl` socket, started last
-    bool stop_requested;    //  `evmtap ctl STOP`: drain as on SIGTERM
-    bool paused;            //  `evmtap ctl PAUSE`: no new block jobs
+    curve_auth_t *auth;      //  CURVE for a non-local control endpoint, or NULL
+    control_t *control;      //  the `evmtap ctl` socket, started last
+    bool stop_requested;     //  `evmtap ctl STOP`: drain as on SIGTERM
+    bool paused;             //  `evmtap ctl PAUSE`: no new block jobs
+    bool commit_on_timer;    //  pipeline_commit_on_timer
 };
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
@@ -270,6 +271,13 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     return chain->poller ? 0 : -1;
 }
 
+void
+pipeline_commit_on_timer (pipeline_t *self)
+{
+    assert (self);
+    self->commit_on_timer = true;
+}
+
 //  Loads the decoding sources, then starts the actors downstream first, so that each
 //  one's next stage is there when it starts: broker, decoder, classifier, the chains.
 int
@@ -293,7 +301,8 @@ pipeline_start (pipeline_t *self)
                                  .files_dir = options->sink == SINK_FILES ? options->sink_target
                                                                           : NULL,
                                  .endpoint = "inproc://evmtap-broker",
-                                 .kafka = &kafka};
+                                 .kafka = &kafka,
+                                 .timer_only = self->commit_on_timer};
     self->broker = broker_new (&broker_args);
     if (!self->broker) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, broker_args.error);

@@ -29,6 +29,11 @@ void pipeline_destroy (pipeline_t **self_p);
 //  Takes the data dir's lock, plans every chain, starts the key pool, probes each chain's
 //  id and reads where each starts from the checkpoint. Returns the exit code: 0 to go on.
 int pipeline_prepare (pipeline_t *self);
+//  Before pipeline_start: the broker checkpoints on its timer (BROKER_COMMIT_INTERVAL_MS)
+//  and at each chain's end only, not whenever it is idle as it does for a head that a
+//  consumer waits on. For history, where one commit per block would cost a sync of every
+//  topic file and of the state store per block (four per block on 250-tx blocks).
+void pipeline_commit_on_timer (pipeline_t *self);
 //  Starts the decoding sources and every actor. Returns the exit code: 0 to go on.
 int pipeline_start (pipeline_t *self);
 
