@@ -11,6 +11,9 @@
         $TERM                   leave
         STATS                   -> STATS batches interactions decoded unknown_selector
                                    bad_calldata logs logs_decoded transfers
+        RELOAD sources          take sources (a call_decoder_t pointer) in place of its
+                                own from the next batch on -> RELOADED (`evmtap ctl
+                                RELOAD`, SIGHUP)
     Main starts and stops it through the facade (decoder_t, decoder.h).
 */
 #include "evmtap.h"
@@ -201,9 +204,16 @@ s_self_handle_batches (self_t *self)
 static void
 s_self_handle_pipe (self_t *self)
 {
-    char *command = zstr_recv (self->pipe);
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    char *command = msg ? zmsg_popstr (msg) : NULL;
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
+    else if (streq (command, "RELOAD") && zmsg_size (msg) == 1
+             && zframe_size (zmsg_first (msg)) == sizeof (call_decoder_t *)) {
+        call_decoder_destroy (&self->decoder);
+        memcpy (&self->decoder, zframe_data (zmsg_first (msg)), sizeof (call_decoder_t *));
+        zstr_send (self->pipe, "RELOADED");
+    }
     else if (streq (command, "STATS"))
         zstr_sendf (self->pipe,
                     "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
@@ -214,6 +224,7 @@ s_self_handle_pipe (self_t *self)
     else
         zsys_error ("decoder: unknown pipe command '%s'", command);
     zstr_free (&command);
+    zmsg_destroy (&msg);
 }
 
 void
@@ -252,6 +263,20 @@ decoder_new (decoder_args_t *args)
     assert (self);
     self->actor = actor;
     return self;
+}
+
+void
+decoder_reload (decoder_t *self, call_decoder_t **sources_p)
+{
+    assert (self && sources_p && *sources_p);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "RELOAD");
+    zmsg_addmem (msg, sources_p, sizeof (call_decoder_t *));
+    zmsg_send (&msg, self->actor);
+    *sources_p = NULL;
+    char *answer = zstr_recv (self->actor);
+    assert (answer && streq (answer, "RELOADED"));
+    zstr_free (&answer);
 }
 
 void

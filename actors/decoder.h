@@ -23,6 +23,9 @@ typedef struct _decoder_t decoder_t;
 decoder_t *decoder_new (decoder_args_t *args);
 //  Stops the actor; batches it holds are dropped (they are not checkpointed).
 void decoder_destroy (decoder_t **self_p);
+//  Decodes with sources (taken, set to NULL) from the next batch on; returns once the
+//  actor took them.
+void decoder_reload (decoder_t *self, call_decoder_t **sources_p);
 
 //  Loads the decoding sources for `evmtap run`: --abis DIR and --signatures FILE, or when
 //  neither is given the ABIs shipped in config/abis (looked up beside the executable argv0,

@@ -17,6 +17,11 @@
     Pipe commands:
         $TERM                            leave
         STATS                            -> STATS queued in_flight idle
+        REQUEUE                          workers were stopped (`evmtap ctl SCALE`): every
+                                         job in flight is queued again (a result that
+                                         comes twice is dropped by the head poller as
+                                         stale), and a job sent to a worker that is gone
+                                         is queued again too
     Main starts and stops it through the facade (dispatcher_t, dispatcher.h).
 */
 #include "evmtap.h"
@@ -65,6 +70,8 @@ s_self_new (zsock_t *pipe, dispatcher_args_t *args)
         return NULL;
     }
     zsock_set_sndtimeo (self->jobs, DISPATCHER_SEND_RETRY_MS);
+    //  A job for a worker that is gone fails instead of vanishing.
+    zsock_set_router_mandatory (self->workers, 1);
     self->queue = zlist_new ();
     self->idle = zlist_new ();
     self->in_flight = zhashx_new ();
@@ -102,9 +109,14 @@ s_dispatch (self_t *self)
         zframe_t *identity = (zframe_t *) zlist_pop (self->idle);
         zframe_t *job = (zframe_t *) zlist_pop (self->queue);
         char *key = zframe_strhex (identity);
+        if (zframe_send (&identity, self->workers, ZFRAME_MORE)) {
+            zframe_destroy (&identity);
+            zlist_push (self->queue, job);
+            free (key);
+            continue;
+        }
         zhashx_update (self->in_flight, key, zframe_dup (job));
         free (key);
-        zframe_send (&identity, self->workers, ZFRAME_MORE);
         zframe_send (&job, self->workers, 0);
     }
 }
@@ -169,6 +181,13 @@ s_self_handle_pipe (self_t *self)
     char *command = zstr_recv (self->pipe);
     if (!command || streq (command, "$TERM"))
         self->terminated = true;
+    else if (streq (command, "REQUEUE")) {
+        for (zframe_t *job = (zframe_t *) zhashx_first (self->in_flight); job;
+             job = (zframe_t *) zhashx_next (self->in_flight))
+            zlist_push (self->queue, zframe_dup (job));
+        zhashx_purge (self->in_flight);
+        s_dispatch (self);
+    }
     else if (streq (command, "STATS"))
         zstr_sendf (self->pipe, "STATS %zu %zu %zu", zlist_size (self->queue),
                     zhashx_size (self->in_flight), zlist_size (self->idle));
@@ -217,6 +236,13 @@ dispatcher_new (dispatcher_args_t *args)
 }
 
 void
+dispatcher_requeue (dispatcher_t *self)
+{
+    assert (self);
+    zstr_send (self->actor, "REQUEUE");
+}
+
+void
 dispatcher_destroy (dispatcher_t **self_p)
 {
     assert (self_p);
@@ -225,6 +251,42 @@ dispatcher_destroy (dispatcher_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+//  REQUEUE: the job of a worker that left goes to the next worker that is READY, once.
+static void
+s_test_requeue (void)
+{
+    dispatcher_args_t args = {"inproc://dispatcher-test-workers-3",
+                              "inproc://dispatcher-test-jobs-3"};
+    zactor_t *dispatcher = zactor_new (dispatcher_actor, &args);
+    assert (dispatcher);
+    zsock_t *head = zsock_new_pair (">inproc://dispatcher-test-jobs-3");
+    zsock_t *gone = zsock_new_dealer (">inproc://dispatcher-test-workers-3");
+    zsock_set_rcvtimeo (gone, 2000);
+    zstr_send (gone, "READY");
+    job_t job = {.id = 41, .kind = JOB_BLOCK, .number = 141};
+    zframe_t *frame = job_encode (&job);
+    zframe_send (&frame, head, 0);
+    frame = zframe_recv (gone);
+    assert (frame && job_decode (frame, &job) == 0 && job.id == 41);
+    zframe_destroy (&frame);
+    zsock_destroy (&gone);
+    zstr_send (dispatcher, "REQUEUE");
+    zsock_t *next = zsock_new_dealer (">inproc://dispatcher-test-workers-3");
+    zsock_set_rcvtimeo (next, 2000);
+    zstr_send (next, "READY");
+    frame = zframe_recv (next);
+    assert (frame && job_decode (frame, &job) == 0 && job.id == 41);
+    zframe_destroy (&frame);
+    //  Handed out once: nothing more in flight but the job at next.
+    zstr_send (dispatcher, "STATS");
+    char *stats = zstr_recv (dispatcher);
+    assert (stats && streq (stats, "STATS 0 1 0"));
+    zstr_free (&stats);
+    zsock_destroy (&next);
+    zsock_destroy (&head);
+    zactor_destroy (&dispatcher);
 }
 
 //  Two fake workers and a fake head poller: every job is handed out once, results come
@@ -331,4 +393,5 @@ dispatcher_test (bool verbose)
     dispatcher_destroy (&facade);
     dispatcher_destroy (&facade);
     assert (!worker && !facade);
+    s_test_requeue ();
 }

@@ -20,5 +20,7 @@ typedef struct _dispatcher_t dispatcher_t;
 dispatcher_t *dispatcher_new (dispatcher_args_t *args);
 //  Stops the actor; jobs it still holds are dropped (the head poller asks for them again).
 void dispatcher_destroy (dispatcher_t **self_p);
+//  Some of its workers were stopped: the jobs in flight are handed out again.
+void dispatcher_requeue (dispatcher_t *self);
 
 #endif

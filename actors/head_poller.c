@@ -27,6 +27,9 @@
                                 what is in order, send FLUSH, report DRAINED
         STATS                   -> STATS blocks requests next_block head misses (a frame
                                 each, decimal)
+        PAUSE                   hand out no new block job (`evmtap ctl PAUSE`); jobs in
+                                flight, their retries and a reorg's walk go on
+        RESUME                  hand out block jobs again, from where it paused
     Reports on the pipe:
         DONE chain              block --to was passed on and FLUSH sent
         DRAINED chain complete|partial
@@ -114,6 +117,7 @@ typedef struct {
     backoff_t head_backoff;    //  eth_blockNumber's failures in a row
     bool head_job_out;
     bool draining;
+    bool paused;    //  PAUSE: no new block job until RESUME
     bool done;
     bool terminated;
     bool partial_said;    //  a block proven only in part was said (once per chain)
@@ -304,6 +308,8 @@ s_pump (self_t *self)
         else
             index++;
     }
+    if (self->paused)
+        return;
     //  Blocks fetched but not yet passed on (waiting for a slow one before them, or for
     //  room downstream) are held up to a few windows: then a stalled sink pauses the
     //  fetching, while one slow job does not stop the others.
@@ -705,6 +711,10 @@ s_self_handle_pipe (self_t *self)
     }
     else if (streq (command, "STATS"))
         s_self_send_stats (self);
+    else if (streq (command, "PAUSE"))
+        self->paused = true;
+    else if (streq (command, "RESUME"))
+        self->paused = false;
     else
         zsys_error ("head_poller: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -735,8 +745,9 @@ s_timeout (self_t *self)
         for (size_t index = 0; index < self->retry_count; index++)
             if (self->retries [index].due < due)
                 due = self->retries [index].due;
-        if (!self->args->finalized && self->next_issue > self->head && self->block_flights == 0
-            && self->retry_count == 0 && s_within_to (self, self->next_issue))
+        if (!self->args->finalized && !self->paused && self->next_issue > self->head
+            && self->block_flights == 0 && self->retry_count == 0
+            && s_within_to (self, self->next_issue))
             due = self->follow_due < due ? self->follow_due : due;
     }
     if (due == INT64_MAX)
@@ -903,4 +914,11 @@ head_poller_stats (head_poller_t *self, head_poller_stats_t *stats)
     }
     zsock_set_rcvtimeo (pipe, -1);
     return answered ? 0 : -1;
+}
+
+void
+head_poller_pause (head_poller_t *self, bool paused)
+{
+    assert (self);
+    zstr_send (self->actor, paused ? "PAUSE" : "RESUME");
 }

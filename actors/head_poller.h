@@ -73,6 +73,9 @@ const char *head_poller_error (head_poller_t *self);
 //  Fetch nothing new, pass on the blocks in flight, end the stream: the state becomes
 //  COMPLETE or PARTIAL once a report says how it went.
 void head_poller_drain (head_poller_t *self);
+//  Pauses (true) or resumes the handing out of new block jobs; the jobs in flight finish
+//  and are passed on.
+void head_poller_pause (head_poller_t *self, bool paused);
 //  Fills stats. Returns 0, or -1 when the poller did not answer within a second (it waits
 //  for room downstream). Reports that come before the answer are taken in passing.
 int head_poller_stats (head_poller_t *self, head_poller_stats_t *stats);

@@ -1,6 +1,6 @@
 /*  head_poller_test: the selftest of head_poller (head_poller.c), kept apart so each file
     stays small. It plays the dispatcher and the classifier on inproc sockets: catch-up
-    and the head, retries, DRAIN, BEHIND, backpressure, the facade; reorgs (the walk back,
+    and the head, retries, DRAIN, PAUSE, BEHIND, backpressure, the facade; reorgs (the walk back,
     the reorg batch ahead of the new branch, a block of an older branch fetched again, a
     reorg deeper than the window) and finalized delivery (the node's tag, the fallback to
     64 deep, --confirmations). */
@@ -359,6 +359,51 @@ s_test_finalized (void)
     zsock_destroy (&classifier);
 }
 
+//  PAUSE (`evmtap ctl PAUSE`): the jobs in flight are answered and their blocks passed on,
+//  and no new job goes out until RESUME, which goes on with the next block.
+static void
+s_test_pause (void)
+{
+    char endpoints [2][64];
+    head_poller_args_t args = {.chain = "test",
+                               .chain_id = 5,
+                               .start = 10,
+                               .to = HEAD_POLLER_UNSET,
+                               .fetch_mode = FETCH_BLOCK,
+                               .window = 2,
+                               .parent_hash = "0x0009",
+                               .interval_ms = 200};
+    zsock_t *jobs, *classifier;
+    s_test_ends (40, 0, endpoints, &args, &jobs, &classifier);
+    zactor_t *poller = zactor_new (head_poller_actor, &args);
+    job_t head = s_test_expect_job (jobs, JOB_HEAD, 0);
+    s_test_answer (jobs, &head, RESULT_OK, 100);
+    job_t ten = s_test_expect_job (jobs, JOB_BLOCK, 10);
+    job_t eleven = s_test_expect_job (jobs, JOB_BLOCK, 11);
+    zstr_send (poller, "PAUSE");
+    //  Pipe commands are taken in order: once STATS is answered, PAUSE was taken.
+    zstr_send (poller, "STATS");
+    zmsg_t *stats = zmsg_recv (poller);
+    assert (stats);
+    zmsg_destroy (&stats);
+    s_test_answer (jobs, &ten, RESULT_OK, 0);
+    s_test_answer (jobs, &eleven, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 10);
+    assert (s_test_expect_block (classifier) == 11);
+    zsock_set_rcvtimeo (jobs, 500);
+    zframe_t *none = zframe_recv (jobs);
+    assert (none == NULL);
+    zsock_set_rcvtimeo (jobs, 3000);
+    zstr_send (poller, "RESUME");
+    job_t twelve = s_test_expect_job (jobs, JOB_BLOCK, 12);
+    s_test_expect_job (jobs, JOB_BLOCK, 13);
+    s_test_answer (jobs, &twelve, RESULT_OK, 0);
+    assert (s_test_expect_block (classifier) == 12);
+    zactor_destroy (&poller);
+    zsock_destroy (&jobs);
+    zsock_destroy (&classifier);
+}
+
 void
 head_poller_test (bool verbose)
 {
@@ -577,4 +622,5 @@ head_poller_test (bool verbose)
 
     s_test_reorgs ();
     s_test_finalized ();
+    s_test_pause ();
 }

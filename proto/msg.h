@@ -33,6 +33,9 @@ typedef enum {
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
     MSG_TYPE_LEASE_REFUND,    //  14
+    //  The control socket's protocol (control.h), apart from the pipeline's own numbers.
+    MSG_TYPE_CONTROL_REQUEST = 40,
+    MSG_TYPE_CONTROL_REPLY = 41,
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

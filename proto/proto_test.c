@@ -8,6 +8,7 @@
 #include "hexutil.h"
 #include "job.h"
 #include "lease.h"
+#include "control.h"
 #include "msg.h"
 #include "result.h"
 
@@ -491,8 +492,9 @@ s_test_lease (void)
 static void
 s_test_tables (bool verbose)
 {
-    const msg_table_t *tables [] = {&job_table,       &result_table,    &block_body_table,
-                                    &block_msg_table, &flush_msg_table, &batch_table};
+    const msg_table_t *tables [] = {
+        &job_table,       &result_table, &block_body_table,      &block_msg_table,
+        &flush_msg_table, &batch_table,  &control_request_table, &control_reply_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);
     for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++)

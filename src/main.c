@@ -4,6 +4,8 @@
     "Stopping and exit codes". */
 #include "evmtap.h"
 #include "backfill.h"
+#include "cmd_cert.h"
+#include "cmd_ctl.h"
 #include "cmd_decode.h"
 #include "cmd_keys.h"
 #include "run.h"
@@ -53,6 +55,9 @@ s_print_usage (FILE *out)
              "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
              "                                       decode calldata (--log TOPICS DATA: a log)\n"
              "  evmtap keys [--redis URL] [--json]   the key pool: holder, usage, state\n"
+             "  evmtap ctl [--endpoint E | --data-dir D] [--json] COMMAND [ARGS]\n"
+             "                                       ask a running evmtap (STATUS, PAUSE...)\n"
+             "  evmtap cert new DIR NAME             a CURVE certificate pair\n"
              "  evmtap version                       print the version\n"
              "  evmtap help | --help                 this text\n\n"
              "`evmtap run --help` and `evmtap backfill --help` list their flags. Exit codes:\n"
@@ -83,6 +88,10 @@ main (int argc, char **argv)
         return cmd_keys_main (argc - 1, argv + 1);
     if (streq (argv [1], "decode"))
         return cmd_decode_main (argc - 1, argv + 1);
+    if (streq (argv [1], "ctl"))
+        return cmd_ctl_main (argc - 1, argv + 1);
+    if (streq (argv [1], "cert"))
+        return cmd_cert_main (argc - 1, argv + 1);
     fprintf (stderr, "evmtap: unknown command '%s' (see evmtap --help)\n", argv [1]);
     return EVMTAP_EXIT_USAGE;
 }

@@ -17,6 +17,8 @@
 #include "chain_plan.h"
 #include "checkpoint.h"
 #include "classifier.h"
+#include "control_actor.h"
+#include "curve_auth.h"
 #include "data_dir.h"
 #include "decoder.h"
 #include "dispatcher.h"
@@ -27,15 +29,21 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include <sys/un.h>
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
+//  After SCALE stopped workers, when their jobs are requeued a second time.
+#define PIPELINE_REQUEUE_AGAIN_MS 1000
 
 //  What one chain runs, in start order.
 typedef struct {
     chain_plan_t *plan;    //  its providers, keys, id, name and start
     dispatcher_t *dispatcher;
     fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
+    size_t worker_live;                //  started, as `evmtap ctl SCALE` left them
+    char workers_endpoint [96];        //  where its fetch workers connect
+    int64_t requeue_due;               //  SCALE stopped workers: requeue again then, or 0
     char jobs [100];                   //  where the head poller connects to the dispatcher
     head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
@@ -59,6 +67,10 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
+    curve_auth_t *auth;      //  CURVE for a non-local control endpoint, or NULL
+    control_t *control;      //  the `evmtap ctl` socket, started last
+    bool stop_requested;     //  `evmtap ctl STOP`: drain as on SIGTERM
+    bool paused;             //  `evmtap ctl PAUSE`: no new block jobs
     bool commit_on_timer;    //  pipeline_commit_on_timer
 };
 
@@ -91,7 +103,6 @@ s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
     const char *unsupported = options->listen            ? "--listen"
-                              : options->control         ? "--control"
                               : options->metrics         ? "--metrics"
                               : options->watchlist_count ? "--watchlist"
                                                          : NULL;
@@ -99,6 +110,25 @@ s_plan (pipeline_t *self)
         fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
                  unsupported, EVMTAP_VERSION);
         return EVMTAP_EXIT_USAGE;
+    }
+    if (options->control && !curve_auth_endpoint_is_local (options->control)) {
+        const char *missing = !options->curve_cert         ? "--curve-cert (curve_cert)"
+                              : !options->curve_authorized ? "--curve-authorized (curve_authorized)"
+                                                           : NULL;
+        if (missing) {
+            fprintf (stderr,
+                     "evmtap %s: --control %s is not loopback or ipc: it needs CURVE: give "
+                     "%s\n",
+                     self->command, options->control, missing);
+            return EVMTAP_EXIT_USAGE;
+        }
+        char err [512];
+        self->auth = curve_auth_new (options->curve_cert, options->curve_authorized, err,
+                                     sizeof (err));
+        if (!self->auth) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            return EVMTAP_EXIT_USAGE;
+        }
     }
     self->chain_count = options->chain_count;
     self->chains = (chain_run_t *) calloc (self->chain_count, sizeof (chain_run_t));
@@ -210,6 +240,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     chain->dispatcher = dispatcher_new (&dispatcher_args);
     if (!chain->dispatcher)
         return -1;
+    snprintf (chain->workers_endpoint, sizeof (chain->workers_endpoint), "%s", workers);
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
@@ -217,6 +248,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
             plan, worker, workers, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
         if (!chain->workers [worker])
             return -1;
+        chain->worker_live = worker + 1;
     }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
     chain->poller_args = (head_poller_args_t) {.chain = plan->name,
@@ -284,7 +316,7 @@ pipeline_start (pipeline_t *self)
     for (size_t index = 0; index < self->chain_count; index++)
         if (s_chain_start (&self->chains [index], options, index))
             return EVMTAP_EXIT_FAILURE;
-    return EVMTAP_EXIT_OK;
+    return pipeline_control_start (self);
 }
 
 //  Takes one event of the broker. Returns -1 when the sink failed.
@@ -355,6 +387,8 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
     zpoller_t *poller = zpoller_new (broker_socket (self->broker), NULL);
     for (size_t index = 0; index < self->chain_count; index++)
         zpoller_add (poller, head_poller_socket (self->chains [index].poller));
+    if (self->control)
+        zpoller_add (poller, control_socket (self->control));
     int exit_code = EVMTAP_EXIT_OK;
     bool draining = false;
     int64_t drain_deadline = 0;
@@ -366,7 +400,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
             all_flushed &= self->chains [index].flushed;
         if (all_flushed)
             break;
-        if (!draining && self->signalled (self->signalled_arg)) {
+        if (!draining && (self->signalled (self->signalled_arg) || self->stop_requested)) {
             draining = true;
             drain_deadline = zclock_mono () + self->options->drain_timeout_ms;
             zsys_info ("stopping: finishing the blocks in flight (at most %d s)",
@@ -383,10 +417,19 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
             break;
         }
         void *which = zpoller_wait (poller, report_ms < 200 ? report_ms : 200);
+        pipeline_control_sighup (self);
+        for (size_t index = 0; index < self->chain_count; index++)
+            if (self->chains [index].requeue_due
+                && zclock_mono () >= self->chains [index].requeue_due) {
+                dispatcher_requeue (self->chains [index].dispatcher);
+                self->chains [index].requeue_due = 0;
+            }
         if (which == broker_socket (self->broker)) {
             if (s_handle_broker (self))
                 exit_code = EVMTAP_EXIT_FAILURE;
         }
+        else if (self->control && which == control_socket (self->control))
+            pipeline_control_handle (self, self->control);
         else
             for (size_t index = 0; index < self->chain_count; index++)
                 if (which == head_poller_socket (self->chains [index].poller)
@@ -421,7 +464,7 @@ static void
 s_chain_stop (chain_run_t *chain)
 {
     head_poller_destroy (&chain->poller);
-    for (size_t index = 0; chain->workers && index < chain->plan->worker_count; index++)
+    for (size_t index = 0; chain->workers && index < chain->worker_live; index++)
         fetch_worker_destroy (&chain->workers [index]);
     free (chain->workers);
     chain->workers = NULL;
@@ -466,6 +509,8 @@ s_report_end (pipeline_t *self)
 static void
 s_stop (pipeline_t *self)
 {
+    control_destroy (&self->control);
+    curve_auth_destroy (&self->auth);
     if (!self->chains)
         return;
     for (size_t index = 0; index < self->chain_count; index++) {
@@ -562,4 +607,115 @@ keypool_t *
 pipeline_keypool (pipeline_t *self)
 {
     return self->pool;
+}
+
+//  --------------------------------------------------------------------------
+//  What `evmtap ctl` asks of the actors (the answers are built in pipeline_control.c)
+
+int
+pipeline_control_start (pipeline_t *self)
+{
+    bool by_default = !self->options->control;
+    char *endpoint = by_default ? zsys_sprintf ("ipc://%s/control", self->options->data_dir)
+                                : strdup (self->options->control);
+    assert (endpoint);
+    control_args_t args = {.endpoint = endpoint, .auth = self->auth};
+    //  A socket path longer than sun_path cannot be bound, and a data dir may be longer:
+    //  the capture goes on without the default socket rather than not at all.
+    struct sockaddr_un address;
+    if (by_default && strlen (endpoint + 6) >= sizeof (address.sun_path))
+        snprintf (args.error, sizeof (args.error), "%s: longer than %zu bytes", endpoint,
+                  sizeof (address.sun_path) - 1);
+    else
+        self->control = control_new (&args);
+    if (self->control) {
+        zsys_info ("control: evmtap ctl at %s%s", endpoint, self->auth ? " (CURVE)" : "");
+        pipeline_control_sighup (self);
+    }
+    else if (by_default)
+        zsys_warning ("control: no evmtap ctl socket (%s): give --control", args.error);
+    else
+        fprintf (stderr, "evmtap %s: %s\n", self->command, args.error);
+    zstr_free (&endpoint);
+    return self->control || by_default ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
+}
+
+void
+pipeline_pause (pipeline_t *self, bool paused)
+{
+    self->paused = paused;
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (self->chains [index].poller)
+            head_poller_pause (self->chains [index].poller, paused);
+}
+
+options_t *
+pipeline_options (pipeline_t *self)
+{
+    return self->options;
+}
+
+bool
+pipeline_paused (pipeline_t *self)
+{
+    return self->paused;
+}
+
+size_t
+pipeline_chain_workers (pipeline_t *self, size_t index)
+{
+    assert (index < self->chain_count);
+    return self->chains [index].worker_live;
+}
+
+int
+pipeline_scale (pipeline_t *self, size_t count)
+{
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        if (!chain->dispatcher)
+            continue;
+        if (count > chain->worker_live) {
+            fetch_worker_t **workers = (fetch_worker_t **) realloc (
+                chain->workers, count * sizeof (fetch_worker_t *));
+            assert (workers);
+            chain->workers = workers;
+            while (chain->worker_live < count) {
+                fetch_worker_t *worker = fetch_worker_new (chain_plan_worker_args (
+                    chain->plan, chain->worker_live, chain->workers_endpoint, KEYPOOL_ENDPOINT,
+                    self->options->rpc_timeout_ms));
+                if (!worker)
+                    return -1;
+                chain->workers [chain->worker_live++] = worker;
+            }
+        }
+        else if (count < chain->worker_live) {
+            while (chain->worker_live > count)
+                fetch_worker_destroy (&chain->workers [--chain->worker_live]);
+            //  A stopped worker may have held a job: the dispatcher hands it out again, now
+            //  and once more when libzmq has surely dropped the worker's pipe (until then a
+            //  job may still go to it and be lost with it).
+            dispatcher_requeue (chain->dispatcher);
+            chain->requeue_due = zclock_mono () + PIPELINE_REQUEUE_AGAIN_MS;
+        }
+    }
+    return 0;
+}
+
+int
+pipeline_reload (pipeline_t *self, char *err, size_t err_size)
+{
+    call_decoder_t *sources = decoder_sources_load (self->options->abis, self->options->signatures,
+                                                    self->options->event_signatures, NULL, err,
+                                                    err_size);
+    if (!sources)
+        return -1;
+    decoder_reload (self->decoder, &sources);
+    return 0;
+}
+
+void
+pipeline_stop (pipeline_t *self)
+{
+    self->stop_requested = true;
 }

@@ -9,6 +9,7 @@
 
 #include "evmtap.h"
 #include "chain_plan.h"
+#include "control_actor.h"
 #include "head_poller.h"
 #include "keypool.h"
 #include "options.h"
@@ -53,5 +54,30 @@ int pipeline_chain_stats (pipeline_t *self, size_t index, head_poller_stats_t *s
 bool pipeline_chain_flushed (pipeline_t *self, size_t index, bool *published, uint64_t *last);
 //  The key pool, once pipeline_prepare started it (borrowed), else NULL.
 keypool_t *pipeline_keypool (pipeline_t *self);
+
+//  The control socket (`evmtap ctl`): pipeline_start starts it last, on --control or
+//  ipc://<data-dir>/control; pipeline_wait answers its requests with
+//  pipeline_control_handle (pipeline_control.c) through the functions below.
+int pipeline_control_start (pipeline_t *self);
+void pipeline_control_handle (pipeline_t *self, control_t *control);
+//  Stops (true) or restarts handing out new block jobs on every chain.
+void pipeline_pause (pipeline_t *self, bool paused);
+//  The options it runs with (borrowed).
+options_t *pipeline_options (pipeline_t *self);
+bool pipeline_paused (pipeline_t *self);
+//  Reloads (pipeline_reload) once for every SIGHUP since the last call; the control socket
+//  installs the handler (main owns SIGINT and SIGTERM, which stop).
+void pipeline_control_sighup (pipeline_t *self);
+//  The in-process fetch workers of a chain now.
+size_t pipeline_chain_workers (pipeline_t *self, size_t index);
+//  Starts or stops in-process fetch workers so that every chain has count. 0, or -1 when
+//  a worker could not start.
+int pipeline_scale (pipeline_t *self, size_t count);
+//  Loads the decoding sources again (ABIs, signatures) and hands them to the decoder;
+//  what else a reload takes (watchlists) goes here too. 0, or -1 with the reason in err
+//  (the sources in use stay).
+int pipeline_reload (pipeline_t *self, char *err, size_t err_size);
+//  Drains and stops as on SIGTERM.
+void pipeline_stop (pipeline_t *self);
 
 #endif

@@ -2,7 +2,8 @@
 # labels: short
 # docs/config.md and the commands agree: every flag that a command's --help lists (`evmtap
 # --help`, `evmtap run --help`, `evmtap backfill --help`,
-# `evmtap keys --help`, `evmtap decode --help`) is written in
+# `evmtap keys --help`, `evmtap decode --help`, `evmtap ctl --help`, `evmtap cert --help`) is
+# written in
 # backquotes in docs/config.md, every flag written there in backquotes is listed by some
 # --help, and the settings tables are the ones `evmtap run --help-config-md` prints from
 # the settings table (src/app/settings.c).
@@ -13,7 +14,7 @@ work=$(tmpdir)
 docs="$EVMTAP_ROOT/docs/config.md"
 
 "$evmtap" --help >"$work/help-evmtap.txt" || fail "evmtap --help: exit $?"
-for command in run backfill keys decode; do
+for command in run backfill keys decode ctl cert; do
     "$evmtap" "$command" --help >"$work/help-$command.txt" || fail "evmtap $command --help: exit $?"
 done
 "$evmtap" run --help-config-md >"$work/tables.md" 2>"$work/tables.err" || {

@@ -483,6 +483,7 @@ def run(rpc_url, rounds, per_round, seed, mine, out, timeout=60.0, log=sys.stder
                 rec = {"hash": h, "kind": kind_of(tx), "what": what}
                 records.append(rec)
                 f.write(json.dumps(rec) + "\n")
+            f.flush()    # a test may read the transactions sent so far while this runs
     last_block = int(rpc.call("eth_blockNumber"), 16)
     kinds = {}
     for r in records:

@@ -630,8 +630,8 @@ options_print_run_usage (FILE *out)
         "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
         "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
         "\n"
-        "Not available in this version yet (refused with exit 2): --listen, --control,\n"
-        "--metrics, --watchlist.\n");
+        "Not available in this version yet (refused with exit 2): --listen, --metrics,\n"
+        "--watchlist.\n");
 }
 
 void
@@ -649,7 +649,7 @@ options_print_backfill_usage (FILE *out)
         "published, and a finished backfill says so and exits 0 at once. Progress goes to\n"
         "stderr: a bar on a terminal, a line every --progress-interval otherwise. Behind a\n"
         "running evmtap run, give the backfill its own --data-dir (one process per data dir).\n"
-        "A config file's run-only settings (delivery, confirmations, control) are ignored.\n"
+        "A config file's run-only settings (delivery, confirmations) are ignored.\n"
         "Exit status: 0 done, 1 failure, 2 usage or config error, 3 stopped with blocks\n"
         "undelivered.\n"
         "\n");

@@ -84,7 +84,8 @@ s_load_dir (call_decoder_t *self, const char *dir, char *err, size_t err_size)
         }
     }
     closedir (handle);
-    qsort (names, count, sizeof (char *), s_compare_names);
+    if (count)    //  a folder of no ABI yet: qsort may not be given NULL
+        qsort (names, count, sizeof (char *), s_compare_names);
     int rc = 0;
     for (size_t index = 0; index < count; index++) {
         char *path = zsys_sprintf ("%s/%s", dir, names [index]);

@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
+#include "control.h"
 #include "job.h"
 #include "lease.h"
 #include "msg.h"
@@ -286,6 +287,41 @@ s_fuzz_lease (const uint8_t *data, size_t size)
     zframe_destroy (&frame);
 }
 
+//  The control socket's protocol, which may face the network: a request and a reply,
+//  each decoded, re-encoded to the same bytes, and printed.
+static void
+s_fuzz_control (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    control_request_t request;
+    int rc = control_request_decode (frame, &request);
+    s_check_rc (rc);
+    if (rc == 0) {
+        s_check_raw (data, size, 2, request.id);
+        s_check_print (&control_request_table, &request);
+        zframe_t *again = control_request_encode (&request);
+        control_request_t copy;
+        if (control_request_decode (again, &copy) != 0 || copy.id != request.id
+            || !streq (copy.verb, request.verb))
+            __builtin_trap ();
+        zframe_destroy (&again);
+    }
+    control_reply_t reply;
+    rc = control_reply_decode (frame, &reply);
+    s_check_rc (rc);
+    if (rc == 0) {
+        s_check_print (&control_reply_table, &reply);
+        zframe_t *again = control_reply_encode (&reply);
+        control_reply_t copy;
+        if (control_reply_decode (again, &copy) != 0 || copy.status != reply.status)
+            __builtin_trap ();
+        control_reply_clear (&copy);
+        zframe_destroy (&again);
+        control_reply_clear (&reply);
+    }
+    zframe_destroy (&frame);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -302,5 +338,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_fuzz_flush (data, size);
     s_fuzz_batch (data, size);
     s_fuzz_lease (data, size);
+    s_fuzz_control (data, size);
     return 0;
 }
