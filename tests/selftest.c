@@ -13,6 +13,8 @@
 #include "signatures.h"
 #include "call_decoder.h"
 #include "log_record.h"
+#include "watch_match.h"
+#include "watchlist.h"
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
@@ -93,6 +95,8 @@ static const selftest_t s_selftests [] = {
     {"signatures", signatures_test},
     {"call_decoder", call_decoder_test},
     {"log_record", log_record_test},
+    {"watchlist", watchlist_test},
+    {"watch_match", watch_match_test},
     {"decoder", decoder_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
