@@ -4,13 +4,18 @@
     "Decoded call", decoded or with a reason, exactly one per contract interaction. Each
     internal log record (<chain>.mined.logs, with --receipts) is replaced by its "Decoded
     log" on <chain>.mined.logs.decoded and, when the log is an ERC-20 or ERC-721 Transfer,
-    a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). Other
-    records pass unchanged and in order; so do end-of-stream markers (FLUSH).
+    a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). With
+    watchlists, the batch ends with its "Alert" records on <chain>.alerts.watchlist (key:
+    <txhash>:<list>:<address>). Other records pass unchanged and in order; so do
+    end-of-stream markers (FLUSH). A new set of watchlists is taken between two batches,
+    so that each block is matched against one set, whole.
 
     Pipe commands:
         $TERM                   leave
         STATS                   -> STATS batches interactions decoded unknown_selector
-                                   bad_calldata logs logs_decoded transfers
+                                   bad_calldata logs logs_decoded transfers alerts
+        WATCH pointer           takes the watch_match_t * (NULL: none), drops the one it
+                                had -> signal 0
     Main starts and stops it through the facade (decoder_t, decoder.h).
 */
 #include "evmtap.h"
@@ -23,12 +28,14 @@
 #include "msg.h"
 #include "stage.h"
 #include "topics.h"
+#include "watch_match.h"
 
 typedef struct {
     zsock_t *pipe;
     stage_t *stage;    //  batches from the classifier in, to the broker out
     call_decoder_t *decoder;
     log_record_t *log;
+    watch_match_t *watch;    //  the watchlists, NULL when none
     bool terminated;
     uint64_t batch_count;
     uint64_t interactions;
@@ -36,6 +43,7 @@ typedef struct {
     uint64_t logs;
     uint64_t logs_decoded;
     uint64_t transfers;
+    uint64_t alerts;
 } self_t;
 
 static self_t *
@@ -46,14 +54,18 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     self->pipe = pipe;
     self->decoder = args->decoder;
     args->decoder = NULL;
+    self->watch = args->watch;
+    args->watch = NULL;
     if (!self->decoder) {
         zsys_error ("decoder: no decoding sources");
+        watch_match_destroy (&self->watch);
         free (self);
         return NULL;
     }
     self->stage = stage_new ("decoder", pipe, args->endpoint, args->broker);
     if (!self->stage) {
         call_decoder_destroy (&self->decoder);
+        watch_match_destroy (&self->watch);
         free (self);
         return NULL;
     }
@@ -70,6 +82,7 @@ s_self_destroy (self_t **self_p)
     stage_destroy (&self->stage);
     call_decoder_destroy (&self->decoder);
     log_record_destroy (&self->log);
+    watch_match_destroy (&self->watch);
     free (self);
     *self_p = NULL;
 }
@@ -132,6 +145,8 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     if (decoding == CALL_DECODED)
         self->logs_decoded++;
     char *transfer = log_record_transfer (self->log, &len);
+    if (transfer && self->watch)
+        watch_match_transfer (self->watch, transfer, len);
     if (transfer) {
         topic = zsys_sprintf ("%s." TOPIC_TOKEN_TRANSFERS, batch_chain (out));
         batch_add (out, topic, record->key, transfer, len);
@@ -157,7 +172,12 @@ s_decode_batch (self_t *self, batch_t *batch)
         memcpy (value, record->value, record->value_len);
         value [record->value_len] = 0;
         batch_add (out, record->topic, record->key, value, record->value_len);
-        if (!s_ends_with (record->topic, "." TOPIC_INTERACTION))
+        bool interaction = s_ends_with (record->topic, "." TOPIC_INTERACTION);
+        if (self->watch
+            && (interaction || s_ends_with (record->topic, "." TOPIC_NATIVE_TRANSFER)
+                || s_ends_with (record->topic, "." TOPIC_DEPLOYMENT)))
+            watch_match_tx (self->watch, value, record->value_len);
+        if (!interaction)
             continue;
         self->interactions++;
         size_t len = 0;
@@ -170,10 +190,14 @@ s_decode_batch (self_t *self, batch_t *batch)
                 record->key, batch,
                 "the transaction record lacks to, input, hash, blockNumber or blockHash", &len);
         self->counts [decoding]++;
+        if (self->watch && decoding == CALL_DECODED)
+            watch_match_call (self->watch, decoded, len);
         char *topic = zsys_sprintf ("%s." TOPIC_INTERACTION_DECODED, batch_chain (out));
         batch_add (out, topic, record->key, decoded, len);
         zstr_free (&topic);
     }
+    if (self->watch)
+        self->alerts += watch_match_flush (self->watch, out);
     return out;
 }
 
@@ -201,16 +225,22 @@ s_self_handle_batches (self_t *self)
 static void
 s_self_handle_pipe (self_t *self)
 {
-    char *command = zstr_recv (self->pipe);
-    if (!command || streq (command, "$TERM"))
+    char *command = NULL;
+    void *pointer = NULL;
+    if (zsock_recv (self->pipe, "sp", &command, &pointer) || !command || streq (command, "$TERM"))
         self->terminated = true;
     else if (streq (command, "STATS"))
         zstr_sendf (self->pipe,
                     "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %" PRIu64 " %" PRIu64,
+                    " %" PRIu64 " %" PRIu64 " %" PRIu64,
                     self->batch_count, self->interactions, self->counts [CALL_DECODED],
                     self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA],
-                    self->logs, self->logs_decoded, self->transfers);
+                    self->logs, self->logs_decoded, self->transfers, self->alerts);
+    else if (streq (command, "WATCH")) {
+        watch_match_destroy (&self->watch);
+        self->watch = (watch_match_t *) pointer;
+        zsock_signal (self->pipe, 0);
+    }
     else
         zsys_error ("decoder: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -252,6 +282,15 @@ decoder_new (decoder_args_t *args)
     assert (self);
     self->actor = actor;
     return self;
+}
+
+void
+decoder_watch_set (decoder_t *self, watch_match_t **watch_p)
+{
+    assert (self && watch_p);
+    zsock_send (self->actor, "sp", "WATCH", (void *) *watch_p);
+    *watch_p = NULL;
+    zsock_wait (self->actor);
 }
 
 void
@@ -345,7 +384,7 @@ decoder_test (bool verbose)
 
     zsock_t *broker = zsock_new_pull ("@inproc://decoder-test-broker");
     zsock_set_rcvtimeo (broker, 3000);
-    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources};
+    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources, NULL};
     zactor_t *decoder = zactor_new (decoder_actor, &args);
     assert (decoder && !args.decoder);
     zsock_t *classifier = zsock_new_push (">inproc://decoder-test");
@@ -429,7 +468,7 @@ decoder_test (bool verbose)
     zframe_destroy (&frame);
     zstr_send (decoder, "STATS");
     char *stats = zstr_recv (decoder);
-    assert (streq (stats, "STATS 1 3 1 1 1 2 0 1"));
+    assert (streq (stats, "STATS 1 3 1 1 1 2 0 1 0"));
     zstr_free (&stats);
 
     zsock_destroy (&classifier);
@@ -437,7 +476,8 @@ decoder_test (bool verbose)
 
     //  The facade: a decoder started with decoder_new takes its sources and passes FLUSH on.
     decoder_args_t facade_args = {"inproc://decoder-test-2", ">inproc://decoder-test-broker",
-                                  decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err))};
+                                  decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err)),
+                                  NULL};
     assert (facade_args.decoder);
     decoder_t *facade = decoder_new (&facade_args);
     assert (facade && !facade_args.decoder);
@@ -447,6 +487,53 @@ decoder_test (bool verbose)
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
     zframe_destroy (&frame);
+
+    //  Watchlists handed over between batches: the batch after alerts on the transfer's
+    //  `to` argument and token transfer; after they are taken away, it does not.
+    char *list_path = zsys_sprintf ("%s/watched.txt", dir);
+    file = fopen (list_path, "w");
+    assert (file);
+    fputs ("0x70997970c51812dc3a010c7d01b50e0d17dc79c8\n", file);
+    fclose (file);
+    char *paths [] = {list_path};
+    const char *watched =
+        "{\"chainId\":31337,"
+        "\"hash\":\"0x1111111111111111111111111111111111111111111111111111111111111111\","
+        "\"blockNumber\":10,\"blockHash\":\"0x0a\","
+        "\"from\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
+        "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"input\":\"0xa9059cbb"
+        "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
+        "00000000000000000000000000000000000000000000000000000000000003e8\"}";
+    for (int round = 0; round < 2; round++) {
+        watch_match_t *watch = round ? NULL : watch_match_load (paths, 1, err, sizeof (err));
+        assert (round || watch);
+        decoder_watch_set (facade, &watch);
+        assert (!watch);
+        batch = batch_new ("anvil", 31337, 10, "0x0a", 1714521600);
+        batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x1111", strdup (watched),
+                   strlen (watched));
+        batch_add (batch, "anvil.mined.logs", "0x1111:0", strdup (log), strlen (log));
+        frame = batch_encode (batch);
+        batch_destroy (&batch);
+        zframe_send (&frame, classifier, 0);
+        frame = zframe_recv (broker);
+        assert (frame && batch_decode (frame, &batch) == 0);
+        zframe_destroy (&frame);
+        assert (batch_size (batch) == (round ? 4u : 5u));
+        if (round == 0) {
+            record = batch_record (batch, 4);
+            assert (streq (record->topic, "anvil.alerts.watchlist"));
+            assert (streq (record->key, "0x1111111111111111111111111111111111111111111111111111111"
+                                        "111111111:watched:"
+                                        "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
+            assert (strstr (record->value, "\"blockNumber\":10,\"blockHash\":\"0x0a\","
+                                           "\"list\":\"watched\""));
+            assert (strstr (record->value, "\"matchedIn\":[\"arg:to\",\"transfer\"]}"));
+        }
+        batch_destroy (&batch);
+    }
+    unlink (list_path);
+    zstr_free (&list_path);
     zsock_destroy (&classifier);
     decoder_destroy (&facade);
     decoder_destroy (&facade);

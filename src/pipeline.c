@@ -8,7 +8,8 @@
     checkpointed the end of every chain's stream (--to, or a signal and the drain), or the
     sink fails. Stop: the last figures, then every actor in reverse order of its start,
     but for the key pool, which stops with the chains, before the broker that takes its
-    last usage records. Exit codes: README "Stopping and exit codes". */
+    last usage records. Exit codes: README "Stopping and exit codes". SIGHUP reloads the
+    watchlists (pipeline_watchlists_reload) while the pipeline waits. */
 #include "evmtap.h"
 #include "pipeline.h"
 #include "block.h"
@@ -27,6 +28,7 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include "watch_match.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -59,7 +61,32 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
+    watch_match_t *watch;         //  the plan's --watchlist files, until the decoder takes them
+    sig_atomic_t reloads_seen;    //  SIGHUPs already acted on
 };
+
+//  SIGHUPs received: the wait loop reloads the watchlists when this moves.
+static volatile sig_atomic_t s_reload_requests = 0;
+
+static void
+s_reload_handler (int signum)
+{
+    (void) signum;
+    s_reload_requests++;
+}
+
+//  Loads the --watchlist files into *watch (NULL when none is given). Returns 0, or -1
+//  with the reason (FILE:LINE for a malformed line) in err.
+static int
+s_watchlists_load (pipeline_t *self, watch_match_t **watch, char *err, size_t err_size)
+{
+    *watch = NULL;
+    if (!self->options->watchlist_count)
+        return 0;
+    *watch = watch_match_load (self->options->watchlists, self->options->watchlist_count, err,
+                               err_size);
+    return *watch ? 0 : -1;
+}
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
 //  before anything opens it: a second process on the same dir leaves at once (exit 2).
@@ -89,16 +116,23 @@ static int
 s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->listen            ? "--listen"
-                              : options->control         ? "--control"
-                              : options->metrics         ? "--metrics"
-                              : options->watchlist_count ? "--watchlist"
-                                                         : NULL;
+    const char *unsupported = options->listen    ? "--listen"
+                              : options->control ? "--control"
+                              : options->metrics ? "--metrics"
+                                                 : NULL;
     if (unsupported) {
         fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
                  unsupported, EVMTAP_VERSION);
         return EVMTAP_EXIT_USAGE;
     }
+    char watch_err [600];
+    if (s_watchlists_load (self, &self->watch, watch_err, sizeof (watch_err))) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, watch_err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    if (self->watch)
+        zsys_info ("watchlists: %zu lists, %zu addresses", watch_match_lists (self->watch),
+                   watch_match_addresses (self->watch));
     self->chain_count = options->chain_count;
     self->chains = (chain_run_t *) calloc (self->chain_count, sizeof (chain_run_t));
     assert (self->chains);
@@ -245,7 +279,8 @@ pipeline_start (pipeline_t *self)
 {
     options_t *options = self->options;
     char err [512];
-    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
+    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL,
+                                   NULL};
     decoder_args.decoder = decoder_sources_load (
         options->abis, options->signatures, options->event_signatures, NULL, err, sizeof (err));
     if (!decoder_args.decoder) {
@@ -268,8 +303,11 @@ pipeline_start (pipeline_t *self)
         call_decoder_destroy (&decoder_args.decoder);
         return EVMTAP_EXIT_FAILURE;
     }
+    decoder_args.watch = self->watch;
+    self->watch = NULL;
     self->decoder = decoder_new (&decoder_args);
     call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
+    watch_match_destroy (&decoder_args.watch);
     classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     self->classifier = classifier_new (&classifier_args);
     for (size_t index = 0; index < self->chain_count; index++)
@@ -364,6 +402,10 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
                        self->options->drain_timeout_ms / 1000);
             for (size_t index = 0; index < self->chain_count; index++)
                 head_poller_drain (self->chains [index].poller);
+        }
+        if (self->reloads_seen != s_reload_requests) {
+            self->reloads_seen = s_reload_requests;
+            pipeline_watchlists_reload (self);
         }
         if (draining && zclock_mono () >= drain_deadline) {
             zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
@@ -491,6 +533,12 @@ pipeline_new (options_t *options, const char *command, bool (*signalled) (void *
     self->command = command;
     self->signalled = signalled;
     self->signalled_arg = signalled_arg;
+    struct sigaction action;
+    memset (&action, 0, sizeof (action));
+    action.sa_handler = s_reload_handler;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGHUP, &action, NULL);
+    self->reloads_seen = s_reload_requests;
     return self;
 }
 
@@ -502,6 +550,7 @@ pipeline_destroy (pipeline_t **self_p)
     if (!self)
         return;
     s_stop (self);
+    watch_match_destroy (&self->watch);
     data_dir_lock_release (&self->lock);
     free (self);
     *self_p = NULL;
@@ -553,4 +602,23 @@ keypool_t *
 pipeline_keypool (pipeline_t *self)
 {
     return self->pool;
+}
+
+int
+pipeline_watchlists_reload (pipeline_t *self)
+{
+    assert (self);
+    if (!self->decoder)
+        return -1;
+    char err [600];
+    watch_match_t *watch;
+    if (s_watchlists_load (self, &watch, err, sizeof (err))) {
+        zsys_error ("watchlists not reloaded, the previous lists stay: %s", err);
+        return -1;
+    }
+    size_t lists = watch ? watch_match_lists (watch) : 0;
+    size_t addresses = watch ? watch_match_addresses (watch) : 0;
+    decoder_watch_set (self->decoder, &watch);
+    zsys_info ("watchlists reloaded: %zu lists, %zu addresses", lists, addresses);
+    return 0;
 }

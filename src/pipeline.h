@@ -48,5 +48,10 @@ int pipeline_chain_stats (pipeline_t *self, size_t index, head_poller_stats_t *s
 bool pipeline_chain_flushed (pipeline_t *self, size_t index, bool *published, uint64_t *last);
 //  The key pool, once pipeline_prepare started it (borrowed), else NULL.
 keypool_t *pipeline_keypool (pipeline_t *self);
+//  Reads the --watchlist files again and hands them to the decoder, which matches every
+//  block from the next one on against the new lists (SIGHUP, `ctl RELOAD`). A file that
+//  cannot be read or has a malformed line is logged (FILE:LINE) and the previous lists
+//  stay. Returns 0, or -1 when nothing changed (also before pipeline_start).
+int pipeline_watchlists_reload (pipeline_t *self);
 
 #endif
