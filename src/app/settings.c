@@ -266,7 +266,8 @@ static const setting_t s_settings [] = {
      .help = "addresses to alert on, repeatable; named by the file's base name",
      .doc_default = "none",
      .doc = "an address list to alert on (`alerts.watchlist`); repeatable, at most {max}; "
-            "the list's name is the file's base name"},
+            "the list's name is the file's base name without extension; read again on "
+            "SIGHUP (format: docs/topics.md)"},
     {.flag = "abis", .name = "abis", S_SERVICE (abis), .type = &setting_text,
      .expect = "a directory", .value = "DIR",
      .help = "ABIs to decode contract calls with: DIR/*.json, bound to\n"
