@@ -33,6 +33,9 @@ typedef enum {
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
     MSG_TYPE_LEASE_REFUND,    //  14
+    //  The decoder's proxy lookups through a fetch worker (proxy_query.h).
+    MSG_TYPE_PROXY_QUERY = 15,
+    MSG_TYPE_PROXY_ANSWER = 16,
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

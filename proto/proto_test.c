@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "msg.h"
 #include "result.h"
+#include "proxy_query.h"
 
 //  The job every test of jobs starts from: a block job with every field set.
 static job_t
@@ -491,8 +492,9 @@ s_test_lease (void)
 static void
 s_test_tables (bool verbose)
 {
-    const msg_table_t *tables [] = {&job_table,       &result_table,    &block_body_table,
-                                    &block_msg_table, &flush_msg_table, &batch_table};
+    const msg_table_t *tables [] = {&job_table,         &result_table,      &block_body_table,
+                                    &block_msg_table,   &flush_msg_table,   &batch_table,
+                                    &proxy_query_table, &proxy_answer_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);
     for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++)

@@ -15,6 +15,7 @@
 #include "log_record.h"
 #include "watch_match.h"
 #include "watchlist.h"
+#include "proxy_probe.h"
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
@@ -97,6 +98,7 @@ static const selftest_t s_selftests [] = {
     {"log_record", log_record_test},
     {"watchlist", watchlist_test},
     {"watch_match", watch_match_test},
+    {"proxy_probe", proxy_probe_test},
     {"decoder", decoder_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
