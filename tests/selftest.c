@@ -16,6 +16,8 @@
 #include "watch_match.h"
 #include "watchlist.h"
 #include "proxy_probe.h"
+#include "proxy_store.h"
+#include "proxy_lookup.h"
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
@@ -99,6 +101,8 @@ static const selftest_t s_selftests [] = {
     {"watchlist", watchlist_test},
     {"watch_match", watch_match_test},
     {"proxy_probe", proxy_probe_test},
+    {"proxy_store", proxy_store_test},
+    {"proxy_lookup", proxy_lookup_test},
     {"decoder", decoder_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
