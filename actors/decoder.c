@@ -6,7 +6,10 @@
     log" on <chain>.mined.logs.decoded and, when the log is an ERC-20 or ERC-721 Transfer,
     a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). With
     watchlists, the batch ends with its "Alert" records on <chain>.alerts.watchlist (key:
-    <txhash>:<list>:<address>). Other records pass unchanged and in order; so do
+    <txhash>:<list>:<address>). A call to a contract without a bound ABI is decoded with
+    its implementation's bound ABI when it is a proxy (proxy_lookup: asked of the chain's
+    proxy fetch worker once, updated by the proxy's Upgraded logs from the next block on)
+    and its record says "via". Other records pass unchanged and in order; so do
     end-of-stream markers (FLUSH). A new set of watchlists is taken between two batches,
     so that each block is matched against one set, whole.
 
@@ -23,10 +26,12 @@
 #include "batch.h"
 #include "block_msg.h"
 #include "call_decoder.h"
+#include "hexutil.h"
 #include "jsonw.h"
 #include "log_record.h"
 #include "msg.h"
 #include "stage.h"
+#include "proxy_lookup.h"
 #include "topics.h"
 #include "watch_match.h"
 
@@ -35,7 +40,8 @@ typedef struct {
     stage_t *stage;    //  batches from the classifier in, to the broker out
     call_decoder_t *decoder;
     log_record_t *log;
-    watch_match_t *watch;    //  the watchlists, NULL when none
+    watch_match_t *watch;       //  the watchlists, NULL when none
+    proxy_lookup_t *proxies;    //  NULL: no proxy lookups
     bool terminated;
     uint64_t batch_count;
     uint64_t interactions;
@@ -56,9 +62,12 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     args->decoder = NULL;
     self->watch = args->watch;
     args->watch = NULL;
+    self->proxies = args->proxies;
+    args->proxies = NULL;
     if (!self->decoder) {
         zsys_error ("decoder: no decoding sources");
         watch_match_destroy (&self->watch);
+        proxy_lookup_destroy (&self->proxies);
         free (self);
         return NULL;
     }
@@ -66,6 +75,7 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     if (!self->stage) {
         call_decoder_destroy (&self->decoder);
         watch_match_destroy (&self->watch);
+        proxy_lookup_destroy (&self->proxies);
         free (self);
         return NULL;
     }
@@ -83,6 +93,7 @@ s_self_destroy (self_t **self_p)
     call_decoder_destroy (&self->decoder);
     log_record_destroy (&self->log);
     watch_match_destroy (&self->watch);
+    proxy_lookup_destroy (&self->proxies);
     free (self);
     *self_p = NULL;
 }
@@ -123,6 +134,32 @@ s_undecodable (const char *hash, batch_t *batch, const char *reason, size_t *len
     return text;
 }
 
+//  keccak256("Upgraded(address)"): EIP-1967's event of a proxy that changed its
+//  implementation (indexed).
+#define S_UPGRADED "0xbc7cd75a20ee27fd9adebab32041f755214dbc6bffa90cc0225b39da2e5c2d3b"
+
+//  Notes an Upgraded(implementation) log in upgrades (proxy address and implementation,
+//  applied once the batch is done).
+static void
+s_note_upgrade (const batch_record_t *record, zlistx_t *upgrades)
+{
+    cJSON *root = cJSON_ParseWithLength (record->value, record->value_len);
+    const cJSON *address = cJSON_GetObjectItemCaseSensitive (root, "address");
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive (root, "topics");
+    const cJSON *topic0 = cJSON_GetArrayItem (topics, 0);
+    const cJSON *topic1 = cJSON_GetArrayItem (topics, 1);
+    uint8_t word [32];
+    if (cJSON_IsString (address) && strlen (address->valuestring) == 42
+        && cJSON_GetArraySize (topics) == 2 && cJSON_IsString (topic0)
+        && strcasecmp (topic0->valuestring, S_UPGRADED) == 0 && cJSON_IsString (topic1)
+        && hex_decode (topic1->valuestring, word, 32) == 32) {
+        char implementation [43];
+        hex_encode (word + 12, 20, implementation);
+        zlistx_add_end (upgrades, zsys_sprintf ("%s %s", address->valuestring, implementation));
+    }
+    cJSON_Delete (root);
+}
+
 //  The records of one internal log record: its decoded log, and its token transfer.
 static void
 s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
@@ -155,15 +192,43 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     }
 }
 
+//  The implementation whose ABI decodes a contract interaction: when the contract has no
+//  bound ABI but is a proxy whose implementation has one. NULL otherwise (borrowed).
+static const char *
+s_implementation (self_t *self, batch_t *batch, const batch_record_t *record)
+{
+    if (!self->proxies || !call_decoder_binds_any (self->decoder))
+        return NULL;
+    static const char *const keys [1] = {"to"};
+    const char *values [1];
+    size_t lens [1];
+    if (jsonw_members (record->value, record->value_len, keys, 1, values, lens) || !values [0]
+        || lens [0] != 44)
+        return NULL;
+    char to [43];
+    memcpy (to, values [0] + 1, 42);
+    to [42] = 0;
+    if (call_decoder_bound (self->decoder, to))
+        return NULL;    //  a binding of the proxy's own address wins
+    const char *implementation = proxy_lookup_implementation (self->proxies, batch_chain (batch),
+                                                              to, batch_number (batch), self->pipe);
+    return implementation && call_decoder_bound (self->decoder, implementation) ? implementation
+                                                                                : NULL;
+}
+
 //  The batch with a decoded record after each contract interaction.
 static batch_t *
 s_decode_batch (self_t *self, batch_t *batch)
 {
     batch_t *out = batch_new (batch_chain (batch), batch_chain_id (batch), batch_number (batch),
                               batch_hash (batch), batch_timestamp (batch));
+    zlistx_t *upgrades = zlistx_new ();
+    zlistx_set_destructor (upgrades, (zlistx_destructor_fn *) zstr_free);
     for (size_t index = 0; index < batch_size (batch); index++) {
         const batch_record_t *record = batch_record (batch, index);
         if (s_ends_with (record->topic, "." TOPIC_LOGS)) {
+            if (self->proxies && memmem (record->value, record->value_len, S_UPGRADED, 66))
+                s_note_upgrade (record, upgrades);
             s_decode_log (self, out, record);
             continue;
         }
@@ -182,8 +247,9 @@ s_decode_batch (self_t *self, batch_t *batch)
         self->interactions++;
         size_t len = 0;
         call_decoding_t decoding = CALL_BAD_CALLDATA;
-        char *decoded = call_decoder_record (self->decoder, record->value, record->value_len, &len,
-                                             &decoding);
+        const char *via = s_implementation (self, batch, record);
+        char *decoded = call_decoder_record_via (self->decoder, record->value, record->value_len,
+                                                 via, &len, &decoding);
         if (!decoded)
             //  Cannot happen with the classifier's records; still one record, with a reason.
             decoded = s_undecodable (
@@ -198,6 +264,14 @@ s_decode_batch (self_t *self, batch_t *batch)
     }
     if (self->watch)
         self->alerts += watch_match_flush (self->watch, out);
+    //  A block's upgrades apply from the next block on: its calls were decoded before.
+    for (char *upgrade = (char *) zlistx_first (upgrades); upgrade;
+         upgrade = (char *) zlistx_next (upgrades)) {
+        *strchr (upgrade, ' ') = 0;
+        proxy_lookup_upgraded (self->proxies, batch_chain (batch), upgrade,
+                               upgrade + strlen (upgrade) + 1, batch_number (batch));
+    }
+    zlistx_destroy (&upgrades);
     return out;
 }
 
@@ -384,7 +458,8 @@ decoder_test (bool verbose)
 
     zsock_t *broker = zsock_new_pull ("@inproc://decoder-test-broker");
     zsock_set_rcvtimeo (broker, 3000);
-    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources, NULL};
+    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources, NULL,
+                           NULL};
     zactor_t *decoder = zactor_new (decoder_actor, &args);
     assert (decoder && !args.decoder);
     zsock_t *classifier = zsock_new_push (">inproc://decoder-test");
@@ -477,7 +552,7 @@ decoder_test (bool verbose)
     //  The facade: a decoder started with decoder_new takes its sources and passes FLUSH on.
     decoder_args_t facade_args = {"inproc://decoder-test-2", ">inproc://decoder-test-broker",
                                   decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err)),
-                                  NULL};
+                                  NULL, NULL};
     assert (facade_args.decoder);
     decoder_t *facade = decoder_new (&facade_args);
     assert (facade && !facade_args.decoder);

@@ -6,6 +6,7 @@
 #include "evmtap.h"
 #include "call_decoder.h"
 #include "log_record.h"
+#include "proxy_lookup.h"
 #include "watch_match.h"
 
 typedef struct {
@@ -13,6 +14,7 @@ typedef struct {
     const char *broker;         //  the broker's endpoint (PUSH, connect)
     call_decoder_t *decoder;    //  the sources; the actor takes it (set to NULL here)
     watch_match_t *watch;       //  the watchlists or NULL; the actor takes it (NULL here)
+    proxy_lookup_t *proxies;    //  proxy implementations or NULL; the actor takes it
 } decoder_args_t;
 
 void decoder_actor (zsock_t *pipe, void *args);

@@ -38,6 +38,7 @@ typedef struct {
     chain_plan_t *plan;    //  its providers, keys, id, name and start
     dispatcher_t *dispatcher;
     fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
+    fetch_worker_t *proxy_worker;      //  with --abis: the decoder's proxy lookups
     char jobs [100];                   //  where the head poller connects to the dispatcher
     head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
@@ -251,6 +252,14 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
         if (!chain->workers [worker])
             return -1;
     }
+    if (options->abis) {
+        char proxies [96];
+        snprintf (proxies, sizeof (proxies), "inproc://evmtap-proxies-%zu", index);
+        chain->proxy_worker = fetch_worker_new (chain_plan_worker_args (
+            plan, plan->worker_count, proxies, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        if (!chain->proxy_worker)
+            return -1;
+    }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
     chain->poller_args = (head_poller_args_t) {.chain = plan->name,
                                                .chain_id = plan->chain_id,
@@ -279,7 +288,7 @@ pipeline_start (pipeline_t *self)
 {
     options_t *options = self->options;
     char err [512];
-    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL,
+    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL, NULL,
                                    NULL};
     decoder_args.decoder = decoder_sources_load (
         options->abis, options->signatures, options->event_signatures, NULL, err, sizeof (err));
@@ -305,6 +314,24 @@ pipeline_start (pipeline_t *self)
     }
     decoder_args.watch = self->watch;
     self->watch = NULL;
+    //  Proxies resolve to implementations only where ABIs are bound to addresses.
+    if (options->abis) {
+        decoder_args.proxies = proxy_lookup_new (
+            options->data_dir, (uint64_t) options->proxy_refresh, err, sizeof (err));
+        if (!decoder_args.proxies) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            call_decoder_destroy (&decoder_args.decoder);
+            watch_match_destroy (&decoder_args.watch);
+            proxy_lookup_destroy (&decoder_args.proxies);
+            return EVMTAP_EXIT_FAILURE;
+        }
+        for (size_t index = 0; index < self->chain_count; index++) {
+            char endpoint [96];
+            snprintf (endpoint, sizeof (endpoint), "inproc://evmtap-proxies-%zu", index);
+            proxy_lookup_add_chain (decoder_args.proxies, self->chains [index].plan->name,
+                                    endpoint);
+        }
+    }
     self->decoder = decoder_new (&decoder_args);
     call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
     watch_match_destroy (&decoder_args.watch);
@@ -458,6 +485,7 @@ s_chain_stop (chain_run_t *chain)
         fetch_worker_destroy (&chain->workers [index]);
     free (chain->workers);
     chain->workers = NULL;
+    fetch_worker_destroy (&chain->proxy_worker);
     dispatcher_destroy (&chain->dispatcher);
 }
 

@@ -98,8 +98,10 @@ fetch_worker_args_t *
 chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatcher,
                         const char *keypool, int timeout_ms)
 {
-    assert (worker < self->worker_count);
-    chain_worker_t *plan = &self->workers [worker];
+    //  worker_count itself: one worker more (the decoder's proxy lookups), on the first
+    //  worker's provider, with a holder name of its own.
+    assert (worker <= self->worker_count && self->worker_count > 0);
+    chain_worker_t *plan = &self->workers [worker % self->worker_count];
     chain_options_t *options = self->options;
     if (!plan->pooled) {
         char *url = secrets_fill_url (plan->url_template, "");
