@@ -4,16 +4,24 @@
     "Decoded call", decoded or with a reason, exactly one per contract interaction. Each
     internal log record (<chain>.mined.logs, with --receipts) is replaced by its "Decoded
     log" on <chain>.mined.logs.decoded and, when the log is an ERC-20 or ERC-721 Transfer,
-    a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). Other
-    records pass unchanged and in order; so do end-of-stream markers (FLUSH).
+    a "Token transfer" on <chain>.mined.token_transfers (key: <txhash>:<logIndex>). With
+    watchlists, the batch ends with its "Alert" records on <chain>.alerts.watchlist (key:
+    <txhash>:<list>:<address>). A call to a contract without a bound ABI is decoded with
+    its implementation's bound ABI when it is a proxy (proxy_lookup: asked of the chain's
+    proxy fetch worker once, updated by the proxy's Upgraded logs from the next block on)
+    and its record says "via". Other records pass unchanged and in order; so do
+    end-of-stream markers (FLUSH). A new set of watchlists is taken between two batches,
+    so that each block is matched against one set, whole.
 
     Pipe commands:
         $TERM                   leave
         STATS                   -> STATS batches interactions decoded unknown_selector
-                                   bad_calldata logs logs_decoded transfers
+                                   bad_calldata logs logs_decoded transfers alerts
         RELOAD sources          take sources (a call_decoder_t pointer) in place of its
                                 own from the next batch on -> RELOADED (`evmtap ctl
                                 RELOAD`, SIGHUP)
+        WATCH pointer           takes the watch_match_t * (NULL: none), drops the one it
+                                had -> signal 0
     Main starts and stops it through the facade (decoder_t, decoder.h).
 */
 #include "evmtap.h"
@@ -21,17 +29,22 @@
 #include "batch.h"
 #include "block_msg.h"
 #include "call_decoder.h"
+#include "hexutil.h"
 #include "jsonw.h"
 #include "log_record.h"
 #include "msg.h"
 #include "stage.h"
+#include "proxy_lookup.h"
 #include "topics.h"
+#include "watch_match.h"
 
 typedef struct {
     zsock_t *pipe;
     stage_t *stage;    //  batches from the classifier in, to the broker out
     call_decoder_t *decoder;
     log_record_t *log;
+    watch_match_t *watch;       //  the watchlists, NULL when none
+    proxy_lookup_t *proxies;    //  NULL: no proxy lookups
     bool terminated;
     uint64_t batch_count;
     uint64_t interactions;
@@ -39,6 +52,7 @@ typedef struct {
     uint64_t logs;
     uint64_t logs_decoded;
     uint64_t transfers;
+    uint64_t alerts;
 } self_t;
 
 static self_t *
@@ -49,14 +63,22 @@ s_self_new (zsock_t *pipe, decoder_args_t *args)
     self->pipe = pipe;
     self->decoder = args->decoder;
     args->decoder = NULL;
+    self->watch = args->watch;
+    args->watch = NULL;
+    self->proxies = args->proxies;
+    args->proxies = NULL;
     if (!self->decoder) {
         zsys_error ("decoder: no decoding sources");
+        watch_match_destroy (&self->watch);
+        proxy_lookup_destroy (&self->proxies);
         free (self);
         return NULL;
     }
     self->stage = stage_new ("decoder", pipe, args->endpoint, args->broker);
     if (!self->stage) {
         call_decoder_destroy (&self->decoder);
+        watch_match_destroy (&self->watch);
+        proxy_lookup_destroy (&self->proxies);
         free (self);
         return NULL;
     }
@@ -73,6 +95,8 @@ s_self_destroy (self_t **self_p)
     stage_destroy (&self->stage);
     call_decoder_destroy (&self->decoder);
     log_record_destroy (&self->log);
+    watch_match_destroy (&self->watch);
+    proxy_lookup_destroy (&self->proxies);
     free (self);
     *self_p = NULL;
 }
@@ -113,6 +137,32 @@ s_undecodable (const char *hash, batch_t *batch, const char *reason, size_t *len
     return text;
 }
 
+//  keccak256("Upgraded(address)"): EIP-1967's event of a proxy that changed its
+//  implementation (indexed).
+#define S_UPGRADED "0xbc7cd75a20ee27fd9adebab32041f755214dbc6bffa90cc0225b39da2e5c2d3b"
+
+//  Notes an Upgraded(implementation) log in upgrades (proxy address and implementation,
+//  applied once the batch is done).
+static void
+s_note_upgrade (const batch_record_t *record, zlistx_t *upgrades)
+{
+    cJSON *root = cJSON_ParseWithLength (record->value, record->value_len);
+    const cJSON *address = cJSON_GetObjectItemCaseSensitive (root, "address");
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive (root, "topics");
+    const cJSON *topic0 = cJSON_GetArrayItem (topics, 0);
+    const cJSON *topic1 = cJSON_GetArrayItem (topics, 1);
+    uint8_t word [32];
+    if (cJSON_IsString (address) && strlen (address->valuestring) == 42
+        && cJSON_GetArraySize (topics) == 2 && cJSON_IsString (topic0)
+        && strcasecmp (topic0->valuestring, S_UPGRADED) == 0 && cJSON_IsString (topic1)
+        && hex_decode (topic1->valuestring, word, 32) == 32) {
+        char implementation [43];
+        hex_encode (word + 12, 20, implementation);
+        zlistx_add_end (upgrades, zsys_sprintf ("%s %s", address->valuestring, implementation));
+    }
+    cJSON_Delete (root);
+}
+
 //  The records of one internal log record: its decoded log, and its token transfer.
 static void
 s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
@@ -135,6 +185,8 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     if (decoding == CALL_DECODED)
         self->logs_decoded++;
     char *transfer = log_record_transfer (self->log, &len);
+    if (transfer && self->watch)
+        watch_match_transfer (self->watch, transfer, len);
     if (transfer) {
         topic = zsys_sprintf ("%s." TOPIC_TOKEN_TRANSFERS, batch_chain (out));
         batch_add (out, topic, record->key, transfer, len);
@@ -143,15 +195,43 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     }
 }
 
+//  The implementation whose ABI decodes a contract interaction: when the contract has no
+//  bound ABI but is a proxy whose implementation has one. NULL otherwise (borrowed).
+static const char *
+s_implementation (self_t *self, batch_t *batch, const batch_record_t *record)
+{
+    if (!self->proxies || !call_decoder_binds_any (self->decoder))
+        return NULL;
+    static const char *const keys [1] = {"to"};
+    const char *values [1];
+    size_t lens [1];
+    if (jsonw_members (record->value, record->value_len, keys, 1, values, lens) || !values [0]
+        || lens [0] != 44)
+        return NULL;
+    char to [43];
+    memcpy (to, values [0] + 1, 42);
+    to [42] = 0;
+    if (call_decoder_bound (self->decoder, to))
+        return NULL;    //  a binding of the proxy's own address wins
+    const char *implementation = proxy_lookup_implementation (self->proxies, batch_chain (batch),
+                                                              to, batch_number (batch), self->pipe);
+    return implementation && call_decoder_bound (self->decoder, implementation) ? implementation
+                                                                                : NULL;
+}
+
 //  The batch with a decoded record after each contract interaction.
 static batch_t *
 s_decode_batch (self_t *self, batch_t *batch)
 {
     batch_t *out = batch_new (batch_chain (batch), batch_chain_id (batch), batch_number (batch),
                               batch_hash (batch), batch_timestamp (batch));
+    zlistx_t *upgrades = zlistx_new ();
+    zlistx_set_destructor (upgrades, (zlistx_destructor_fn *) zstr_free);
     for (size_t index = 0; index < batch_size (batch); index++) {
         const batch_record_t *record = batch_record (batch, index);
         if (s_ends_with (record->topic, "." TOPIC_LOGS)) {
+            if (self->proxies && memmem (record->value, record->value_len, S_UPGRADED, 66))
+                s_note_upgrade (record, upgrades);
             s_decode_log (self, out, record);
             continue;
         }
@@ -160,23 +240,41 @@ s_decode_batch (self_t *self, batch_t *batch)
         memcpy (value, record->value, record->value_len);
         value [record->value_len] = 0;
         batch_add (out, record->topic, record->key, value, record->value_len);
-        if (!s_ends_with (record->topic, "." TOPIC_INTERACTION))
+        bool interaction = s_ends_with (record->topic, "." TOPIC_INTERACTION);
+        if (self->watch
+            && (interaction || s_ends_with (record->topic, "." TOPIC_NATIVE_TRANSFER)
+                || s_ends_with (record->topic, "." TOPIC_DEPLOYMENT)))
+            watch_match_tx (self->watch, value, record->value_len);
+        if (!interaction)
             continue;
         self->interactions++;
         size_t len = 0;
         call_decoding_t decoding = CALL_BAD_CALLDATA;
-        char *decoded = call_decoder_record (self->decoder, record->value, record->value_len, &len,
-                                             &decoding);
+        const char *via = s_implementation (self, batch, record);
+        char *decoded = call_decoder_record_via (self->decoder, record->value, record->value_len,
+                                                 via, &len, &decoding);
         if (!decoded)
             //  Cannot happen with the classifier's records; still one record, with a reason.
             decoded = s_undecodable (
                 record->key, batch,
                 "the transaction record lacks to, input, hash, blockNumber or blockHash", &len);
         self->counts [decoding]++;
+        if (self->watch && decoding == CALL_DECODED)
+            watch_match_call (self->watch, decoded, len);
         char *topic = zsys_sprintf ("%s." TOPIC_INTERACTION_DECODED, batch_chain (out));
         batch_add (out, topic, record->key, decoded, len);
         zstr_free (&topic);
     }
+    if (self->watch)
+        self->alerts += watch_match_flush (self->watch, out);
+    //  A block's upgrades apply from the next block on: its calls were decoded before.
+    for (char *upgrade = (char *) zlistx_first (upgrades); upgrade;
+         upgrade = (char *) zlistx_next (upgrades)) {
+        *strchr (upgrade, ' ') = 0;
+        proxy_lookup_upgraded (self->proxies, batch_chain (batch), upgrade,
+                               upgrade + strlen (upgrade) + 1, batch_number (batch));
+    }
+    zlistx_destroy (&upgrades);
     return out;
 }
 
@@ -217,10 +315,16 @@ s_self_handle_pipe (self_t *self)
     else if (streq (command, "STATS"))
         zstr_sendf (self->pipe,
                     "STATS %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                    " %" PRIu64 " %" PRIu64,
+                    " %" PRIu64 " %" PRIu64 " %" PRIu64,
                     self->batch_count, self->interactions, self->counts [CALL_DECODED],
                     self->counts [CALL_UNKNOWN_SELECTOR], self->counts [CALL_BAD_CALLDATA],
-                    self->logs, self->logs_decoded, self->transfers);
+                    self->logs, self->logs_decoded, self->transfers, self->alerts);
+    else if (streq (command, "WATCH") && zmsg_size (msg) == 1
+             && zframe_size (zmsg_first (msg)) == sizeof (watch_match_t *)) {
+        watch_match_destroy (&self->watch);
+        memcpy (&self->watch, zframe_data (zmsg_first (msg)), sizeof (watch_match_t *));
+        zsock_signal (self->pipe, 0);
+    }
     else
         zsys_error ("decoder: unknown pipe command '%s'", command);
     zstr_free (&command);
@@ -277,6 +381,18 @@ decoder_reload (decoder_t *self, call_decoder_t **sources_p)
     char *answer = zstr_recv (self->actor);
     assert (answer && streq (answer, "RELOADED"));
     zstr_free (&answer);
+}
+
+void
+decoder_watch_set (decoder_t *self, watch_match_t **watch_p)
+{
+    assert (self && watch_p);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "WATCH");
+    zmsg_addmem (msg, watch_p, sizeof (watch_match_t *));
+    zmsg_send (&msg, self->actor);
+    *watch_p = NULL;
+    zsock_wait (self->actor);
 }
 
 void
@@ -370,7 +486,8 @@ decoder_test (bool verbose)
 
     zsock_t *broker = zsock_new_pull ("@inproc://decoder-test-broker");
     zsock_set_rcvtimeo (broker, 3000);
-    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources};
+    decoder_args_t args = {"inproc://decoder-test", ">inproc://decoder-test-broker", sources, NULL,
+                           NULL};
     zactor_t *decoder = zactor_new (decoder_actor, &args);
     assert (decoder && !args.decoder);
     zsock_t *classifier = zsock_new_push (">inproc://decoder-test");
@@ -454,7 +571,7 @@ decoder_test (bool verbose)
     zframe_destroy (&frame);
     zstr_send (decoder, "STATS");
     char *stats = zstr_recv (decoder);
-    assert (streq (stats, "STATS 1 3 1 1 1 2 0 1"));
+    assert (streq (stats, "STATS 1 3 1 1 1 2 0 1 0"));
     zstr_free (&stats);
 
     zsock_destroy (&classifier);
@@ -462,7 +579,8 @@ decoder_test (bool verbose)
 
     //  The facade: a decoder started with decoder_new takes its sources and passes FLUSH on.
     decoder_args_t facade_args = {"inproc://decoder-test-2", ">inproc://decoder-test-broker",
-                                  decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err))};
+                                  decoder_sources_load (dir, NULL, NULL, NULL, err, sizeof (err)),
+                                  NULL, NULL};
     assert (facade_args.decoder);
     decoder_t *facade = decoder_new (&facade_args);
     assert (facade && !facade_args.decoder);
@@ -472,6 +590,53 @@ decoder_test (bool verbose)
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
     zframe_destroy (&frame);
+
+    //  Watchlists handed over between batches: the batch after alerts on the transfer's
+    //  `to` argument and token transfer; after they are taken away, it does not.
+    char *list_path = zsys_sprintf ("%s/watched.txt", dir);
+    file = fopen (list_path, "w");
+    assert (file);
+    fputs ("0x70997970c51812dc3a010c7d01b50e0d17dc79c8\n", file);
+    fclose (file);
+    char *paths [] = {list_path};
+    const char *watched =
+        "{\"chainId\":31337,"
+        "\"hash\":\"0x1111111111111111111111111111111111111111111111111111111111111111\","
+        "\"blockNumber\":10,\"blockHash\":\"0x0a\","
+        "\"from\":\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\","
+        "\"to\":\"0x5fbdb2315678afecb367f032d93f642f64180aa3\",\"input\":\"0xa9059cbb"
+        "00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c8"
+        "00000000000000000000000000000000000000000000000000000000000003e8\"}";
+    for (int round = 0; round < 2; round++) {
+        watch_match_t *watch = round ? NULL : watch_match_load (paths, 1, err, sizeof (err));
+        assert (round || watch);
+        decoder_watch_set (facade, &watch);
+        assert (!watch);
+        batch = batch_new ("anvil", 31337, 10, "0x0a", 1714521600);
+        batch_add (batch, "anvil.mined.tx.3.contract_interaction", "0x1111", strdup (watched),
+                   strlen (watched));
+        batch_add (batch, "anvil.mined.logs", "0x1111:0", strdup (log), strlen (log));
+        frame = batch_encode (batch);
+        batch_destroy (&batch);
+        zframe_send (&frame, classifier, 0);
+        frame = zframe_recv (broker);
+        assert (frame && batch_decode (frame, &batch) == 0);
+        zframe_destroy (&frame);
+        assert (batch_size (batch) == (round ? 4u : 5u));
+        if (round == 0) {
+            record = batch_record (batch, 4);
+            assert (streq (record->topic, "anvil.alerts.watchlist"));
+            assert (streq (record->key, "0x1111111111111111111111111111111111111111111111111111111"
+                                        "111111111:watched:"
+                                        "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
+            assert (strstr (record->value, "\"blockNumber\":10,\"blockHash\":\"0x0a\","
+                                           "\"list\":\"watched\""));
+            assert (strstr (record->value, "\"matchedIn\":[\"arg:to\",\"transfer\"]}"));
+        }
+        batch_destroy (&batch);
+    }
+    unlink (list_path);
+    zstr_free (&list_path);
     zsock_destroy (&classifier);
     decoder_destroy (&facade);
     decoder_destroy (&facade);

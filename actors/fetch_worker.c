@@ -34,6 +34,8 @@
                                  each result, once it holds a key (with a key pool)
         <- job frame             (proto/job.h)
         -> result frames         (proto/result.h), then READY again
+        <- proxy query           (proto/proxy_query.h: the decoder's lookups)
+        -> proxy answer          then READY again
     Pipe commands:
         $TERM                    leave, even in the middle of a request
 */
@@ -51,6 +53,8 @@
 #include "keypool.h"
 #include "keypool_store.h"
 #include "normalize.h"
+#include "proxy_probe.h"
+#include "proxy_query.h"
 #include "receipts.h"
 #include "receipts_cost.h"
 #include "receipts_strategy.h"
@@ -1119,10 +1123,73 @@ s_fetch_head (self_t *self, const job_t *job, result_t *result)
     return 0;
 }
 
+//  Answers a proxy query (src/fetch/proxy_probe.h): the implementation behind the
+//  address at the block, "" when it is no proxy. Returns 0, -1 when leaving.
+static int
+s_answer_proxy (self_t *self, const proxy_query_t *query)
+{
+    proxy_answer_t answer = {.id = query->id, .status = RESULT_OK};
+    const char *methods [PROXY_PROBE_CALLS];
+    char *params [PROXY_PROBE_CALLS];
+    proxy_probe_calls (query->address, query->number, methods, params);
+    cJSON *doc = NULL;
+    jsonrpc_answer_t answers [PROXY_PROBE_CALLS];
+    s_outcome_t outcome = s_call_many (self, "proxy slots", PROXY_PROBE_CALLS, methods,
+                                       (const char *const *) params, &doc, answers);
+    proxy_probe_params_free (params);
+    proxy_probe_t found = PROXY_MALFORMED;
+    char why [160] = "malformed answers";
+    if (outcome == S_FAILED)
+        snprintf (why, sizeof (why), "%s", answers [0].message);
+    if (outcome == S_DONE) {
+        const cJSON *results [PROXY_PROBE_CALLS];
+        for (size_t index = 0; index < PROXY_PROBE_CALLS; index++)
+            results [index] = answers [index].result;
+        found = proxy_probe_read (results, answer.implementation);
+    }
+    cJSON_Delete (doc);
+    doc = NULL;
+    if (found == PROXY_BEACON) {
+        char *call = proxy_probe_beacon_params (answer.implementation, query->number);
+        jsonrpc_answer_t reply;
+        outcome = s_call (self, "beacon implementation", "eth_call", call, &doc, &reply);
+        zstr_free (&call);
+        found = outcome == S_DONE ? proxy_probe_read_beacon (reply.result, answer.implementation)
+                                  : PROXY_MALFORMED;
+        if (outcome == S_FAILED)
+            snprintf (why, sizeof (why), "%s", reply.message);
+        cJSON_Delete (doc);
+    }
+    if (outcome == S_LEAVING)
+        return -1;
+    if (found != PROXY_FOUND)
+        answer.implementation [0] = 0;
+    if (found == PROXY_MALFORMED) {
+        answer.status = RESULT_FAILED;
+        snprintf (answer.error, sizeof (answer.error), "%s: proxy %s: %s", self->args->provider,
+                  query->address, why);
+    }
+    answer.requests = self->requests;
+    zframe_t *frame = proxy_answer_encode (&answer);
+    zframe_send (&frame, self->dispatcher, 0);
+    return 0;
+}
+
 static void
 s_self_handle_job (self_t *self)
 {
     zframe_t *frame = zframe_recv (self->dispatcher);
+    proxy_query_t query;
+    if (frame && msg_type (frame) == MSG_TYPE_PROXY_QUERY) {
+        int rc = proxy_query_decode (frame, &query);
+        zframe_destroy (&frame);
+        self->requests = 0;
+        if (rc == 0)
+            s_answer_proxy (self, &query);
+        else
+            zsys_error ("fetch_worker %s: malformed proxy query", self->args->provider);
+        return;
+    }
     job_t job;
     if (!frame || job_decode (frame, &job)) {
         zsys_error ("fetch_worker %s: malformed job from the dispatcher", self->args->provider);

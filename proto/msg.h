@@ -33,6 +33,9 @@ typedef enum {
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
     MSG_TYPE_LEASE_REFUND,    //  14
+    //  The decoder's proxy lookups through a fetch worker (proxy_query.h).
+    MSG_TYPE_PROXY_QUERY = 15,
+    MSG_TYPE_PROXY_ANSWER = 16,
     //  The control socket's protocol (control.h), apart from the pipeline's own numbers.
     MSG_TYPE_CONTROL_REQUEST = 40,
     MSG_TYPE_CONTROL_REPLY = 41,

@@ -23,6 +23,8 @@
 #define TOPIC_TOKEN_TRANSFERS "mined.token_transfers"
 //  One record per block a reorg orphaned (key: the block number).
 #define TOPIC_BLOCKS_REORGED "mined.blocks.reorged"
+//  One alert per (transaction, watchlist, address) (key: <txhash>:<list>:<address>).
+#define TOPIC_ALERTS_WATCHLIST "alerts.watchlist"
 
 //  The key pool's usage records: a full name, without a chain prefix, since keys are
 //  shared across chains (key: <key>:<host>:<seq>).

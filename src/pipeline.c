@@ -8,7 +8,8 @@
     checkpointed the end of every chain's stream (--to, or a signal and the drain), or the
     sink fails. Stop: the last figures, then every actor in reverse order of its start,
     but for the key pool, which stops with the chains, before the broker that takes its
-    last usage records. Exit codes: README "Stopping and exit codes". */
+    last usage records. Exit codes: README "Stopping and exit codes". SIGHUP and `ctl RELOAD`
+    reload the decoding sources and the watchlists (pipeline_reload) while it waits. */
 #include "evmtap.h"
 #include "pipeline.h"
 #include "block.h"
@@ -30,6 +31,7 @@
 #include "options.h"
 #include "sink.h"
 #include <sys/un.h>
+#include "watch_match.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -44,6 +46,7 @@ typedef struct {
     size_t worker_live;                //  started, as `evmtap ctl SCALE` left them
     char workers_endpoint [96];        //  where its fetch workers connect
     int64_t requeue_due;               //  SCALE stopped workers: requeue again then, or 0
+    fetch_worker_t *proxy_worker;      //  with --abis: the decoder's proxy lookups
     char jobs [100];                   //  where the head poller connects to the dispatcher
     head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
     head_poller_t *poller;
@@ -72,7 +75,21 @@ struct _pipeline_t {
     bool stop_requested;     //  `evmtap ctl STOP`: drain as on SIGTERM
     bool paused;             //  `evmtap ctl PAUSE`: no new block jobs
     bool commit_on_timer;    //  pipeline_commit_on_timer
+    watch_match_t *watch;    //  the plan's --watchlist files, until the decoder takes them
 };
+
+//  Loads the --watchlist files into *watch (NULL when none is given). Returns 0, or -1
+//  with the reason (FILE:LINE for a malformed line) in err.
+static int
+s_watchlists_load (pipeline_t *self, watch_match_t **watch, char *err, size_t err_size)
+{
+    *watch = NULL;
+    if (!self->options->watchlist_count)
+        return 0;
+    *watch = watch_match_load (self->options->watchlists, self->options->watchlist_count, err,
+                               err_size);
+    return *watch ? 0 : -1;
+}
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
 //  before anything opens it: a second process on the same dir leaves at once (exit 2).
@@ -102,10 +119,7 @@ static int
 s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->listen            ? "--listen"
-                              : options->metrics         ? "--metrics"
-                              : options->watchlist_count ? "--watchlist"
-                                                         : NULL;
+    const char *unsupported = options->listen ? "--listen" : options->metrics ? "--metrics" : NULL;
     if (unsupported) {
         fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
                  unsupported, EVMTAP_VERSION);
@@ -130,6 +144,14 @@ s_plan (pipeline_t *self)
             return EVMTAP_EXIT_USAGE;
         }
     }
+    char watch_err [600];
+    if (s_watchlists_load (self, &self->watch, watch_err, sizeof (watch_err))) {
+        fprintf (stderr, "evmtap %s: %s\n", self->command, watch_err);
+        return EVMTAP_EXIT_USAGE;
+    }
+    if (self->watch)
+        zsys_info ("watchlists: %zu lists, %zu addresses", watch_match_lists (self->watch),
+                   watch_match_addresses (self->watch));
     self->chain_count = options->chain_count;
     self->chains = (chain_run_t *) calloc (self->chain_count, sizeof (chain_run_t));
     assert (self->chains);
@@ -250,6 +272,14 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
             return -1;
         chain->worker_live = worker + 1;
     }
+    if (options->abis) {
+        char proxies [96];
+        snprintf (proxies, sizeof (proxies), "inproc://evmtap-proxies-%zu", index);
+        chain->proxy_worker = fetch_worker_new (chain_plan_worker_args (
+            plan, CHAIN_PLAN_PROXY_WORKER, proxies, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        if (!chain->proxy_worker)
+            return -1;
+    }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
     chain->poller_args = (head_poller_args_t) {.chain = plan->name,
                                                .chain_id = plan->chain_id,
@@ -285,7 +315,8 @@ pipeline_start (pipeline_t *self)
 {
     options_t *options = self->options;
     char err [512];
-    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL};
+    decoder_args_t decoder_args = {"inproc://evmtap-decoder", ">inproc://evmtap-broker", NULL, NULL,
+                                   NULL};
     decoder_args.decoder = decoder_sources_load (
         options->abis, options->signatures, options->event_signatures, NULL, err, sizeof (err));
     if (!decoder_args.decoder) {
@@ -309,8 +340,29 @@ pipeline_start (pipeline_t *self)
         call_decoder_destroy (&decoder_args.decoder);
         return EVMTAP_EXIT_FAILURE;
     }
+    decoder_args.watch = self->watch;
+    self->watch = NULL;
+    //  Proxies resolve to implementations only where ABIs are bound to addresses.
+    if (options->abis) {
+        decoder_args.proxies = proxy_lookup_new (
+            options->data_dir, (uint64_t) options->proxy_refresh, err, sizeof (err));
+        if (!decoder_args.proxies) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+            call_decoder_destroy (&decoder_args.decoder);
+            watch_match_destroy (&decoder_args.watch);
+            proxy_lookup_destroy (&decoder_args.proxies);
+            return EVMTAP_EXIT_FAILURE;
+        }
+        for (size_t index = 0; index < self->chain_count; index++) {
+            char endpoint [96];
+            snprintf (endpoint, sizeof (endpoint), "inproc://evmtap-proxies-%zu", index);
+            proxy_lookup_add_chain (decoder_args.proxies, self->chains [index].plan->name,
+                                    endpoint);
+        }
+    }
     self->decoder = decoder_new (&decoder_args);
     call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
+    watch_match_destroy (&decoder_args.watch);
     classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     self->classifier = classifier_new (&classifier_args);
     for (size_t index = 0; index < self->chain_count; index++)
@@ -468,6 +520,7 @@ s_chain_stop (chain_run_t *chain)
         fetch_worker_destroy (&chain->workers [index]);
     free (chain->workers);
     chain->workers = NULL;
+    fetch_worker_destroy (&chain->proxy_worker);
     dispatcher_destroy (&chain->dispatcher);
 }
 
@@ -556,6 +609,7 @@ pipeline_destroy (pipeline_t **self_p)
     if (!self)
         return;
     s_stop (self);
+    watch_match_destroy (&self->watch);
     data_dir_lock_release (&self->lock);
     free (self);
     *self_p = NULL;
@@ -710,7 +764,18 @@ pipeline_reload (pipeline_t *self, char *err, size_t err_size)
                                                     err_size);
     if (!sources)
         return -1;
+    //  Both read before either is handed over: a bad file leaves all in use as it was.
+    watch_match_t *watch;
+    if (s_watchlists_load (self, &watch, err, err_size)) {
+        call_decoder_destroy (&sources);
+        return -1;
+    }
     decoder_reload (self->decoder, &sources);
+    if (self->options->watchlist_count) {
+        zsys_info ("watchlists reloaded: %zu lists, %zu addresses", watch_match_lists (watch),
+                   watch_match_addresses (watch));
+        decoder_watch_set (self->decoder, &watch);
+    }
     return 0;
 }
 

@@ -73,9 +73,9 @@ size_t pipeline_chain_workers (pipeline_t *self, size_t index);
 //  Starts or stops in-process fetch workers so that every chain has count. 0, or -1 when
 //  a worker could not start.
 int pipeline_scale (pipeline_t *self, size_t count);
-//  Loads the decoding sources again (ABIs, signatures) and hands them to the decoder;
-//  what else a reload takes (watchlists) goes here too. 0, or -1 with the reason in err
-//  (the sources in use stay).
+//  Loads the decoding sources (ABIs, signatures) and the --watchlist files again and hands
+//  them to the decoder, which uses them from its next block on. 0, or -1 with the reason
+//  in err (FILE:LINE for a malformed watchlist line): then everything in use stays.
 int pipeline_reload (pipeline_t *self, char *err, size_t err_size);
 //  Drains and stops as on SIGTERM.
 void pipeline_stop (pipeline_t *self);

@@ -15,6 +15,11 @@
 #include "signatures.h"
 #include "call_decoder.h"
 #include "log_record.h"
+#include "watch_match.h"
+#include "watchlist.h"
+#include "proxy_probe.h"
+#include "proxy_store.h"
+#include "proxy_lookup.h"
 #include "decoder.h"
 #include "abi_type.h"
 #include "block_clock.h"
@@ -108,6 +113,11 @@ static const selftest_t s_selftests [] = {
     {"signatures", signatures_test},
     {"call_decoder", call_decoder_test},
     {"log_record", log_record_test},
+    {"watchlist", watchlist_test},
+    {"watch_match", watch_match_test},
+    {"proxy_probe", proxy_probe_test},
+    {"proxy_store", proxy_store_test},
+    {"proxy_lookup", proxy_lookup_test},
     {"decoder", decoder_test},
     {"rlp", rlp_test},
     {"trie", trie_test},

@@ -84,14 +84,17 @@ chain_plan_destroy (chain_plan_t **self_p)
     *self_p = NULL;
 }
 
-//  The holder name of a worker in the pool: host:pid:chain/w<n>.
+//  The holder name of a worker in the pool: host:pid:chain/w<n>, or host:pid:chain/proxies.
 static void
 s_holder (chain_plan_t *self, size_t worker, char *out, size_t size)
 {
     char host [64] = "localhost";
     gethostname (host, sizeof (host) - 1);
-    snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (), *self->name ? self->name : "probe",
-              worker);
+    const char *chain = *self->name ? self->name : "probe";
+    if (worker == CHAIN_PLAN_PROXY_WORKER)
+        snprintf (out, size, "%s:%d:%s/proxies", host, (int) getpid (), chain);
+    else
+        snprintf (out, size, "%s:%d:%s/w%zu", host, (int) getpid (), chain, worker);
 }
 
 fetch_worker_args_t *
@@ -99,8 +102,10 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
                         const char *keypool, int timeout_ms)
 {
     assert (self->worker_count > 0);
-    //  Workers that `evmtap ctl SCALE` adds take the providers in the same turns.
-    chain_worker_t *plan = &self->workers [worker % self->worker_count];
+    //  Workers that `evmtap ctl SCALE` adds take the providers in the same turns; the
+    //  decoder's proxy lookups (CHAIN_PLAN_PROXY_WORKER) the first worker's.
+    chain_worker_t *plan =
+        &self->workers [worker == CHAIN_PLAN_PROXY_WORKER ? 0 : worker % self->worker_count];
     chain_options_t *options = self->options;
     if (!plan->pooled) {
         char *url = secrets_fill_url (plan->url_template, "");

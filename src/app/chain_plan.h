@@ -49,7 +49,12 @@ int chain_plan_probe (chain_plan_t *self, const char *keypool, int timeout_ms,
 int chain_plan_ask (chain_plan_t *self, const char *keypool, int timeout_ms,
                     bool (*should_stop) (void *arg), void *arg, chain_probe_query_t *query);
 
-//  The arguments of worker number `worker` (for fetch_worker_actor, which takes them).
+//  The worker number of the decoder's proxy lookups: on the first worker's provider, with a
+//  holder of its own (the numbers from worker_count up are the workers `ctl SCALE` adds).
+#define CHAIN_PLAN_PROXY_WORKER SIZE_MAX
+
+//  The arguments of worker number `worker` (for fetch_worker_actor, which takes them), or
+//  of CHAIN_PLAN_PROXY_WORKER.
 fetch_worker_args_t *chain_plan_worker_args (chain_plan_t *self, size_t worker,
                                              const char *dispatcher, const char *keypool,
                                              int timeout_ms);

@@ -85,6 +85,7 @@ typedef struct {
     char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
     char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL
     char *event_signatures;       //  --event-signatures FILE: event topics, or NULL
+    int proxy_refresh;            //  --proxy-refresh N: blocks before a proxy is asked again
     char *watchlists [OPTIONS_MAX_WATCHLISTS];      //  --watchlist FILE (repeatable)
     size_t watchlist_count;                         //  how many of watchlists are set
     bool verbose;                                   //  -v: log more

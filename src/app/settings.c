@@ -295,7 +295,8 @@ static const setting_t s_settings [] = {
      .help = "addresses to alert on, repeatable; named by the file's base name",
      .doc_default = "none",
      .doc = "an address list to alert on (`alerts.watchlist`); repeatable, at most {max}; "
-            "the list's name is the file's base name"},
+            "the list's name is the file's base name without extension; read again on "
+            "SIGHUP (format: docs/topics.md)"},
     {.flag = "abis", .name = "abis", S_SERVICE (abis), .type = &setting_text,
      .expect = "a directory", .value = "DIR",
      .help = "ABIs to decode contract calls with: DIR/*.json, bound to\n"
@@ -321,6 +322,14 @@ static const setting_t s_settings [] = {
             "per line (several `;`-separated signatures of one topic allowed; without "
             "`indexed` marks the first parameters are taken as indexed), tried after the "
             "ABIs' events and `signatures`"},
+    {.flag = "proxy-refresh", .name = "proxy_refresh", S_SERVICE (proxy_refresh),
+     .type = &setting_count, .min = "0", .max = S_INT_MAX, .initial = "7200",
+     .expect = "a number of blocks from {min} to {max}", .value = "BLOCKS",
+     .help = "ask a proxy's implementation again after this many blocks\n"
+             "(default {default}; 0: only on its Upgraded events)",
+     .doc = "blocks after which the implementation behind a proxy contract (EIP-1967, its "
+            "beacon, EIP-1822, EIP-1167) is asked of the provider again; `Upgraded` events "
+            "(with `receipts`) update it at once; 0: only they do"},
     {.flag = "drain-timeout", .name = "drain_timeout", S_SERVICE (drain_timeout_ms),
      .type = &setting_seconds, .min = "0", .max = "3600",
      .expect = "a number of seconds from {min} to {max}", .initial = "10",

@@ -38,6 +38,8 @@ struct _call_decoder_t {
     jsonw_t *record;    //  scratch: call_decoder_record's output
     uint8_t *input;     //  scratch: a transaction's input as bytes
     size_t input_capacity;
+    const char *via;     //  during call_decoder_record_via: the address whose ABI binds
+    bool chose_bound;    //  the last call_decoder_write chose the bound ABI's function
 };
 
 static s_abi_file_t *
@@ -234,6 +236,8 @@ s_gather (call_decoder_t *self, const char *to, const uint8_t *key, size_t key_l
     size_t count = 0;
     bool event = key_len == 32;
     s_abi_file_t *bound = self->bound_all;
+    if (!event && self->via)
+        to = self->via;
     if (!bound && to && strlen (to) == 42) {
         char address [BLOCK_ADDRESS_SIZE];
         hex_lower (to, address);
@@ -393,6 +397,7 @@ call_decoder_write (call_decoder_t *self, const char *to, const uint8_t *input, 
     size_t count = s_gather (self, to, input, 4, candidates);
     s_outcome_t outcome;
     s_try (self, candidates, count, NULL, 0, false, input + 4, size - 4, &outcome);
+    self->chose_bound = outcome.best >= 0 && candidates [outcome.best].bound;
     return s_write_outcome (candidates, count, &outcome, input + 4, size - 4, false, self->best,
                             writer);
 }
@@ -415,9 +420,36 @@ call_decoder_write_log (call_decoder_t *self, const char *address, const uint8_t
     return s_write_outcome (candidates, count, &outcome, data, size, true, self->best, writer);
 }
 
+bool
+call_decoder_bound (call_decoder_t *self, const char *address)
+{
+    assert (self && address);
+    if (self->bound_all)
+        return true;
+    if (strlen (address) != 42)
+        return false;
+    char lower [BLOCK_ADDRESS_SIZE];
+    hex_lower (address, lower);
+    return zhashx_lookup (self->bound, lower) != NULL;
+}
+
+bool
+call_decoder_binds_any (call_decoder_t *self)
+{
+    assert (self);
+    return self->bound_all || zhashx_size (self->bound) > 0;
+}
+
 char *
 call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, size_t *len,
                      call_decoding_t *decoding)
+{
+    return call_decoder_record_via (self, tx_json, tx_len, NULL, len, decoding);
+}
+
+char *
+call_decoder_record_via (call_decoder_t *self, const char *tx_json, size_t tx_len, const char *via,
+                         size_t *len, call_decoding_t *decoding)
 {
     assert (self && tx_json && len);
     enum { HASH, NUMBER, BLOCK_HASH, CHAIN_ID, TO, INPUT, KEYS };
@@ -465,8 +497,14 @@ call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, s
     jsonw_raw (self->record, values [BLOCK_HASH], lens [BLOCK_HASH]);
     jsonw_key (self->record, "chainId");
     jsonw_raw (self->record, values [CHAIN_ID], lens [CHAIN_ID]);
+    self->via = via;
     call_decoding_t result = call_decoder_write (self, to, self->input, (size_t) size,
                                                  self->record);
+    self->via = NULL;
+    if (via && self->chose_bound) {
+        jsonw_key (self->record, "via");
+        jsonw_string (self->record, via);
+    }
     jsonw_object_end (self->record);
     if (decoding)
         *decoding = result;
@@ -629,6 +667,25 @@ call_decoder_test (bool verbose)
     s_expect (record, "{\"hash\":\"0xaa\",\"blockNumber\":17,\"blockHash\":\"0xbb\",\"chainId\":1,"
                       "\"to\":\"0x1111");
     zstr_free (&record);
+    //  Through a proxy: the transaction goes to an unbound address, the implementation's
+    //  ABI decodes it and the record says via; an implementation without an ABI of its
+    //  own leaves the usual decoding (here by the folder's ABIs) and no via.
+    assert (call_decoder_bound (decoder, S_TOKEN) && !call_decoder_bound (decoder, S_OTHER));
+    assert (call_decoder_bound (decoder, "0X1111111111111111111111111111111111111111"));
+    assert (call_decoder_binds_any (decoder));
+    char *proxied = strdup (tx);
+    memcpy (strstr (proxied, S_TOKEN), S_OTHER, 42);
+    record = call_decoder_record_via (decoder, proxied, strlen (proxied), S_TOKEN, &len, &decoding);
+    assert (record && decoding == CALL_DECODED && len == strlen (record));
+    s_expect (record, "\"to\":\"" S_OTHER "\"");
+    s_expect (record, "\"source\":\"abi:token.json\"");
+    s_expect (record, "\"trailing\":\"0x\",\"via\":\"" S_TOKEN "\"}");
+    zstr_free (&record);
+    record = call_decoder_record_via (decoder, proxied, strlen (proxied), S_OTHER, &len, &decoding);
+    assert (record && decoding == CALL_DECODED && !strstr (record, "\"via\""));
+    s_expect (record, "\"source\":\"abi:token.json\"");
+    zstr_free (&record);
+    free (proxied);
     //  Without its block's hash a transaction makes no record (the decoder says why).
     char *no_block_hash = strdup (tx);
     *strstr (no_block_hash, ",\"blockHash\"") = '}';

@@ -46,6 +46,17 @@ call_decoding_t call_decoder_write (call_decoder_t *self, const char *to, const 
 char *call_decoder_record (call_decoder_t *self, const char *tx_json, size_t tx_len, size_t *len,
                            call_decoding_t *decoding);
 
+//  call_decoder_record, with the ABI bound to via (a proxy's implementation) in place of
+//  the one bound to `to`; when that ABI's function is the one chosen, the record ends with
+//  "via": via. via NULL: call_decoder_record.
+char *call_decoder_record_via (call_decoder_t *self, const char *tx_json, size_t tx_len,
+                               const char *via, size_t *len, call_decoding_t *decoding);
+
+//  True when an ABI is bound to address (addresses.json, or --abi FILE for every address).
+bool call_decoder_bound (call_decoder_t *self, const char *address);
+//  True when any ABI is bound to an address: only then can a proxy's implementation be.
+bool call_decoder_binds_any (call_decoder_t *self);
+
 //  Writes the fields of a decoded log from `address` on (address, topic0, decoding, event,
 //  signature, args, source, candidates, trailing, reason): topics[0] is topic0. address may
 //  be NULL (left out). Returns the decoding (CALL_UNKNOWN_SELECTOR: no event for topic0;

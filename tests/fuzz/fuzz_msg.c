@@ -15,6 +15,7 @@
 #include "lease.h"
 #include "msg.h"
 #include "result.h"
+#include "proxy_query.h"
 
 //  The index-th element of the frame's top array as an unsigned integer; false when the
 //  frame is no array or that element is no positive integer.
@@ -322,6 +323,45 @@ s_fuzz_control (const uint8_t *data, size_t size)
     zframe_destroy (&frame);
 }
 
+//  The decoder's proxy lookups: both frames decode to NUL-terminated texts and round-trip.
+static void
+s_fuzz_proxy (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    proxy_query_t query;
+    int rc = proxy_query_decode (frame, &query);
+    s_check_rc (rc);
+    if (rc == 0) {
+        if (!memchr (query.address, 0, sizeof query.address))
+            __builtin_trap ();
+        s_check_print (&proxy_query_table, &query);
+        zframe_t *again = proxy_query_encode (&query);
+        proxy_query_t copy;
+        if (proxy_query_decode (again, &copy) != 0 || copy.id != query.id
+            || copy.number != query.number || strcmp (copy.address, query.address) != 0)
+            __builtin_trap ();
+        zframe_destroy (&again);
+    }
+    proxy_answer_t answer;
+    rc = proxy_answer_decode (frame, &answer);
+    s_check_rc (rc);
+    if (rc == 0) {
+        if (answer.status > RESULT_FAILED || !memchr (answer.implementation, 0, 43)
+            || !memchr (answer.error, 0, sizeof answer.error))
+            __builtin_trap ();
+        s_check_print (&proxy_answer_table, &answer);
+        zframe_t *again = proxy_answer_encode (&answer);
+        proxy_answer_t copy;
+        if (proxy_answer_decode (again, &copy) != 0 || copy.id != answer.id
+            || copy.status != answer.status || copy.requests != answer.requests
+            || strcmp (copy.implementation, answer.implementation) != 0
+            || strcmp (copy.error, answer.error) != 0)
+            __builtin_trap ();
+        zframe_destroy (&again);
+    }
+    zframe_destroy (&frame);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -339,5 +379,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_fuzz_batch (data, size);
     s_fuzz_lease (data, size);
     s_fuzz_control (data, size);
+    s_fuzz_proxy (data, size);
     return 0;
 }
