@@ -960,12 +960,20 @@ s_prove (self_t *self, const job_t *job, const cJSON *block, const s_fetched_t *
 {
     size_t tx_count = kept->txs ? body->tx_count : 0;
     size_t receipt_count = kept->receipt_calls ? body->tx_count : 0;
+    //  A block without transactions has no receipts to ask for by hash: they are the empty
+    //  list, which its receiptsRoot proves as eth_getBlockReceipts' [] does.
+    cJSON *no_receipts = job->receipts && !kept->receipts && !kept->receipt_calls
+                                 && body->tx_count == 0
+                             ? cJSON_CreateArray ()
+                             : NULL;
     block_check_t check;
     const char *level;
     block_proof_verdict_t verdict = block_proof_check (
         self->proof, block, kept->txs ? hash_calls_results (kept->txs) : NULL, tx_count,
-        kept->receipts, kept->receipt_calls ? hash_calls_results (kept->receipt_calls) : NULL,
-        receipt_count, &check, &level);
+        no_receipts ? no_receipts : kept->receipts,
+        kept->receipt_calls ? hash_calls_results (kept->receipt_calls) : NULL, receipt_count,
+        &check, &level);
+    cJSON_Delete (no_receipts);
     const char *key_name = self->lease ? key_lease_name (self->lease) : NULL;
     if (verdict == BLOCK_PROOF_REFETCH) {
         zsys_warning ("fetch_worker %s%s%s: block %" PRIu64 " does not prove: %s: not published, "
