@@ -24,6 +24,9 @@
 //  One record per block a reorg orphaned (key: the block number).
 #define TOPIC_BLOCKS_REORGED "mined.blocks.reorged"
 
+//  One record per view call of a state watcher (key: <contract>:<block>:<function>).
+#define TOPIC_CONTRACT_STATE "contract.state"
+
 //  The key pool's usage records: a full name, without a chain prefix, since keys are
 //  shared across chains (key: <key>:<host>:<seq>).
 #define TOPIC_KEY_USAGE "evmtap.api_keys.usage"

@@ -14,6 +14,9 @@
 #include "call_decoder.h"
 #include "log_record.h"
 #include "decoder.h"
+#include "multicall.h"
+#include "state_call.h"
+#include "state_watcher.h"
 #include "abi_type.h"
 #include "block_clock.h"
 #include "block_window.h"
@@ -94,6 +97,9 @@ static const selftest_t s_selftests [] = {
     {"call_decoder", call_decoder_test},
     {"log_record", log_record_test},
     {"decoder", decoder_test},
+    {"state_call", state_call_test},
+    {"multicall", multicall_test},
+    {"state_watcher", state_watcher_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 
