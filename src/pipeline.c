@@ -27,6 +27,8 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include "state_settings.h"
+#include "state_watcher.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -59,6 +61,9 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
+    state_chain_t **state_chains;       //  per chain, NULL for a chain without watchers
+    state_watcher_args_t state_args;    //  borrowed by the state watcher while it runs
+    state_watcher_t *state_watcher;     //  between the decoder and the broker, when any
 };
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
@@ -106,7 +111,9 @@ s_plan (pipeline_t *self)
         char err [512];
         self->chains [index].plan = chain_plan_new (&options->chains [index], options->secrets_dir,
                                                     err, sizeof (err));
-        if (!self->chains [index].plan) {
+        if (!self->chains [index].plan
+            || state_settings_watches (&options->chains [index], options->abis,
+                                       options->config_file, NULL, err, sizeof (err))) {
             fprintf (stderr, "evmtap %s: %s\n", self->command, err);
             return EVMTAP_EXIT_USAGE;
         }
@@ -267,6 +274,27 @@ pipeline_start (pipeline_t *self)
         fprintf (stderr, "evmtap %s: %s\n", self->command, broker_args.error);
         call_decoder_destroy (&decoder_args.decoder);
         return EVMTAP_EXIT_FAILURE;
+    }
+    //  State watchers sit between the decoder and the broker, where a chain has any.
+    self->state_chains = (state_chain_t **) calloc (self->chain_count, sizeof (state_chain_t *));
+    assert (self->state_chains);
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (self->chains [index].plan->options->state_count) {
+            self->state_chains [index] = state_settings_chain (self->chains [index].plan, options,
+                                                               KEYPOOL_ENDPOINT, err, sizeof (err));
+            if (!self->state_chains [index]) {
+                fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+                call_decoder_destroy (&decoder_args.decoder);
+                return EVMTAP_EXIT_USAGE;
+            }
+            self->state_args.chain_count = self->chain_count;
+        }
+    if (self->state_args.chain_count) {
+        self->state_args = (state_watcher_args_t) {"inproc://evmtap-state",
+                                                   ">inproc://evmtap-broker", self->state_chains,
+                                                   self->chain_count};
+        self->state_watcher = state_watcher_new (&self->state_args);
+        decoder_args.broker = ">inproc://evmtap-state";
     }
     self->decoder = decoder_new (&decoder_args);
     call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
@@ -471,6 +499,11 @@ s_stop (pipeline_t *self)
     keypool_destroy (&self->pool);
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
+    state_watcher_destroy (&self->state_watcher);
+    for (size_t index = 0; self->state_chains && index < self->chain_count; index++)
+        state_chain_destroy (&self->state_chains [index]);
+    free (self->state_chains);
+    self->state_chains = NULL;
     broker_destroy (&self->broker);
     s_report_end (self);
     for (size_t index = 0; index < self->chain_count; index++)

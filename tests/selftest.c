@@ -17,6 +17,7 @@
 #include "multicall.h"
 #include "state_call.h"
 #include "state_watcher.h"
+#include "state_settings.h"
 #include "abi_type.h"
 #include "block_clock.h"
 #include "block_window.h"
@@ -100,6 +101,7 @@ static const selftest_t s_selftests [] = {
     {"state_call", state_call_test},
     {"multicall", multicall_test},
     {"state_watcher", state_watcher_test},
+    {"state_settings", state_settings_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 
