@@ -568,7 +568,11 @@ s_record (batch_t *batch, s_job_t *job, size_t *len)
     jsonw_array_end (writer);
     char reason [256] = "";
     jsonw_t *outputs = NULL;
-    if (job->success) {
+    if (job->success && job->size == 0)
+        //  What an account without code answers (before the contract's creation, say).
+        snprintf (reason, sizeof (reason),
+                  "returned no data: no contract code at this block, or not this ABI");
+    else if (job->success) {
         outputs = jsonw_new ();
         char err [200];
         if (state_call_outputs (job->call, job->data, job->size, outputs, err, sizeof (err))) {

@@ -17,7 +17,8 @@ SENT is tests/state_lib.sh's list of transactions. The records must be exactly t
   contract, name, function, args, key <contract>:<block>:<function>; `outputs` equal to
   `cast call --block N` with the function's return types (values flattened in order,
   cast's "[1e18]" annotations dropped, addresses lowercased), or, when cast says the call
-  reverts, `outputs` null and `error` holding the revert reason cast gives.
+  reverts, `outputs` null and `error` holding the revert reason cast gives (where the
+  contract has no code yet, `error` says so).
 
 --out writes the records, sorted by key, one JSON line each, for comparing two runs.
 Exit 0 when all hold, 1 with the problems listed.
@@ -128,6 +129,11 @@ def main():
                 if record.get("error") or flatten(record["outputs"]) != values:
                     problems.append(where + ": outputs %s error %s, cast says %s" % (
                         record["outputs"], record.get("error"), values))
+            elif "does not have any code" in error:
+                if record.get("outputs") is not None \
+                        or "no contract code at this block" not in record.get("error", ""):
+                    problems.append(where + ": %s / %s, but no code there" % (
+                        record.get("outputs"), record.get("error")))
             elif record.get("outputs") is not None or not record.get("error") \
                     or record["error"] not in error:
                 problems.append(where + ": %s / %s, cast says %s" % (
