@@ -904,9 +904,16 @@ state_watcher_destroy (state_watcher_t **self_p)
 static void
 s_test_provider (const test_http_request_t *request, test_http_response_t *response, void *arg)
 {
-    (void) arg;
+    int *rate_limits = (int *) arg;    //  eth_call batches still to answer with HTTP 429
     if (strstr (request->body, "eth_getCode")) {
         test_http_reply (response, 200, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x\"}");
+        return;
+    }
+    if (*rate_limits > 0) {
+        (*rate_limits)--;
+        test_http_reply (response, 429,
+                         "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":"
+                         "-32005,\"message\":\"rate limited\"}}");
         return;
     }
     //  Batched eth_call: getReserves answers (7, 257, 9), checkBelow (0x0b..) reverts.
@@ -959,7 +966,9 @@ state_watcher_test (bool verbose)
     char err [256];
     abi_t *abi = abi_parse (json, strlen (json), err, sizeof (err));
     assert (abi);
-    test_http_t *http = test_http_new (s_test_provider, NULL);
+    //  The first batch is refused for the rate: it goes again, and counts again.
+    int rate_limits = 1;
+    test_http_t *http = test_http_new (s_test_provider, &rate_limits);
     assert (http);
     char *url = zsys_sprintf ("http://127.0.0.1:%d", test_http_port (http));
     state_chain_t *chain = state_chain_new ("anvil", url, "127.0.0.1", 5000, NULL);
@@ -1057,12 +1066,12 @@ state_watcher_test (bool verbose)
     frame = zframe_recv (broker);
     assert (frame && msg_type (frame) == MSG_TYPE_FLUSH);
     zframe_destroy (&frame);
-    //  eth_getCode once, then one batch of 3 calls (a batch of k is k requests).
+    //  eth_getCode once, then one batch of 3 calls (a batch of k is k requests), twice.
     zstr_send (watcher->actor, "STATS");
     char *stats = zstr_recv (watcher->actor);
-    assert (streq (stats, "STATS 1 2 3 4 1 0"));
+    assert (streq (stats, "STATS 1 2 3 7 1 0"));
     zstr_free (&stats);
-    assert (test_http_requests (http) == 2);
+    assert (test_http_requests (http) == 3 && rate_limits == 0);
 
     zsock_destroy (&decoder);
     state_watcher_destroy (&watcher);
