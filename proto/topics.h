@@ -26,6 +26,9 @@
 //  One alert per (transaction, watchlist, address) (key: <txhash>:<list>:<address>).
 #define TOPIC_ALERTS_WATCHLIST "alerts.watchlist"
 
+//  One record per view call of a state watcher (key: <contract>:<block>:<function>).
+#define TOPIC_CONTRACT_STATE "contract.state"
+
 //  The key pool's usage records: a full name, without a chain prefix, since keys are
 //  shared across chains (key: <key>:<host>:<seq>).
 #define TOPIC_KEY_USAGE "evmtap.api_keys.usage"

@@ -32,6 +32,8 @@
 #include "sink.h"
 #include <sys/un.h>
 #include "watch_match.h"
+#include "state_settings.h"
+#include "state_watcher.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -70,12 +72,15 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
-    curve_auth_t *auth;      //  CURVE for a non-local control endpoint, or NULL
-    control_t *control;      //  the `evmtap ctl` socket, started last
-    bool stop_requested;     //  `evmtap ctl STOP`: drain as on SIGTERM
-    bool paused;             //  `evmtap ctl PAUSE`: no new block jobs
-    bool commit_on_timer;    //  pipeline_commit_on_timer
-    watch_match_t *watch;    //  the plan's --watchlist files, until the decoder takes them
+    curve_auth_t *auth;              //  CURVE for a non-local control endpoint, or NULL
+    control_t *control;              //  the `evmtap ctl` socket, started last
+    bool stop_requested;             //  `evmtap ctl STOP`: drain as on SIGTERM
+    bool paused;                     //  `evmtap ctl PAUSE`: no new block jobs
+    bool commit_on_timer;            //  pipeline_commit_on_timer
+    watch_match_t *watch;            //  the plan's --watchlist files, until the decoder takes them
+    state_chain_t **state_chains;    //  per chain, NULL for a chain without watchers
+    state_watcher_args_t state_args;    //  borrowed by the state watcher while it runs
+    state_watcher_t *state_watcher;     //  between the decoder and the broker, when any
 };
 
 //  Loads the --watchlist files into *watch (NULL when none is given). Returns 0, or -1
@@ -159,7 +164,9 @@ s_plan (pipeline_t *self)
         char err [512];
         self->chains [index].plan = chain_plan_new (&options->chains [index], options->secrets_dir,
                                                     err, sizeof (err));
-        if (!self->chains [index].plan) {
+        if (!self->chains [index].plan
+            || state_settings_watches (&options->chains [index], options->abis,
+                                       options->config_file, NULL, err, sizeof (err))) {
             fprintf (stderr, "evmtap %s: %s\n", self->command, err);
             return EVMTAP_EXIT_USAGE;
         }
@@ -359,6 +366,29 @@ pipeline_start (pipeline_t *self)
             proxy_lookup_add_chain (decoder_args.proxies, self->chains [index].plan->name,
                                     endpoint);
         }
+    }
+    //  State watchers sit between the decoder and the broker, where a chain has any.
+    self->state_chains = (state_chain_t **) calloc (self->chain_count, sizeof (state_chain_t *));
+    assert (self->state_chains);
+    for (size_t index = 0; index < self->chain_count; index++)
+        if (self->chains [index].plan->options->state_count) {
+            self->state_chains [index] = state_settings_chain (self->chains [index].plan, options,
+                                                               KEYPOOL_ENDPOINT, err, sizeof (err));
+            if (!self->state_chains [index]) {
+                fprintf (stderr, "evmtap %s: %s\n", self->command, err);
+                call_decoder_destroy (&decoder_args.decoder);
+                watch_match_destroy (&decoder_args.watch);
+                proxy_lookup_destroy (&decoder_args.proxies);
+                return EVMTAP_EXIT_USAGE;
+            }
+            self->state_args.chain_count = self->chain_count;
+        }
+    if (self->state_args.chain_count) {
+        self->state_args = (state_watcher_args_t) {"inproc://evmtap-state",
+                                                   ">inproc://evmtap-broker", self->state_chains,
+                                                   self->chain_count};
+        self->state_watcher = state_watcher_new (&self->state_args);
+        decoder_args.broker = ">inproc://evmtap-state";
     }
     self->decoder = decoder_new (&decoder_args);
     call_decoder_destroy (&decoder_args.decoder);    //  when the decoder did not take it
@@ -578,6 +608,11 @@ s_stop (pipeline_t *self)
     keypool_destroy (&self->pool);
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
+    state_watcher_destroy (&self->state_watcher);
+    for (size_t index = 0; self->state_chains && index < self->chain_count; index++)
+        state_chain_destroy (&self->state_chains [index]);
+    free (self->state_chains);
+    self->state_chains = NULL;
     broker_destroy (&self->broker);
     s_report_end (self);
     for (size_t index = 0; index < self->chain_count; index++)

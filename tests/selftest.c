@@ -21,6 +21,10 @@
 #include "proxy_store.h"
 #include "proxy_lookup.h"
 #include "decoder.h"
+#include "multicall.h"
+#include "state_call.h"
+#include "state_watcher.h"
+#include "state_settings.h"
 #include "abi_type.h"
 #include "block_clock.h"
 #include "block_window.h"
@@ -126,6 +130,10 @@ static const selftest_t s_selftests [] = {
     {"log_bloom", log_bloom_test},
     {"block_verify", block_verify_test},
     {"block_proof", block_proof_test},
+    {"state_call", state_call_test},
+    {"multicall", multicall_test},
+    {"state_watcher", state_watcher_test},
+    {"state_settings", state_settings_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 

@@ -14,6 +14,7 @@
 #include "kafka_sink.h"
 #include <inttypes.h>
 #include "key_settings.h"
+#include "state_settings.h"
 #include "options.h"
 #include "settings.h"
 #include "zpl.h"
@@ -37,8 +38,10 @@ options_destroy (options_t **self_p)
     if (*self_p) {
         options_t *self = *self_p;
         settings_free (self, NULL);
-        for (size_t index = 0; index < self->chain_count; index++)
+        for (size_t index = 0; index < self->chain_count; index++) {
             settings_free (NULL, &self->chains [index]);
+            state_settings_free (&self->chains [index]);
+        }
         for (size_t index = 0; index < self->key_decl_count; index++) {
             zstr_free (&self->key_decls [index].name);
             settings_free (NULL, &self->key_decls [index].values);
@@ -180,6 +183,11 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
 {
     char reason [256];
     for (zpl_t *node = zpl_child (section); node; node = zpl_next (node)) {
+        if (chain && streq (zpl_name (node), "state")) {
+            if (state_settings_load (chain, node, err, err_size))
+                return -1;
+            continue;
+        }
         const setting_t *setting = settings_by_name (zpl_name (node));
         if (!setting)
             return s_unknown_setting (node, scope, err, err_size);

@@ -27,6 +27,18 @@ typedef enum { DELIVERY_INSTANT = 0, DELIVERY_FINALIZED = 1 } delivery_t;
 //  "FILE:LINE" of a setting, or the flag that gave it.
 #define OPTIONS_ORIGIN_SIZE 512
 
+//  A state watcher of the config file (chains/NAME/state/WATCHER; state_settings.h).
+typedef struct {
+    char *name;       //  the watcher's name (its subsection)
+    char *address;    //  the contract
+    char *abi;        //  the ABI file, or NULL: the one --abis binds to the address
+    char **calls;     //  the view calls as written, e.g. "getReserves()"
+    size_t call_count;
+    uint64_t every;       //  trigger = every N; 0: trigger = touch
+    char *where;          //  "FILE:LINE" of its subsection, for errors
+    char **call_where;    //  "FILE:LINE" of each call
+} state_options_t;
+
 //  One chain: its providers, keys and where to start and stop.
 typedef struct {
     char *name;                       //  topic prefix; NULL until set or derived from chain id
@@ -51,6 +63,9 @@ typedef struct {
     int64_t confirmations;            //  the depth of DELIVERY_FINALIZED, OPTIONS_UNSET: the
                                       //  node's finalized block, else 64
     int finality_poll_ms;             //  DELIVERY_FINALIZED asks for its limit this often
+    char *multicall;                  //  the state watchers' Multicall3 address, or "none"
+    state_options_t *state;           //  the config file's state watchers (chains/NAME/state)
+    size_t state_count;               //  how many of state are set
     //  Where each key setting (in key_settings order) came from: "FILE:LINE", the flag
     //  ("--key-rps"), or "" for the default. For the errors of a key given two values.
     char key_origin [OPTIONS_KEY_SETTINGS][OPTIONS_ORIGIN_SIZE];

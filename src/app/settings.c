@@ -9,6 +9,7 @@
     (tests/0040-config-docs.sh fails until they agree). */
 #include "evmtap.h"
 #include "settings.h"
+#include <ctype.h>
 #include "job.h"
 #include "options.h"
 #include "setting_types.h"
@@ -21,6 +22,20 @@ static_assert (FETCH_BLOCK == 0 && FETCH_HASHES == 1, "fetch choices: block, has
 static_assert (BLOCK_PROOF_OFF == 0 && BLOCK_PROOF_FULL == 2, "verify choices: off, header, full");
 static_assert (DELIVERY_INSTANT == 0 && DELIVERY_FINALIZED == 1,
                "delivery choices: instant, finalized");
+
+//  The multicall setting: an address, or none.
+static bool
+s_valid_multicall (const char *text)
+{
+    if (streq (text, "none"))
+        return true;
+    if (strlen (text) != 42 || strncmp (text, "0x", 2) != 0)
+        return false;
+    for (const char *digit = text + 2; *digit; digit++)
+        if (!isxdigit ((unsigned char) *digit))
+            return false;
+    return true;
+}
 
 //  --------------------------------------------------------------------------
 //  The table, in --help order
@@ -152,6 +167,16 @@ static const setting_t s_settings [] = {
             "block that does not prove is never published: it is fetched again with "
             "another key, for ever. The block record says `\"verified\"`: `full`, `header` "
             "or `none`"},
+    {.flag = "multicall", .name = "multicall", S_CHAIN (multicall), .type = &setting_text,
+     .valid = s_valid_multicall, .expect = "a contract address (0x and 40 hex digits) or none",
+     .value = "ADDRESS|none",
+     .help = "where the state watchers' calls find Multicall3 (used when it\n"
+             "has code there), none for batched eth_call\n"
+             "(default {default})",
+     .initial = "0xcA11bde05977b3631167028862bE2a173976CA11",
+     .doc = "where the state watchers (below) find Multicall3: the view calls of a block go "
+            "out as one `aggregate3` `eth_call` when that address has code (asked once with "
+            "`eth_getCode`), else as batched `eth_call`; `none`: batched always"},
     {.flag = "delivery", .name = "delivery", S_CHAIN (delivery), .command = SETTING_RUN,
      .type = &setting_choice,
      .choices = (const char *const []) {"instant", "finalized", NULL}, .initial = "instant",

@@ -35,6 +35,7 @@ abi_entry_destroy (abi_entry_t **self_p)
     free (self->name);
     free (self->signature);
     abi_type_destroy (&self->inputs);
+    abi_type_destroy (&self->outputs);
     free (self);
     *self_p = NULL;
 }
@@ -226,6 +227,11 @@ abi_parse (const char *json, size_t len, char *err, size_t err_size)
         entry->name = strdup (name->valuestring);
         assert (entry->name);
         entry->inputs = inputs;
+        //  What a view call returns (state watchers); a bad one makes the entry unusable
+        //  for that only, so calls still decode with it.
+        if (kind == ABI_FUNCTION)
+            entry->outputs = s_tuple (cJSON_GetObjectItemCaseSensitive (item, "outputs"), false, 1,
+                                      reason, sizeof (reason));
         entry->anonymous = cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (item, "anonymous"));
         self->entries [self->count++] = entry;
         if (s_entry_finish (entry, err, err_size))

@@ -16,11 +16,12 @@ typedef enum { ABI_FUNCTION, ABI_EVENT, ABI_ERROR } abi_entry_kind_t;
 //  One function, event or error. Read-only once made.
 typedef struct {
     abi_entry_kind_t kind;
-    char *name;            //  bare name, e.g. "transfer"
-    char *signature;       //  canonical, e.g. "transfer(address,uint256)"
-    uint8_t hash [32];     //  Keccak-256 of signature: selector = hash[0..3], topic0
-    abi_type_t *inputs;    //  a tuple with parameter names and indexed flags
-    bool anonymous;        //  events: no topic0
+    char *name;             //  bare name, e.g. "transfer"
+    char *signature;        //  canonical, e.g. "transfer(address,uint256)"
+    uint8_t hash [32];      //  Keccak-256 of signature: selector = hash[0..3], topic0
+    abi_type_t *inputs;     //  a tuple with parameter names and indexed flags
+    abi_type_t *outputs;    //  functions from ABI JSON: the return values (a tuple), else NULL
+    bool anonymous;         //  events: no topic0
 } abi_entry_t;
 
 typedef struct _abi_t abi_t;
