@@ -1174,8 +1174,8 @@ s_answer_proxy (self_t *self, const proxy_query_t *query)
         answer.implementation [0] = 0;
     if (found == PROXY_MALFORMED) {
         answer.status = RESULT_FAILED;
-        snprintf (answer.error, sizeof (answer.error), "%s: proxy %s: %s", self->args->provider,
-                  query->address, why);
+        snprintf (answer.error, sizeof (answer.error), "%.40s: proxy %.42s: %.100s",
+                  self->args->provider, query->address, why);
     }
     answer.requests = self->requests;
     zframe_t *frame = proxy_answer_encode (&answer);

@@ -285,8 +285,12 @@ proxy_lookup_test (bool verbose)
     for (int round = 0; round < 2; round++) {
         proxy_lookup_t *self = proxy_lookup_new (dir, 50, err, sizeof (err));
         assert (self);
-        assert (proxy_lookup_add_chain (self, "anvil", "inproc://proxy-lookup-test") == 0);
-        zactor_t *worker = zactor_new (s_fake_worker, (void *) "inproc://proxy-lookup-test");
+        //  An endpoint of each round's own: libzmq unbinds a closed socket's inproc
+        //  endpoint after the close returns, so binding the same one again may fail.
+        char endpoint [64];
+        snprintf (endpoint, sizeof (endpoint), "inproc://proxy-lookup-test-%d", round);
+        assert (proxy_lookup_add_chain (self, "anvil", endpoint) == 0);
+        zactor_t *worker = zactor_new (s_fake_worker, endpoint);
         const char *found = proxy_lookup_implementation (self, "anvil", proxy, 10, NULL);
         assert (found && streq (found, "0x2222222222222222222222222222222222222222"));
         assert (proxy_lookup_queries (self) == (round ? 0u : 1u));
