@@ -9,9 +9,11 @@
     reorg cannot mix two forks' states: the call of an orphaned block fails rather than
     answer from the new branch. One <chain>.contract.state record per call is added at the
     end of the block's batch (key <contract>:<block>:<function>): the outputs decoded by the
-    function's ABI, or `error` with the revert reason. Calls that fail otherwise (transport,
-    a node that does not know the block) are tried again with backoff, five times, and then
-    published with `error` naming the failure: the block is never held up for ever.
+    function's ABI, or `error` with the revert reason. A provider that does not answer (or
+    answers 5xx, garbage, a rate limit) is asked again with backoff until it does, as the
+    fetch workers do; a call answered with another error (a node that does not know the
+    block) is tried five times in all, with backoff, and then published with `error` naming
+    the failure, so such a block is not held up for ever.
 
     With keys, every request is made under a lease of one of the chain's keys from the pool,
     journaled before it is sent, within the key's per-second budget (a key taken over starts

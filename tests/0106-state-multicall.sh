@@ -10,7 +10,9 @@
 #   * multicall = none: no eth_getCode, one eth_call per view call (a batch of k is k);
 #   * a Multicall3 address with no code: eth_getCode says so once, then batched eth_call.
 # All three runs' contract.state records are equal, byte for byte once sorted, and equal to
-# cast call --block (tests/state_check.py), with an `every 4` watcher beside the touch ones.
+# cast call --block (tests/state_check.py), with an `every 4` watcher beside the touch ones;
+# no key is ever used by two holders at once (the emulator's overlaps), and no secret is
+# written anywhere.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/keys_lib.sh"
@@ -77,6 +79,12 @@ grep -q "no Multicall3 code" "$work/nocode.log" || fail "nocode: the log does no
 [ "$(calls nocode eth_getCode)" -eq 1 ] && [ "$(calls nocode eth_call)" -eq "$views" ] \
     || fail "nocode: $(calls nocode eth_getCode) eth_getCode, $(calls nocode eth_call) eth_call"
 pass "batched eth_call: one call per view ($views), eth_getCode only when an address is set"
+
+for name in multicall batched nocode; do
+    [ "$(jq .overlaps "$work/$name.stats")" -eq 0 ] \
+        || fail "$name: a key was used by two holders at once: $(jq -c .overlap_examples "$work/$name.stats")"
+done
+pass "the state watcher's calls never share a key with a fetch worker (no overlap)"
 
 cmp "$work/multicall.records" "$work/batched.records" || fail "multicall and batched records differ"
 cmp "$work/multicall.records" "$work/nocode.records" || fail "multicall and nocode records differ"
