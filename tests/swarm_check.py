@@ -230,7 +230,7 @@ def usage_fields(topics_md):
     """The field names of the usage record's table in docs/topics.md."""
     with open(topics_md) as f:
         text = f.read()
-    match = re.search(r"^## `evmtap\.api_keys\.usage`.*?$(.*?)(?=^## )", text, re.S | re.M)
+    match = re.search(r"^## `evmtap\.api_keys\.usage`.*?$(.*?)(?=^## |\Z)", text, re.S | re.M)
     if not match:
         problem("%s has no section for evmtap.api_keys.usage" % topics_md)
         return []

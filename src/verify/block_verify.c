@@ -337,7 +337,9 @@ s_place_receipts (block_verifier_t *self, const cJSON *receipts, size_t *count,
                            "receipts %zu: transactionIndex is not a hex quantity", at);
         at++;
     }
-    qsort (self->placed, size, sizeof (s_placed_t), s_placed_compare);
+    //  qsort must not be given NULL, which placed is until a block has receipts.
+    if (size > 1)
+        qsort (self->placed, size, sizeof (s_placed_t), s_placed_compare);
     for (at = 1; at < size; at++)
         if (self->placed [at].index == self->placed [at - 1].index)
             return s_fail (check, BLOCK_VERIFY_MALFORMED, "transactionIndex", "receipts", (long) at,
