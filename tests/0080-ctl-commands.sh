@@ -22,7 +22,9 @@ export EVMTAP_KEY_K1=secret-one-1111 EVMTAP_KEY_K2=secret-two-2222 EVMTAP_KEY_K3
     --abis "$work/abis" --data-dir "$work/data" 2>"$work/run.log" &
 pid=$!
 register_pid "$pid"
-ctl() { "$evmtap" ctl --data-dir "$work/data" "$@" | tee -a "$work/ctl.out"; }
+# The coordinator answers from its wait loop, which under ASan on a loaded machine may be
+# busy for more than ctl's default 5 s (a decoder taking a reload, workers stopping).
+ctl() { "$evmtap" ctl --data-dir "$work/data" --timeout 30 "$@" | tee -a "$work/ctl.out"; }
 topics="$work/data/topics"
 
 published() {
