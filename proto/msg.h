@@ -33,6 +33,12 @@ typedef enum {
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
     MSG_TYPE_LEASE_REFUND,    //  14
+    //  The remote workers' link (worker_link.h), in a row: worker_link_table indexes by them.
+    MSG_TYPE_LINK_JOIN = 15,
+    MSG_TYPE_LINK_WELCOME,
+    MSG_TYPE_LINK_READY,
+    MSG_TYPE_LINK_HEARTBEAT,
+    MSG_TYPE_LINK_LEAVE,    //  19
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

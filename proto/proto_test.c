@@ -8,6 +8,7 @@
 #include "hexutil.h"
 #include "job.h"
 #include "lease.h"
+#include "worker_link.h"
 #include "msg.h"
 #include "result.h"
 
@@ -511,5 +512,6 @@ proto_test (bool verbose)
     s_test_tables (verbose);
     s_test_print ();
     s_test_lease ();
+    worker_link_test (verbose);
     batch_test (verbose);
 }

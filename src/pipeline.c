@@ -27,6 +27,7 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include "worker_link.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -84,13 +85,33 @@ s_lock_data_dir (pipeline_t *self)
     return result == DATA_DIR_BUSY ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
 }
 
+//  Remote workers: one chain only (the link's WELCOME describes one), CURVE off loopback,
+//  and somebody to fetch. 0, or -1 with the reason told.
+static int
+s_check_listen (pipeline_t *self)
+{
+    options_t *options = self->options;
+    const char *refusal = NULL;
+    for (size_t index = 0; index < options->chain_count && !options->listen; index++)
+        if (options->chains [index].workers == 0)
+            refusal = "--workers 0 needs --listen (remote workers): nobody would fetch";
+    if (options->listen && options->chain_count > 1)
+        refusal = "--listen serves one chain: run one coordinator per chain";
+    else if (options->listen && !worker_link_endpoint_is_local (options->listen)
+             && (!options->curve_cert || !options->curve_authorized))
+        refusal = !options->curve_cert ? "--listen off loopback needs CURVE: --curve-cert"
+                                       : "--listen off loopback needs CURVE: --curve-authorized";
+    if (refusal)
+        fprintf (stderr, "evmtap %s: %s\n", self->command, refusal);
+    return refusal ? -1 : 0;
+}
+
 //  Refuses what this version cannot do yet, then plans every chain.
 static int
 s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->listen            ? "--listen"
-                              : options->control         ? "--control"
+    const char *unsupported = options->control           ? "--control"
                               : options->metrics         ? "--metrics"
                               : options->watchlist_count ? "--watchlist"
                                                          : NULL;
@@ -99,6 +120,8 @@ s_plan (pipeline_t *self)
                  unsupported, EVMTAP_VERSION);
         return EVMTAP_EXIT_USAGE;
     }
+    if (s_check_listen (self))
+        return EVMTAP_EXIT_USAGE;
     self->chain_count = options->chain_count;
     self->chains = (chain_run_t *) calloc (self->chain_count, sizeof (chain_run_t));
     assert (self->chains);
@@ -206,9 +229,22 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     snprintf (workers, sizeof (workers), "inproc://evmtap-workers-%zu", index);
     snprintf (jobs, sizeof (jobs), "inproc://evmtap-jobs-%zu", index);
     dispatcher_args_t dispatcher_args = {.workers = workers, .jobs = jobs};
+    worker_link_item_t items [OPTIONS_MAX_RPC + OPTIONS_MAX_KEYS];
+    worker_link_t welcome;
+    if (options->listen) {
+        chain_plan_welcome (plan, options->rpc_timeout_ms, items, &welcome);
+        dispatcher_args.listen = options->listen;
+        dispatcher_args.welcome = &welcome;
+        dispatcher_args.keypool = KEYPOOL_ENDPOINT;
+        dispatcher_args.redis = options->redis != NULL;
+        dispatcher_args.curve_cert = options->curve_cert;
+        dispatcher_args.curve_authorized = options->curve_authorized;
+    }
     chain->dispatcher = dispatcher_new (&dispatcher_args);
-    if (!chain->dispatcher)
+    if (!chain->dispatcher) {
+        zsys_error ("dispatcher %s: %s", plan->name, dispatcher_args.error);
         return -1;
+    }
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
@@ -218,22 +254,22 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
             return -1;
     }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
-    chain->poller_args = (head_poller_args_t) {.chain = plan->name,
-                                               .chain_id = plan->chain_id,
-                                               .jobs = chain->jobs,
-                                               .classifier = ">inproc://evmtap-classifier",
-                                               .start = plan->start,
-                                               .to = plan->options->to,
-                                               .fetch_mode = plan->options->fetch,
-                                               .receipts = plan->options->receipts,
-                                               .window = (int) plan->worker_count * 2,
-                                               .parent_hash = plan->parent_hash,
-                                               .published = plan->published,
-                                               .interval_ms = 0,
-                                               .finalized = plan->options->delivery
-                                                            == DELIVERY_FINALIZED,
-                                               .confirmations = plan->options->confirmations,
-                                               .finality_poll_ms = plan->options->finality_poll_ms};
+    chain->poller_args = (head_poller_args_t) {
+        .chain = plan->name,
+        .chain_id = plan->chain_id,
+        .jobs = chain->jobs,
+        .classifier = ">inproc://evmtap-classifier",
+        .start = plan->start,
+        .to = plan->options->to,
+        .fetch_mode = plan->options->fetch,
+        .receipts = plan->options->receipts,
+        .window = (int) plan->worker_count * 2 + (options->listen ? 64 : 0),
+        .parent_hash = plan->parent_hash,
+        .published = plan->published,
+        .interval_ms = 0,
+        .finalized = plan->options->delivery == DELIVERY_FINALIZED,
+        .confirmations = plan->options->confirmations,
+        .finality_poll_ms = plan->options->finality_poll_ms};
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }

@@ -630,8 +630,8 @@ options_print_run_usage (FILE *out)
         "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
         "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
         "\n"
-        "Not available in this version yet (refused with exit 2): --listen, --control,\n"
-        "--metrics, --watchlist.\n");
+        "Not available in this version yet (refused with exit 2): --control, --metrics,\n"
+        "--watchlist.\n");
 }
 
 void

@@ -105,11 +105,11 @@ static const setting_t s_settings [] = {
      .expect = "a number of requests from {min} (never)", .initial = "0", .value = "N",
      .help = "or after this many requests (default {default}: never)",
      .doc_default = "`{default}` (never)", .doc = "or after this many requests"},
-    {.flag = "workers", .name = "workers", S_CHAIN (workers), .type = &setting_count, .min = "1",
+    {.flag = "workers", .name = "workers", S_CHAIN (workers), .type = &setting_count, .min = "0",
      .max = "256", .expect = "a number from {min} to {max}", .initial = "4", .value = "N",
      .help = "fetch workers, {min} to {max} (default {default})",
      .doc = "fetch workers, {min} to {max}; each holds one key at a time, so use fewer "
-            "workers than keys"},
+            "workers than keys. `0`: none in this process (with `listen`: remote ones only)"},
     {.flag = "from", .name = "from", S_CHAIN (from), .type = &setting_block, .min = "0",
      .max = S_INT64_MAX, .expect = "a block number", .value = "N",
      .help = "first block (default: the current head)", .doc_default = "the current head",
@@ -250,6 +250,18 @@ static const setting_t s_settings [] = {
      .doc_default = "none",
      .doc = "`tcp://HOST:PORT` where remote `evmtap worker` processes join (`*` as port: any "
             "free one)"},
+    {.flag = "curve-cert", .name = "curve_cert", S_SERVICE (curve_cert), .type = &setting_text,
+     .expect = "a certificate file", .value = "FILE",
+     .help = "the secret CURVE certificate of this process's sockets\n"
+             "(required by a --listen off loopback)",
+     .doc_default = "none: plain sockets, loopback only",
+     .doc = "this process's secret CURVE certificate (czmq `zcert` format); required by a "
+            "`listen` endpoint off loopback"},
+    {.flag = "curve-authorized", .name = "curve_authorized", S_SERVICE (curve_authorized),
+     .type = &setting_text, .expect = "a folder", .value = "DIR",
+     .help = "the public certificates of the workers let in", .doc_default = "none",
+     .doc = "a folder of the public CURVE certificates of the workers (and operators) let "
+            "in; any other is refused and logged"},
     {.flag = "control", .name = "control", S_SERVICE (control), .command = SETTING_RUN,
      .type = &setting_text,
      .valid = setting_valid_endpoint, .expect = "tcp://HOST:PORT, ipc://PATH or inproc://NAME",
