@@ -60,7 +60,10 @@ typedef struct {
 
 typedef struct {
     zsock_t *pipe;
-    dispatcher_args_t *args;
+    dispatcher_args_t *args;    //  until the actor signals its start only
+    char *keypool;              //  args->keypool, NULL: leases are not relayed
+    bool redis;                 //  args->redis
+    int fetch_mode;             //  the chain's, which a worker must be able to run
     zsock_t *workers;     //  ROUTER
     zsock_t *jobs;        //  PAIR to the head poller
     zsock_t *links;       //  ROUTER for remote workers, NULL without --listen
@@ -139,6 +142,9 @@ s_self_listen (self_t *self)
     worker_link_t welcome = *args->welcome;
     welcome.heartbeat_ms = DISPATCHER_HEARTBEAT_MS;
     self->welcome = worker_link_encode (&welcome);
+    self->fetch_mode = welcome.fetch_mode;
+    self->redis = args->redis;
+    self->keypool = args->keypool ? strdup (args->keypool) : NULL;
     return 0;
 }
 
@@ -198,6 +204,7 @@ s_self_destroy (self_t **self_p)
     zsock_destroy (&self->links);
     zactor_destroy (&self->auth);
     zframe_destroy (&self->welcome);
+    zstr_free (&self->keypool);
     free (self);
     *self_p = NULL;
 }
@@ -355,9 +362,9 @@ s_self_join (self_t *self, zframe_t *identity, const char *key, zframe_t *frame)
         return;
     }
     const char *refusal = NULL;
-    if (!(join.fetch_modes & LINK_FETCH_MODE_BIT (self->args->welcome->fetch_mode)))
+    if (!(join.fetch_modes & LINK_FETCH_MODE_BIT (self->fetch_mode)))
         refusal = "the worker cannot run this chain's fetch mode";
-    else if (join.redis && !self->args->redis)
+    else if (join.redis && !self->redis)
         refusal = "the worker leases through Redis but the coordinator does not: give "
                   "both the same --redis, or neither";
     if (refusal) {
@@ -375,8 +382,8 @@ s_self_join (self_t *self, zframe_t *identity, const char *key, zframe_t *frame)
     snprintf (link->key, sizeof (link->key), "%s", key);
     snprintf (link->worker_id, sizeof (link->worker_id), "%s", join.worker_id);
     link->heard = zclock_mono ();
-    if (!join.redis && self->args->keypool) {
-        link->pool = zsock_new_dealer (self->args->keypool);
+    if (!join.redis && self->keypool) {
+        link->pool = zsock_new_dealer (self->keypool);
         assert (link->pool);
         zpoller_add (self->poller, link->pool);
     }
