@@ -64,12 +64,12 @@ typedef struct {
     char *keypool;              //  args->keypool, NULL: leases are not relayed
     bool redis;                 //  args->redis
     int fetch_mode;             //  the chain's, which a worker must be able to run
-    zsock_t *workers;     //  ROUTER
-    zsock_t *jobs;        //  PAIR to the head poller
-    zsock_t *links;       //  ROUTER for remote workers, NULL without --listen
-    zactor_t *auth;       //  zauth with CURVE, NULL without
-    zframe_t *welcome;    //  what every joining link gets
-    int port;             //  bound by links
+    zsock_t *workers;           //  ROUTER
+    zsock_t *jobs;              //  PAIR to the head poller
+    zsock_t *links;             //  ROUTER for remote workers, NULL without --listen
+    zactor_t *auth;             //  zauth with CURVE, NULL without
+    zframe_t *welcome;          //  what every joining link gets
+    int port;                   //  bound by links
     zpoller_t *poller;
     zlist_t *queue;          //  job frames not yet handed out (some may be answered already)
     zlist_t *idle;           //  identities (zframe_t) of free local workers

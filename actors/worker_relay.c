@@ -18,8 +18,10 @@
 #include "evmtap.h"
 #include "worker_relay.h"
 #include <inttypes.h>
+#include "dispatcher.h"
 #include "job.h"
 #include "lease.h"
+#include "result.h"
 #include "worker_link.h"
 
 //  The beat until WELCOME says the coordinator's.
@@ -418,4 +420,173 @@ worker_relay_destroy (worker_relay_t **self_p)
         free (*self_p);
         *self_p = NULL;
     }
+}
+
+//  Receives one frame on sock within a generous bound, asserting it came.
+static zmsg_t *
+s_test_recv (zsock_t *sock)
+{
+    zsock_set_rcvtimeo (sock, 5000);
+    zmsg_t *msg = zmsg_recv (sock);
+    assert (msg);
+    return msg;
+}
+
+//  STATS of a dispatcher until it says want (the relay's messages are on their way).
+static void
+s_test_wait_links (dispatcher_t *dispatcher, size_t links, uint64_t requeued)
+{
+    dispatcher_stats_t stats;
+    for (int attempt = 0; attempt < 500; attempt++) {
+        assert (dispatcher_stats (dispatcher, &stats) == 0);
+        if (stats.links == links && stats.requeued == requeued)
+            return;
+        zclock_sleep (10);
+    }
+    assert (false);
+}
+
+//  A dispatcher listening, a relay joined to it, fake fetch workers and a fake key pool
+//  behind both: a relay that leases through Redis is refused by a coordinator without;
+//  jobs and results cross the link; two clients' lease requests of one id are told apart;
+//  a relay that leaves has its job re-queued to a local worker, and the answer it may
+//  still give is dropped as a duplicate.
+void
+worker_relay_test (bool verbose)
+{
+    (void) verbose;
+    zsock_t *pool = zsock_new_router ("@inproc://relay-test-pool");
+    zsock_t *head = NULL;
+    worker_link_item_t rpc [] = {{"http://127.0.0.1:9/{key}"}};
+    worker_link_item_t keys [] = {{"k1"}};
+    worker_link_t welcome = {.type = MSG_TYPE_LINK_WELCOME,
+                             .chain = "anvil",
+                             .chain_id = 31337,
+                             .rpc = rpc,
+                             .rpc_count = 1,
+                             .keys = keys,
+                             .key_count = 1,
+                             .key_costs = "requests"};
+    dispatcher_args_t dispatcher_args = {.workers = "inproc://relay-test-local",
+                                         .jobs = "inproc://relay-test-jobs",
+                                         .listen = "inproc://relay-test-listen",
+                                         .welcome = &welcome,
+                                         .keypool = "inproc://relay-test-pool"};
+    dispatcher_t *dispatcher = dispatcher_new (&dispatcher_args);
+    assert (dispatcher);
+    head = zsock_new_pair (">inproc://relay-test-jobs");
+
+    //  Leasing through its own Redis, the relay is refused.
+    worker_relay_args_t args = {.connect = "inproc://relay-test-listen",
+                                .workers = "inproc://relay-test-remote",
+                                .worker_id = "test:1",
+                                .worker_count = 1};
+    worker_relay_t *relay = worker_relay_new (&args);
+    assert (relay);
+    worker_link_t answer;
+    assert (worker_relay_welcome (relay, 5000, &answer) == 1);
+    assert (strstr (answer.reason, "Redis"));
+    assert (worker_relay_lost (relay));
+    worker_relay_destroy (&relay);
+
+    //  Through the coordinator's pool: welcomed with the chain's settings.
+    args.pool = "inproc://relay-test-relayed-pool";
+    relay = worker_relay_new (&args);
+    assert (relay);
+    assert (worker_relay_welcome (relay, 5000, &answer) == 0);
+    assert (streq (answer.chain, "anvil") && answer.key_count == 1);
+    assert (streq (answer.keys [0].text, "k1") && answer.heartbeat_ms > 0);
+    worker_link_clear (&answer);
+    s_test_wait_links (dispatcher, 1, 0);
+
+    //  A fetch worker of the relay takes job 1 and answers it.
+    zsock_t *remote = zsock_new_dealer (">inproc://relay-test-remote");
+    zstr_send (remote, "READY");
+    job_t job = {.id = 1, .kind = JOB_HEAD};
+    zframe_t *frame = job_encode (&job);
+    zframe_send (&frame, head, 0);
+    zmsg_t *msg = s_test_recv (remote);
+    job_t copy;
+    assert (job_decode (zmsg_first (msg), &copy) == 0 && copy.id == 1);
+    zmsg_destroy (&msg);
+    result_t result = {.job_id = 1, .kind = JOB_HEAD, .status = RESULT_OK, .value = 77};
+    msg = result_encode (&result, NULL);
+    zmsg_send (&msg, remote);
+    msg = s_test_recv (head);
+    result_t got;
+    assert (result_decode (msg, &got) == 0 && got.job_id == 1 && got.value == 77);
+    zmsg_destroy (&msg);
+
+    //  Two clients ask with the same id; each gets its own answer.
+    zsock_t *client_a = zsock_new_dealer (">inproc://relay-test-relayed-pool");
+    zsock_t *client_b = zsock_new_dealer (">inproc://relay-test-relayed-pool");
+    lease_t renew = {.type = MSG_TYPE_LEASE_RENEW, .id = 9, .ttl_ms = 1000};
+    snprintf (renew.key, sizeof (renew.key), "a");
+    frame = lease_encode (&renew);
+    zframe_send (&frame, client_a, 0);
+    snprintf (renew.key, sizeof (renew.key), "b");
+    frame = lease_encode (&renew);
+    zframe_send (&frame, client_b, 0);
+    for (int request = 0; request < 2; request++) {
+        msg = s_test_recv (pool);
+        zframe_t *identity = zmsg_pop (msg);
+        lease_t asked;
+        assert (lease_decode (zmsg_first (msg), &asked) == 0 && asked.id != 9);
+        lease_t reply = {.type = MSG_TYPE_LEASE_ANSWER, .id = asked.id, .status = 0};
+        snprintf (reply.reason, sizeof (reply.reason), "for %.8s", asked.key);
+        lease_clear (&asked);
+        zframe_send (&identity, pool, ZFRAME_MORE);
+        frame = lease_encode (&reply);
+        zframe_send (&frame, pool, 0);
+        zmsg_destroy (&msg);
+    }
+    zsock_t *clients [] = {client_a, client_b};
+    const char *reasons [] = {"for a", "for b"};
+    for (int index = 0; index < 2; index++) {
+        msg = s_test_recv (clients [index]);
+        lease_t reply;
+        assert (lease_decode (zmsg_first (msg), &reply) == 0 && reply.id == 9);
+        assert (streq (reply.reason, reasons [index]));
+        zmsg_destroy (&msg);
+    }
+
+    //  Job 2 goes to the relay's worker; the relay leaves: the job is re-queued and goes
+    //  to a local worker, whose answer is passed on; the remote one, late, is dropped.
+    zstr_send (remote, "READY");
+    job.id = 2;
+    frame = job_encode (&job);
+    zframe_send (&frame, head, 0);
+    msg = s_test_recv (remote);
+    zmsg_destroy (&msg);
+    worker_relay_destroy (&relay);
+    s_test_wait_links (dispatcher, 0, 1);
+    zsock_t *local = zsock_new_dealer (">inproc://relay-test-local");
+    zstr_send (local, "READY");
+    msg = s_test_recv (local);
+    assert (job_decode (zmsg_first (msg), &copy) == 0 && copy.id == 2);
+    zmsg_destroy (&msg);
+    result.job_id = 2;
+    msg = result_encode (&result, NULL);
+    zmsg_send (&msg, local);
+    msg = s_test_recv (head);
+    assert (result_decode (msg, &got) == 0 && got.job_id == 2);
+    zmsg_destroy (&msg);
+    msg = result_encode (&result, NULL);
+    zmsg_send (&msg, local);
+    dispatcher_stats_t stats;
+    for (int attempt = 0; attempt < 500; attempt++) {
+        assert (dispatcher_stats (dispatcher, &stats) == 0);
+        if (stats.duplicates == 1)
+            break;
+        zclock_sleep (10);
+    }
+    assert (stats.duplicates == 1 && stats.in_flight == 0 && stats.queued == 0);
+
+    zsock_destroy (&local);
+    zsock_destroy (&remote);
+    zsock_destroy (&client_a);
+    zsock_destroy (&client_b);
+    zsock_destroy (&head);
+    dispatcher_destroy (&dispatcher);
+    zsock_destroy (&pool);
 }
