@@ -39,6 +39,7 @@
 #include "stage.h"
 #include "token_bucket.h"
 #include "backoff.h"
+#include "curve_auth.h"
 #include "usage_journal.h"
 #include "zpl.h"
 #include "data_dir.h"
@@ -62,6 +63,7 @@ static const selftest_t s_selftests [] = {
     {"rpc_client", rpc_client_test},
     {"token_bucket", token_bucket_test},
     {"backoff", backoff_test},
+    {"curve_auth", curve_auth_test},
     {"secrets", secrets_test},
     {"zpl", zpl_test},
     {"options", options_test},
