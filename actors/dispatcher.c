@@ -18,7 +18,7 @@
                                          can take another (a worker waiting for a key
                                          must not hold a job meanwhile)
         -> [identity] job frame
-    Link side (ROUTER, bound at args->listen, CURVE with args->curve_cert): worker_link.h;
+    Link side (ROUTER, bound at args->listen, CURVE with args->auth): worker_link.h;
     lease messages of a link go to the key pool through a DEALER of its own, and back.
     Pipe commands:
         $TERM                            leave
@@ -67,7 +67,7 @@ typedef struct {
     zsock_t *workers;           //  ROUTER
     zsock_t *jobs;              //  PAIR to the head poller
     zsock_t *links;             //  ROUTER for remote workers, NULL without --listen
-    zactor_t *auth;             //  zauth with CURVE, NULL without
+    zsock_t *watch;             //  refusals of the links' CURVE, NULL without
     zframe_t *welcome;          //  what every joining link gets
     int port;                   //  bound by links
     zpoller_t *poller;
@@ -107,31 +107,17 @@ s_link_destroy (void **item)
     }
 }
 
-//  Binds the link socket, with CURVE when a certificate is given: the workers' public
-//  certificates in args->curve_authorized are the only ones let in (zauth logs the others).
+//  Binds the link socket, with CURVE when args->auth is given: the workers' public keys
+//  in its authorised folder are the only ones let in, the others logged as refused.
 static int
 s_self_listen (self_t *self)
 {
     dispatcher_args_t *args = self->args;
     self->links = zsock_new (ZMQ_ROUTER);
     assert (self->links);
-    if (args->curve_cert) {
-        zcert_t *cert = zcert_load (args->curve_cert);
-        if (!cert) {
-            snprintf (args->error, sizeof (args->error), "cannot read the certificate %s",
-                      args->curve_cert);
-            return -1;
-        }
-        self->auth = zactor_new (zauth, NULL);
-        assert (self->auth);
-        zstr_sendx (self->auth, "VERBOSE", NULL);
-        zsock_wait (self->auth);
-        zstr_sendx (self->auth, "CURVE", args->curve_authorized, NULL);
-        zsock_wait (self->auth);
-        zcert_apply (cert, self->links);
-        zsock_set_curve_server (self->links, 1);
-        zsock_set_zap_domain (self->links, "evmtap");
-        zcert_destroy (&cert);
+    if (args->auth) {
+        curve_auth_server (args->auth, self->links);
+        self->watch = curve_auth_watch (self->links, "listen");
     }
     self->port = zsock_bind (self->links, "%s", args->listen);
     if (self->port < 0) {
@@ -177,6 +163,8 @@ s_self_new (zsock_t *pipe, dispatcher_args_t *args)
         if (s_self_listen (self))
             return self;
         zpoller_add (self->poller, self->links);
+        if (self->watch)
+            zpoller_add (self->poller, self->watch);
     }
     self->beat_due = zclock_mono () + DISPATCHER_HEARTBEAT_MS;
     return self;
@@ -201,8 +189,8 @@ s_self_destroy (self_t **self_p)
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->workers);
     zsock_destroy (&self->jobs);
+    zsock_destroy (&self->watch);
     zsock_destroy (&self->links);
-    zactor_destroy (&self->auth);
     zframe_destroy (&self->welcome);
     zstr_free (&self->keypool);
     free (self);
@@ -567,6 +555,14 @@ dispatcher_actor (zsock_t *pipe, void *args)
             s_self_handle_jobs (self);
         else if (which && which == self->links)
             s_self_handle_link (self);
+        else if (which && which == self->watch) {
+            char endpoint [256];
+            if (curve_auth_refused (self->watch, endpoint, sizeof (endpoint)))
+                zsys_warning ("dispatcher: a worker was refused at %s: its public key is not "
+                              "in --curve-authorized (or it is no CURVE client of this "
+                              "certificate)",
+                              endpoint);
+        }
         else if (which)
             s_self_handle_pool (self, (zsock_t *) which);
         else if (zpoller_terminated (self->poller))

@@ -4,6 +4,7 @@
 #define DISPATCHER_H_INCLUDED
 
 #include "evmtap.h"
+#include "curve_auth.h"
 #include "worker_link.h"
 
 typedef struct {
@@ -14,8 +15,7 @@ typedef struct {
     const worker_link_t *welcome;    //  the chain's settings a joining worker gets
     const char *keypool;             //  the pool remote workers' leases are relayed to
     bool redis;                      //  the pool arbitrates through Redis (a worker may too)
-    const char *curve_cert;          //  the coordinator's secret certificate, NULL: plain
-    const char *curve_authorized;    //  folder of the workers' public certificates
+    curve_auth_t *auth;              //  CURVE for the links (lent), NULL: plain
     char error [256];                //  out: why the start failed
 } dispatcher_args_t;
 

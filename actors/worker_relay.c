@@ -18,6 +18,7 @@
 #include "evmtap.h"
 #include "worker_relay.h"
 #include <inttypes.h>
+#include "curve_auth.h"
 #include "dispatcher.h"
 #include "job.h"
 #include "lease.h"
@@ -70,20 +71,8 @@ static int
 s_self_curve (self_t *self)
 {
     worker_relay_args_t *args = self->args;
-    zcert_t *cert = zcert_load (args->curve_cert);
-    zcert_t *server = args->curve_server ? zcert_load (args->curve_server) : NULL;
-    if (!cert || !server) {
-        snprintf (args->error, sizeof (args->error), "cannot read the certificate %s",
-                  cert ? (args->curve_server ? args->curve_server : "(none)") : args->curve_cert);
-        zcert_destroy (&cert);
-        zcert_destroy (&server);
-        return -1;
-    }
-    zcert_apply (cert, self->coordinator);
-    zsock_set_curve_serverkey (self->coordinator, zcert_public_txt (server));
-    zcert_destroy (&cert);
-    zcert_destroy (&server);
-    return 0;
+    return curve_auth_client (self->coordinator, args->curve_cert, args->curve_server, args->error,
+                              sizeof (args->error));
 }
 
 static void

@@ -67,9 +67,6 @@ zframe_t *worker_link_encode (const worker_link_t *self);
 int worker_link_decode (zframe_t *frame, worker_link_t *self);
 //  Frees what worker_link_decode allocated; never for a message of the caller's strings.
 void worker_link_clear (worker_link_t *self);
-//  True for the endpoints that may stay plain (no CURVE): ipc://, inproc:// and tcp:// on
-//  a loopback address.
-bool worker_link_endpoint_is_local (const char *endpoint);
 //  Every table, a WELCOME round trip and hostile frames refused.
 void worker_link_test (bool verbose);
 

@@ -27,6 +27,7 @@
 #include "keypool.h"
 #include "options.h"
 #include "sink.h"
+#include "curve_auth.h"
 #include "worker_link.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
@@ -57,6 +58,7 @@ struct _pipeline_t {
     chain_run_t *chains;    //  one per chain of the options, in their order
     size_t chain_count;
     keypool_t *pool;     //  leases and usage journal, started first
+    curve_auth_t *auth;    //  CURVE for a non-local listen endpoint, or NULL
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
@@ -97,10 +99,21 @@ s_check_listen (pipeline_t *self)
             refusal = "--workers 0 needs --listen (remote workers): nobody would fetch";
     if (options->listen && options->chain_count > 1)
         refusal = "--listen serves one chain: run one coordinator per chain";
-    else if (options->listen && !worker_link_endpoint_is_local (options->listen)
+    else if (options->listen && !curve_auth_endpoint_is_local (options->listen)
              && (!options->curve_cert || !options->curve_authorized))
-        refusal = !options->curve_cert ? "--listen off loopback needs CURVE: --curve-cert"
-                                       : "--listen off loopback needs CURVE: --curve-authorized";
+        refusal = !options->curve_cert
+                      ? "--listen is not loopback or ipc: it needs CURVE: give --curve-cert "
+                        "(curve_cert)"
+                      : "--listen is not loopback or ipc: it needs CURVE: give "
+                        "--curve-authorized (curve_authorized)";
+    char err [512];
+    if (!refusal && options->listen && !curve_auth_endpoint_is_local (options->listen)
+        && !self->auth) {
+        self->auth = curve_auth_new (options->curve_cert, options->curve_authorized, err,
+                                     sizeof (err));
+        if (!self->auth)
+            refusal = err;
+    }
     if (refusal)
         fprintf (stderr, "evmtap %s: %s\n", self->command, refusal);
     return refusal ? -1 : 0;
@@ -222,7 +235,7 @@ s_probe (pipeline_t *self)
 //  Starts a chain's dispatcher, its fetch workers and its head poller (the chain's index
 //  tells their endpoints apart). Returns 0 or -1.
 static int
-s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
+s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve_auth_t *auth)
 {
     chain_plan_t *plan = chain->plan;
     char workers [96], jobs [96];
@@ -237,8 +250,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
         dispatcher_args.welcome = &welcome;
         dispatcher_args.keypool = KEYPOOL_ENDPOINT;
         dispatcher_args.redis = options->redis != NULL;
-        dispatcher_args.curve_cert = options->curve_cert;
-        dispatcher_args.curve_authorized = options->curve_authorized;
+        dispatcher_args.auth = auth;
     }
     chain->dispatcher = dispatcher_new (&dispatcher_args);
     if (!chain->dispatcher) {
@@ -309,7 +321,7 @@ pipeline_start (pipeline_t *self)
     classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     self->classifier = classifier_new (&classifier_args);
     for (size_t index = 0; index < self->chain_count; index++)
-        if (s_chain_start (&self->chains [index], options, index))
+        if (s_chain_start (&self->chains [index], options, index, self->auth))
             return EVMTAP_EXIT_FAILURE;
     return EVMTAP_EXIT_OK;
 }
@@ -505,6 +517,7 @@ s_stop (pipeline_t *self)
     for (size_t index = self->chain_count; index-- > 0;)
         s_chain_stop (&self->chains [index]);
     keypool_destroy (&self->pool);
+    curve_auth_destroy (&self->auth);
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
     broker_destroy (&self->broker);

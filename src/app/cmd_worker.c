@@ -10,6 +10,7 @@
 #include "cmd_worker.h"
 #include <unistd.h>
 #include "cost_table.h"
+#include "curve_auth.h"
 #include "fetch_worker.h"
 #include "keypool.h"
 #include "secrets.h"
@@ -47,7 +48,7 @@ s_usage (FILE *out)
              "                          ./evmtap-worker-data)\n"
              "  --secrets-dir DIR       key secrets (default /run/secrets; EVMTAP_KEY_<NAME>\n"
              "                          first)\n"
-             "  --curve-cert FILE       this worker's secret CURVE certificate\n"
+             "  --curve-cert FILE       this worker's CURVE certificate (FILE_secret beside)\n"
              "  --curve-server FILE     the coordinator's public certificate (both required\n"
              "                          off loopback)\n");
 }
@@ -94,7 +95,7 @@ s_parse (int argc, char **argv, s_worker_options_t *options)
         refusal = "--connect tcp://HOST:PORT is required";
     else if (options->redis && strncmp (options->redis, "redis://", 8) != 0)
         refusal = "--redis: a redis://HOST[:PORT] URL";
-    else if (!worker_link_endpoint_is_local (options->connect)
+    else if (!curve_auth_endpoint_is_local (options->connect)
              && (!options->curve_cert || !options->curve_server))
         refusal = !options->curve_cert ? "--connect off loopback needs CURVE: --curve-cert"
                                        : "--connect off loopback needs CURVE: --curve-server";

@@ -76,9 +76,9 @@ typedef struct {
     char *secrets_dir;            //  default /run/secrets
     char *redis;                  //  --redis URL or NULL
     char *listen;                 //  --listen ENDPOINT or NULL
-    char *curve_cert;             //  --curve-cert FILE: this process's secret certificate
-    char *curve_authorized;       //  --curve-authorized DIR: public certificates let in
     char *control;                //  --control ENDPOINT or NULL
+    char *curve_cert;             //  --curve-cert FILE (with FILE_secret) or NULL
+    char *curve_authorized;       //  --curve-authorized DIR of public keys or NULL
     char *metrics;                //  --metrics HOST:PORT or NULL
     char *abis;                   //  --abis DIR: ABIs and addresses.json, or NULL
     char *signatures;             //  --signatures FILE: 4-byte selectors, or NULL

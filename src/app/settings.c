@@ -250,24 +250,26 @@ static const setting_t s_settings [] = {
      .doc_default = "none",
      .doc = "`tcp://HOST:PORT` where remote `evmtap worker` processes join (`*` as port: any "
             "free one)"},
-    {.flag = "curve-cert", .name = "curve_cert", S_SERVICE (curve_cert), .type = &setting_text,
-     .expect = "a certificate file", .value = "FILE",
-     .help = "the secret CURVE certificate of this process's sockets\n"
-             "(required by a --listen off loopback)",
-     .doc_default = "none: plain sockets, loopback only",
-     .doc = "this process's secret CURVE certificate (czmq `zcert` format); required by a "
-            "`listen` endpoint off loopback"},
-    {.flag = "curve-authorized", .name = "curve_authorized", S_SERVICE (curve_authorized),
-     .type = &setting_text, .expect = "a folder", .value = "DIR",
-     .help = "the public certificates of the workers let in", .doc_default = "none",
-     .doc = "a folder of the public CURVE certificates of the workers (and operators) let "
-            "in; any other is refused and logged"},
     {.flag = "control", .name = "control", S_SERVICE (control), .command = SETTING_RUN,
      .type = &setting_text,
      .valid = setting_valid_endpoint, .expect = "tcp://HOST:PORT, ipc://PATH or inproc://NAME",
      .value = "ENDPOINT", .help = "socket for `evmtap ctl`: tcp://HOST:PORT, ipc://PATH",
      .doc_default = "a built-in loopback endpoint",
      .doc = "the `evmtap ctl` socket: `tcp://HOST:PORT`, `ipc://PATH` or `inproc://NAME`"},
+    {.flag = "curve-cert", .name = "curve_cert", S_SERVICE (curve_cert), .type = &setting_text,
+     .expect = "a file name", .value = "FILE",
+     .help = "this coordinator's CURVE certificate (`evmtap cert new`;\n"
+             "FILE_secret beside it) for non-loopback --control, --listen",
+     .doc_default = "none",
+     .doc = "the coordinator's CURVE certificate, as `evmtap cert new` writes it (the public "
+            "file; its `_secret` file beside it): required by a `control` or `listen` "
+            "endpoint that is not loopback or ipc"},
+    {.flag = "curve-authorized", .name = "curve_authorized", S_SERVICE (curve_authorized),
+     .type = &setting_text, .expect = "a directory", .value = "DIR",
+     .help = "public keys of the workers and operators let in over CURVE",
+     .doc_default = "none",
+     .doc = "a folder of the public certificates (`NAME.key`) of the workers and operators "
+            "allowed in over CURVE; anyone else is refused and logged"},
     {.flag = "metrics", .name = "metrics", S_SERVICE (metrics), .type = &setting_text,
      .valid = setting_valid_metrics, .expect = "HOST:PORT", .value = "HOST:PORT",
      .help = "serve Prometheus text at /metrics (default: off)", .doc_default = "off",
