@@ -79,7 +79,8 @@ static void
 s_self_send (self_t *self, const worker_link_t *message)
 {
     zframe_t *frame = worker_link_encode (message);
-    zframe_send (&frame, self->coordinator, 0);
+    if (zframe_send (&frame, self->coordinator, 0))
+        zframe_destroy (&frame);    //  no link (a refused handshake ends it): nobody to tell
 }
 
 static self_t *
@@ -98,6 +99,9 @@ s_self_new (zsock_t *pipe, worker_relay_args_t *args)
     self->workers = zsock_new (ZMQ_ROUTER);
     assert (self->coordinator && self->workers);
     zsock_set_linger (self->coordinator, RELAY_LINGER_MS);
+    //  A send never waits: without a link (not up yet, or refused by CURVE, after which
+    //  libzmq does not reconnect) the message is dropped, and the heartbeats tell.
+    zsock_set_sndtimeo (self->coordinator, 0);
     self->poller = zpoller_new (self->pipe, self->coordinator, self->workers, NULL);
     if (args->curve_cert && s_self_curve (self))
         return self;
@@ -274,7 +278,8 @@ s_self_handle_pool (self_t *self)
             char key [32];
             snprintf (key, sizeof (key), "%" PRIu64, id);
             zhashx_update (self->asked, key, asked);
-            zframe_send (&relayed, self->coordinator, 0);
+            if (zframe_send (&relayed, self->coordinator, 0))
+                zframe_destroy (&relayed);
         }
     }
     zframe_destroy (&identity);
@@ -288,7 +293,8 @@ s_self_beat (self_t *self)
     if (self->lost || now < self->beat_due)
         return;
     self->beat_due = now + self->heartbeat_ms;
-    if (now - self->heard > LINK_SILENCE_BEATS * self->heartbeat_ms) {
+    //  Before WELCOME the caller's wait for it decides (a coordinator not up yet is no loss).
+    if (self->welcomed && now - self->heard > LINK_SILENCE_BEATS * self->heartbeat_ms) {
         s_self_lose (self, "the coordinator is silent");
         return;
     }
