@@ -318,7 +318,8 @@ s_self_drop_link (self_t *self, link_t *link, const char *why)
     size_t jobs = s_self_requeue (self, link->key);
     zsys_warning ("dispatcher: worker %s %s: %zu of its jobs re-queued", link->worker_id, why,
                   jobs);
-    zpoller_remove (self->poller, link->pool);
+    if (link->pool)
+        zpoller_remove (self->poller, link->pool);
     zhashx_delete (self->link_table, link->key);
     s_dispatch (self);
 }

@@ -1,7 +1,8 @@
 /*  worker_relay: the worker side of a remote link. It joins the coordinator's dispatcher
     (DEALER to its --listen ROUTER, CURVE with a certificate) on behalf of the fetch workers
     of this process, and relays: their READY as LINK_READY, the coordinator's jobs to a free
-    one, their results back unchanged. Without a pool of their own (no --redis) their key
+    one (one job per worker is taken ahead and waits here, so that the link's round trip
+    does not idle a worker between jobs), their results back unchanged. Without a pool of their own (no --redis) their key
     pool clients talk to the relay too: their lease messages go to the coordinator's pool
     under ids of the relay's (two clients' ids may be the same), the answers back under
     theirs. Both sides beat every heartbeat_ms (WELCOME says); after LINK_SILENCE_BEATS
@@ -38,10 +39,11 @@ typedef struct {
 
 typedef struct {
     zsock_t *pipe;
-    worker_relay_args_t *args;
-    zsock_t *coordinator;    //  DEALER
-    zsock_t *workers;        //  ROUTER for the local fetch workers
-    zsock_t *pool;           //  ROUTER for their key pool clients, NULL without
+    worker_relay_args_t *args;    //  until the actor signals its start only
+    uint32_t worker_count;        //  args->worker_count
+    zsock_t *coordinator;         //  DEALER
+    zsock_t *workers;             //  ROUTER for the local fetch workers
+    zsock_t *pool;                //  ROUTER for their key pool clients, NULL without
     zpoller_t *poller;
     zlist_t *idle;      //  identities of free local workers
     zlist_t *jobs;      //  jobs come while none was free (not expected)
@@ -90,6 +92,7 @@ s_self_new (zsock_t *pipe, worker_relay_args_t *args)
     assert (self);
     self->pipe = pipe;
     self->args = args;
+    self->worker_count = args->worker_count;
     self->idle = zlist_new ();
     self->jobs = zlist_new ();
     self->asked = zhashx_new ();
@@ -222,6 +225,10 @@ s_self_handle_coordinator (self_t *self)
             self->welcomed = true;
             if (message.heartbeat_ms > 0)
                 self->heartbeat_ms = message.heartbeat_ms;
+            //  One job waiting per worker hides the link's round trip between a result
+            //  and the next job.
+            worker_link_t prefetch = {.type = MSG_TYPE_LINK_READY, .slots = self->worker_count};
+            s_self_send (self, &prefetch);
             zstr_sendm (self->pipe, "WELCOME");
             zframe_t *copy = zframe_dup (first);
             zframe_send (&copy, self->pipe, 0);
@@ -248,10 +255,9 @@ s_self_handle_workers (self_t *self)
         zframe_t *job = (zframe_t *) zlist_pop (self->jobs);
         if (job)
             s_self_give_job (self, job);
-        else {
-            worker_link_t ready = {.type = MSG_TYPE_LINK_READY, .slots = 1};
-            s_self_send (self, &ready);
-        }
+        //  Every READY is a slot again: a waiting job it took leaves room for the next.
+        worker_link_t ready = {.type = MSG_TYPE_LINK_READY, .slots = 1};
+        s_self_send (self, &ready);
     }
     else {
         zmsg_send (&msg, self->coordinator);
