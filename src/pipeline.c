@@ -58,10 +58,11 @@ struct _pipeline_t {
     chain_run_t *chains;    //  one per chain of the options, in their order
     size_t chain_count;
     keypool_t *pool;     //  leases and usage journal, started first
-    curve_auth_t *auth;    //  CURVE for a non-local listen endpoint, or NULL
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
+    //  CURVE for a non-local listen endpoint, or NULL
+    curve_auth_t *auth;
 };
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
@@ -266,22 +267,24 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
             return -1;
     }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
-    chain->poller_args = (head_poller_args_t) {
-        .chain = plan->name,
-        .chain_id = plan->chain_id,
-        .jobs = chain->jobs,
-        .classifier = ">inproc://evmtap-classifier",
-        .start = plan->start,
-        .to = plan->options->to,
-        .fetch_mode = plan->options->fetch,
-        .receipts = plan->options->receipts,
-        .window = (int) plan->worker_count * 2 + (options->listen ? 64 : 0),
-        .parent_hash = plan->parent_hash,
-        .published = plan->published,
-        .interval_ms = 0,
-        .finalized = plan->options->delivery == DELIVERY_FINALIZED,
-        .confirmations = plan->options->confirmations,
-        .finality_poll_ms = plan->options->finality_poll_ms};
+    //  Remote workers add their jobs in flight (how many join is not known in advance).
+    int window = (int) plan->worker_count * 2 + (options->listen ? 64 : 0);
+    chain->poller_args = (head_poller_args_t) {.chain = plan->name,
+                                               .chain_id = plan->chain_id,
+                                               .jobs = chain->jobs,
+                                               .classifier = ">inproc://evmtap-classifier",
+                                               .start = plan->start,
+                                               .to = plan->options->to,
+                                               .fetch_mode = plan->options->fetch,
+                                               .receipts = plan->options->receipts,
+                                               .window = window,
+                                               .parent_hash = plan->parent_hash,
+                                               .published = plan->published,
+                                               .interval_ms = 0,
+                                               .finalized = plan->options->delivery
+                                                            == DELIVERY_FINALIZED,
+                                               .confirmations = plan->options->confirmations,
+                                               .finality_poll_ms = plan->options->finality_poll_ms};
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }
