@@ -15,8 +15,8 @@ evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
 work=$(tmpdir)
 
 start_anvil "$(free_port)"
-to=599
-rpc "$ANVIL_URL" anvil_mine '["0x258"]' >/dev/null    # 600 blocks
+to=899
+rpc "$ANVIL_URL" anvil_mine '["0x384"]' >/dev/null    # 900 blocks
 budget=6
 start_emulator "$ANVIL_URL" --budget "$budget" --tolerance 1
 for index in 1 2 3 4 5 6 7 8; do export "EVMTAP_KEY_K$index=loopSecret$index"; done

@@ -53,9 +53,9 @@ in_coord() { ip netns exec "$coord" "$@"; }
 wait_for 20 ip netns exec "$tag-w3" curl -sf -H 'content-type: application/json' \
     -d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$node" \
     || fail "anvil did not answer from another namespace"
-to=599
+to=799
 in_coord curl -sf -H 'content-type: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"anvil_mine","params":["0x258"]}' "$node" >/dev/null
+    -d '{"jsonrpc":"2.0","id":1,"method":"anvil_mine","params":["0x320"]}' "$node" >/dev/null
 
 mkdir -p "$work/certs" "$work/authorized"
 for name in coordinator w1 w2 w3 intruder; do
