@@ -1,8 +1,8 @@
 /*  worker_relay: the worker side of a remote link. It joins the coordinator's dispatcher
     (DEALER to its --listen ROUTER, CURVE with a certificate) on behalf of the fetch workers
     of this process, and relays: their READY as LINK_READY, the coordinator's jobs to a free
-    one (one job per worker is taken ahead and waits here, so that the link's round trip
-    does not idle a worker between jobs), their results back unchanged. Without a pool of their own (no --redis) their key
+    one (one job per worker that has said READY is taken ahead and waits here, so that the
+    link's round trip does not idle a worker between jobs), their results back unchanged. Without a pool of their own (no --redis) their key
     pool clients talk to the relay too: their lease messages go to the coordinator's pool
     under ids of the relay's (two clients' ids may be the same), the answers back under
     theirs. Both sides beat every heartbeat_ms (WELCOME says); after LINK_SILENCE_BEATS
@@ -48,6 +48,7 @@ typedef struct {
     zlist_t *idle;      //  identities of free local workers
     zlist_t *jobs;      //  jobs come while none was free (not expected)
     zhashx_t *asked;    //  relay id (decimal) -> s_asked_t
+    zhashx_t *seen;     //  identities (hex) of the local workers that said READY
     uint64_t next_id;
     int64_t heartbeat_ms;
     int64_t heard;    //  zclock_mono of the coordinator's last message
@@ -97,6 +98,7 @@ s_self_new (zsock_t *pipe, worker_relay_args_t *args)
     self->jobs = zlist_new ();
     self->asked = zhashx_new ();
     zhashx_set_destructor (self->asked, s_asked_destroy);
+    self->seen = zhashx_new ();
     self->heartbeat_ms = RELAY_FIRST_BEAT_MS;
     self->coordinator = zsock_new (ZMQ_DEALER);
     self->workers = zsock_new (ZMQ_ROUTER);
@@ -151,6 +153,7 @@ s_self_destroy (self_t **self_p)
     zlist_destroy (&self->idle);
     zlist_destroy (&self->jobs);
     zhashx_destroy (&self->asked);
+    zhashx_destroy (&self->seen);
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->workers);
     zsock_destroy (&self->pool);
@@ -225,10 +228,6 @@ s_self_handle_coordinator (self_t *self)
             self->welcomed = true;
             if (message.heartbeat_ms > 0)
                 self->heartbeat_ms = message.heartbeat_ms;
-            //  One job waiting per worker hides the link's round trip between a result
-            //  and the next job.
-            worker_link_t prefetch = {.type = MSG_TYPE_LINK_READY, .slots = self->worker_count};
-            s_self_send (self, &prefetch);
             zstr_sendm (self->pipe, "WELCOME");
             zframe_t *copy = zframe_dup (first);
             zframe_send (&copy, self->pipe, 0);
@@ -251,12 +250,20 @@ s_self_handle_workers (self_t *self)
         return;
     }
     if (zframe_streq (zmsg_first (msg), "READY")) {
+        //  Every READY is a slot again: a waiting job it takes leaves room for the next.
+        //  A worker's first READY (it holds a key) is worth one job more, which waits here:
+        //  it hides the link's round trip between a result and the next job, and no job
+        //  waits for a worker that never had a key.
+        char *hex = zframe_strhex (identity);
+        bool first_ready = !zhashx_lookup (self->seen, hex);
+        if (first_ready)
+            zhashx_insert (self->seen, hex, (void *) 1);
+        zstr_free (&hex);
         zlist_append (self->idle, identity);
         zframe_t *job = (zframe_t *) zlist_pop (self->jobs);
         if (job)
             s_self_give_job (self, job);
-        //  Every READY is a slot again: a waiting job it took leaves room for the next.
-        worker_link_t ready = {.type = MSG_TYPE_LINK_READY, .slots = 1};
+        worker_link_t ready = {.type = MSG_TYPE_LINK_READY, .slots = first_ready ? 2 : 1};
         s_self_send (self, &ready);
     }
     else {
