@@ -39,6 +39,12 @@ typedef enum {
     //  The control socket's protocol (control.h), apart from the pipeline's own numbers.
     MSG_TYPE_CONTROL_REQUEST = 40,
     MSG_TYPE_CONTROL_REPLY = 41,
+    //  The remote workers' link (worker_link.h), in a row: worker_link_table indexes by them.
+    MSG_TYPE_LINK_JOIN = 20,
+    MSG_TYPE_LINK_WELCOME,
+    MSG_TYPE_LINK_READY,
+    MSG_TYPE_LINK_HEARTBEAT,
+    MSG_TYPE_LINK_LEAVE,    //  24
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

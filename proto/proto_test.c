@@ -9,6 +9,7 @@
 #include "job.h"
 #include "lease.h"
 #include "control.h"
+#include "worker_link.h"
 #include "msg.h"
 #include "result.h"
 #include "proxy_query.h"
@@ -515,5 +516,6 @@ proto_test (bool verbose)
     s_test_tables (verbose);
     s_test_print ();
     s_test_lease ();
+    worker_link_test (verbose);
     batch_test (verbose);
 }

@@ -8,6 +8,7 @@
 #include "cmd_ctl.h"
 #include "cmd_decode.h"
 #include "cmd_keys.h"
+#include "cmd_worker.h"
 #include "run.h"
 
 //  Signals counted by our own handler: CZMQ's would interrupt every actor at once, and
@@ -54,6 +55,8 @@ s_print_usage (FILE *out)
              "                                       blocks A to B, resumable, with progress\n"
              "  evmtap decode [--abi FILE | --abis DIR] [--signatures FILE] [--to ADDR] CALLDATA\n"
              "                                       decode calldata (--log TOPICS DATA: a log)\n"
+             "  evmtap worker --connect tcp://HOST:PORT [--workers N] [--redis URL]\n"
+             "                                       fetch workers for a coordinator's --listen\n"
              "  evmtap keys [--redis URL] [--json]   the key pool: holder, usage, state\n"
              "  evmtap ctl [--endpoint E | --data-dir D] [--json] COMMAND [ARGS]\n"
              "                                       ask a running evmtap (STATUS, PAUSE...)\n"
@@ -84,6 +87,8 @@ main (int argc, char **argv)
         return run_main (argc - 1, argv + 1, s_signalled, NULL);
     if (streq (argv [1], "backfill"))
         return backfill_main (argc - 1, argv + 1, s_signalled, NULL);
+    if (streq (argv [1], "worker"))
+        return cmd_worker_main (argc - 1, argv + 1, s_signalled, NULL);
     if (streq (argv [1], "keys"))
         return cmd_keys_main (argc - 1, argv + 1);
     if (streq (argv [1], "decode"))

@@ -34,6 +34,8 @@
 #include "watch_match.h"
 #include "state_settings.h"
 #include "state_watcher.h"
+#include "curve_auth.h"
+#include "worker_link.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
@@ -119,12 +121,44 @@ s_lock_data_dir (pipeline_t *self)
     return result == DATA_DIR_BUSY ? EVMTAP_EXIT_USAGE : EVMTAP_EXIT_FAILURE;
 }
 
+//  Remote workers: one chain only (the link's WELCOME describes one), CURVE off loopback,
+//  and somebody to fetch. 0, or -1 with the reason told.
+static int
+s_check_listen (pipeline_t *self)
+{
+    options_t *options = self->options;
+    const char *refusal = NULL;
+    for (size_t index = 0; index < options->chain_count && !options->listen; index++)
+        if (options->chains [index].workers == 0)
+            refusal = "--workers 0 needs --listen (remote workers): nobody would fetch";
+    if (options->listen && options->chain_count > 1)
+        refusal = "--listen serves one chain: run one coordinator per chain";
+    else if (options->listen && !curve_auth_endpoint_is_local (options->listen)
+             && (!options->curve_cert || !options->curve_authorized))
+        refusal = !options->curve_cert
+                      ? "--listen is not loopback or ipc: it needs CURVE: give --curve-cert "
+                        "(curve_cert)"
+                      : "--listen is not loopback or ipc: it needs CURVE: give "
+                        "--curve-authorized (curve_authorized)";
+    char err [512];
+    if (!refusal && options->listen && !curve_auth_endpoint_is_local (options->listen)
+        && !self->auth) {
+        self->auth = curve_auth_new (options->curve_cert, options->curve_authorized, err,
+                                     sizeof (err));
+        if (!self->auth)
+            refusal = err;
+    }
+    if (refusal)
+        fprintf (stderr, "evmtap %s: %s\n", self->command, refusal);
+    return refusal ? -1 : 0;
+}
+
 //  Refuses what this version cannot do yet, then plans every chain.
 static int
 s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->listen ? "--listen" : options->metrics ? "--metrics" : NULL;
+    const char *unsupported = options->metrics ? "--metrics" : NULL;
     if (unsupported) {
         fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
                  unsupported, EVMTAP_VERSION);
@@ -149,6 +183,8 @@ s_plan (pipeline_t *self)
             return EVMTAP_EXIT_USAGE;
         }
     }
+    if (s_check_listen (self))
+        return EVMTAP_EXIT_USAGE;
     char watch_err [600];
     if (s_watchlists_load (self, &self->watch, watch_err, sizeof (watch_err))) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, watch_err);
@@ -259,16 +295,28 @@ s_probe (pipeline_t *self)
 //  Starts a chain's dispatcher, its fetch workers and its head poller (the chain's index
 //  tells their endpoints apart). Returns 0 or -1.
 static int
-s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
+s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve_auth_t *auth)
 {
     chain_plan_t *plan = chain->plan;
     char workers [96], jobs [96];
     snprintf (workers, sizeof (workers), "inproc://evmtap-workers-%zu", index);
     snprintf (jobs, sizeof (jobs), "inproc://evmtap-jobs-%zu", index);
     dispatcher_args_t dispatcher_args = {.workers = workers, .jobs = jobs};
+    worker_link_item_t items [OPTIONS_MAX_RPC + OPTIONS_MAX_KEYS];
+    worker_link_t welcome;
+    if (options->listen) {
+        chain_plan_welcome (plan, options->rpc_timeout_ms, items, &welcome);
+        dispatcher_args.listen = options->listen;
+        dispatcher_args.welcome = &welcome;
+        dispatcher_args.keypool = KEYPOOL_ENDPOINT;
+        dispatcher_args.redis = options->redis != NULL;
+        dispatcher_args.auth = auth;
+    }
     chain->dispatcher = dispatcher_new (&dispatcher_args);
-    if (!chain->dispatcher)
+    if (!chain->dispatcher) {
+        zsys_error ("dispatcher %s: %s", plan->name, dispatcher_args.error);
         return -1;
+    }
     snprintf (chain->workers_endpoint, sizeof (chain->workers_endpoint), "%s", workers);
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
@@ -288,6 +336,8 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
             return -1;
     }
     snprintf (chain->jobs, sizeof (chain->jobs), ">%s", jobs);
+    //  Remote workers add their jobs in flight (how many join is not known in advance).
+    int window = (int) plan->worker_count * 2 + (options->listen ? 64 : 0);
     chain->poller_args = (head_poller_args_t) {.chain = plan->name,
                                                .chain_id = plan->chain_id,
                                                .jobs = chain->jobs,
@@ -296,7 +346,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
                                                .to = plan->options->to,
                                                .fetch_mode = plan->options->fetch,
                                                .receipts = plan->options->receipts,
-                                               .window = (int) plan->worker_count * 2,
+                                               .window = window,
                                                .parent_hash = plan->parent_hash,
                                                .published = plan->published,
                                                .interval_ms = 0,
@@ -396,7 +446,7 @@ pipeline_start (pipeline_t *self)
     classifier_args_t classifier_args = {"inproc://evmtap-classifier", ">inproc://evmtap-decoder"};
     self->classifier = classifier_new (&classifier_args);
     for (size_t index = 0; index < self->chain_count; index++)
-        if (s_chain_start (&self->chains [index], options, index))
+        if (s_chain_start (&self->chains [index], options, index, self->auth))
             return EVMTAP_EXIT_FAILURE;
     return pipeline_control_start (self);
 }
@@ -593,9 +643,10 @@ static void
 s_stop (pipeline_t *self)
 {
     control_destroy (&self->control);
-    curve_auth_destroy (&self->auth);
-    if (!self->chains)
+    if (!self->chains) {
+        curve_auth_destroy (&self->auth);
         return;
+    }
     for (size_t index = 0; index < self->chain_count; index++) {
         chain_run_t *chain = &self->chains [index];
         chain->end_stats_known = chain->poller
@@ -606,6 +657,8 @@ s_stop (pipeline_t *self)
     for (size_t index = self->chain_count; index-- > 0;)
         s_chain_stop (&self->chains [index]);
     keypool_destroy (&self->pool);
+    //  After every socket that used it: the control socket and the dispatchers' links.
+    curve_auth_destroy (&self->auth);
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
     state_watcher_destroy (&self->state_watcher);
@@ -755,6 +808,17 @@ pipeline_chain_workers (pipeline_t *self, size_t index)
 {
     assert (index < self->chain_count);
     return self->chains [index].worker_live;
+}
+
+size_t
+pipeline_chain_remote_workers (pipeline_t *self, size_t index)
+{
+    assert (index < self->chain_count);
+    dispatcher_stats_t stats;
+    dispatcher_t *dispatcher = self->chains [index].dispatcher;
+    if (!self->options->listen || !dispatcher || dispatcher_stats (dispatcher, &stats))
+        return 0;
+    return stats.remote_workers;
 }
 
 int

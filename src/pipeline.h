@@ -70,6 +70,9 @@ bool pipeline_paused (pipeline_t *self);
 void pipeline_control_sighup (pipeline_t *self);
 //  The in-process fetch workers of a chain now.
 size_t pipeline_chain_workers (pipeline_t *self, size_t index);
+//  The fetch workers of the chain's remote `evmtap worker` processes, as they said at their
+//  join (0 without --listen, or when the dispatcher did not answer).
+size_t pipeline_chain_remote_workers (pipeline_t *self, size_t index);
 //  Starts or stops in-process fetch workers so that every chain has count. 0, or -1 when
 //  a worker could not start.
 int pipeline_scale (pipeline_t *self, size_t count);

@@ -99,7 +99,8 @@ s_status (pipeline_t *self, options_t *options)
             cJSON_AddStringToObject (chain, "error", "the head poller is busy");
         cJSON *workers = cJSON_AddObjectToObject (chain, "workers");
         cJSON_AddNumberToObject (workers, "local", (double) pipeline_chain_workers (self, index));
-        cJSON_AddNumberToObject (workers, "remote", 0);
+        cJSON_AddNumberToObject (workers, "remote",
+                                 (double) pipeline_chain_remote_workers (self, index));
         cJSON *keys = cJSON_AddObjectToObject (chain, "keys");
         cJSON_AddNumberToObject (keys, "configured", (double) plan->options->key_count);
         if (keys_known)

@@ -14,7 +14,7 @@ work=$(tmpdir)
 docs="$EVMTAP_ROOT/docs/config.md"
 
 "$evmtap" --help >"$work/help-evmtap.txt" || fail "evmtap --help: exit $?"
-for command in run backfill keys decode ctl cert; do
+for command in run backfill keys decode ctl cert worker; do
     "$evmtap" "$command" --help >"$work/help-$command.txt" || fail "evmtap $command --help: exit $?"
 done
 "$evmtap" run --help-config-md >"$work/tables.md" 2>"$work/tables.err" || {

@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 #include "classifier.h"
 #include "dispatcher.h"
+#include "worker_relay.h"
 #include "fetch_worker.h"
 #include "head_poller.h"
 #include "hexutil.h"
@@ -105,6 +106,7 @@ static const selftest_t s_selftests [] = {
     {"keypool", keypool_test},
     {"fetch_worker", fetch_worker_test},
     {"dispatcher", dispatcher_test},
+    {"worker_relay", worker_relay_test},
     {"head_poller", head_poller_test},
     {"classifier", classifier_test},
     {"kafka_sink", kafka_sink_test},

@@ -27,16 +27,20 @@ chain_plan_new (chain_options_t *options, const char *secrets_dir, char *err, si
         free (self);
         return NULL;
     }
-    self->workers = (chain_worker_t *) calloc ((size_t) options->workers, sizeof (chain_worker_t));
+    //  With no worker in this process (remote ones only) the first is still planned: the
+    //  probe asks its provider.
+    int planned = options->workers > 0 ? options->workers : 1;
+    self->workers = (chain_worker_t *) calloc ((size_t) planned, sizeof (chain_worker_t));
     assert (self->workers);
     bool pooled = false;
-    for (int index = 0; index < options->workers; index++) {
-        chain_worker_t *worker = &self->workers [self->worker_count++];
+    for (int index = 0; index < planned; index++) {
+        chain_worker_t *worker = &self->workers [index];
         worker->url_template = options->rpc [(size_t) index % options->rpc_count];
         secrets_provider_name (worker->url_template, worker->provider, sizeof (worker->provider));
         worker->pooled = secrets_url_needs_key (worker->url_template);
         pooled |= worker->pooled;
     }
+    self->worker_count = (size_t) options->workers;
     if (pooled && options->key_count == 0) {
         snprintf (err, err_size,
                   "chain %s: no worker can start: every rpc URL needs a {key} "
@@ -129,6 +133,33 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
         secrets_free (&url);
     }
     return args;
+}
+
+void
+chain_plan_welcome (chain_plan_t *self, int timeout_ms, worker_link_item_t *items,
+                    worker_link_t *welcome)
+{
+    chain_options_t *options = self->options;
+    for (size_t index = 0; index < options->rpc_count; index++)
+        items [index].text = options->rpc [index];
+    for (size_t index = 0; index < options->key_count; index++)
+        items [options->rpc_count + index].text = options->keys [index];
+    *welcome = (worker_link_t) {.type = MSG_TYPE_LINK_WELCOME,
+                                .chain = self->name,
+                                .chain_id = self->chain_id,
+                                .fetch_mode = options->fetch,
+                                .receipts = options->receipts,
+                                .verify = (int) options->verify,
+                                .rpc = items,
+                                .rpc_count = options->rpc_count,
+                                .keys = items + options->rpc_count,
+                                .key_count = options->key_count,
+                                .key_rps_milli = (uint64_t) (options->key_rps * 1000),
+                                .key_daily = (uint64_t) options->key_daily,
+                                .key_costs = options->key_costs ? options->key_costs : "requests",
+                                .rotate_ms = (int64_t) (options->key_rotate * 1000),
+                                .rotate_requests = options->key_rotate_requests,
+                                .timeout_ms = timeout_ms};
 }
 
 //  How one pooled probe attempt ended.

@@ -13,6 +13,7 @@
 #include "chain_probe.h"
 #include "checkpoint.h"
 #include "options.h"
+#include "worker_link.h"
 
 typedef struct {
     const char *url_template;    //  borrowed from the options ({key} not filled)
@@ -58,6 +59,12 @@ int chain_plan_ask (chain_plan_t *self, const char *keypool, int timeout_ms,
 fetch_worker_args_t *chain_plan_worker_args (chain_plan_t *self, size_t worker,
                                              const char *dispatcher, const char *keypool,
                                              int timeout_ms);
+
+//  The WELCOME a remote worker gets (worker_link.h): the chain's URL templates and key
+//  names (never a secret) and its fetch settings. Its strings are the options' and
+//  items', which must hold OPTIONS_MAX_RPC + OPTIONS_MAX_KEYS.
+void chain_plan_welcome (chain_plan_t *self, int timeout_ms, worker_link_item_t *items,
+                         worker_link_t *welcome);
 
 //  Sets the chain id (checked against the options) and the name. Returns 0 or -1 with the
 //  reason in err.

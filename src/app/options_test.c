@@ -221,7 +221,7 @@ s_test_flags (void)
     assert (strstr (text, "EVMTAP_KEY_<NAME>"));
     assert (strstr (text, "(default http://127.0.0.1:8545)"));
     assert (strstr (text, "(default ./evmtap-data)"));
-    assert (strstr (text, "1 to 256 (default 4)"));
+    assert (strstr (text, "0 to 256 (default 4)"));
     //  Keep the usage readable on a terminal.
     for (char *line = text; *line;) {
         char *eol = strchr (line, '\n');
@@ -232,13 +232,12 @@ s_test_flags (void)
     free (text);
 
     //  Every validation, one line each naming the flag and the value.
-    S_EXPECT_ERROR ("--workers: \"abc\" is not a number from 1 to 256", "--workers", "abc");
-    S_EXPECT_ERROR ("--workers: \"0\" is not a number from 1 to 256", "--workers=0");
-    S_EXPECT_ERROR ("--workers: \"257\" is not a number from 1 to 256", "--workers", "257");
-    S_EXPECT_ERROR ("--workers: \"-1\" is not a number from 1 to 256", "--workers", "-1");
-    S_EXPECT_ERROR ("--workers: \" 4\" is not a number from 1 to 256", "--workers", " 4");
-    S_EXPECT_ERROR ("--workers: \"4x\" is not a number from 1 to 256", "--workers", "4x");
-    S_EXPECT_ERROR ("--workers: \"\" is not a number from 1 to 256", "--workers=");
+    S_EXPECT_ERROR ("--workers: \"abc\" is not a number from 0 to 256", "--workers", "abc");
+    S_EXPECT_ERROR ("--workers: \"257\" is not a number from 0 to 256", "--workers", "257");
+    S_EXPECT_ERROR ("--workers: \"-1\" is not a number from 0 to 256", "--workers", "-1");
+    S_EXPECT_ERROR ("--workers: \" 4\" is not a number from 0 to 256", "--workers", " 4");
+    S_EXPECT_ERROR ("--workers: \"4x\" is not a number from 0 to 256", "--workers", "4x");
+    S_EXPECT_ERROR ("--workers: \"\" is not a number from 0 to 256", "--workers=");
     S_EXPECT_ERROR ("--workers: missing value", "--workers");
     S_EXPECT_ERROR ("--config: missing value", "--config", "--workers", "4");
     S_EXPECT_ERROR ("unknown option --foo (see evmtap run --help)", "--foo");
@@ -559,7 +558,7 @@ s_test_file (void)
     S_EXPECT_ERROR (expected, "--to", "50", "--config", one);
     zstr_free (&expected);
     //  A bad flag is reported before the file is read.
-    S_EXPECT_ERROR ("--workers: \"x\" is not a number from 1 to 256", "--config", "/nonexistent",
+    S_EXPECT_ERROR ("--workers: \"x\" is not a number from 0 to 256", "--config", "/nonexistent",
                     "--workers", "x");
     S_EXPECT_ERROR ("/nonexistent:0: cannot open: No such file or directory", "--config",
                     "/nonexistent");
@@ -612,7 +611,7 @@ s_test_file (void)
     s_expect_file_error (dir,
                          "chains\n    mainnet\n        chain_id = 1\n\n"
                          "        workers = abc\n",
-                         "5: chains/mainnet/workers: \"abc\" is not a number from 1 to 256");
+                         "5: chains/mainnet/workers: \"abc\" is not a number from 0 to 256");
     s_expect_file_error (dir, "chains\n    mainnet\n        wrokers = 4\n",
                          "3: chains/mainnet/wrokers: unknown setting (see docs/config.md)");
     s_expect_file_error (dir, "evmtap\n    data-dir = x\n",

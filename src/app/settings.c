@@ -121,11 +121,11 @@ static const setting_t s_settings [] = {
      .expect = "a number of requests from {min} (never)", .initial = "0", .value = "N",
      .help = "or after this many requests (default {default}: never)",
      .doc_default = "`{default}` (never)", .doc = "or after this many requests"},
-    {.flag = "workers", .name = "workers", S_CHAIN (workers), .type = &setting_count, .min = "1",
+    {.flag = "workers", .name = "workers", S_CHAIN (workers), .type = &setting_count, .min = "0",
      .max = "256", .expect = "a number from {min} to {max}", .initial = "4", .value = "N",
      .help = "fetch workers, {min} to {max} (default {default})",
      .doc = "fetch workers, {min} to {max}; each holds one key at a time, so use fewer "
-            "workers than keys"},
+            "workers than keys. `0`: none in this process (with `listen`: remote ones only)"},
     {.flag = "from", .name = "from", S_CHAIN (from), .type = &setting_block, .min = "0",
      .max = S_INT64_MAX, .expect = "a block number", .value = "N",
      .help = "first block (default: the current head)", .doc_default = "the current head",

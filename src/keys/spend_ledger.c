@@ -44,6 +44,15 @@ void
 spend_ledger_journaled (spend_ledger_t *self, const char *key, uint64_t minute, const char *method,
                         uint64_t units)
 {
+    //  One batch may hold a method several times (a proxy probe's storage slots): one
+    //  entry per method, key and minute, as the journal counts them.
+    for (size_t index = 0; index < self->count; index++) {
+        s_spent_t *spent = &self->spent [index];
+        if (streq (spent->method, method) && streq (spent->key, key) && spent->minute == minute) {
+            spent->journaled += units;
+            return;
+        }
+    }
     assert (self->count < SPEND_LEDGER_METHODS);
     s_spent_t *spent = &self->spent [self->count++];
     snprintf (spent->key, sizeof (spent->key), "%s", key);
@@ -56,13 +65,18 @@ spend_ledger_journaled (spend_ledger_t *self, const char *key, uint64_t minute, 
 void
 spend_ledger_bill (spend_ledger_t *self, const char *method, int status)
 {
+    //  The first entry of the method with units left takes the answer, else its last one.
+    s_spent_t *target = NULL;
     for (size_t index = 0; index < self->count; index++) {
         s_spent_t *spent = &self->spent [index];
         if (!streq (spent->method, method))
             continue;
-        spent->billed += self->costs ? cost_table_answer_units (self->costs, method, status) : 1;
-        return;
+        target = spent;
+        if (spent->billed < spent->journaled)
+            break;
     }
+    if (target)
+        target->billed += self->costs ? cost_table_answer_units (self->costs, method, status) : 1;
 }
 
 size_t
@@ -101,6 +115,28 @@ spend_ledger_test (bool verbose)
     assert (streq (key, "k1") && streq (method, "eth_getTransactionReceipt") && minute == 7);
     spend_ledger_clear (self);
     assert (spend_ledger_count (self) == 0);
+    //  A proxy probe's batch: one method three times and another once, journaled call by
+    //  call under one key and minute, make two entries; each answer is billed to its own.
+    for (int slot = 0; slot < 3; slot++)
+        spend_ledger_journaled (self, "k1", 9, "eth_getStorageAt", 1);
+    spend_ledger_journaled (self, "k1", 9, "eth_getCode", 1);
+    assert (spend_ledger_count (self) == 2);
+    for (int slot = 0; slot < 3; slot++)
+        spend_ledger_bill (self, "eth_getStorageAt", 200);
+    spend_ledger_bill (self, "eth_getCode", 200);
+    assert (spend_ledger_refund (self, 0, &key, &method, &minute) == 0);
+    assert (streq (method, "eth_getStorageAt"));
+    assert (spend_ledger_refund (self, 1, &key, &method, &minute) == 0);
+    spend_ledger_clear (self);
+    //  A minute turning within a request: the method's answers fill its first entry, then
+    //  the next; nothing is refunded that was billed.
+    spend_ledger_journaled (self, "k1", 9, "eth_getStorageAt", 2);
+    spend_ledger_journaled (self, "k1", 10, "eth_getStorageAt", 1);
+    for (int slot = 0; slot < 3; slot++)
+        spend_ledger_bill (self, "eth_getStorageAt", 200);
+    assert (spend_ledger_refund (self, 0, &key, &method, &minute) == 0 && minute == 9);
+    assert (spend_ledger_refund (self, 1, &key, &method, &minute) == 0 && minute == 10);
+    spend_ledger_clear (self);
     spend_ledger_destroy (&self);
 
     //  Infura bills a 402 nothing: what was journaled for it comes back; a call that got

@@ -12,8 +12,9 @@
 
 typedef struct _spend_ledger_t spend_ledger_t;
 
-//  Methods one request may hold (a batch of the block and its receipts has two).
-#define SPEND_LEDGER_METHODS 2
+//  Entries one request may make: a method, key and minute each; a request spends at most
+//  four methods (a proxy probe's batch: its three storage slots and the code).
+#define SPEND_LEDGER_METHODS 4
 
 //  costs (borrowed, NULL: one unit a call) prices the answers.
 spend_ledger_t *spend_ledger_new (const cost_table_t *costs);

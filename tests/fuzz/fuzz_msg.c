@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "result.h"
 #include "proxy_query.h"
+#include "worker_link.h"
 
 //  The index-th element of the frame's top array as an unsigned integer; false when the
 //  frame is no array or that element is no positive integer.
@@ -362,6 +363,37 @@ s_fuzz_proxy (const uint8_t *data, size_t size)
     zframe_destroy (&frame);
 }
 
+//  The remote workers' link: any link message, decoded by its type, tells its type (READY
+//  its slots as the frame holds them), prints, and re-encoded decodes to a message that
+//  encodes to the same bytes again.
+static void
+s_fuzz_link (const uint8_t *data, size_t size)
+{
+    worker_link_t link;
+    zframe_t *frame = zframe_new (data, size);
+    int rc = worker_link_decode (frame, &link);
+    s_check_rc (rc);
+    if (rc == 0) {
+        if ((int) link.type != msg_type (frame))
+            __builtin_trap ();
+        if (link.type == MSG_TYPE_LINK_READY)
+            s_check_raw (data, size, 2, link.slots);
+        s_check_print (worker_link_table (link.type), &link);
+        zframe_t *again = worker_link_encode (&link);
+        worker_link_t copy;
+        if (worker_link_decode (again, &copy) != 0 || copy.type != link.type)
+            __builtin_trap ();
+        zframe_t *twice = worker_link_encode (&copy);
+        if (!zframe_eq (again, twice))
+            __builtin_trap ();
+        zframe_destroy (&twice);
+        zframe_destroy (&again);
+        worker_link_clear (&copy);
+        worker_link_clear (&link);
+    }
+    zframe_destroy (&frame);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -380,5 +412,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_fuzz_lease (data, size);
     s_fuzz_control (data, size);
     s_fuzz_proxy (data, size);
+    s_fuzz_link (data, size);
     return 0;
 }
