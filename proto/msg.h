@@ -33,6 +33,8 @@ typedef enum {
     MSG_TYPE_LEASE_BUSY,
     MSG_TYPE_LEASE_ANSWER,    //  13
     MSG_TYPE_LEASE_REFUND,    //  14
+    //  Metric updates to the metrics actor (metric.h); far from the others' next ids.
+    MSG_TYPE_METRIC = 40,
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

@@ -8,6 +8,7 @@
 #include "hexutil.h"
 #include "job.h"
 #include "lease.h"
+#include "metric.h"
 #include "msg.h"
 #include "result.h"
 
@@ -492,7 +493,8 @@ static void
 s_test_tables (bool verbose)
 {
     const msg_table_t *tables [] = {&job_table,       &result_table,    &block_body_table,
-                                    &block_msg_table, &flush_msg_table, &batch_table};
+                                    &block_msg_table, &flush_msg_table, &batch_table,
+                                    &metric_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);
     for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++)
