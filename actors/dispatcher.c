@@ -332,3 +332,13 @@ dispatcher_test (bool verbose)
     dispatcher_destroy (&facade);
     assert (!worker && !facade);
 }
+
+int
+dispatcher_stats (dispatcher_t *self, size_t *queued, size_t *in_flight, size_t *idle)
+{
+    zstr_send (self->actor, "STATS");
+    char *stats = zstr_recv (self->actor);
+    int rc = stats && sscanf (stats, "STATS %zu %zu %zu", queued, in_flight, idle) == 3 ? 0 : -1;
+    zstr_free (&stats);
+    return rc;
+}

@@ -20,5 +20,7 @@ typedef struct _dispatcher_t dispatcher_t;
 dispatcher_t *dispatcher_new (dispatcher_args_t *args);
 //  Stops the actor; jobs it still holds are dropped (the head poller asks for them again).
 void dispatcher_destroy (dispatcher_t **self_p);
+//  Its figures (STATS): jobs queued, held by a worker, and workers idle. 0, or -1.
+int dispatcher_stats (dispatcher_t *self, size_t *queued, size_t *in_flight, size_t *idle);
 
 #endif

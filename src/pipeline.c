@@ -25,11 +25,16 @@
 #include "head_poller.h"
 #include "kafka_sink.h"
 #include "keypool.h"
+#include "metric.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "options.h"
 #include "sink.h"
 
 //  How often the head pollers' figures are logged while the run goes on.
 #define RUN_REPORT_INTERVAL_MS 10000
+//  How often the dispatchers' figures go to the metrics actor (--metrics).
+#define PIPELINE_METRICS_MS 1000
 
 //  What one chain runs, in start order.
 typedef struct {
@@ -59,6 +64,10 @@ struct _pipeline_t {
     broker_t *broker;    //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
+    metrics_server_t *metrics;    //  --metrics: started before the key pool, stopped last
+    zsock_t *metrics_push;        //  the dispatchers' figures go there
+    metric_batch_t *updates;
+    int64_t metrics_due;    //  zclock_mono time of their next sending
 };
 
 //  Checks the lengths of the data dir and files sink paths, then takes the data dir's lock,
@@ -91,7 +100,6 @@ s_plan (pipeline_t *self)
     options_t *options = self->options;
     const char *unsupported = options->listen            ? "--listen"
                               : options->control         ? "--control"
-                              : options->metrics         ? "--metrics"
                               : options->watchlist_count ? "--watchlist"
                                                          : NULL;
     if (unsupported) {
@@ -166,8 +174,23 @@ static int
 s_probe (pipeline_t *self)
 {
     options_t *options = self->options;
-    keypool_args_t pool_args = {
-        .redis = options->redis, .data_dir = options->data_dir, .broker = "inproc://evmtap-broker"};
+    if (options->metrics) {
+        metrics_server_args_t metrics_args = {.listen = options->metrics};
+        self->metrics = metrics_server_new (&metrics_args);
+        if (!self->metrics) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, metrics_args.error);
+            return EVMTAP_EXIT_FAILURE;
+        }
+        zsys_info ("metrics: serving Prometheus text at http://%s/metrics (port %d)",
+                   options->metrics, metrics_server_port (self->metrics));
+        self->metrics_push = zsock_new_push (METRICS_SERVER_ENDPOINT);
+        self->updates = metric_batch_new ();
+        assert (self->metrics_push && self->updates);
+    }
+    keypool_args_t pool_args = {.redis = options->redis,
+                                .data_dir = options->data_dir,
+                                .broker = "inproc://evmtap-broker",
+                                .metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL};
     self->pool = keypool_new (&pool_args);
     if (!self->pool) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, pool_args.error);
@@ -212,8 +235,10 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
-        chain->workers [worker] = fetch_worker_new (chain_plan_worker_args (
-            plan, worker, workers, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        fetch_worker_args_t *args = chain_plan_worker_args (plan, worker, workers, KEYPOOL_ENDPOINT,
+                                                            options->rpc_timeout_ms);
+        args->metrics = options->metrics ? strdup (METRICS_SERVER_ENDPOINT) : NULL;
+        chain->workers [worker] = fetch_worker_new (args);
         if (!chain->workers [worker])
             return -1;
     }
@@ -234,6 +259,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index)
                                                             == DELIVERY_FINALIZED,
                                                .confirmations = plan->options->confirmations,
                                                .finality_poll_ms = plan->options->finality_poll_ms};
+    chain->poller_args.metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL;
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }
@@ -261,7 +287,8 @@ pipeline_start (pipeline_t *self)
                                  .files_dir = options->sink == SINK_FILES ? options->sink_target
                                                                           : NULL,
                                  .endpoint = "inproc://evmtap-broker",
-                                 .kafka = &kafka};
+                                 .kafka = &kafka,
+                                 .metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL};
     self->broker = broker_new (&broker_args);
     if (!self->broker) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, broker_args.error);
@@ -322,6 +349,29 @@ s_report (pipeline_t *self, const char *when)
                    stats.blocks ? (double) stats.requests / (double) stats.blocks : 0.0,
                    stats.misses);
     }
+}
+
+//  --metrics: each chain's dispatcher figures (workers connected, jobs queued and held).
+static void
+s_metrics_tick (pipeline_t *self)
+{
+    if (!self->updates || zclock_mono () < self->metrics_due)
+        return;
+    self->metrics_due = zclock_mono () + PIPELINE_METRICS_MS;
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        size_t queued, in_flight, idle;
+        char labels [160];
+        if (!chain->dispatcher || dispatcher_stats (chain->dispatcher, &queued, &in_flight, &idle)
+            || metrics_labels (labels, sizeof (labels), "chain", chain->plan->name, NULL))
+            continue;
+        metric_batch_put (self->updates, METRIC_SET, METRIC_WORKERS, labels,
+                          (double) (in_flight + idle));
+        metric_batch_put (self->updates, METRIC_SET, METRIC_JOBS_QUEUED, labels, (double) queued);
+        metric_batch_put (self->updates, METRIC_SET, METRIC_JOBS_IN_FLIGHT, labels,
+                          (double) in_flight);
+    }
+    metric_batch_send (self->updates, self->metrics_push);
 }
 
 //  Says that a chain started at a head already past --to: without --from there is no
@@ -392,6 +442,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
                          head_poller_error (self->chains [index].poller));
                 exit_code = EVMTAP_EXIT_FAILURE;
             }
+        s_metrics_tick (self);
         if (zclock_mono () >= next_report) {
             if (tick)
                 tick (self, arg);
@@ -472,6 +523,9 @@ s_stop (pipeline_t *self)
     classifier_destroy (&self->classifier);
     decoder_destroy (&self->decoder);
     broker_destroy (&self->broker);
+    metric_batch_destroy (&self->updates);
+    zsock_destroy (&self->metrics_push);
+    metrics_server_destroy (&self->metrics);
     s_report_end (self);
     for (size_t index = 0; index < self->chain_count; index++)
         chain_plan_destroy (&self->chains [index].plan);

@@ -45,5 +45,5 @@ pass "config errors name file, line and setting"
 
 # Features of later issues are refused by name rather than ignored.
 expect 2 "--kafka-compression" -- run --sink kafka:127.0.0.1:9092 --kafka-compression brotli
-expect 2 "--metrics is not available" -- run --metrics 127.0.0.1:9100
+expect 2 "--listen is not available" -- run --listen tcp://127.0.0.1:9100
 pass "options whose feature has not landed are refused by name"
