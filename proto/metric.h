@@ -52,7 +52,7 @@ typedef struct {
 #define METRIC_PARKS "evmtap_key_parks_total"
 //  The sink [sink]:
 #define METRIC_SINK_BYTES "evmtap_sink_written_bytes_total"
-#define METRIC_KAFKA_QUEUE "evmtap_kafka_queue_messages"
+#define METRIC_KAFKA_QUEUE "evmtap_kafka_queue_blocks"
 #define METRIC_KAFKA_ERRORS "evmtap_kafka_delivery_errors_total"
 #define METRIC_KAFKA_SECONDS "evmtap_kafka_delivery_seconds"
 #define METRIC_SINK_FAILED "evmtap_sink_failed"
