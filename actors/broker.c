@@ -341,11 +341,31 @@ s_metric_written (self_t *self, s_chain_t *chain, batch_t *batch, uint64_t bytes
         return;
     char labels [400];
     size_t size = batch_size (batch);
-    for (size_t index = 0; index < size; index++)
-        if (metrics_labels (labels, sizeof (labels), "chain", chain->name, "topic",
-                            batch_record (batch, index)->topic, NULL)
-            == 0)
+    //  One update per topic of the batch (a block's records alternate between a few).
+    const char *topics [16];
+    size_t counts [16], topic_count = 0;
+    for (size_t index = 0; index < size; index++) {
+        const char *topic = batch_record (batch, index)->topic;
+        size_t known = 0;
+        while (known < topic_count && !streq (topics [known], topic))
+            known++;
+        if (known < topic_count)
+            counts [known]++;
+        else if (topic_count < sizeof (topics) / sizeof (topics [0])) {
+            topics [topic_count] = topic;
+            counts [topic_count++] = 1;
+        }
+        else if (metrics_labels (labels, sizeof (labels), "chain", chain->name, "topic", topic,
+                                 NULL)
+                 == 0)    //  more topics than the classifier makes: one update each
             metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_RECORDS, labels, 1);
+    }
+    for (size_t known = 0; known < topic_count; known++)
+        if (metrics_labels (labels, sizeof (labels), "chain", chain->name, "topic", topics [known],
+                            NULL)
+            == 0)
+            metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_RECORDS, labels,
+                              (double) counts [known]);
     metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_BLOCKS, chain->labels, 1);
     const char *sink = self->kafka ? "kafka" : self->files ? "files" : "stdout";
     metrics_labels (labels, sizeof (labels), "sink", sink, NULL);
