@@ -88,8 +88,9 @@ for secret, key in {"MetricsSecretOne01": "mk1", "MetricsSecretTwo02": "mk2"}.it
 print(json.dumps(out, sort_keys=True))
 PY
 }
-wait_for 60 counts || fail "the emulator's counts never settled"
-base=$(counts)
+settled() { counts >"$work/base.json"; }
+wait_for 60 settled || fail "the emulator's counts never settled"
+base=$(cat "$work/base.json")
 rpc "$ANVIL_URL" anvil_mine '["0x5", "0xc"]' >/dev/null
 wait_metric 120 'evmtap_published_block{chain="anvil"}' "$((head + 5))" \
     || fail "the 5 blocks mined were not published"
