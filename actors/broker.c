@@ -602,6 +602,8 @@ s_self_publish_kafka (self_t *self, s_chain_t *chain, batch_t **batch_p)
     for (size_t index = 0; index < size; index++)
         bytes += batch_record (batch, index)->value_len;
     s_chain_written (chain, batch);
+    //  Counted before the producer takes the batch (a failure stops everything anyway).
+    s_metric_written (self, chain, batch, bytes);
     if (kafka_sink_publish (self->kafka, batch_p) < 0) {
         s_fail (self, "%s", kafka_sink_error (self->kafka));
         return;
@@ -609,7 +611,6 @@ s_self_publish_kafka (self_t *self, s_chain_t *chain, batch_t **batch_p)
     self->batches++;
     self->records += size;
     self->bytes += bytes;
-    s_metric_written (self, chain, batch, bytes);
 }
 
 //  Writes a batch (files, stdout) or hands it to the producer, which then takes it (Kafka:
