@@ -42,6 +42,9 @@
                             nothing more and never moves the checkpoint again; files written
                             since the last checkpoint are cut back to it; the blocks not
                             checkpointed are published again after a restart
+    Metrics (args->metrics): records and blocks written by topic, bytes, the last block
+    checkpointed per chain, Kafka's queue, failed deliveries and delivery latency, sent
+    to the metrics actor at most every BROKER_METRICS_MS (proto/metric.h).
     Start: signals 0 when ready; on failure logs why, fills args->error, signals 1 and
     leaves (use broker_new to get NULL then). */
 #include "evmtap.h"
@@ -57,6 +60,8 @@
 #include "files_sink.h"
 #include "jsonw.h"
 #include "kafka_sink.h"
+#include "metric.h"
+#include "metrics.h"
 #include "msg.h"
 #include "sink.h"
 
@@ -65,6 +70,8 @@
 #define BROKER_KAFKA_RCVHWM 16
 //  Kafka: the producer's events are served at least this often.
 #define BROKER_KAFKA_TICK_MS 1000
+//  Metric updates wait at most this long, so that a block costs no message of its own.
+#define BROKER_METRICS_MS 250
 
 //  What the broker knows of a chain.
 typedef struct {
@@ -78,7 +85,15 @@ typedef struct {
     char committed_hash [BLOCK_HASH_SIZE];    //  its hash (a reorg may keep the number)
     block_window_t *window;    //  the hashes of the blocks written last, ending at written_*
     bool flush_pending;        //  Kafka: FLUSHED is due once the chain is delivered
+    zlistx_t *handed;          //  Kafka with metrics: s_handed_t of blocks not delivered
+    char labels [160];         //  its metric label set
 } s_chain_t;
+
+//  Kafka: when a block went to the producer, for its delivery latency.
+typedef struct {
+    uint64_t number;
+    int64_t at;    //  zclock_mono
+} s_handed_t;
 
 typedef struct {
     zsock_t *pipe;               //  actor pipe
@@ -104,6 +119,11 @@ typedef struct {
     uint64_t records;
     uint64_t bytes;
     int64_t last_commit;    //  zclock_time of the last checkpoint, 0 before
+
+    zsock_t *metrics;           //  PUSH to the metrics actor, NULL without
+    metric_batch_t *updates;    //  metric updates not sent yet
+    int64_t metrics_due;        //  zclock_mono time they go, when there are some
+    uint64_t kafka_failed;      //  Kafka: failed deliveries counted so far
 } self_t;
 
 
@@ -116,6 +136,7 @@ s_chain_destructor (void **item)
     s_chain_t *chain = (s_chain_t *) *item;
     if (chain) {
         block_window_destroy (&chain->window);
+        zlistx_destroy (&chain->handed);
         free (chain->name);
         free (chain);
         *item = NULL;
@@ -138,6 +159,8 @@ s_fail (self_t *self, const char *format, ...)
         if (self->files)
             files_sink_cut_back (self->files);
         zstr_sendx (self->pipe, "FAILED", reason, NULL);
+        if (self->updates)
+            metric_batch_put (self->updates, METRIC_SET, METRIC_SINK_FAILED, "", 1);
     }
     self->failed = true;
     free (reason);
@@ -156,6 +179,13 @@ s_chain_require (self_t *self, const char *name)
     chain->name = strdup (name);
     assert (chain->name);
     chain->window = block_window_new (BLOCK_WINDOW_SIZE);
+    if (metrics_labels (chain->labels, sizeof (chain->labels), "chain", name, NULL))
+        snprintf (chain->labels, sizeof (chain->labels), "chain=\"(too long)\"");
+    if (self->kafka && self->metrics) {
+        chain->handed = zlistx_new ();
+        assert (chain->handed);
+        zlistx_set_destructor (chain->handed, (zlistx_destructor_fn *) zstr_free);
+    }
     uint64_t number;
     char hash [BLOCK_HASH_SIZE];
     if (checkpoint_get (self->checkpoint, name, &number, hash) == 0) {
@@ -194,6 +224,8 @@ s_self_destroy (self_t **self_p)
         checkpoint_destroy (&self->checkpoint);
         free (self->line);
         jsonw_destroy (&self->jsonw);
+        zsock_destroy (&self->metrics);
+        metric_batch_destroy (&self->updates);
         free (self);
         *self_p = NULL;
     }
@@ -271,7 +303,115 @@ s_self_new (zsock_t *pipe, broker_args_t *args)
     }
     self->endpoint = strdup (args->endpoint);
     assert (self->endpoint);
+    if (args->metrics) {
+        self->metrics = zsock_new_push (args->metrics);
+        self->updates = metric_batch_new ();
+        assert (self->metrics && self->updates);
+        metric_batch_put (self->updates, METRIC_SET, METRIC_SINK_FAILED, "", 0);
+    }
     return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Metrics
+
+//  The chain's block is checkpointed: the gauge, and (Kafka) the latency of its delivery.
+static void
+s_metric_committed (self_t *self, s_chain_t *chain)
+{
+    if (!self->updates)
+        return;
+    metric_batch_put (self->updates, METRIC_SET, METRIC_PUBLISHED_BLOCK, chain->labels,
+                      (double) chain->committed_number);
+    int64_t now = zclock_mono ();
+    s_handed_t *handed;
+    while (chain->handed && (handed = (s_handed_t *) zlistx_first (chain->handed))
+           && handed->number <= chain->committed_number) {
+        metric_batch_put (self->updates, METRIC_OBSERVE, METRIC_KAFKA_SECONDS, "",
+                          (double) (now - handed->at) / 1000.0);
+        zlistx_delete (chain->handed, NULL);
+    }
+}
+
+//  A batch written (files, stdout) or handed to the producer (Kafka).
+static void
+s_metric_written (self_t *self, s_chain_t *chain, batch_t *batch, uint64_t bytes)
+{
+    if (!self->updates)
+        return;
+    char labels [400];
+    size_t size = batch_size (batch);
+    //  One update per topic of the batch (a block's records alternate between a few).
+    const char *topics [16];
+    size_t counts [16], topic_count = 0;
+    for (size_t index = 0; index < size; index++) {
+        const char *topic = batch_record (batch, index)->topic;
+        size_t known = 0;
+        while (known < topic_count && !streq (topics [known], topic))
+            known++;
+        if (known < topic_count)
+            counts [known]++;
+        else if (topic_count < sizeof (topics) / sizeof (topics [0])) {
+            topics [topic_count] = topic;
+            counts [topic_count++] = 1;
+        }
+        else if (metrics_labels (labels, sizeof (labels), "chain", chain->name, "topic", topic,
+                                 NULL)
+                 == 0)    //  more topics than the classifier makes: one update each
+            metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_RECORDS, labels, 1);
+    }
+    for (size_t known = 0; known < topic_count; known++)
+        if (metrics_labels (labels, sizeof (labels), "chain", chain->name, "topic", topics [known],
+                            NULL)
+            == 0)
+            metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_RECORDS, labels,
+                              (double) counts [known]);
+    metric_batch_put (self->updates, METRIC_ADD, METRIC_PUBLISHED_BLOCKS, chain->labels, 1);
+    const char *sink = self->kafka ? "kafka" : self->files ? "files" : "stdout";
+    metrics_labels (labels, sizeof (labels), "sink", sink, NULL);
+    metric_batch_put (self->updates, METRIC_ADD, METRIC_SINK_BYTES, labels, (double) bytes);
+    if (chain->handed) {
+        s_handed_t *handed = (s_handed_t *) zmalloc (sizeof (s_handed_t));
+        assert (handed);
+        handed->number = batch_number (batch);
+        handed->at = zclock_mono ();
+        zlistx_add_end (chain->handed, handed);
+    }
+}
+
+//  Kafka: the producer's queue (blocks not all delivered) and its failed deliveries.
+static void
+s_metric_kafka (self_t *self)
+{
+    if (!self->updates)
+        return;
+    size_t outstanding = 0;
+    for (s_chain_t *chain = (s_chain_t *) zhashx_first (self->chains); chain;
+         chain = (s_chain_t *) zhashx_next (self->chains))
+        outstanding += kafka_sink_outstanding (self->kafka, chain->name);
+    metric_batch_put (self->updates, METRIC_SET, METRIC_KAFKA_QUEUE, "", (double) outstanding);
+    uint64_t delivered, bytes, failed;
+    kafka_sink_stats (self->kafka, &delivered, &bytes, &failed);
+    if (failed > self->kafka_failed)
+        metric_batch_put (self->updates, METRIC_ADD, METRIC_KAFKA_ERRORS, "",
+                          (double) (failed - self->kafka_failed));
+    self->kafka_failed = failed;
+}
+
+//  Sends the updates once they are due (or at once when now is true). Returns how long
+//  the loop may wait before they are due, -1 when none waits.
+static int
+s_metric_send (self_t *self, bool now)
+{
+    if (!self->updates || metric_batch_size (self->updates) == 0)
+        return -1;
+    int64_t wait = self->metrics_due - zclock_mono ();
+    if (now || wait <= 0) {
+        metric_batch_send (self->updates, self->metrics);
+        self->metrics_due = zclock_mono () + BROKER_METRICS_MS;
+        return -1;
+    }
+    return (int) wait;
 }
 
 //  Kafka: checkpoints each chain's last block delivered with all the blocks before it.
@@ -319,6 +459,7 @@ s_self_commit_kafka (self_t *self)
             chain->committed = true;
             chain->committed_number = number;
             snprintf (chain->committed_hash, sizeof (chain->committed_hash), "%s", hash);
+            s_metric_committed (self, chain);
         }
     self->dirty = false;
     if (changed)
@@ -373,6 +514,7 @@ s_self_commit (self_t *self)
             chain->committed_number = chain->written_number;
             snprintf (chain->committed_hash, sizeof (chain->committed_hash), "%s",
                       chain->written_hash);
+            s_metric_committed (self, chain);
         }
     if (self->files)
         files_sink_committed (self->files);
@@ -460,6 +602,8 @@ s_self_publish_kafka (self_t *self, s_chain_t *chain, batch_t **batch_p)
     for (size_t index = 0; index < size; index++)
         bytes += batch_record (batch, index)->value_len;
     s_chain_written (chain, batch);
+    //  Counted before the producer takes the batch (a failure stops everything anyway).
+    s_metric_written (self, chain, batch, bytes);
     if (kafka_sink_publish (self->kafka, batch_p) < 0) {
         s_fail (self, "%s", kafka_sink_error (self->kafka));
         return;
@@ -497,6 +641,7 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
         s_self_publish_kafka (self, chain, batch_p);
         return;
     }
+    uint64_t bytes_before = self->bytes;
     if (self->files && files_sink_write (self->files, batch, &self->bytes) != 0) {
         s_fail (self, "%s", files_sink_error (self->files));
         return;
@@ -510,6 +655,7 @@ s_self_handle_batch (self_t *self, batch_t **batch_p)
     self->dirty = true;
     self->batches++;
     self->records += batch_size (batch);
+    s_metric_written (self, chain, batch, self->bytes - bytes_before);
 }
 
 static void
@@ -558,6 +704,7 @@ s_self_service_kafka (self_t *self)
 {
     if (kafka_sink_poll (self->kafka) < 0 && !self->failed)
         s_fail (self, "%s", kafka_sink_error (self->kafka));
+    s_metric_kafka (self);
     if (self->failed)
         return;
     uint64_t number;
@@ -665,6 +812,9 @@ broker_actor (zsock_t *pipe, void *args)
         }
         if (self->kafka && (timeout < 0 || timeout > BROKER_KAFKA_TICK_MS))
             timeout = BROKER_KAFKA_TICK_MS;
+        int metrics_wait = s_metric_send (self, false);
+        if (metrics_wait >= 0 && (timeout < 0 || timeout > metrics_wait))
+            timeout = metrics_wait;
         //  Kafka: while the producer queue is full the PULL socket is not read (once
         //  failed or abandoned it is, and what comes is dropped).
         bool reading = !self->kafka || self->failed || self->abandoned
@@ -694,6 +844,7 @@ broker_actor (zsock_t *pipe, void *args)
     if (self->kafka)
         s_self_service_kafka (self);
     s_self_commit (self);
+    s_metric_send (self, true);
     s_self_destroy (&self);
 }
 

@@ -23,6 +23,7 @@ typedef struct {
     bool timer_only;                     //  commit only on the timer and at FLUSH, never when idle
                                          //  (crash tests need written, uncommitted batches)
     const kafka_sink_config_t *kafka;    //  SINK_KAFKA: the producer's settings
+    const char *metrics;                 //  the metrics actor's endpoint, NULL: no metrics
 } broker_args_t;
 
 //  What the broker reports unasked.

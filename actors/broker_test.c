@@ -143,7 +143,7 @@ broker_test (bool verbose)
     const uint64_t day1 = 1714521600, day2 = day1 + 86400;
 
     //  Files sink: records land in their topic's file of the block's UTC day.
-    broker_args_t args = {data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL};
+    broker_args_t args = {data_dir, SINK_FILES, NULL, endpoint, 50, "", false, NULL, NULL};
     broker_t *broker = broker_new (&args);
     assert (broker);
     zsock_t *push = zsock_new_push (endpoint);
@@ -354,7 +354,7 @@ broker_test (bool verbose)
     assert (fd >= 0);
     assert (dup2 (fd, STDOUT_FILENO) == STDOUT_FILENO);
     close (fd);
-    broker_args_t stdout_args = {data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false, NULL};
+    broker_args_t stdout_args = {data_dir, SINK_STDOUT, NULL, endpoint, 50, "", false, NULL, NULL};
     broker = broker_new (&stdout_args);
     assert (broker);
     push = zsock_new_push (endpoint);
@@ -378,13 +378,14 @@ broker_test (bool verbose)
     file = fopen (blocker, "w");
     assert (file);
     fclose (file);
-    broker_args_t bad_args = {blocker, SINK_FILES, NULL, endpoint, 0, "", false, NULL};
+    broker_args_t bad_args = {blocker, SINK_FILES, NULL, endpoint, 0, "", false, NULL, NULL};
     assert (broker_new (&bad_args) == NULL);
     assert (strstr (bad_args.error, "checkpoint store"));
-    broker_args_t bad_dir = {data_dir, SINK_FILES, blocker, endpoint, 0, "", false, NULL};
+    broker_args_t bad_dir = {data_dir, SINK_FILES, blocker, endpoint, 0, "", false, NULL, NULL};
     assert (broker_new (&bad_dir) == NULL);
     assert (strstr (bad_dir.error, "cannot create"));
-    broker_args_t bad_endpoint = {data_dir, SINK_FILES, NULL, "nonsense://x", 0, "", false, NULL};
+    broker_args_t bad_endpoint = {data_dir, SINK_FILES, NULL, "nonsense://x", 0, "",
+                                  false,    NULL,       NULL};
     assert (broker_new (&bad_endpoint) == NULL);
     assert (strstr (bad_endpoint.error, "cannot bind"));
 
@@ -467,7 +468,7 @@ broker_test (bool verbose)
     kafka.message_timeout_ms = 2000;
     char *kafka_dir = zsys_sprintf ("%s/kafka", tmp);
     window = block_window_new (BLOCK_WINDOW_SIZE);
-    broker_args_t kafka_args = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka};
+    broker_args_t kafka_args = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, &kafka, NULL};
     broker = broker_new (&kafka_args);
     assert (broker);
     push = zsock_new_push (endpoint);
@@ -510,7 +511,7 @@ broker_test (bool verbose)
     assert (streq (block_window_hash (window, 3), hash));
     checkpoint_destroy (&checkpoint);
     block_window_destroy (&window);
-    broker_args_t no_kafka = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL};
+    broker_args_t no_kafka = {kafka_dir, SINK_KAFKA, NULL, endpoint, 50, "", false, NULL, NULL};
     assert (broker_new (&no_kafka) == NULL);
     rd_kafka_mock_cluster_destroy (mock);
     rd_kafka_destroy (host);

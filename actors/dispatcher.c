@@ -609,10 +609,14 @@ dispatcher_t *
 dispatcher_new (dispatcher_args_t *args)
 {
     assert (args);
+    *args->error = 0;
     zactor_t *actor = zactor_new (dispatcher_actor, args);
-    if (!actor) {
+    //  zactor_new returns whatever the actor signalled: a start that failed (a --listen
+    //  port taken) left its reason in args->error, and the actor is gone.
+    if (!actor || *args->error) {
         if (!*args->error)
             snprintf (args->error, sizeof (args->error), "the dispatcher could not start");
+        zactor_destroy (&actor);
         return NULL;
     }
     dispatcher_t *self = (dispatcher_t *) zmalloc (sizeof (dispatcher_t));

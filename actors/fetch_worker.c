@@ -29,6 +29,10 @@
     that answers -32601 gets batched eth_getTransactionReceipt calls, from then on. Receipts that do not fit the block (another fork) make the
     block be fetched again.
 
+    With args->metrics each call's outcome (by provider, key, method and status), the
+    duration of each HTTP request and the units billed go to the metrics actor, at most
+    every FETCH_METRICS_MS (proto/metric.h).
+
     Dispatcher protocol (DEALER to the dispatcher's ROUTER):
         -> READY                 when it can take a job: after connecting and after
                                  each result, once it holds a key (with a key pool)
@@ -52,6 +56,8 @@
 #include "key_lease.h"
 #include "keypool.h"
 #include "keypool_store.h"
+#include "metric.h"
+#include "metrics.h"
 #include "normalize.h"
 #include "proxy_probe.h"
 #include "proxy_query.h"
@@ -72,6 +78,8 @@
 //  unless the provider says how long.
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 8000
+//  Metric updates wait at most this long, so that a call costs no message of its own.
+#define FETCH_METRICS_MS 250
 
 //  How an exchange of a job, or a part of it, ended.
 typedef enum {
@@ -100,6 +108,9 @@ typedef struct {
     block_proof_t *proof;             //  proves each block fetched, at args->verify
     bool network_form_said;           //  a root over blob network forms was said
     spend_ledger_t *spent;            //  what the request under way journaled, per method
+    zsock_t *metrics;                 //  PUSH to the metrics actor (args->metrics), or NULL
+    metric_batch_t *updates;          //  calls, durations and units not sent yet
+    int64_t metrics_due;              //  zclock_mono time they go
 } self_t;
 
 fetch_worker_args_t *
@@ -158,6 +169,7 @@ s_args_destroy (fetch_worker_args_t **args_p)
     free (args->key_urls);
     free (args->keypool);
     free (args->holder);
+    free (args->metrics);
     cost_table_destroy (&args->costs);
     free (args);
     *args_p = NULL;
@@ -261,6 +273,9 @@ s_self_destroy (self_t **self_p)
     receipts_strategy_destroy (&self->receipts);
     block_proof_destroy (&self->proof);
     s_args_destroy (&self->args);
+    metric_batch_send (self->updates, self->metrics);
+    metric_batch_destroy (&self->updates);
+    zsock_destroy (&self->metrics);
     free (self);
     *self_p = NULL;
 }
@@ -298,7 +313,49 @@ s_self_new (zsock_t *pipe, fetch_worker_args_t *args)
     if (self->client)
         rpc_client_set_abort (self->client, s_should_abort, self);
     self->poller = zpoller_new (self->pipe, self->dispatcher, NULL);
+    if (args->metrics) {
+        self->metrics = zsock_new_push (args->metrics);
+        self->updates = metric_batch_new ();
+        assert (self->metrics && self->updates);
+    }
     return self;
+}
+
+//  --------------------------------------------------------------------------
+//  Metrics
+
+//  The label set of the provider and the key held (or "none" without a pool), then the
+//  given pairs (NULL-terminated). 0, or -1 when it does not fit.
+static int
+s_metric_labels (self_t *self, char *labels, size_t size, const char *method, const char *status)
+{
+    const char *key = self->lease && key_lease_name (self->lease) ? key_lease_name (self->lease)
+                                                                  : "none";
+    return status ? metrics_labels (labels, size, "provider", self->args->provider, "key", key,
+                                    "method", method, "status", status, NULL)
+           : method
+               ? metrics_labels (labels, size, "provider", self->args->provider, "key", key,
+                                 "method", method, NULL)
+               : metrics_labels (labels, size, "provider", self->args->provider, "key", key, NULL);
+}
+
+static void
+s_metric_put (self_t *self, metric_op_t op, const char *name, const char *method,
+              const char *status, double value)
+{
+    char labels [METRIC_LABELS_MAX];
+    if (self->updates && s_metric_labels (self, labels, sizeof (labels), method, status) == 0)
+        metric_batch_put (self->updates, op, name, labels, value);
+}
+
+//  Sends the updates once due.
+static void
+s_metric_send (self_t *self)
+{
+    if (self->updates && zclock_mono () >= self->metrics_due) {
+        metric_batch_send (self->updates, self->metrics);
+        self->metrics_due = zclock_mono () + FETCH_METRICS_MS;
+    }
 }
 
 //  --------------------------------------------------------------------------
@@ -592,7 +649,12 @@ s_send (self_t *self, const char *const *methods, size_t method_count, uint64_t 
             return -1;
     memset (responses, 0, count * sizeof (*responses));
     self->requests += method_count * calls;
-    return rpc_client_post (self->client, bodies, count, responses) ? -1 : 0;
+    int64_t sent = zclock_usecs ();
+    int rc = rpc_client_post (self->client, bodies, count, responses);
+    for (size_t index = 0; rc == 0 && index < count; index++)
+        s_metric_put (self, METRIC_OBSERVE, METRIC_REQUEST_SECONDS, methods [0], NULL,
+                      (double) (zclock_usecs () - sent) / 1e6);
+    return rc ? -1 : 0;
 }
 
 //  Reads the response to a body of n calls (one call unless batch): each call's answer in
@@ -638,7 +700,11 @@ s_bill (self_t *self, const char *method, const rpc_response_t *response,
         const jsonrpc_answer_t *answers, size_t count)
 {
     for (size_t call = 0; call < count; call++)
-        spend_ledger_bill (self->spent, method, s_billed_status (response, &answers [call]));
+        for (size_t call = 0; call < count; call++) {
+            s_metric_put (self, METRIC_ADD, METRIC_REQUESTS, method,
+                          jsonrpc_status_name (answers [call].status), 1);
+            spend_ledger_bill (self->spent, method, s_billed_status (response, &answers [call]));
+        }
 }
 
 //  Once the request's answers are read: refunds what each method journaled beyond what
@@ -650,6 +716,8 @@ s_settle (self_t *self)
         const char *key, *method;
         uint64_t minute;
         uint64_t refund = spend_ledger_refund (self->spent, index, &key, &method, &minute);
+        s_metric_put (self, METRIC_ADD, METRIC_UNITS_BILLED, NULL, NULL,
+                      (double) spend_ledger_billed (self->spent, index));
         if (refund && keypool_client_refund (self->pool, key, method, minute, refund))
             zsys_warning ("fetch_worker %s: the key pool cannot take back %" PRIu64
                           " units of %s not billed: the journal counts them",
@@ -1242,7 +1310,10 @@ fetch_worker_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     s_ready (self);
     while (!self->terminated) {
-        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, s_holding (self) ? 1000 : -1);
+        int wait = s_holding (self) ? 1000 : -1;
+        if (self->updates && metric_batch_size (self->updates))
+            wait = FETCH_METRICS_MS;
+        zsock_t *which = (zsock_t *) zpoller_wait (self->poller, wait);
         if (which == self->pipe)
             s_self_handle_pipe (self);
         else if (which == self->dispatcher) {
@@ -1252,6 +1323,7 @@ fetch_worker_actor (zsock_t *pipe, void *args)
         }
         else if (zpoller_terminated (self->poller))
             break;
+        s_metric_send (self);
         //  A key held without work is a key another worker may be waiting for.
         if (s_holding (self) && zclock_mono () - self->last_job >= KEY_IDLE_MS)
             s_key_release (self, 0, 0);

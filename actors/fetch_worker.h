@@ -25,6 +25,7 @@ typedef struct {
     uint64_t key_daily;          //  per-key daily budget in units, 0 = unlimited
     int64_t rotate_ms;           //  hand the key back after this long, 0 = never
     uint64_t rotate_requests;    //  or after this many requests, 0 = never
+    char *metrics;               //  the metrics actor's endpoint (PUSH), NULL: none
 } fetch_worker_args_t;
 
 //  Makes args the actor takes over (it frees them when it leaves): every string copied.

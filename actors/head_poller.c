@@ -20,6 +20,8 @@
     `finalized` block (JOB_FINALIZED), or head - confirmations (JOB_HEAD) when a depth is
     given or the node serves no such tag (then 64); the limit is asked every
     finality_poll_ms (a minute), so it costs no call per block, and no orphan is fetched.
+    With args->metrics it sends the head as it moves, and each reorg and its depth, to the
+    metrics actor (proto/metric.h).
 
     Pipe commands:
         $TERM                   leave at once
@@ -49,6 +51,8 @@
 #include "block_msg.h"
 #include "job.h"
 #include "jsonw.h"
+#include "metric.h"
+#include "metrics.h"
 #include "msg.h"
 #include "result.h"
 #include "topics.h"
@@ -124,6 +128,11 @@ typedef struct {
     uint64_t blocks;      //  passed on, less the orphans of reorgs
     uint64_t requests;    //  JSON-RPC calls of every job, head polls included
     uint64_t misses;      //  head polls that found nothing yet
+
+    zsock_t *metrics;           //  PUSH to the metrics actor (args->metrics), or NULL
+    metric_batch_t *updates;    //  the head and reorgs, sent as they change
+    char labels [160];          //  the chain's metric label set
+    uint64_t head_sent;         //  the head the metrics actor has
 } self_t;
 
 //  A fetched block waiting for the blocks before it.
@@ -191,6 +200,13 @@ s_self_new (zsock_t *pipe, head_poller_args_t *args)
     self->depth = self->use_tag ? HEAD_POLLER_DEFAULT_CONFIRMATIONS
                                 : (uint64_t) args->confirmations;
     self->finality_poll_ms = args->finality_poll_ms > 0 ? args->finality_poll_ms : FINALITY_POLL_MS;
+    if (args->metrics) {
+        self->metrics = zsock_new_push (args->metrics);
+        self->updates = metric_batch_new ();
+        assert (self->metrics && self->updates);
+        if (metrics_labels (self->labels, sizeof (self->labels), "chain", args->chain, NULL))
+            snprintf (self->labels, sizeof (self->labels), "chain=\"(too long)\"");
+    }
     return self;
 }
 
@@ -209,8 +225,24 @@ s_self_destroy (self_t **self_p)
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->jobs);
     zsock_destroy (&self->classifier);
+    zsock_destroy (&self->metrics);
+    metric_batch_destroy (&self->updates);
     free (self);
     *self_p = NULL;
+}
+
+//  Sends the head when it moved, and the reorgs counted since the last call.
+static void
+s_send_metrics (self_t *self)
+{
+    if (!self->updates)
+        return;
+    if (self->head_known && self->head != self->head_sent) {
+        metric_batch_put (self->updates, METRIC_SET, METRIC_HEAD_BLOCK, self->labels,
+                          (double) self->head);
+        self->head_sent = self->head;
+    }
+    metric_batch_send (self->updates, self->metrics);
 }
 
 static bool
@@ -403,6 +435,11 @@ s_walk_end (self_t *self, uint64_t ancestor)
         return;
     }
     uint64_t depth = last - ancestor;
+    if (self->updates) {
+        metric_batch_put (self->updates, METRIC_ADD, METRIC_REORGS, self->labels, 1);
+        metric_batch_put (self->updates, METRIC_OBSERVE, METRIC_REORG_DEPTH, self->labels,
+                          (double) depth);
+    }
     pending_t *first = s_pending_at (self, ancestor + 1);
     assert (first);    //  the walk kept every block above the ancestor
     batch_t *batch = batch_new (self->args->chain, self->args->chain_id, ancestor,
@@ -766,6 +803,7 @@ head_poller_actor (zsock_t *pipe, void *args)
         s_forward (self);
         s_check_drained (self);
         s_pump (self);
+        s_send_metrics (self);
         zsock_t *which = (zsock_t *) zpoller_wait (self->poller, s_timeout (self));
         if (which == self->pipe)
             s_self_handle_pipe (self);

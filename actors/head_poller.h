@@ -29,6 +29,7 @@ typedef struct {
     int64_t confirmations;        //  finalized: that depth, HEAD_POLLER_UNSET: under the
                                   //  node's `finalized` block, or 64 deep without one
     int64_t finality_poll_ms;     //  finalized: how often the limit is asked, 0: a minute
+    const char *metrics;          //  the metrics actor's endpoint (PUSH), NULL: none
 } head_poller_args_t;
 
 //  Finalized delivery without a depth and without the node's `finalized` tag.

@@ -8,6 +8,8 @@
 #include "jsonw.h"
 #include "keypool_store.h"
 #include "lease.h"
+#include "metric.h"
+#include "metrics.h"
 #include "msg.h"
 #include "usage_journal.h"
 
@@ -41,6 +43,9 @@ typedef struct {
     uint64_t publish_cursor;    //  entries up to this one went to the broker
     bool store_down_logged;
     bool terminated;
+    zsock_t *metrics;           //  PUSH to the metrics actor (args->metrics), or NULL
+    metric_batch_t *updates;    //  leases, cool-downs, parks, units left: sent each flush
+    zhashx_t *budgeted;         //  names of the keys with a daily budget (units left known)
 } self_t;
 
 //  --------------------------------------------------------------------------
@@ -239,6 +244,54 @@ s_acquire (self_t *self, const lease_t *request, lease_t *answer)
     }
 }
 
+//  The metric label set of a key, by its name or its journal key (<provider>/<name>).
+static void
+s_key_labels (const char *key, char *labels, size_t size)
+{
+    char provider [KEYPOOL_KEY_SIZE];
+    if (metrics_labels (labels, size, "key", keypool_key_split (key, provider, sizeof (provider)),
+                        NULL))
+        snprintf (labels, size, "key=\"(too long)\"");
+}
+
+//  What a request answered changes in the key's metrics.
+static void
+s_metric_request (self_t *self, const lease_t *request, const lease_t *answer)
+{
+    if (!self->updates)
+        return;
+    char labels [KEYPOOL_KEY_SIZE + 16];
+    if (answer->type == MSG_TYPE_LEASE_GRANTED) {
+        s_key_labels (answer->key, labels, sizeof (labels));
+        metric_batch_put (self->updates, METRIC_ADD, METRIC_LEASES, labels, 1);
+        if (request->daily) {
+            zhashx_update (self->budgeted, answer->key, (void *) 1);
+            metric_batch_put (self->updates, METRIC_SET, METRIC_DAILY_BUDGET, labels,
+                              (double) request->daily);
+            metric_batch_put (self->updates, METRIC_SET, METRIC_UNITS_LEFT, labels,
+                              request->daily > answer->units_today
+                                  ? (double) (request->daily - answer->units_today)
+                                  : 0);
+        }
+        return;
+    }
+    if (answer->status < 0)
+        return;
+    s_key_labels (request->key, labels, sizeof (labels));
+    if (request->type == MSG_TYPE_LEASE_RELEASE && request->cool_ms)
+        metric_batch_put (self->updates, METRIC_ADD, METRIC_COOLDOWNS, labels, 1);
+    else if (request->type == MSG_TYPE_LEASE_RELEASE && request->park_ms > 0)
+        metric_batch_put (self->updates, METRIC_ADD, METRIC_PARKS, labels, 1);
+    else if (request->type == MSG_TYPE_LEASE_SPEND || request->type == MSG_TYPE_LEASE_REFUND) {
+        char provider [KEYPOOL_KEY_SIZE];
+        if (zhashx_lookup (self->budgeted,
+                           keypool_key_split (request->key, provider, sizeof (provider))))
+            metric_batch_put (self->updates, METRIC_ADD, METRIC_UNITS_LEFT, labels,
+                              request->type == MSG_TYPE_LEASE_SPEND ? -(double) request->units
+                                                                    : (double) request->units);
+    }
+}
+
 //  A worker's request, answered on the ROUTER: [identity, request] -> [identity, answer].
 static void
 s_handle_worker (self_t *self)
@@ -286,6 +339,8 @@ s_handle_worker (self_t *self)
         zsys_error ("keypool: malformed request (%zu bytes, type %d)",
                     frame ? zframe_size (frame) : 0, msg_type (frame));
     }
+    if (rc == 0)
+        s_metric_request (self, &request, &answer);
     if (identity && answer.id) {
         zframe_t *reply = lease_encode (&answer);
         zframe_send (&identity, self->router, ZFRAME_MORE);
@@ -365,6 +420,12 @@ s_actor (zsock_t *pipe, void *args_arg)
         zsock_set_linger (self->broker, 2000);
         zsock_connect (self->broker, "%s", args->broker);
     }
+    if (args->metrics) {
+        self->metrics = zsock_new_push (args->metrics);
+        self->updates = metric_batch_new ();
+        self->budgeted = zhashx_new ();
+        assert (self->metrics && self->updates && self->budgeted);
+    }
     //  What an earlier run journaled goes out first.
     s_flush (self);
     zsock_signal (pipe, 0);
@@ -378,8 +439,11 @@ s_actor (zsock_t *pipe, void *args_arg)
             s_handle_worker (self);
         else if (zpoller_terminated (poller))
             break;
-        if (zclock_mono () >= self->flush_due)
+        if (zclock_mono () >= self->flush_due) {
             s_flush (self);
+            if (self->updates)
+                metric_batch_send (self->updates, self->metrics);
+        }
     }
     s_flush (self);
     uint64_t left = s_unapplied (self);
@@ -391,6 +455,11 @@ s_actor (zsock_t *pipe, void *args_arg)
         zframe_send (&frame, self->broker, 0);
     }
     zpoller_destroy (&poller);
+    if (self->updates)
+        metric_batch_send (self->updates, self->metrics);
+    metric_batch_destroy (&self->updates);
+    zhashx_destroy (&self->budgeted);
+    zsock_destroy (&self->metrics);
     zsock_destroy (&self->broker);
     zsock_destroy (&self->router);
     usage_journal_destroy (&self->journal);

@@ -10,7 +10,9 @@
     the usage topic through the broker.
 
     Worker protocol: proto/lease.h (ACQUIRE, RENEW, RELEASE, SPEND, REFUND and answers, one
-    msgpack frame each way from a client's DEALER to the actor's ROUTER).
+    msgpack frame each way from a client's DEALER to the actor's ROUTER). With
+    args->metrics the leases, cool-downs, parks and units left per key go to the metrics
+    actor once a flush interval (proto/metric.h).
     Pipe commands (keypool_t):
         $TERM                     seal, flush what it can, leave
         FLUSH                     seal and flush now -> FLUSHED <requests not in the store>
@@ -34,6 +36,8 @@ typedef struct {
     const char *broker;       //  the broker's PULL endpoint for usage batches, or NULL
     int flush_interval_ms;    //  0 for 1000
     char error [256];         //  out: why the start failed
+    const char *metrics;      //  the metrics actor's endpoint (leases, cool-downs, parks,
+                              //  units left), NULL: none
 } keypool_args_t;
 
 typedef struct _keypool_t keypool_t;

@@ -358,10 +358,14 @@ worker_relay_t *
 worker_relay_new (worker_relay_args_t *args)
 {
     assert (args);
+    *args->error = 0;
     zactor_t *actor = zactor_new (worker_relay_actor, args);
-    if (!actor) {
+    //  zactor_new returns whatever the actor signalled: a start that failed left its
+    //  reason in args->error, and the actor is gone.
+    if (!actor || *args->error) {
         if (!*args->error)
             snprintf (args->error, sizeof (args->error), "the relay could not start");
+        zactor_destroy (&actor);
         return NULL;
     }
     worker_relay_t *self = (worker_relay_t *) zmalloc (sizeof (worker_relay_t));
@@ -484,9 +488,11 @@ worker_relay_test (bool verbose)
     assert (dispatcher);
     head = zsock_new_pair (">inproc://relay-test-jobs");
 
-    //  Leasing through its own Redis, the relay is refused.
+    //  Leasing through its own Redis, the relay is refused. Its workers' endpoint is its
+    //  own: libzmq unbinds a closed socket's inproc name asynchronously, so the next
+    //  relay could not always bind the same one at once.
     worker_relay_args_t args = {.connect = "inproc://relay-test-listen",
-                                .workers = "inproc://relay-test-remote",
+                                .workers = "inproc://relay-test-refused",
                                 .worker_id = "test:1",
                                 .worker_count = 1};
     worker_relay_t *relay = worker_relay_new (&args);
@@ -499,6 +505,7 @@ worker_relay_test (bool verbose)
 
     //  Through the coordinator's pool: welcomed with the chain's settings.
     args.pool = "inproc://relay-test-relayed-pool";
+    args.workers = "inproc://relay-test-remote";
     relay = worker_relay_new (&args);
     assert (relay);
     assert (worker_relay_welcome (relay, 5000, &answer) == 0);

@@ -45,6 +45,8 @@ typedef enum {
     MSG_TYPE_LINK_READY,
     MSG_TYPE_LINK_HEARTBEAT,
     MSG_TYPE_LINK_LEAVE,    //  24
+    //  Metric updates to the metrics actor (metric.h); far from the others' next ids.
+    MSG_TYPE_METRIC = 45,
 } msg_type_t;
 
 //  Every type is at version 1; a decoder rejects other versions as malformed.

@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "control.h"
 #include "worker_link.h"
+#include "metric.h"
 #include "msg.h"
 #include "result.h"
 #include "proxy_query.h"
@@ -495,9 +496,9 @@ static void
 s_test_tables (bool verbose)
 {
     const msg_table_t *tables [] = {
-        &job_table,         &result_table,      &block_body_table,      &block_msg_table,
-        &flush_msg_table,   &batch_table,       &control_request_table, &control_reply_table,
-        &proxy_query_table, &proxy_answer_table};
+        &job_table,         &result_table,       &block_body_table,      &block_msg_table,
+        &flush_msg_table,   &batch_table,        &control_request_table, &control_reply_table,
+        &proxy_query_table, &proxy_answer_table, &metric_table};
     for (size_t index = 0; index < sizeof (tables) / sizeof (tables [0]); index++)
         msg_table_test (tables [index], verbose);
     for (int type = MSG_TYPE_LEASE_ACQUIRE; type <= MSG_TYPE_LEASE_REFUND; type++)

@@ -28,6 +28,9 @@
 #include "head_poller.h"
 #include "kafka_sink.h"
 #include "keypool.h"
+#include "metric.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "options.h"
 #include "sink.h"
 #include <sys/un.h>
@@ -41,6 +44,8 @@
 #define RUN_REPORT_INTERVAL_MS 10000
 //  After SCALE stopped workers, when their jobs are requeued a second time.
 #define PIPELINE_REQUEUE_AGAIN_MS 1000
+//  How often the dispatchers' figures go to the metrics actor (--metrics).
+#define PIPELINE_METRICS_MS 1000
 
 //  What one chain runs, in start order.
 typedef struct {
@@ -49,6 +54,7 @@ typedef struct {
     fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
     size_t worker_live;                //  started, as `evmtap ctl SCALE` left them
     char workers_endpoint [96];        //  where its fetch workers connect
+    uint64_t requeued_reported;        //  the dispatcher's requeued count the metrics have
     int64_t requeue_due;               //  SCALE stopped workers: requeue again then, or 0
     fetch_worker_t *proxy_worker;      //  with --abis: the decoder's proxy lookups
     char jobs [100];                   //  where the head poller connects to the dispatcher
@@ -83,6 +89,10 @@ struct _pipeline_t {
     state_chain_t **state_chains;    //  per chain, NULL for a chain without watchers
     state_watcher_args_t state_args;    //  borrowed by the state watcher while it runs
     state_watcher_t *state_watcher;     //  between the decoder and the broker, when any
+    metrics_server_t *metrics;          //  --metrics: started before the key pool, stopped last
+    zsock_t *metrics_push;              //  the dispatchers' figures go there
+    metric_batch_t *updates;
+    int64_t metrics_due;    //  zclock_mono time of their next sending
 };
 
 //  Loads the --watchlist files into *watch (NULL when none is given). Returns 0, or -1
@@ -158,12 +168,6 @@ static int
 s_plan (pipeline_t *self)
 {
     options_t *options = self->options;
-    const char *unsupported = options->metrics ? "--metrics" : NULL;
-    if (unsupported) {
-        fprintf (stderr, "evmtap %s: %s is not available in evmtap %s yet\n", self->command,
-                 unsupported, EVMTAP_VERSION);
-        return EVMTAP_EXIT_USAGE;
-    }
     if (options->control && !curve_auth_endpoint_is_local (options->control)) {
         const char *missing = !options->curve_cert         ? "--curve-cert (curve_cert)"
                               : !options->curve_authorized ? "--curve-authorized (curve_authorized)"
@@ -262,8 +266,23 @@ static int
 s_probe (pipeline_t *self)
 {
     options_t *options = self->options;
-    keypool_args_t pool_args = {
-        .redis = options->redis, .data_dir = options->data_dir, .broker = "inproc://evmtap-broker"};
+    if (options->metrics) {
+        metrics_server_args_t metrics_args = {.listen = options->metrics};
+        self->metrics = metrics_server_new (&metrics_args);
+        if (!self->metrics) {
+            fprintf (stderr, "evmtap %s: %s\n", self->command, metrics_args.error);
+            return EVMTAP_EXIT_FAILURE;
+        }
+        zsys_info ("metrics: serving Prometheus text at http://%s/metrics (port %d)",
+                   options->metrics, metrics_server_port (self->metrics));
+        self->metrics_push = zsock_new_push (METRICS_SERVER_ENDPOINT);
+        self->updates = metric_batch_new ();
+        assert (self->metrics_push && self->updates);
+    }
+    keypool_args_t pool_args = {.redis = options->redis,
+                                .data_dir = options->data_dir,
+                                .broker = "inproc://evmtap-broker",
+                                .metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL};
     self->pool = keypool_new (&pool_args);
     if (!self->pool) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, pool_args.error);
@@ -290,6 +309,19 @@ s_probe (pipeline_t *self)
             }
     }
     return s_read_checkpoint (self);
+}
+
+//  Starts one of a chain's in-process fetch workers (worker: its index, or
+//  CHAIN_PLAN_PROXY_WORKER) at the endpoint, sending its figures to the metrics actor
+//  with --metrics. NULL when it could not start.
+static fetch_worker_t *
+s_fetch_worker_start (chain_plan_t *plan, size_t worker, const char *endpoint,
+                      const options_t *options)
+{
+    fetch_worker_args_t *args = chain_plan_worker_args (plan, worker, endpoint, KEYPOOL_ENDPOINT,
+                                                        options->rpc_timeout_ms);
+    args->metrics = options->metrics ? strdup (METRICS_SERVER_ENDPOINT) : NULL;
+    return fetch_worker_new (args);
 }
 
 //  Starts a chain's dispatcher, its fetch workers and its head poller (the chain's index
@@ -321,8 +353,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
-        chain->workers [worker] = fetch_worker_new (chain_plan_worker_args (
-            plan, worker, workers, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        chain->workers [worker] = s_fetch_worker_start (plan, worker, workers, options);
         if (!chain->workers [worker])
             return -1;
         chain->worker_live = worker + 1;
@@ -330,8 +361,8 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
     if (options->abis) {
         char proxies [96];
         snprintf (proxies, sizeof (proxies), "inproc://evmtap-proxies-%zu", index);
-        chain->proxy_worker = fetch_worker_new (chain_plan_worker_args (
-            plan, CHAIN_PLAN_PROXY_WORKER, proxies, KEYPOOL_ENDPOINT, options->rpc_timeout_ms));
+        chain->proxy_worker = s_fetch_worker_start (plan, CHAIN_PLAN_PROXY_WORKER, proxies,
+                                                    options);
         if (!chain->proxy_worker)
             return -1;
     }
@@ -354,6 +385,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
                                                             == DELIVERY_FINALIZED,
                                                .confirmations = plan->options->confirmations,
                                                .finality_poll_ms = plan->options->finality_poll_ms};
+    chain->poller_args.metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL;
     chain->poller = head_poller_new (&chain->poller_args);
     return chain->poller ? 0 : -1;
 }
@@ -390,7 +422,8 @@ pipeline_start (pipeline_t *self)
                                                                           : NULL,
                                  .endpoint = "inproc://evmtap-broker",
                                  .kafka = &kafka,
-                                 .timer_only = self->commit_on_timer};
+                                 .timer_only = self->commit_on_timer,
+                                 .metrics = options->metrics ? METRICS_SERVER_ENDPOINT : NULL};
     self->broker = broker_new (&broker_args);
     if (!self->broker) {
         fprintf (stderr, "evmtap %s: %s\n", self->command, broker_args.error);
@@ -497,6 +530,36 @@ s_report (pipeline_t *self, const char *when)
     }
 }
 
+//  --metrics: each chain's dispatcher figures (workers connected, jobs queued and held).
+static void
+s_metrics_tick (pipeline_t *self)
+{
+    if (!self->updates || zclock_mono () < self->metrics_due)
+        return;
+    self->metrics_due = zclock_mono () + PIPELINE_METRICS_MS;
+    for (size_t index = 0; index < self->chain_count; index++) {
+        chain_run_t *chain = &self->chains [index];
+        dispatcher_stats_t stats;
+        char labels [160];
+        if (!chain->dispatcher || dispatcher_stats (chain->dispatcher, &stats)
+            || metrics_labels (labels, sizeof (labels), "chain", chain->plan->name, NULL))
+            continue;
+        metric_batch_put (self->updates, METRIC_SET, METRIC_WORKERS, labels,
+                          (double) (chain->worker_live + stats.remote_workers));
+        metric_batch_put (self->updates, METRIC_SET, METRIC_JOBS_QUEUED, labels,
+                          (double) stats.queued);
+        metric_batch_put (self->updates, METRIC_SET, METRIC_JOBS_IN_FLIGHT, labels,
+                          (double) stats.in_flight);
+        //  The dispatcher counts since its start; the counter takes what is new.
+        if (stats.requeued > chain->requeued_reported) {
+            metric_batch_put (self->updates, METRIC_ADD, METRIC_JOBS_REQUEUED, labels,
+                              (double) (stats.requeued - chain->requeued_reported));
+            chain->requeued_reported = stats.requeued;
+        }
+    }
+    metric_batch_send (self->updates, self->metrics_push);
+}
+
 //  Says that a chain started at a head already past --to: without --from there is no
 //  block to publish, and waiting would never end.
 static void
@@ -576,6 +639,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
                          head_poller_error (self->chains [index].poller));
                 exit_code = EVMTAP_EXIT_FAILURE;
             }
+        s_metrics_tick (self);
         if (zclock_mono () >= next_report) {
             if (tick)
                 tick (self, arg);
@@ -667,6 +731,9 @@ s_stop (pipeline_t *self)
     free (self->state_chains);
     self->state_chains = NULL;
     broker_destroy (&self->broker);
+    metric_batch_destroy (&self->updates);
+    zsock_destroy (&self->metrics_push);
+    metrics_server_destroy (&self->metrics);
     s_report_end (self);
     for (size_t index = 0; index < self->chain_count; index++)
         chain_plan_destroy (&self->chains [index].plan);
@@ -834,9 +901,8 @@ pipeline_scale (pipeline_t *self, size_t count)
             assert (workers);
             chain->workers = workers;
             while (chain->worker_live < count) {
-                fetch_worker_t *worker = fetch_worker_new (chain_plan_worker_args (
-                    chain->plan, chain->worker_live, chain->workers_endpoint, KEYPOOL_ENDPOINT,
-                    self->options->rpc_timeout_ms));
+                fetch_worker_t *worker = s_fetch_worker_start (
+                    chain->plan, chain->worker_live, chain->workers_endpoint, self->options);
                 if (!worker)
                     return -1;
                 chain->workers [chain->worker_live++] = worker;

@@ -43,7 +43,8 @@ printf 'evmtap\n    colour = blue\n' >"$work/unknown.cfg"
 expect 2 "unknown.cfg:2: .*colour" -- run --config "$work/unknown.cfg"
 pass "config errors name file, line and setting"
 
-# Features of later issues are refused by name rather than ignored.
+# Values a setting cannot take are refused by name rather than ignored.
 expect 2 "--kafka-compression" -- run --sink kafka:127.0.0.1:9092 --kafka-compression brotli
-expect 2 "--metrics is not available" -- run --metrics 127.0.0.1:9100
-pass "options whose feature has not landed are refused by name"
+expect 2 "--metrics" -- run --metrics no-port-here
+expect 2 "--listen" -- run --listen 'udp://127.0.0.1:9100'
+pass "settings with values they cannot take are refused by name"

@@ -7,7 +7,9 @@
 #     heartbeats stop), D leaves with SIGTERM: the coordinator logs each loss and
 #     re-queues what it held; B, thawed, finds its link lost and joins again;
 #   * the emulator sees no key in flight twice, across the local and the remote workers;
-#   * every block 0..to is published exactly once, with the node's fields (verify.py).
+#   * every block 0..to is published exactly once, with the node's fields (verify.py);
+#   * worker A serves its own /metrics (`evmtap worker --metrics`): its requests by key,
+#     never a secret.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/keys_lib.sh"
@@ -29,8 +31,8 @@ listen="tcp://127.0.0.1:$port"
 coordinator=$!
 register_pid "$coordinator"
 
-start_worker() {    # start_worker NAME N: sets WORKER_PID
-    "$evmtap" worker --connect "$listen" --workers "$2" 2>"$work/$1.log" &
+start_worker() {    # start_worker NAME N [FLAGS...]: sets WORKER_PID
+    "$evmtap" worker --connect "$listen" --workers "$2" "${@:3}" 2>"$work/$1.log" &
     WORKER_PID=$!
     register_pid "$WORKER_PID"
 }
@@ -41,11 +43,20 @@ published_past() { [ "$(published)" -gt "$1" ]; }
 joined() { [ "$(grep -c "joined with" "$work/coordinator.log")" -ge "$1" ]; }
 silent() { [ "$(grep -c "silent for" "$work/coordinator.log")" -ge "$1" ]; }
 
-start_worker a 2; a=$WORKER_PID
+metrics_port=$(free_port)
+start_worker a 2 --metrics "127.0.0.1:$metrics_port"; a=$WORKER_PID
 start_worker c 2; c=$WORKER_PID
 start_worker d 1; d=$WORKER_PID
 wait_for 30 joined 3 || { cat "$work/coordinator.log" >&2; fail "three workers did not join"; }
 wait_for 60 published_past 40 || fail "no progress with three remote workers"
+a_requests() {    # worker A's successful calls through the emulator, by its /metrics
+    curl -sf --max-time 10 "http://127.0.0.1:$metrics_port/metrics" >"$work/a.metrics" || return 1
+    awk '$1 ~ /^evmtap_requests_total\{/ && $1 ~ /status="ok"/ && $1 ~ /key="k[1-8]"/ { n += $2 }
+         END { exit !(n > 0) }' "$work/a.metrics"
+}
+wait_for 30 a_requests || { cat "$work/a.metrics" >&2; fail "worker A's /metrics counts no request by key"; }
+! grep -q "loopSecret" "$work/a.metrics" || fail "worker A's /metrics shows a key's secret"
+pass "evmtap worker --metrics: its requests by key pseudo-name, no secret"
 start_worker b 2; b=$WORKER_PID
 wait_for 30 joined 4 || fail "the late worker did not join"
 wait_for 60 published_past 120 || fail "no progress with four remote workers"

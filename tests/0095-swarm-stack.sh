@@ -10,6 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/swarm_lib.sh"
+evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
 work=$(tmpdir)
 
 swarm_stack_resolved "$work/stack.yml"
@@ -17,6 +18,9 @@ pass "docker stack config accepts swarm/stack.yml"
 "$SWARM_PYTHON" "$EVMTAP_ROOT/tests/swarm_check.py" stack "$work/stack.yml" "$SWARM" \
     || fail "swarm/stack.yml's parts disagree (above)"
 pass "services, secrets, configs, keys, brokers and scrape targets agree"
+"$SWARM_PYTHON" "$EVMTAP_ROOT/tests/swarm_check.py" flags "$work/stack.yml" "$evmtap" \
+    || fail "the stack passes evmtap flags its commands do not have (above)"
+pass "every flag the stack passes to evmtap run and evmtap worker is one of theirs"
 
 # The registry and tag of the stack's own images come from the environment, as the
 # README's deploy steps set them.
@@ -52,3 +56,20 @@ fi
 grep -q 'worker: key api_key_2 is not mounted' "$work/broken.out" \
     || { cat "$work/broken.out" >&2; fail "swarm_check.py did not name the missing secret"; }
 pass "a misspelt property and a missing key secret are refused"
+
+# A flag the worker does not have (the coordinator's --curve-authorized) is found.
+"$SWARM_PYTHON" - "$work/stack.yml" "$work/badflag.yml" <<'PY'
+import sys
+import yaml
+stack = yaml.safe_load(open(sys.argv[1]))
+command = stack["services"]["worker"]["command"]
+command[command.index("--curve-server")] = "--curve-authorized"
+yaml.safe_dump(stack, open(sys.argv[2], "w"))
+PY
+if "$SWARM_PYTHON" "$EVMTAP_ROOT/tests/swarm_check.py" flags "$work/badflag.yml" "$evmtap" \
+        >"$work/badflag.out"; then
+    fail "swarm_check.py accepted evmtap worker --curve-authorized"
+fi
+grep -q 'service worker: evmtap worker has no flag --curve-authorized' "$work/badflag.out" \
+    || { cat "$work/badflag.out" >&2; fail "swarm_check.py did not name the worker's bad flag"; }
+pass "a flag its command does not have is refused"

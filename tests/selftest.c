@@ -2,6 +2,9 @@
     CTest runs one module per entry (see CMakeLists.txt), so a failure names its module. */
 #include "evmtap.h"
 #include "test_http.h"
+#include "metric.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "keypool.h"
 #include "cost_table.h"
 #include "receipts_cost.h"
@@ -136,6 +139,9 @@ static const selftest_t s_selftests [] = {
     {"multicall", multicall_test},
     {"state_watcher", state_watcher_test},
     {"state_settings", state_settings_test},
+    {"metrics", metrics_test},
+    {"metric", metric_test},
+    {"metrics_server", metrics_server_test},
 };
 #define SELFTEST_COUNT (sizeof (s_selftests) / sizeof (s_selftests [0]))
 

@@ -13,6 +13,9 @@ when there is any, 0 (with a summary line) when there is none.
       is mounted; the worker's --connect and the services' addresses name services of the
       stack; the Kafka voters are the brokers; Prometheus scrapes and alerts only services
       that exist; connect-register mounts every swarm/connect/*.json.
+  swarm_check.py flags RESOLVED_STACK_YAML EVMTAP_BINARY
+      Every --flag of an evmtap service's command is listed by `evmtap run --help` or
+      `evmtap worker --help`, whichever the service runs.
   swarm_check.py usage-table CQL_FILE TOPICS_MD
       The Scylla table's columns are the usage record's fields of docs/topics.md.
   swarm_check.py connectors CONNECT_DIR TOPICS_MD CQL_FILE STACK_YAML
@@ -133,6 +136,9 @@ def check_stack(stack_path, swarm_dir):
             if not any(t.startswith(value.rstrip("/") + "/") for t in configs):
                 problem("service %s: --curve-authorized %s holds no mounted certificate"
                         % (name, value))
+        for value in flag_values(command, "--curve-server"):
+            if value not in configs:
+                problem("service %s: --curve-server %s is not a mounted config" % (name, value))
         for flag in ("--connect", "--redis"):
             for value in flag_values(command, flag):
                 if host_of(value) not in services:
@@ -351,9 +357,31 @@ def check_connectors(connect_dir, topics_md, cql_file, stack_path):
     finish("%d connectors: %s" % (len(files), ", ".join(os.path.basename(f) for f in files)))
 
 
+def check_flags(stack_path, evmtap):
+    """Every flag an evmtap service passes is one its command's --help lists."""
+    import subprocess
+    with open(stack_path) as f:
+        stack = yaml.safe_load(f)
+    checked = 0
+    for name, service in stack.get("services", {}).items():
+        command = service.get("command") or []
+        if not command or command[0] not in ("run", "worker"):
+            continue
+        help_text = subprocess.run([evmtap, command[0], "--help"], capture_output=True,
+                                   text=True, check=True).stdout
+        listed = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", help_text))
+        for arg in command[1:]:
+            flag = arg.split("=", 1)[0]
+            if flag.startswith("--") and flag not in listed:
+                problem("service %s: evmtap %s has no flag %s (evmtap %s --help)"
+                        % (name, command[0], flag, command[0]))
+            checked += flag.startswith("--")
+    finish("%d flags of the evmtap services are flags of their commands" % checked)
+
+
 if __name__ == "__main__":
     commands = {"stack": (check_stack, 2), "usage-table": (check_usage_table, 2),
-                "connectors": (check_connectors, 4)}
+                "connectors": (check_connectors, 4), "flags": (check_flags, 2)}
     if len(sys.argv) < 2 or sys.argv[1] not in commands or \
             len(sys.argv) - 2 != commands[sys.argv[1]][1]:
         print(__doc__, file=sys.stderr)

@@ -13,6 +13,8 @@
 #include "curve_auth.h"
 #include "fetch_worker.h"
 #include "keypool.h"
+#include "metrics_server.h"
+#include "setting_types.h"
 #include "secrets.h"
 #include "worker_link.h"
 #include "worker_relay.h"
@@ -32,6 +34,7 @@ typedef struct {
     const char *secrets_dir;
     const char *curve_cert;
     const char *curve_server;
+    const char *metrics;
 } s_worker_options_t;
 
 static void
@@ -50,7 +53,9 @@ s_usage (FILE *out)
              "                          first)\n"
              "  --curve-cert FILE       this worker's CURVE certificate (FILE_secret beside)\n"
              "  --curve-server FILE     the coordinator's public certificate (both required\n"
-             "                          off loopback)\n");
+             "                          off loopback)\n"
+             "  --metrics HOST:PORT     serve Prometheus text at /metrics: this process's\n"
+             "                          requests, keys and units (default: off)\n");
 }
 
 static int
@@ -71,6 +76,7 @@ s_parse (int argc, char **argv, s_worker_options_t *options)
                               : streq (flag, "--secrets-dir")  ? &options->secrets_dir
                               : streq (flag, "--curve-cert")   ? &options->curve_cert
                               : streq (flag, "--curve-server") ? &options->curve_server
+                              : streq (flag, "--metrics")      ? &options->metrics
                                                                : NULL;
         if (!value || (!target && !streq (flag, "--workers"))) {
             fprintf (stderr, "evmtap worker: %s %s (see evmtap worker --help)\n", flag,
@@ -101,6 +107,8 @@ s_parse (int argc, char **argv, s_worker_options_t *options)
                                        : "--connect off loopback needs CURVE: --curve-server";
     else if (!options->curve_cert != !options->curve_server)
         refusal = "--curve-cert and --curve-server go together";
+    else if (options->metrics && !setting_valid_metrics (options->metrics))
+        refusal = "--metrics: HOST:PORT";
     if (refusal) {
         fprintf (stderr, "evmtap worker: %s\n", refusal);
         return -1;
@@ -164,6 +172,7 @@ s_start_workers (const s_worker_options_t *options, const worker_link_t *welcome
             }
         }
         args->verify = welcome->verify;
+        args->metrics = options->metrics ? strdup (METRICS_SERVER_ENDPOINT) : NULL;
         workers [index] = fetch_worker_new (args);
         if (!workers [index])
             rc = -1;
@@ -182,14 +191,30 @@ cmd_worker_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg
     int parsed = s_parse (argc, argv, &options);
     if (parsed)
         return parsed > 0 ? EVMTAP_EXIT_OK : EVMTAP_EXIT_USAGE;
+    //  Before the fetch workers, which push to it; its port is taken or not at once.
+    metrics_server_t *metrics = NULL;
+    if (options.metrics) {
+        metrics_server_args_t metrics_args = {.listen = options.metrics};
+        metrics = metrics_server_new (&metrics_args);
+        if (!metrics) {
+            fprintf (stderr, "evmtap worker: --metrics %s: %s\n", options.metrics,
+                     metrics_args.error);
+            return EVMTAP_EXIT_USAGE;
+        }
+        zsys_info ("evmtap worker: /metrics at %s (port %d)", options.metrics,
+                   metrics_server_port (metrics));
+    }
     keypool_t *pool = NULL;
     if (options.redis) {
         zsys_dir_create ("%s", options.data_dir);
-        keypool_args_t pool_args = {
-            .redis = options.redis, .data_dir = options.data_dir, .endpoint = S_LOCAL_POOL};
+        keypool_args_t pool_args = {.redis = options.redis,
+                                    .data_dir = options.data_dir,
+                                    .endpoint = S_LOCAL_POOL,
+                                    .metrics = options.metrics ? METRICS_SERVER_ENDPOINT : NULL};
         pool = keypool_new (&pool_args);
         if (!pool) {
             fprintf (stderr, "evmtap worker: %s\n", pool_args.error);
+            metrics_server_destroy (&metrics);
             return EVMTAP_EXIT_FAILURE;
         }
     }
@@ -245,5 +270,6 @@ cmd_worker_main (int argc, char **argv, bool (*signalled) (void *arg), void *arg
     }
     free (workers);
     keypool_destroy (&pool);
+    metrics_server_destroy (&metrics);
     return exit_code;
 }

@@ -638,7 +638,6 @@ options_print_run_usage (FILE *out)
         "                              (key api_key_1: EVMTAP_KEY_API_KEY_1)\n"
         "  <secrets-dir>/<name>        otherwise, e.g. a Docker secret /run/secrets/api_key_1\n"
         "\n"
-        "Not available in this version yet (refused with exit 2): --metrics.\n"
         "SIGHUP reads the --watchlist files again: the next block uses the new lists (a\n"
         "malformed file is logged with FILE:LINE and the previous lists stay).\n");
 }

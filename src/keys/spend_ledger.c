@@ -97,6 +97,13 @@ spend_ledger_refund (spend_ledger_t *self, size_t index, const char **key, const
     return spent->journaled > spent->billed ? spent->journaled - spent->billed : 0;
 }
 
+uint64_t
+spend_ledger_billed (spend_ledger_t *self, size_t index)
+{
+    assert (index < self->count);
+    return self->spent [index].billed;
+}
+
 void
 spend_ledger_test (bool verbose)
 {
@@ -112,6 +119,7 @@ spend_ledger_test (bool verbose)
     spend_ledger_bill (self, "eth_other", 200);
     assert (spend_ledger_count (self) == 1);
     assert (spend_ledger_refund (self, 0, &key, &method, &minute) == 1);
+    assert (spend_ledger_billed (self, 0) == 2);
     assert (streq (key, "k1") && streq (method, "eth_getTransactionReceipt") && minute == 7);
     spend_ledger_clear (self);
     assert (spend_ledger_count (self) == 0);

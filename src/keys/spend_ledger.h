@@ -34,6 +34,8 @@ size_t spend_ledger_count (spend_ledger_t *self);
 uint64_t spend_ledger_refund (spend_ledger_t *self, size_t index, const char **key,
                               const char **method, uint64_t *minute);
 
+//  What the answers of entry index cost, as billed so far.
+uint64_t spend_ledger_billed (spend_ledger_t *self, size_t index);
 void spend_ledger_test (bool verbose);
 
 #endif

@@ -13,6 +13,8 @@
 #include "control.h"
 #include "job.h"
 #include "lease.h"
+#include "metric.h"
+#include "metrics.h"
 #include "msg.h"
 #include "result.h"
 #include "proxy_query.h"
@@ -394,6 +396,40 @@ s_fuzz_link (const uint8_t *data, size_t size)
     zframe_destroy (&frame);
 }
 
+//  The metric updates: a decoded batch re-encodes to the same rows, and the metrics
+//  actor's registry takes or refuses each row's labels (which it validates) without harm.
+static void
+s_fuzz_metric (const uint8_t *data, size_t size)
+{
+    zframe_t *frame = zframe_new (data, size);
+    metric_batch_t *batch = (metric_batch_t *) 1;    //  must be set to NULL on failure
+    int rc = metric_batch_decode (frame, &batch);
+    s_check_rc (rc);
+    if (rc != 0 && batch)
+        __builtin_trap ();
+    if (rc == 0) {
+        s_check_print (&metric_table, batch);
+        metric_batch_t *copy = metric_batch_new ();
+        metrics_t *registry = metrics_new ();
+        metrics_declare (registry, "evmtap_fuzz_total", METRICS_COUNTER, "Fuzz.", NULL, 0);
+        for (size_t index = 0; index < metric_batch_size (batch); index++) {
+            const metric_row_t *row = metric_batch_row (batch, index);
+            if (row->op < METRIC_SET || row->op > METRIC_OBSERVE)
+                __builtin_trap ();
+            metric_batch_put (copy, METRIC_OBSERVE, row->name, row->labels, 0);
+            metrics_add (registry, "evmtap_fuzz_total", row->labels, 1);
+        }
+        char *text = metrics_render (registry);
+        free (text);
+        metrics_destroy (&registry);
+        if (metric_batch_size (copy) != metric_batch_size (batch))
+            __builtin_trap ();
+        metric_batch_destroy (&copy);
+        metric_batch_destroy (&batch);
+    }
+    zframe_destroy (&frame);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -413,5 +449,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_fuzz_control (data, size);
     s_fuzz_proxy (data, size);
     s_fuzz_link (data, size);
+    s_fuzz_metric (data, size);
     return 0;
 }
