@@ -3,8 +3,8 @@
 # Debian's prometheus scrapes a running evmtap (--metrics) that captures anvil through the
 # provider emulator with two keys: the `up` series is 1, and evmtap's series hold what the
 # files sink and the emulator show: the last block published and the head, the records
-# per topic (the files' lines), and the eth_getBlockByNumber calls per key (the emulator's
-# count per secret, mapped to the key's pseudo-name).
+# per topic (the files' lines), the eth_getBlockByNumber calls per key (the emulator's
+# count per secret, mapped to the key's pseudo-name), and what `evmtap ctl STATUS` says.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/keys_lib.sh"
@@ -107,6 +107,23 @@ PY
 }
 wait_for 90 deltas_match || fail "evmtap_requests_total per key never matched the emulator's counts"
 pass "evmtap_requests_total per key moves as the emulator's eth_getBlockByNumber calls"
+
+# What `evmtap ctl STATUS` reports, prometheus has: the head, the last block published and
+# the fetch workers.
+"$evmtap" ctl --data-dir "$work/data" --json STATUS >"$work/status.json" \
+    || fail "evmtap ctl STATUS"
+status_of() { jq -e ".chains[] | select(.chain == \"anvil\") | $1" "$work/status.json"; }
+status_head=$(status_of .head) && status_published=$(status_of .published) \
+    && status_workers=$(status_of '.workers.local + .workers.remote') \
+    || { cat "$work/status.json" >&2; fail "ctl STATUS has no head, published or workers"; }
+[ "$status_published" -eq "$((head + 5))" ] || fail "ctl STATUS: published $status_published"
+wait_prom 60 'evmtap_head_block{chain="anvil"}' "$status_head" \
+    || fail "prometheus: evmtap_head_block is not ctl STATUS's head $status_head"
+wait_prom 60 'evmtap_published_block{chain="anvil"}' "$status_published" \
+    || fail "prometheus: evmtap_published_block is not ctl STATUS's $status_published"
+wait_prom 60 'evmtap_workers_connected{chain="anvil"}' "$status_workers" \
+    || fail "prometheus: evmtap_workers_connected is not ctl STATUS's $status_workers"
+pass "prometheus's head, published block and workers are ctl STATUS's"
 
 kill -TERM "$EVMTAP_PID"
 rc=0; wait "$EVMTAP_PID" || rc=$?
