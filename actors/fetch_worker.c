@@ -170,6 +170,7 @@ s_args_destroy (fetch_worker_args_t **args_p)
     free (args->keypool);
     free (args->holder);
     free (args->metrics);
+    free (args->chain);
     cost_table_destroy (&args->costs);
     free (args);
     *args_p = NULL;
@@ -346,6 +347,18 @@ s_metric_put (self_t *self, metric_op_t op, const char *name, const char *method
     char labels [METRIC_LABELS_MAX];
     if (self->updates && s_metric_labels (self, labels, sizeof (labels), method, status) == 0)
         metric_batch_put (self->updates, op, name, labels, value);
+}
+
+//  A chain's figure, labelled chain (and field when given): the proofs'.
+static void
+s_metric_chain_put (self_t *self, const char *name, const char *field, double value)
+{
+    char labels [METRIC_LABELS_MAX];
+    const char *chain = self->args->chain ? self->args->chain : "";
+    int rc = field ? metrics_labels (labels, sizeof (labels), "chain", chain, "field", field, NULL)
+                   : metrics_labels (labels, sizeof (labels), "chain", chain, NULL);
+    if (self->updates && rc == 0)
+        metric_batch_put (self->updates, METRIC_ADD, name, labels, value);
 }
 
 //  Sends the updates once due.
@@ -1050,8 +1063,16 @@ s_prove (self_t *self, const job_t *job, const cJSON *block, const s_fetched_t *
                       job->number, check.reason);
         snprintf (error, error_size, "block %" PRIu64 " does not prove (%s%s%s)", job->number,
                   check.list, check.list [0] ? " " : "", check.field);
+        //  A field of an item is named with its list (transactions.hash): the label keeps
+        //  a few values, never an index or a hash.
+        char field [64];
+        snprintf (field, sizeof (field), "%s%s%s", check.list, check.list [0] ? "." : "",
+                  check.field [0] ? check.field : "malformed");
+        s_metric_chain_put (self, METRIC_VERIFY_FAILURES, field, 1);
         return S_UNPROVEN;
     }
+    if (verdict == BLOCK_PROOF_PARTIAL)
+        s_metric_chain_put (self, METRIC_PARTLY_PROVEN, NULL, 1);
     if (verdict == BLOCK_PROOF_PARTIAL)
         snprintf (result->error, sizeof (result->error),
                   "from %.40s: %.120s: published as \"verified\": \"%s\"", self->args->provider,

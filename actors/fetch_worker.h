@@ -26,6 +26,7 @@ typedef struct {
     int64_t rotate_ms;           //  hand the key back after this long, 0 = never
     uint64_t rotate_requests;    //  or after this many requests, 0 = never
     char *metrics;               //  the metrics actor's endpoint (PUSH), NULL: none
+    char *chain;                 //  the chain's name for the metrics' chain label, NULL: none
 } fetch_worker_args_t;
 
 //  Makes args the actor takes over (it frees them when it leaves): every string copied.

@@ -60,6 +60,8 @@ static const s_family_t s_families [] = {
      S_BOUNDS (s_depth_bounds)},
     {METRIC_VERIFY_FAILURES, METRICS_COUNTER,
      "Fetched blocks that failed verification, by the field that differs.", NULL, 0},
+    {METRIC_PARTLY_PROVEN, METRICS_COUNTER,
+     "Blocks published only partly proven (a part evmtap cannot prove).", NULL, 0},
     {METRIC_WORKERS, METRICS_GAUGE, "Fetch workers connected to the chain's dispatcher.", NULL, 0},
     {METRIC_JOBS_QUEUED, METRICS_GAUGE, "Jobs waiting for a free fetch worker.", NULL, 0},
     {METRIC_JOBS_IN_FLIGHT, METRICS_GAUGE, "Jobs a fetch worker holds.", NULL, 0},

@@ -36,6 +36,7 @@ typedef struct {
 #define METRIC_REORGS "evmtap_reorgs_total"
 #define METRIC_REORG_DEPTH "evmtap_reorg_depth_blocks"
 #define METRIC_VERIFY_FAILURES "evmtap_verification_failures_total"    //  [chain, field]
+#define METRIC_PARTLY_PROVEN "evmtap_blocks_partly_proven_total"       //  [chain]
 #define METRIC_WORKERS "evmtap_workers_connected"
 #define METRIC_JOBS_QUEUED "evmtap_jobs_queued"
 #define METRIC_JOBS_IN_FLIGHT "evmtap_jobs_in_flight"

@@ -6,8 +6,11 @@
 # block again; the proxy edits each block's first answer only (a node that caught up), so
 # the block fetched again is published as anvil has it, "verified": "full". One block per edit: a transaction's value, a dropped
 # transaction, two transactions swapped, a header field, a removed log (a changed log: 0065).
+# Then the same edits once more, to a run with --metrics: evmtap_verification_failures_total
+# counts each failure once by its field.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/metrics_lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
 
 start_anvil "$(free_port)" --no-mining
@@ -52,3 +55,15 @@ for number in 2 3; do
         "$work/run.log" >/dev/null || fail "block $number: edited answer not refused"
 done
 pass "5 edits caught, named and fetched again; blocks 1..$head published as anvil's, verified full"
+
+start_edit_rpc "$ANVIL_URL" --edit 1=value --edit 4=header --edit 6=nolog --times 1
+start_evmtap_metrics run --rpc "$EDIT_URL" --workers 2 --from 1 --receipts \
+    --data-dir "$work/again"
+for field in transactions.hash hash receiptsRoot; do
+    wait_metric 60 "evmtap_verification_failures_total{chain=\"anvil\",field=\"$field\"}" 1 \
+        || fail "evmtap_verification_failures_total{field=\"$field\"} is not 1: $(scrape | grep verification_failures || true)"
+done
+kill -TERM "$EVMTAP_PID"
+rc=0; wait "$EVMTAP_PID" || rc=$?
+[ "$rc" -eq 0 ] || fail "the run with --metrics exited $rc"
+pass "evmtap_verification_failures_total: each edit once, by its field"

@@ -117,11 +117,13 @@ chain_plan_worker_args (chain_plan_t *self, size_t worker, const char *dispatche
                                                            options->key_rps, timeout_ms);
         secrets_free (&url);
         args->verify = (int) options->verify;
+        args->chain = strdup (self->name);
         return args;
     }
     fetch_worker_args_t *args = fetch_worker_args_new (dispatcher, "", plan->provider,
                                                        options->key_rps, timeout_ms);
     args->verify = (int) options->verify;
+    args->chain = strdup (self->name);
     char holder [200];
     s_holder (self, worker, holder, sizeof (holder));
     fetch_worker_args_set_pool (args, keypool, holder, self->costs, (uint64_t) options->key_daily,

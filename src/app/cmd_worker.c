@@ -172,6 +172,7 @@ s_start_workers (const s_worker_options_t *options, const worker_link_t *welcome
             }
         }
         args->verify = welcome->verify;
+        args->chain = strdup (welcome->chain);
         args->metrics = options->metrics ? strdup (METRICS_SERVER_ENDPOINT) : NULL;
         workers [index] = fetch_worker_new (args);
         if (!workers [index])
