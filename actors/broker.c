@@ -29,6 +29,10 @@
                             arrives from now on (none is checkpointed), so that actors
                             blocked sending to the broker can stop; files and stdout: no
                             effect (they never stop reading)
+        LAST <stream>       replies LAST <number> <hash> <first>: the stream's last block
+                            checkpointed (- "" when none) and its first block ever
+                            (meta first.<stream>, recorded with its first checkpoint; -
+                            when unknown: none yet, or a data dir older than the record)
         STATS               replies STATS <batches> <records> <bytes> <last commit>: totals
                             written since start; the wall-clock time of the last checkpoint
                             in ms since the epoch (0 when none yet)
@@ -83,6 +87,9 @@ typedef struct {
     bool committed;                           //  committed_number is set
     uint64_t committed_number;                //  last block checkpointed
     char committed_hash [BLOCK_HASH_SIZE];    //  its hash (a reorg may keep the number)
+    bool fresh;         //  no checkpoint when first seen: its first block is to be recorded
+    bool first_seen;    //  fresh: first is the first block written
+    uint64_t first;
     block_window_t *window;    //  the hashes of the blocks written last, ending at written_*
     bool flush_pending;        //  Kafka: FLUSHED is due once the chain is delivered
     zlistx_t *handed;          //  Kafka with metrics: s_handed_t of blocks not delivered
@@ -188,7 +195,9 @@ s_chain_require (self_t *self, const char *name)
     }
     uint64_t number;
     char hash [BLOCK_HASH_SIZE];
+    chain->fresh = true;
     if (checkpoint_get (self->checkpoint, name, &number, hash) == 0) {
+        chain->fresh = false;
         chain->committed = chain->written = true;
         chain->committed_number = chain->written_number = number;
         snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", hash);
@@ -416,6 +425,20 @@ s_metric_send (self_t *self, bool now)
 
 //  Kafka: checkpoints each chain's last block delivered with all the blocks before it.
 //  0, or -1 when it failed (reported).
+//  A stream's first block ever, as meta first.<stream> with its first checkpoint: what
+//  `evmtap ctl BACKFILL` must stay below (LAST). 0 or the store's error.
+static int
+s_chain_record_first (self_t *self, s_chain_t *chain)
+{
+    if (!chain->fresh || !chain->first_seen)
+        return 0;
+    char key [BLOCK_MSG_CHAIN_SIZE + 8], value [24];
+    snprintf (key, sizeof (key), "first.%s", chain->name);
+    snprintf (value, sizeof (value), "%" PRIu64, chain->first);
+    chain->fresh = false;
+    return checkpoint_set_meta (self->checkpoint, key, value);
+}
+
 static int
 s_self_commit_kafka (self_t *self)
 {
@@ -435,6 +458,8 @@ s_self_commit_kafka (self_t *self)
         changed = true;
         if (rc == 0)
             rc = checkpoint_set_block (self->checkpoint, chain->name, number, hash);
+        if (rc == 0)
+            rc = s_chain_record_first (self, chain);
         //  The window, cut at the block delivered, goes with it when it holds that block
         //  (not when a reorg's batch written since is not delivered yet: the stored one
         //  stays until then).
@@ -493,6 +518,8 @@ s_self_commit (self_t *self)
         if (chain->dirty) {
             rc = checkpoint_set_block (self->checkpoint, chain->name, chain->written_number,
                                        chain->written_hash);
+            if (rc == 0)
+                rc = s_chain_record_first (self, chain);
             if (rc == 0)
                 rc = checkpoint_set_window (self->checkpoint, chain->name, chain->window);
         }
@@ -585,6 +612,10 @@ s_write_stdout (self_t *self, batch_t *batch)
 static void
 s_chain_written (s_chain_t *chain, batch_t *batch)
 {
+    if (chain->fresh && !chain->first_seen) {
+        chain->first_seen = true;
+        chain->first = batch_number (batch);
+    }
     chain->written = true;
     chain->written_number = batch_number (batch);
     snprintf (chain->written_hash, sizeof (chain->written_hash), "%s", batch_hash (batch));
@@ -786,6 +817,18 @@ s_self_handle_pipe (self_t *self)
         snprintf (last, sizeof (last), "%" PRId64, self->last_commit);
         zstr_sendx (self->pipe, "STATS", batches, records, bytes, last, NULL);
     }
+    else if (strncmp (command, "LAST ", 5) == 0) {
+        //  What the stream has published (checkpointed), as a restart would find it.
+        s_chain_t *chain = s_chain_require (self, command + 5);
+        char number [24] = "-", first [24] = "-", key [BLOCK_MSG_CHAIN_SIZE + 8];
+        if (chain->committed)
+            snprintf (number, sizeof (number), "%" PRIu64, chain->committed_number);
+        snprintf (key, sizeof (key), "first.%s", chain->name);
+        if (checkpoint_get_meta (self->checkpoint, key, first, sizeof (first)) != 0)
+            snprintf (first, sizeof (first), "-");
+        zstr_sendx (self->pipe, "LAST", number, chain->committed ? chain->committed_hash : "",
+                    first, NULL);
+    }
     else
         zsys_error ("broker: invalid pipe command '%s'", command);
     zstr_free (&command);
@@ -853,6 +896,7 @@ broker_actor (zsock_t *pipe, void *args)
 
 struct _broker_t {
     zactor_t *actor;    //  the only one to use its pipe
+    zlist_t *queued;    //  reports that came while broker_last waited (zmsg_t), in order
 };
 
 broker_t *
@@ -869,6 +913,8 @@ broker_new (broker_args_t *args)
     broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
     assert (self);
     self->actor = actor;
+    self->queued = zlist_new ();
+    assert (self->queued);
     return self;
 }
 
@@ -878,6 +924,10 @@ broker_destroy (broker_t **self_p)
     assert (self_p);
     if (*self_p) {
         zactor_destroy (&(*self_p)->actor);
+        zmsg_t *msg;
+        while ((msg = (zmsg_t *) zlist_pop ((*self_p)->queued)))
+            zmsg_destroy (&msg);
+        zlist_destroy (&(*self_p)->queued);
         free (*self_p);
         *self_p = NULL;
     }
@@ -890,12 +940,65 @@ broker_socket (broker_t *self)
     return zactor_sock (self->actor);
 }
 
+bool
+broker_queued (broker_t *self)
+{
+    assert (self);
+    return zlist_size (self->queued) > 0;
+}
+
+int
+broker_last (broker_t *self, const char *stream, int timeout_ms, uint64_t *number, char *hash,
+             int64_t *first)
+{
+    assert (self && stream && hash && first);
+    *first = -1;
+    zstr_sendf (self->actor, "LAST %s", stream);
+    zpoller_t *poller = zpoller_new (self->actor, NULL);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    int rc = -1;
+    while (rc == -1 && zclock_mono () < deadline
+           && zpoller_wait (poller, (int) (deadline - zclock_mono ()))) {
+        zmsg_t *msg = zmsg_recv (self->actor);
+        if (!msg)
+            break;
+        if (!zframe_streq (zmsg_first (msg), "LAST")) {
+            zlist_append (self->queued, msg);    //  a report: broker_recv hands it out
+            continue;
+        }
+        zframe_t *verb = zmsg_pop (msg);
+        zframe_destroy (&verb);
+        char *text = zmsg_popstr (msg), *last_hash = zmsg_popstr (msg);
+        char *first_text = zmsg_popstr (msg);
+        rc = !text || !last_hash || !first_text ? -1 : streq (text, "-") ? 1 : 0;
+        if (rc == 0) {
+            *number = strtoull (text, NULL, 10);
+            snprintf (hash, BLOCK_HASH_SIZE, "%s", last_hash);
+        }
+        if (rc >= 0 && !streq (first_text, "-"))
+            *first = (int64_t) strtoull (first_text, NULL, 10);
+        zstr_free (&text);
+        zstr_free (&last_hash);
+        zstr_free (&first_text);
+        zmsg_destroy (&msg);
+    }
+    zpoller_destroy (&poller);
+    return rc;
+}
+
 broker_event_t *
 broker_recv (broker_t *self)
 {
     assert (self);
     char *verb = NULL, *first = NULL, *second = NULL;
-    zstr_recvx (self->actor, &verb, &first, &second, NULL);
+    zmsg_t *msg = zlist_size (self->queued) ? (zmsg_t *) zlist_pop (self->queued)
+                                            : zmsg_recv (self->actor);
+    if (msg) {
+        verb = zmsg_popstr (msg);
+        first = zmsg_popstr (msg);
+        second = zmsg_popstr (msg);
+        zmsg_destroy (&msg);
+    }
     broker_event_t *event = NULL;
     if (verb && streq (verb, "FLUSHED") && first) {
         event = (broker_event_t *) zmalloc (sizeof (broker_event_t));

@@ -56,6 +56,15 @@ zsock_t *broker_socket (broker_t *self);
 //  came is not an event (an answer to a pipe command).
 broker_event_t *broker_recv (broker_t *self);
 void broker_event_destroy (broker_event_t **self_p);
+//  The stream's last block checkpointed (`evmtap ctl BACKFILL` resumes after it): 0 with
+//  number and hash (BLOCK_HASH_SIZE) set, 1 when it has none, -1 when the broker did not
+//  answer within timeout_ms; *first its first block ever, -1 when not known. Reports that
+//  come meanwhile wait for broker_recv.
+int broker_last (broker_t *self, const char *stream, int timeout_ms, uint64_t *number, char *hash,
+                 int64_t *first);
+//  Reports broker_last took wait: broker_recv returns them without the socket's being
+//  readable.
+bool broker_queued (broker_t *self);
 //  Kafka: drops the batch waiting for room and every batch that comes from now on (none is
 //  checkpointed), so that actors blocked sending to the broker can stop. Files and stdout
 //  never stop reading: no effect.

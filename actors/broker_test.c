@@ -181,6 +181,23 @@ broker_test (bool verbose)
     //  An answer to a pipe command is no event.
     zstr_send (broker_socket (broker), "STATS");
     assert (broker_recv (broker) == NULL);
+    //  LAST: a stream's checkpointed block; a report that comes meanwhile waits, in order.
+    uint64_t last_number = 0;
+    char last_hash [BLOCK_HASH_SIZE];
+    s_test_send_flush (push, "other");
+    zpoller_t *report = zpoller_new (broker_socket (broker), NULL);
+    assert (zpoller_wait (report, 5000));    //  FLUSHED waits on the pipe
+    zpoller_destroy (&report);
+    int64_t first_block = 0;
+    assert (broker_last (broker, "t", 5000, &last_number, last_hash, &first_block) == 0);
+    assert (last_number == 102 && strlen (last_hash) == 66 && first_block == 100);
+    assert (broker_last (broker, "t@1-2", 5000, &last_number, last_hash, &first_block) == 1);
+    assert (first_block == -1);
+    assert (broker_queued (broker));
+    broker_event_t *queued = broker_recv (broker);
+    assert (queued && queued->type == BROKER_FLUSHED && streq (queued->chain, "other"));
+    broker_event_destroy (&queued);
+    assert (!broker_queued (broker));
 
     //  Malformed frames are dropped; the broker goes on.
     zframe_t *junk = zframe_new ("junk", 4);

@@ -81,11 +81,12 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
                                 block->header.hash, block->header.timestamp);
     char topic [BLOCK_MSG_CHAIN_SIZE + 48];
     char key [24];
-    snprintf (topic, sizeof (topic), "%s." TOPIC_BLOCKS_METADATA, block->chain);
+    int chain_len = topics_chain_len (block->chain);
+    snprintf (topic, sizeof (topic), "%.*s." TOPIC_BLOCKS_METADATA, chain_len, block->chain);
     snprintf (key, sizeof (key), "%" PRIu64, block->header.number);
     batch_add (batch, topic, key, body->meta_json, body->meta_len);
     body->meta_json = NULL;
-    snprintf (topic, sizeof (topic), "%s." TOPIC_TXS_HASH_IDS, block->chain);
+    snprintf (topic, sizeof (topic), "%.*s." TOPIC_TXS_HASH_IDS, chain_len, block->chain);
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
         jsonw_reset (self->writer);
@@ -105,7 +106,7 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
         batch_add (batch, topic, tx->hash, jsonw_strdup (self->writer), size);
     }
     char logs_topic [BLOCK_MSG_CHAIN_SIZE + 48];
-    snprintf (logs_topic, sizeof (logs_topic), "%s." TOPIC_LOGS, block->chain);
+    snprintf (logs_topic, sizeof (logs_topic), "%.*s." TOPIC_LOGS, chain_len, block->chain);
     size_t log = 0;
     for (size_t index = 0; index < body->tx_count; index++) {
         block_tx_t *tx = &body->txs [index];
@@ -115,7 +116,7 @@ s_classify (self_t *self, const block_msg_t *block, block_body_t *body)
             self->native++;
         else
             self->interactions++;
-        snprintf (topic, sizeof (topic), "%s.%s", block->chain, classifier_topic (tx));
+        snprintf (topic, sizeof (topic), "%.*s.%s", chain_len, block->chain, classifier_topic (tx));
         batch_add (batch, topic, tx->hash, tx->json, tx->json_len);
         tx->json = NULL;
         //  The transaction's logs (with --receipts) follow it, for the decoder.

@@ -169,7 +169,8 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
 {
     self->logs++;
     char err [128];
-    char *topic = zsys_sprintf ("%s." TOPIC_LOGS_DECODED, batch_chain (out));
+    char *topic = zsys_sprintf ("%.*s." TOPIC_LOGS_DECODED, topics_chain_len (batch_chain (out)),
+                                batch_chain (out));
     size_t len = 0;
     if (log_record_parse (self->log, record->value, record->value_len, err, sizeof err)) {
         //  Cannot happen with the fetch worker's records; still one record, with a reason.
@@ -188,7 +189,8 @@ s_decode_log (self_t *self, batch_t *out, const batch_record_t *record)
     if (transfer && self->watch)
         watch_match_transfer (self->watch, transfer, len);
     if (transfer) {
-        topic = zsys_sprintf ("%s." TOPIC_TOKEN_TRANSFERS, batch_chain (out));
+        topic = zsys_sprintf ("%.*s." TOPIC_TOKEN_TRANSFERS, topics_chain_len (batch_chain (out)),
+                              batch_chain (out));
         batch_add (out, topic, record->key, transfer, len);
         zstr_free (&topic);
         self->transfers++;
@@ -212,9 +214,12 @@ s_implementation (self_t *self, batch_t *batch, const batch_record_t *record)
     memcpy (to, values [0] + 1, 42);
     to [42] = 0;
     if (call_decoder_bound (self->decoder, to))
-        return NULL;    //  a binding of the proxy's own address wins
-    const char *implementation = proxy_lookup_implementation (self->proxies, batch_chain (batch),
-                                                              to, batch_number (batch), self->pipe);
+        return NULL;                      //  a binding of the proxy's own address wins
+    char chain [BLOCK_MSG_CHAIN_SIZE];    //  a backfill stream's is its chain's
+    snprintf (chain, sizeof (chain), "%.*s", topics_chain_len (batch_chain (batch)),
+              batch_chain (batch));
+    const char *implementation = proxy_lookup_implementation (self->proxies, chain, to,
+                                                              batch_number (batch), self->pipe);
     return implementation && call_decoder_bound (self->decoder, implementation) ? implementation
                                                                                 : NULL;
 }
@@ -261,18 +266,22 @@ s_decode_batch (self_t *self, batch_t *batch)
         self->counts [decoding]++;
         if (self->watch && decoding == CALL_DECODED)
             watch_match_call (self->watch, decoded, len);
-        char *topic = zsys_sprintf ("%s." TOPIC_INTERACTION_DECODED, batch_chain (out));
+        char *topic = zsys_sprintf ("%.*s." TOPIC_INTERACTION_DECODED,
+                                    topics_chain_len (batch_chain (out)), batch_chain (out));
         batch_add (out, topic, record->key, decoded, len);
         zstr_free (&topic);
     }
     if (self->watch)
         self->alerts += watch_match_flush (self->watch, out);
     //  A block's upgrades apply from the next block on: its calls were decoded before.
+    char chain [BLOCK_MSG_CHAIN_SIZE];
+    snprintf (chain, sizeof (chain), "%.*s", topics_chain_len (batch_chain (batch)),
+              batch_chain (batch));
     for (char *upgrade = (char *) zlistx_first (upgrades); upgrade;
          upgrade = (char *) zlistx_next (upgrades)) {
         *strchr (upgrade, ' ') = 0;
-        proxy_lookup_upgraded (self->proxies, batch_chain (batch), upgrade,
-                               upgrade + strlen (upgrade) + 1, batch_number (batch));
+        proxy_lookup_upgraded (self->proxies, chain, upgrade, upgrade + strlen (upgrade) + 1,
+                               batch_number (batch));
     }
     zlistx_destroy (&upgrades);
     return out;

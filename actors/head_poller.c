@@ -446,7 +446,8 @@ s_walk_end (self_t *self, uint64_t ancestor)
                                 block_window_hash (self->window, ancestor),
                                 first->header.timestamp);
     char topic [BLOCK_MSG_CHAIN_SIZE + 48];
-    snprintf (topic, sizeof (topic), "%s." TOPIC_BLOCKS_REORGED, self->args->chain);
+    snprintf (topic, sizeof (topic), "%.*s." TOPIC_BLOCKS_REORGED,
+              topics_chain_len (self->args->chain), self->args->chain);
     jsonw_t *writer = jsonw_new ();
     for (uint64_t number = ancestor + 1; number <= last; number++) {
         pending_t *replacing = s_pending_at (self, number);

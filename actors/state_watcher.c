@@ -761,7 +761,8 @@ s_watch_batch (self_t *self, state_chain_t *chain, batch_t *batch)
         s_job_t *job = &jobs [index];
         size_t len;
         char *record = s_record (batch, job, &len);
-        char *topic = zsys_sprintf ("%s." TOPIC_CONTRACT_STATE, batch_chain (batch));
+        char *topic = zsys_sprintf ("%.*s." TOPIC_CONTRACT_STATE,
+                                    topics_chain_len (batch_chain (batch)), batch_chain (batch));
         char *key = zsys_sprintf ("%s:%" PRIu64 ":%s", job->watch->address, batch_number (batch),
                                   state_call_function (job->call));
         batch_add (batch, topic, key, record, len);
@@ -791,8 +792,11 @@ s_self_handle_batches (self_t *self)
         return;
     }
     state_chain_t *chain = NULL;
+    //  A backfill stream's blocks are its chain's (topics.h).
+    size_t chain_len = (size_t) topics_chain_len (batch_chain (batch));
     for (size_t index = 0; index < self->chain_count && !chain; index++)
-        if (streq (self->chains [index]->chain, batch_chain (batch)))
+        if (strlen (self->chains [index]->chain) == chain_len
+            && strncmp (self->chains [index]->chain, batch_chain (batch), chain_len) == 0)
             chain = self->chains [index];
     if (!chain || !chain->watch_count) {
         batch_destroy (&batch);

@@ -5,6 +5,20 @@
 #ifndef TOPICS_H_INCLUDED
 #define TOPICS_H_INCLUDED
 
+#include <string.h>
+
+//  A stream is what the broker checkpoints: a chain's own (its name), or a range that
+//  `evmtap ctl BACKFILL` publishes beside it, <chain>@<from>-<to>. Chain names never hold
+//  '@' (settings: [A-Za-z0-9_-]+). The stream's blocks go to its chain's topics: a topic's
+//  prefix is the first topics_chain_len characters of the stream's name, so write
+//  "%.*s." TOPIC_..., topics_chain_len (stream), stream.
+#define TOPICS_STREAM_MARK '@'
+static inline int
+topics_chain_len (const char *stream)
+{
+    return (int) strcspn (stream, "@");
+}
+
 //  A block's metadata (key: the block number).
 #define TOPIC_BLOCKS_METADATA "mined.blocks.metadata"
 //  A block's transaction hashes, one record per transaction (key: the hash).

@@ -33,6 +33,8 @@
 #include "metrics_server.h"
 #include "options.h"
 #include "sink.h"
+#include "block_msg.h"
+#include "topics.h"
 #include <sys/un.h>
 #include "watch_match.h"
 #include "state_settings.h"
@@ -46,6 +48,21 @@
 #define PIPELINE_REQUEUE_AGAIN_MS 1000
 //  How often the dispatchers' figures go to the metrics actor (--metrics).
 #define PIPELINE_METRICS_MS 1000
+
+//  `evmtap ctl BACKFILL A B`: the range's own dispatcher, fetch workers and head poller,
+//  publishing to the chain's topics as the stream <chain>@<A>-<B> (topics.h), which the
+//  broker checkpoints apart from the chain's, so that the same command resumes it.
+typedef struct {
+    char stream [BLOCK_MSG_CHAIN_SIZE];
+    uint64_t from, to;
+    dispatcher_t *dispatcher;
+    fetch_worker_t **workers;
+    size_t worker_count;
+    char jobs [100];
+    char parent_hash [BLOCK_HASH_SIZE];    //  the stream's last block checkpointed, or ""
+    head_poller_args_t poller_args;        //  borrowed by the head poller while it runs
+    head_poller_t *poller;                 //  NULL when none runs
+} backfill_run_t;
 
 //  What one chain runs, in start order.
 typedef struct {
@@ -65,6 +82,7 @@ typedef struct {
     uint64_t last;                    //  flushed and published: its last block published
     head_poller_stats_t end_stats;    //  the head poller's last figures, before it stopped
     bool end_stats_known;             //  it answered
+    backfill_run_t backfill;          //  `evmtap ctl BACKFILL`, when one runs
 } chain_run_t;
 
 //  Everything a run starts, and what it needs to stop it.
@@ -76,8 +94,10 @@ struct _pipeline_t {
     void *signalled_arg;
     chain_run_t *chains;    //  one per chain of the options, in their order
     size_t chain_count;
-    keypool_t *pool;     //  leases and usage journal, started first
-    broker_t *broker;    //  the sink's only writer
+    zpoller_t *wait_poller;    //  pipeline_wait's, while it runs: a backfill's poller joins it
+    unsigned backfills;        //  started so far: each binds endpoints of its own
+    keypool_t *pool;           //  leases and usage journal, started first
+    broker_t *broker;          //  the sink's only writer
     decoder_t *decoder;
     classifier_t *classifier;
     curve_auth_t *auth;              //  CURVE for a non-local control endpoint, or NULL
@@ -484,6 +504,20 @@ pipeline_start (pipeline_t *self)
     return pipeline_control_start (self);
 }
 
+//  Stops a ctl BACKFILL's actors (what they did not publish, the same command resumes).
+static void
+s_backfill_stop (pipeline_t *self, backfill_run_t *backfill)
+{
+    if (backfill->poller && self->wait_poller)
+        zpoller_remove (self->wait_poller, head_poller_socket (backfill->poller));
+    head_poller_destroy (&backfill->poller);
+    for (size_t index = 0; backfill->workers && index < backfill->worker_count; index++)
+        fetch_worker_destroy (&backfill->workers [index]);
+    free (backfill->workers);
+    backfill->workers = NULL;
+    dispatcher_destroy (&backfill->dispatcher);
+}
+
 //  Takes one event of the broker. Returns -1 when the sink failed.
 static int
 s_handle_broker (pipeline_t *self)
@@ -491,12 +525,20 @@ s_handle_broker (pipeline_t *self)
     broker_event_t *event = broker_recv (self->broker);
     int rc = 0;
     if (event && event->type == BROKER_FLUSHED) {
-        for (size_t index = 0; index < self->chain_count; index++)
-            if (streq (self->chains [index].plan->name, event->chain)) {
-                self->chains [index].flushed = true;
-                self->chains [index].published = event->published;
-                self->chains [index].last = event->number;
+        for (size_t index = 0; index < self->chain_count; index++) {
+            chain_run_t *chain = &self->chains [index];
+            if (streq (chain->plan->name, event->chain)) {
+                chain->flushed = true;
+                chain->published = event->published;
+                chain->last = event->number;
             }
+            else if (chain->backfill.poller && streq (chain->backfill.stream, event->chain)) {
+                bool complete = head_poller_state (chain->backfill.poller) == HEAD_POLLER_COMPLETE;
+                zsys_info ("control: backfill %s %s at block %" PRIu64, chain->backfill.stream,
+                           complete ? "done" : "stopped", event->number);
+                s_backfill_stop (self, &chain->backfill);
+            }
+        }
     }
     else if (event && event->type == BROKER_FAILED) {
         //  The broker logged the reason (the file or stdout, and the OS error) once.
@@ -582,6 +624,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
     zpoller_t *poller = zpoller_new (broker_socket (self->broker), NULL);
     for (size_t index = 0; index < self->chain_count; index++)
         zpoller_add (poller, head_poller_socket (self->chains [index].poller));
+    self->wait_poller = poller;
     if (self->control)
         zpoller_add (poller, control_socket (self->control));
     int exit_code = EVMTAP_EXIT_OK;
@@ -590,9 +633,10 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
     int report_ms = tick ? tick_ms : RUN_REPORT_INTERVAL_MS;
     int64_t next_report = zclock_mono () + report_ms;
     while (exit_code == EVMTAP_EXIT_OK) {
+        //  A ctl BACKFILL ends with its chain: drained, then checkpointed.
         bool all_flushed = true;
         for (size_t index = 0; index < self->chain_count; index++)
-            all_flushed &= self->chains [index].flushed;
+            all_flushed &= self->chains [index].flushed && !self->chains [index].backfill.poller;
         if (all_flushed)
             break;
         if (!draining && (self->signalled (self->signalled_arg) || self->stop_requested)) {
@@ -600,8 +644,11 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
             drain_deadline = zclock_mono () + self->options->drain_timeout_ms;
             zsys_info ("stopping: finishing the blocks in flight (at most %d s)",
                        self->options->drain_timeout_ms / 1000);
-            for (size_t index = 0; index < self->chain_count; index++)
+            for (size_t index = 0; index < self->chain_count; index++) {
                 head_poller_drain (self->chains [index].poller);
+                if (self->chains [index].backfill.poller)
+                    head_poller_drain (self->chains [index].backfill.poller);
+            }
         }
         if (draining && zclock_mono () >= drain_deadline) {
             zsys_warning ("stopping: drain timeout; unpublished blocks will be fetched again");
@@ -619,7 +666,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
                 dispatcher_requeue (self->chains [index].dispatcher);
                 self->chains [index].requeue_due = 0;
             }
-        if (which == broker_socket (self->broker)) {
+        if (which == broker_socket (self->broker) || broker_queued (self->broker)) {
             if (s_handle_broker (self))
                 exit_code = EVMTAP_EXIT_FAILURE;
         }
@@ -632,6 +679,9 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
                     s_report_behind (self, &self->chains [index]);
                     exit_code = EVMTAP_EXIT_USAGE;
                 }
+                else if (self->chains [index].backfill.poller
+                         && which == head_poller_socket (self->chains [index].backfill.poller))
+                    head_poller_recv (self->chains [index].backfill.poller);
         //  A reorg deeper than the window (the report may have come with the figures).
         for (size_t index = 0; index < self->chain_count && exit_code == EVMTAP_EXIT_OK; index++)
             if (head_poller_state (self->chains [index].poller) == HEAD_POLLER_FAILED) {
@@ -648,6 +698,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
             next_report = zclock_mono () + report_ms;
         }
     }
+    self->wait_poller = NULL;
     zpoller_destroy (&poller);
     for (size_t index = 0; index < self->chain_count; index++)
         if (exit_code == EVMTAP_EXIT_OK
@@ -657,8 +708,9 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
 }
 
 static void
-s_chain_stop (chain_run_t *chain)
+s_chain_stop (pipeline_t *self, chain_run_t *chain)
 {
+    s_backfill_stop (self, &chain->backfill);
     head_poller_destroy (&chain->poller);
     for (size_t index = 0; chain->workers && index < chain->worker_live; index++)
         fetch_worker_destroy (&chain->workers [index]);
@@ -719,7 +771,7 @@ s_stop (pipeline_t *self)
             zsys_info ("end %s: no figures (the head poller is busy)", chain->plan->name);
     }
     for (size_t index = self->chain_count; index-- > 0;)
-        s_chain_stop (&self->chains [index]);
+        s_chain_stop (self, &self->chains [index]);
     keypool_destroy (&self->pool);
     //  After every socket that used it: the control socket and the dispatchers' links.
     curve_auth_destroy (&self->auth);
@@ -919,6 +971,133 @@ pipeline_scale (pipeline_t *self, size_t count)
         }
     }
     return 0;
+}
+
+//  The fetch workers of a ctl BACKFILL take worker numbers of their own (their lease
+//  holders, `.../w<n>`, differ from the chain's, which SCALE keeps below 257).
+#define PIPELINE_BACKFILL_WORKER_BASE 1000
+
+int
+pipeline_backfill (pipeline_t *self, uint64_t from, uint64_t to, char *text, size_t text_size)
+{
+    if (self->chain_count != 1) {
+        snprintf (text, text_size, "BACKFILL serves one chain: run one coordinator per chain");
+        return -1;
+    }
+    chain_run_t *chain = &self->chains [0];
+    backfill_run_t *backfill = &chain->backfill;
+    if (backfill->poller) {
+        snprintf (text, text_size, "a backfill of %" PRIu64 "..%" PRIu64 " runs: wait for its end",
+                  backfill->from, backfill->to);
+        return -1;
+    }
+    head_poller_stats_t stats;
+    if (!chain->poller || head_poller_stats (chain->poller, &stats)) {
+        snprintf (text, text_size, "the head poller is busy: ask again");
+        return -1;
+    }
+    //  The chain's own stream holds its blocks from its first ever on (from the next one
+    //  on, for a data dir older than that record): a backfill stays below, so that no
+    //  block is published by both.
+    uint64_t chain_last;
+    char chain_hash [BLOCK_HASH_SIZE];
+    int64_t chain_first = -1;
+    if (broker_last (self->broker, chain->plan->name, 5000, &chain_last, chain_hash, &chain_first)
+        < 0) {
+        snprintf (text, text_size, "the broker did not answer: ask again");
+        return -1;
+    }
+    uint64_t own = chain_first >= 0 && (uint64_t) chain_first < stats.next ? (uint64_t) chain_first
+                                                                           : stats.next;
+    if (to >= own) {
+        snprintf (text, text_size,
+                  "block %" PRIu64 " is the run's to publish (its stream holds blocks from %" PRIu64
+                  " on): backfill below it",
+                  to, own);
+        return -1;
+    }
+    char stream [BLOCK_MSG_CHAIN_SIZE];
+    if (snprintf (stream, sizeof (stream), "%s%c%" PRIu64 "-%" PRIu64, chain->plan->name,
+                  TOPICS_STREAM_MARK, from, to)
+        >= (int) sizeof (stream)) {
+        snprintf (text, text_size, "the stream name %s@%" PRIu64 "-%" PRIu64 " is too long",
+                  chain->plan->name, from, to);
+        return -1;
+    }
+    uint64_t last = 0;
+    char last_hash [BLOCK_HASH_SIZE] = "";
+    int64_t stream_first;
+    int known = broker_last (self->broker, stream, 5000, &last, last_hash, &stream_first);
+    if (known < 0) {
+        snprintf (text, text_size, "the broker did not answer: ask again");
+        return -1;
+    }
+    if (known == 0 && last >= to) {
+        snprintf (text, text_size, "%s is published already (up to block %" PRIu64 ")", stream,
+                  last);
+        return 1;
+    }
+    *backfill = (backfill_run_t) {.from = from, .to = to};
+    snprintf (backfill->stream, sizeof (backfill->stream), "%s", stream);
+    unsigned serial = self->backfills++;
+    char workers [96], jobs [96];
+    snprintf (workers, sizeof (workers), "inproc://evmtap-backfill-workers-%u", serial);
+    snprintf (jobs, sizeof (jobs), "inproc://evmtap-backfill-jobs-%u", serial);
+    dispatcher_args_t dispatcher_args = {.workers = workers, .jobs = jobs};
+    backfill->dispatcher = dispatcher_new (&dispatcher_args);
+    chain_plan_t *plan = chain->plan;
+    backfill->worker_count = plan->worker_count ? plan->worker_count : 1;
+    backfill->workers = (fetch_worker_t **) calloc (backfill->worker_count,
+                                                    sizeof (fetch_worker_t *));
+    assert (backfill->workers);
+    bool started = backfill->dispatcher != NULL;
+    for (size_t index = 0; started && index < backfill->worker_count; index++)
+        started = (backfill->workers [index] = s_fetch_worker_start (
+                       plan, PIPELINE_BACKFILL_WORKER_BASE + index, workers, self->options))
+                  != NULL;
+    snprintf (backfill->jobs, sizeof (backfill->jobs), ">%s", jobs);
+    backfill->poller_args = chain->poller_args;
+    backfill->poller_args.chain = backfill->stream;
+    backfill->poller_args.jobs = backfill->jobs;
+    backfill->poller_args.start = (int64_t) (known == 0 ? last + 1 : from);
+    backfill->poller_args.to = (int64_t) to;
+    backfill->poller_args.window = (int) backfill->worker_count * 2;
+    snprintf (backfill->parent_hash, sizeof (backfill->parent_hash), "%s",
+              known == 0 ? last_hash : "");
+    backfill->poller_args.parent_hash = backfill->parent_hash;
+    backfill->poller_args.published = NULL;
+    backfill->poller_args.finalized = false;    //  history: final already
+    if (started)
+        backfill->poller = head_poller_new (&backfill->poller_args);
+    if (!backfill->poller) {
+        s_backfill_stop (self, backfill);
+        snprintf (text, text_size, "the backfill's actors could not start (see the log)");
+        return -1;
+    }
+    if (self->wait_poller)
+        zpoller_add (self->wait_poller, head_poller_socket (backfill->poller));
+    snprintf (text, text_size, "%s: blocks %" PRId64 " to %" PRIu64 " (stream %s)",
+              known == 0 ? "resumed" : "started", backfill->poller_args.start, to, stream);
+    zsys_info ("control: backfill %s", text);
+    return 0;
+}
+
+bool
+pipeline_chain_backfill (pipeline_t *self, size_t index, const char **stream, uint64_t *from,
+                         uint64_t *to, uint64_t *next)
+{
+    assert (index < self->chain_count);
+    backfill_run_t *backfill = &self->chains [index].backfill;
+    head_poller_stats_t stats;
+    if (!backfill->poller)
+        return false;
+    *stream = backfill->stream;
+    *from = backfill->from;
+    *to = backfill->to;
+    *next = head_poller_stats (backfill->poller, &stats) == 0
+                ? stats.next
+                : (uint64_t) backfill->poller_args.start;
+    return true;
 }
 
 int

@@ -76,6 +76,14 @@ size_t pipeline_chain_remote_workers (pipeline_t *self, size_t index);
 //  Starts or stops in-process fetch workers so that every chain has count. 0, or -1 when
 //  a worker could not start.
 int pipeline_scale (pipeline_t *self, size_t count);
+//  `evmtap ctl BACKFILL`: publishes blocks from..to of the (one) chain beside its own
+//  stream, to its topics, checkpointed as <chain>@<from>-<to>: the same command resumes it
+//  after a stop. 0 when it started or resumed, 1 when the range is published already, -1
+//  when refused; text says which and why.
+int pipeline_backfill (pipeline_t *self, uint64_t from, uint64_t to, char *text, size_t text_size);
+//  The chain's running backfill: true with its stream, range and next block.
+bool pipeline_chain_backfill (pipeline_t *self, size_t index, const char **stream, uint64_t *from,
+                              uint64_t *to, uint64_t *next);
 //  Loads the decoding sources (ABIs, signatures) and the --watchlist files again and hands
 //  them to the decoder, which uses them from its next block on. 0, or -1 with the reason
 //  in err (FILE:LINE for a malformed watchlist line): then everything in use stays.

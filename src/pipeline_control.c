@@ -101,6 +101,18 @@ s_status (pipeline_t *self, options_t *options)
         cJSON_AddNumberToObject (workers, "local", (double) pipeline_chain_workers (self, index));
         cJSON_AddNumberToObject (workers, "remote",
                                  (double) pipeline_chain_remote_workers (self, index));
+        const char *stream;
+        uint64_t backfill_from, backfill_to, backfill_next;
+        if (pipeline_chain_backfill (self, index, &stream, &backfill_from, &backfill_to,
+                                     &backfill_next)) {
+            cJSON *backfill = cJSON_AddObjectToObject (chain, "backfill");
+            cJSON_AddStringToObject (backfill, "stream", stream);
+            cJSON_AddNumberToObject (backfill, "from", (double) backfill_from);
+            cJSON_AddNumberToObject (backfill, "to", (double) backfill_to);
+            cJSON_AddNumberToObject (backfill, "next", (double) backfill_next);
+        }
+        else
+            cJSON_AddNullToObject (chain, "backfill");
         cJSON *keys = cJSON_AddObjectToObject (chain, "keys");
         cJSON_AddNumberToObject (keys, "configured", (double) plan->options->key_count);
         if (keys_known)
@@ -197,11 +209,17 @@ pipeline_control_handle (pipeline_t *self, control_t *control)
         pipeline_stop (self);
         answer = s_done (NULL, 0);
     }
-    else if (streq (verb, "BACKFILL"))
-        snprintf (err, sizeof (err),
-                  "BACKFILL is not available in evmtap %s yet: run evmtap backfill --from %" PRIu64
-                  " --to %" PRIu64 " with its own --data-dir",
-                  EVMTAP_VERSION, request->from, request->to);
+    else if (streq (verb, "BACKFILL")) {
+        char text [256];
+        int rc = pipeline_backfill (self, request->from, request->to, text, sizeof (text));
+        if (rc < 0)
+            snprintf (err, sizeof (err), "%s", text);
+        else {
+            answer = s_done (NULL, 0);
+            cJSON_AddBoolToObject (answer, "started", rc == 0);
+            cJSON_AddStringToObject (answer, "message", text);
+        }
+    }
     else
         snprintf (err, sizeof (err), "unknown command '%s'", verb);
     if (!answer && !*err)

@@ -3,7 +3,7 @@
 # evmtap ctl against a running evmtap run (anvil --block-time 1, traffic, --abis of an
 # empty folder): STATUS and KEYS in text and --json; PAUSE stops new blocks while the node
 # goes on, RESUME continues with no gap; SCALE changes the workers STATUS shows; RELOAD
-# (and SIGHUP) takes an ABI added since; BACKFILL is refused (exit 1); usage errors exit 2;
+# (and SIGHUP) takes an ABI added since; BACKFILL over the run's own blocks is refused (exit 1); usage errors exit 2;
 # STOP drains and exits 0 as SIGTERM; the files then hold every block once.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -112,9 +112,11 @@ wait_for 20 grep -q "SIGHUP: decoding sources reloaded" "$work/run.log" \
 kill -0 "$pid" || fail "SIGHUP stopped evmtap"
 pass "SIGHUP reloads too"
 
-# BACKFILL is refused (not in this version), and usage errors exit 2.
+# BACKFILL of blocks the run publishes itself (it started at 0) is refused (0083 runs
+# one), and usage errors exit 2.
 rc=0; ctl BACKFILL 1 2 2>"$work/backfill.err" || rc=$?
-[ "$rc" -eq 1 ] && grep -q "BACKFILL refused" "$work/backfill.err" || fail "BACKFILL: exit $rc"
+[ "$rc" -eq 1 ] && grep -q "BACKFILL refused: block 2 is the run's to publish" "$work/backfill.err" \
+    || fail "BACKFILL: exit $rc: $(cat "$work/backfill.err")"
 for args in "SCALE" "SCALE x" "SCALE 0" "BACKFILL 5 1" "BOGUS" "STATUS extra" "--timeout 0 STATUS"; do
     rc=0
     # shellcheck disable=SC2086
@@ -122,7 +124,7 @@ for args in "SCALE" "SCALE x" "SCALE 0" "BACKFILL 5 1" "BOGUS" "STATUS extra" "-
     [ "$rc" -eq 2 ] || fail "ctl $args: exit $rc, want 2"
 done
 ctl --help | grep -q '^Usage: evmtap ctl' || fail "ctl --help"
-pass "BACKFILL refused with exit 1; usage errors exit 2"
+pass "BACKFILL over the run's blocks refused with exit 1; usage errors exit 2"
 
 # STOP: as SIGTERM, drained, exit 0; every block once.
 ctl --json STOP | jq -e '.ok == true' >/dev/null || fail "STOP --json"

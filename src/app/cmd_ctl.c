@@ -36,7 +36,8 @@ s_usage (FILE *out)
              "  PAUSE        hand out no new block jobs (the blocks in flight are published)\n"
              "  RESUME       go on from the block after the last one published\n"
              "  SCALE N      run N in-process fetch workers per chain, from now on\n"
-             "  BACKFILL A B publish blocks A to B (not available yet: evmtap backfill)\n"
+             "  BACKFILL A B publish blocks A to B beside the run's head, to its topics; the\n"
+             "               same command resumes one that was stopped\n"
              "  RELOAD       load the ABIs and signatures again (as SIGHUP)\n"
              "  STOP         drain and stop, as SIGTERM\n\n"
              "  --endpoint E       the control socket (default ipc://<data-dir>/control)\n"
@@ -203,6 +204,13 @@ s_print_status (cJSON *answer)
                 published_text, behind ? behind->valuedouble : 0, rate ? rate->valuedouble : 0,
                 worker_text, key_text, cJSON_GetObjectItem (sink, "kind")->valuestring,
                 cJSON_GetObjectItem (sink, "state")->valuestring);
+        cJSON *backfill = cJSON_GetObjectItem (chain, "backfill");
+        if (cJSON_IsObject (backfill))
+            printf ("  backfill %s: next block %.0f of %.0f..%.0f\n",
+                    cJSON_GetObjectItem (backfill, "stream")->valuestring,
+                    cJSON_GetObjectItem (backfill, "next")->valuedouble,
+                    cJSON_GetObjectItem (backfill, "from")->valuedouble,
+                    cJSON_GetObjectItem (backfill, "to")->valuedouble);
     }
     printf ("%s\n", cJSON_IsTrue (paused) ? "paused: no new blocks are fetched (evmtap ctl RESUME)"
                                           : "running");
@@ -250,6 +258,8 @@ s_print (const char *verb, const char *text)
         printf ("reloaded the ABIs and signatures\n");
     else if (streq (verb, "STOP"))
         printf ("stopping: the blocks in flight are published, then it exits\n");
+    else if (streq (verb, "BACKFILL") && cJSON_IsString (cJSON_GetObjectItem (answer, "message")))
+        printf ("backfill %s\n", cJSON_GetObjectItem (answer, "message")->valuestring);
     else
         printf ("%s\n", text);
     cJSON_Delete (answer);

@@ -298,7 +298,8 @@ watch_match_flush (watch_match_t *self, batch_t *batch)
 {
     assert (self && batch);
     size_t count = self->alert_count;
-    char *topic = zsys_sprintf ("%s." TOPIC_ALERTS_WATCHLIST, batch_chain (batch));
+    char *topic = zsys_sprintf ("%.*s." TOPIC_ALERTS_WATCHLIST,
+                                topics_chain_len (batch_chain (batch)), batch_chain (batch));
     jsonw_t *writer = jsonw_new ();
     for (size_t index = 0; index < count; index++) {
         const s_alert_t *alert = &self->alerts [index];
