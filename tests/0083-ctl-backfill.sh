@@ -74,6 +74,9 @@ pass "stopped after $backfilled blocks and resumed by the same command"
 
 ctl BACKFILL 0 39 | grep -q '^backfill anvil@0-39 is published already (up to block 39)$' \
     || fail "BACKFILL 0 39 once done"
+ctl --json BACKFILL 0 39 | jq -e '.ok == true and .started == false
+    and .message == "anvil@0-39 is published already (up to block 39)"' >/dev/null \
+    || fail "BACKFILL 0 39 --json once done"
 rc=0; ctl BACKFILL 30 "$head" 2>"$work/refused.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "is the run's to publish" "$work/refused.err" \
     || fail "BACKFILL over the run's own blocks: exit $rc, $(cat "$work/refused.err")"
