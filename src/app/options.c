@@ -110,20 +110,6 @@ s_apply_defaults (options_t *self)
 //  --------------------------------------------------------------------------
 //  The config file
 
-static int
-s_file_error (zpl_t *node, char *err, size_t err_size, const char *format, ...)
-{
-    int used = snprintf (err, err_size, "%s:%d: %s: ", zpl_file (node), zpl_line (node),
-                         zpl_path (node));
-    if (used >= 0 && (size_t) used < err_size) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (err + used, err_size - used, format, args);
-        va_end (args);
-    }
-    return -1;
-}
-
 //  Explains an unknown name as helpfully as we can: a secret, a flag spelling, a setting
 //  in the wrong section.
 static int
@@ -137,10 +123,10 @@ s_unknown_setting (zpl_t *node, setting_scope_t scope, char *err, size_t err_siz
     lower [size] = 0;
     if (strstr (lower, "secret") || strstr (lower, "password") || strstr (lower, "token")
         || streq (lower, "key") || streq (lower, "api_key") || streq (lower, "apikey"))
-        return s_file_error (node, err, err_size,
-                             "unknown setting; secrets are never read from the config file: "
-                             "name the key in keys and set EVMTAP_KEY_<NAME> or "
-                             "/run/secrets/<name>");
+        return zpl_error (node, err, err_size,
+                          "unknown setting; secrets are never read from the config file: "
+                          "name the key in keys and set EVMTAP_KEY_<NAME> or "
+                          "/run/secrets/<name>");
     char underscored [128];
     snprintf (underscored, sizeof (underscored), "%s", name);
     for (char *scan = underscored; *scan; scan++)
@@ -148,12 +134,11 @@ s_unknown_setting (zpl_t *node, setting_scope_t scope, char *err, size_t err_siz
             *scan = '_';
     const setting_t *setting = settings_by_name (underscored);
     if (setting && setting->scope == scope && !streq (underscored, name))
-        return s_file_error (node, err, err_size, "unknown setting; did you mean %s?",
-                             setting->name);
+        return zpl_error (node, err, err_size, "unknown setting; did you mean %s?", setting->name);
     if (scope == SETTING_CHAIN && (streq (name, "chain") || streq (name, "name")))
-        return s_file_error (node, err, err_size,
-                             "unknown setting (a chain's name is its section's name)");
-    return s_file_error (node, err, err_size, "unknown setting (see docs/config.md)");
+        return zpl_error (node, err, err_size,
+                          "unknown setting (a chain's name is its section's name)");
+    return zpl_error (node, err, err_size, "unknown setting (see docs/config.md)");
 }
 
 //  The first setting of section with this name, or NULL.
@@ -192,26 +177,26 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
         if (!setting)
             return s_unknown_setting (node, scope, err, err_size);
         if (setting->scope != scope)
-            return s_file_error (node, err, err_size,
-                                 scope == SETTING_CHAIN
-                                     ? "not a chain setting: set it in the evmtap section"
-                                     : "a chain setting: set it below chains/NAME");
+            return zpl_error (node, err, err_size,
+                              scope == SETTING_CHAIN
+                                  ? "not a chain setting: set it in the evmtap section"
+                                  : "a chain setting: set it below chains/NAME");
         if (zpl_child (node))
-            return s_file_error (node, err, err_size,
-                                 "takes no settings below it "
-                                 "(line %d is indented too far)",
-                                 zpl_line (zpl_child (node)));
+            return zpl_error (node, err, err_size,
+                              "takes no settings below it "
+                              "(line %d is indented too far)",
+                              zpl_line (zpl_child (node)));
         if (!zpl_value (node))
-            return s_file_error (node, err, err_size, "needs a value (%s = ...)", setting->name);
+            return zpl_error (node, err, err_size, "needs a value (%s = ...)", setting->name);
         zpl_t *first = s_named (section, setting->name);
         if (first != node && !settings_repeats (setting))
-            return s_file_error (node, err, err_size, "set twice (first on line %d)",
-                                 zpl_line (first));
+            return zpl_error (node, err, err_size, "set twice (first on line %d)",
+                              zpl_line (first));
         //  A list in the file replaces one that came before it (another file).
         if (first == node && settings_repeats (setting))
             settings_clear (setting, self, chain);
         if (settings_apply (setting, self, chain, zpl_value (node), reason, sizeof (reason)))
-            return s_file_error (node, err, err_size, "%s", reason);
+            return zpl_error (node, err, err_size, "%s", reason);
         s_origin_line (chain, setting, node);
     }
     if (chain && chain->from != OPTIONS_UNSET && chain->to != OPTIONS_UNSET
@@ -219,18 +204,18 @@ s_load_section (options_t *self, chain_options_t *chain, zpl_t *section, setting
         zpl_t *node = s_named (section, "to");
         if (!node)
             node = s_named (section, "from");
-        return s_file_error (node, err, err_size,
-                             "the range from = %" PRId64 " to %" PRId64 " is empty", chain->from,
-                             chain->to);
+        return zpl_error (node, err, err_size,
+                          "the range from = %" PRId64 " to %" PRId64 " is empty", chain->from,
+                          chain->to);
     }
     const char *url = chain ? s_url_missing_key (chain) : NULL;
     if (url) {
         for (zpl_t *node = zpl_child (section); node; node = zpl_next (node))
             if (streq (zpl_name (node), "rpc") && streq (zpl_value (node), url))
-                return s_file_error (node, err, err_size,
-                                     "\"%s\" needs {key} but the chain has no keys "
-                                     "(keys = NAME,...)",
-                                     url);
+                return zpl_error (node, err, err_size,
+                                  "\"%s\" needs {key} but the chain has no keys "
+                                  "(keys = NAME,...)",
+                                  url);
     }
     return 0;
 }
@@ -239,33 +224,33 @@ static int
 s_load_chains (options_t *self, zpl_t *section, char *err, size_t err_size)
 {
     if (zpl_value (section))
-        return s_file_error (section, err, err_size,
-                             "a section: write `chains` alone and each chain below it");
+        return zpl_error (section, err, err_size,
+                          "a section: write `chains` alone and each chain below it");
     if (!zpl_child (section))
-        return s_file_error (section, err, err_size,
-                             "no chain below it (add a section such as `mainnet`)");
+        return zpl_error (section, err, err_size,
+                          "no chain below it (add a section such as `mainnet`)");
     size_t first = self->chain_count;
     int lines [OPTIONS_MAX_CHAINS] = {0};
     for (zpl_t *node = zpl_child (section); node; node = zpl_next (node)) {
         const char *name = zpl_name (node);
         if (!settings_valid_name (name, strlen (name)))
-            return s_file_error (node, err, err_size, "\"%s\" is not " SETTINGS_CHAIN_NAME, name);
+            return zpl_error (node, err, err_size, "\"%s\" is not " SETTINGS_CHAIN_NAME, name);
         if (settings_by_name (name))
-            return s_file_error (node, err, err_size,
-                                 "%s is a setting, but chains holds "
-                                 "chain sections: indent it below a chain",
-                                 name);
+            return zpl_error (node, err, err_size,
+                              "%s is a setting, but chains holds "
+                              "chain sections: indent it below a chain",
+                              name);
         if (zpl_value (node))
-            return s_file_error (node, err, err_size,
-                                 "a chain is a section: put its settings below it, indented");
+            return zpl_error (node, err, err_size,
+                              "a chain is a section: put its settings below it, indented");
         for (size_t index = 0; index < self->chain_count; index++)
             if (self->chains [index].name && streq (self->chains [index].name, name))
-                return s_file_error (node, err, err_size,
-                                     "chain defined twice (first on "
-                                     "line %d)",
-                                     index >= first ? lines [index] : 0);
+                return zpl_error (node, err, err_size,
+                                  "chain defined twice (first on "
+                                  "line %d)",
+                                  index >= first ? lines [index] : 0);
         if (self->chain_count == OPTIONS_MAX_CHAINS)
-            return s_file_error (node, err, err_size, "more than %d chains", OPTIONS_MAX_CHAINS);
+            return zpl_error (node, err, err_size, "more than %d chains", OPTIONS_MAX_CHAINS);
         lines [self->chain_count] = zpl_line (node);
         chain_options_t *chain = s_chain_add (self);
         chain->name = strdup (name);
@@ -283,17 +268,17 @@ s_load_key (options_t *self, zpl_t *node, char *err, size_t err_size)
 {
     const char *name = zpl_name (node);
     if (!settings_valid_name (name, strlen (name)))
-        return s_file_error (node, err, err_size, "not a key name ([A-Za-z0-9_-]+)");
+        return zpl_error (node, err, err_size, "not a key name ([A-Za-z0-9_-]+)");
     if (zpl_value (node))
-        return s_file_error (node, err, err_size,
-                             "a key is a section: put its settings (%s) below it, indented",
-                             key_settings_names ());
+        return zpl_error (node, err, err_size,
+                          "a key is a section: put its settings (%s) below it, indented",
+                          key_settings_names ());
     for (size_t index = 0; index < self->key_decl_count; index++)
         if (streq (self->key_decls [index].name, name))
-            return s_file_error (node, err, err_size, "key declared twice (first on line %d)",
-                                 self->key_decls [index].line);
+            return zpl_error (node, err, err_size, "key declared twice (first on line %d)",
+                              self->key_decls [index].line);
     if (self->key_decl_count >= OPTIONS_MAX_KEYS)
-        return s_file_error (node, err, err_size, "more than %d keys", OPTIONS_MAX_KEYS);
+        return zpl_error (node, err, err_size, "more than %d keys", OPTIONS_MAX_KEYS);
     key_options_t *key = &self->key_decls [self->key_decl_count++];
     key->name = strdup (name);
     assert (key->name);
@@ -303,20 +288,20 @@ s_load_key (options_t *self, zpl_t *node, char *err, size_t err_size)
     for (zpl_t *item = zpl_child (node); item; item = zpl_next (item)) {
         const setting_t *setting = key_settings_by_key_name (zpl_name (item));
         if (!setting)
-            return s_file_error (item, err, err_size, "unknown key setting (a key has %s)",
-                                 key_settings_names ());
+            return zpl_error (item, err, err_size, "unknown key setting (a key has %s)",
+                              key_settings_names ());
         if (zpl_child (item))
-            return s_file_error (item, err, err_size,
-                                 "takes no settings below it (line %d is indented too far)",
-                                 zpl_line (zpl_child (item)));
+            return zpl_error (item, err, err_size,
+                              "takes no settings below it (line %d is indented too far)",
+                              zpl_line (zpl_child (item)));
         if (!zpl_value (item))
-            return s_file_error (item, err, err_size, "needs a value (%s = ...)", zpl_name (item));
+            return zpl_error (item, err, err_size, "needs a value (%s = ...)", zpl_name (item));
         zpl_t *first = s_named (node, zpl_name (item));
         if (first != item)
-            return s_file_error (item, err, err_size, "set twice (first on line %d)",
-                                 zpl_line (first));
+            return zpl_error (item, err, err_size, "set twice (first on line %d)",
+                              zpl_line (first));
         if (settings_apply (setting, NULL, &key->values, zpl_value (item), reason, sizeof (reason)))
-            return s_file_error (item, err, err_size, "%s", reason);
+            return zpl_error (item, err, err_size, "%s", reason);
         s_origin_line (&key->values, setting, item);
     }
     return 0;
@@ -326,11 +311,11 @@ static int
 s_load_keys (options_t *self, zpl_t *section, char *err, size_t err_size)
 {
     if (zpl_value (section))
-        return s_file_error (section, err, err_size,
-                             "a section: write `keys` alone and each key below it");
+        return zpl_error (section, err, err_size,
+                          "a section: write `keys` alone and each key below it");
     if (!zpl_child (section))
-        return s_file_error (section, err, err_size,
-                             "no key below it (add a section such as `api_key_1`)");
+        return zpl_error (section, err, err_size,
+                          "no key below it (add a section such as `api_key_1`)");
     for (zpl_t *node = zpl_child (section); node; node = zpl_next (node))
         if (s_load_key (self, node, err, err_size))
             return -1;
@@ -361,17 +346,17 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
         if (!seen) {
             const setting_t *setting = settings_by_name (name);
             if (setting)
-                rc = s_file_error (node, err, err_size,
-                                   "a setting outside any section: "
-                                   "indent it below %s",
-                                   setting->scope == SETTING_SERVICE ? "evmtap" : "chains/NAME");
+                rc = zpl_error (node, err, err_size,
+                                "a setting outside any section: "
+                                "indent it below %s",
+                                setting->scope == SETTING_SERVICE ? "evmtap" : "chains/NAME");
             else
-                rc = s_file_error (node, err, err_size,
-                                   "unknown section (expected evmtap, keys or chains)");
+                rc = zpl_error (node, err, err_size,
+                                "unknown section (expected evmtap, keys or chains)");
         }
         else if (*seen)
-            rc = s_file_error (node, err, err_size, "section repeated (first on line %d)",
-                               zpl_line (*seen));
+            rc = zpl_error (node, err, err_size, "section repeated (first on line %d)",
+                            zpl_line (*seen));
         else {
             *seen = node;
             if (seen == &chains)
@@ -379,8 +364,8 @@ options_load_file (options_t *self, const char *path, char *err, size_t err_size
             else if (seen == &keys)
                 rc = s_load_keys (self, node, err, err_size);
             else if (zpl_value (node))
-                rc = s_file_error (node, err, err_size,
-                                   "a section: write `evmtap` alone and its settings below it");
+                rc = zpl_error (node, err, err_size,
+                                "a section: write `evmtap` alone and its settings below it");
             else
                 rc = s_load_section (self, NULL, node, SETTING_SERVICE, err, err_size);
         }

@@ -11,20 +11,6 @@
 //  A watcher with more calls than this is surely a mistake (they all go out per block).
 #define STATE_MAX_CALLS 64
 
-static int
-s_error (zpl_t *node, char *err, size_t err_size, const char *format, ...)
-{
-    int used = snprintf (err, err_size, "%s:%d: %s: ", zpl_file (node), zpl_line (node),
-                         zpl_path (node));
-    if (used >= 0 && (size_t) used < err_size) {
-        va_list args;
-        va_start (args, format);
-        vsnprintf (err + used, err_size - used, format, args);
-        va_end (args);
-    }
-    return -1;
-}
-
 static char *
 s_where (zpl_t *node)
 {
@@ -61,8 +47,8 @@ s_trigger (zpl_t *item, uint64_t *every, char *err, size_t err_size)
             return 0;
         }
     }
-    return s_error (item, err, err_size,
-                    "\"%s\" is not touch or every N (N a number of blocks from 1)", text);
+    return zpl_error (item, err, err_size,
+                      "\"%s\" is not touch or every N (N a number of blocks from 1)", text);
 }
 
 //  One watcher's settings.
@@ -75,23 +61,23 @@ s_load_watch (state_options_t *watch, zpl_t *node, char *err, size_t err_size)
         bool known = streq (name, "address") || streq (name, "abi") || streq (name, "call")
                      || streq (name, "trigger");
         if (!known)
-            return s_error (item, err, err_size,
-                            "unknown setting (a state watcher has address, abi, call, trigger)");
+            return zpl_error (item, err, err_size,
+                              "unknown setting (a state watcher has address, abi, call, trigger)");
         if (zpl_child (item))
-            return s_error (item, err, err_size,
-                            "takes no settings below it (line %d is indented too far)",
-                            zpl_line (zpl_child (item)));
+            return zpl_error (item, err, err_size,
+                              "takes no settings below it (line %d is indented too far)",
+                              zpl_line (zpl_child (item)));
         if (!value || !*value)
-            return s_error (item, err, err_size, "needs a value (%s = ...)", name);
+            return zpl_error (item, err, err_size, "needs a value (%s = ...)", name);
         if (!streq (name, "call"))
             for (zpl_t *first = zpl_child (node); first != item; first = zpl_next (first))
                 if (streq (zpl_name (first), name))
-                    return s_error (item, err, err_size, "set twice (first on line %d)",
-                                    zpl_line (first));
+                    return zpl_error (item, err, err_size, "set twice (first on line %d)",
+                                      zpl_line (first));
         if (streq (name, "address")) {
             if (!s_address (value))
-                return s_error (item, err, err_size,
-                                "\"%s\" is not a contract address (0x and 40 hex digits)", value);
+                return zpl_error (item, err, err_size,
+                                  "\"%s\" is not a contract address (0x and 40 hex digits)", value);
             watch->address = strdup (value);
         }
         else if (streq (name, "abi"))
@@ -102,7 +88,7 @@ s_load_watch (state_options_t *watch, zpl_t *node, char *err, size_t err_size)
         }
         else {
             if (watch->call_count == STATE_MAX_CALLS)
-                return s_error (item, err, err_size, "more than %d calls", STATE_MAX_CALLS);
+                return zpl_error (item, err, err_size, "more than %d calls", STATE_MAX_CALLS);
             watch->calls = (char **) realloc (watch->calls,
                                               (watch->call_count + 1) * sizeof (char *));
             watch->call_where = (char **) realloc (watch->call_where,
@@ -113,9 +99,9 @@ s_load_watch (state_options_t *watch, zpl_t *node, char *err, size_t err_size)
         }
     }
     if (!watch->address)
-        return s_error (node, err, err_size, "needs address = 0x... (the contract)");
+        return zpl_error (node, err, err_size, "needs address = 0x... (the contract)");
     if (!watch->call_count)
-        return s_error (node, err, err_size, "needs at least one call = name(arguments)");
+        return zpl_error (node, err, err_size, "needs at least one call = name(arguments)");
     return 0;
 }
 
@@ -123,27 +109,27 @@ int
 state_settings_load (chain_options_t *chain, zpl_t *node, char *err, size_t err_size)
 {
     if (zpl_value (node))
-        return s_error (node, err, err_size,
-                        "a section: write `state` alone and each watcher below it");
+        return zpl_error (node, err, err_size,
+                          "a section: write `state` alone and each watcher below it");
     if (chain->state_count)
-        return s_error (node, err, err_size, "section repeated");
+        return zpl_error (node, err, err_size, "section repeated");
     if (!zpl_child (node))
-        return s_error (node, err, err_size,
-                        "no watcher below it (add a section such as `usdc_weth`)");
+        return zpl_error (node, err, err_size,
+                          "no watcher below it (add a section such as `usdc_weth`)");
     for (zpl_t *item = zpl_child (node); item; item = zpl_next (item)) {
         const char *name = zpl_name (item);
         bool valid = *name != 0;
         for (const char *letter = name; *letter; letter++)
             valid &= isalnum ((unsigned char) *letter) || *letter == '_' || *letter == '-';
         if (!valid)
-            return s_error (item, err, err_size, "not a watcher name ([A-Za-z0-9_-]+)");
+            return zpl_error (item, err, err_size, "not a watcher name ([A-Za-z0-9_-]+)");
         if (zpl_value (item))
-            return s_error (item, err, err_size,
-                            "a watcher is a section: put address, abi, call and trigger below "
-                            "it, indented");
+            return zpl_error (item, err, err_size,
+                              "a watcher is a section: put address, abi, call and trigger below "
+                              "it, indented");
         for (size_t index = 0; index < chain->state_count; index++)
             if (streq (chain->state [index].name, name))
-                return s_error (item, err, err_size, "watcher defined twice");
+                return zpl_error (item, err, err_size, "watcher defined twice");
         chain->state = (state_options_t *) realloc (chain->state, (chain->state_count + 1)
                                                                       * sizeof (state_options_t));
         assert (chain->state);

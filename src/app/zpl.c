@@ -15,6 +15,7 @@
     whether that is allowed. */
 #include "evmtap.h"
 #include "zpl.h"
+#include <stdarg.h>
 
 //  Sections nested deeper than this are refused rather than tracked.
 #define ZPL_MAX_DEPTH 32
@@ -369,6 +370,20 @@ s_expect_error (const char *text, const char *expected)
     }
 }
 
+int
+zpl_error (zpl_t *node, char *err, size_t err_size, const char *format, ...)
+{
+    int used = snprintf (err, err_size, "%s:%d: %s: ", zpl_file (node), zpl_line (node),
+                         zpl_path (node));
+    if (used >= 0 && (size_t) used < err_size) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (err + used, err_size - used, format, args);
+        va_end (args);
+    }
+    return -1;
+}
+
 void
 zpl_test (bool verbose)
 {
@@ -401,6 +416,11 @@ zpl_test (bool verbose)
     assert (streq (zpl_path (root), ""));
     assert (zpl_value (root) == NULL);
     assert (streq (zpl_file (root), "good.cfg"));
+    //  An error names the node's file, line and path before the message.
+    zpl_t *workers = zpl_locate (root, "chains/sepolia/workers");
+    assert (workers);
+    assert (zpl_error (workers, err, sizeof (err), "%s is no number", "x") == -1);
+    assert (streq (err, "good.cfg:16: chains/sepolia/workers: x is no number"));
 
     zpl_t *evmtap = zpl_child (root);
     assert (evmtap && streq (zpl_name (evmtap), "evmtap"));

@@ -32,6 +32,11 @@ zpl_t *zpl_next (zpl_t *self);
 //  The first node at a '/'-separated path below self, or NULL.
 zpl_t *zpl_locate (zpl_t *self, const char *path);
 
+//  Writes "FILE:LINE: PATH: " and the message into err, naming the node the message is
+//  about (exit 2 errors of a config file), and returns -1.
+int zpl_error (zpl_t *node, char *err, size_t err_size, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
 void zpl_test (bool verbose);
 
 #endif
