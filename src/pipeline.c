@@ -9,9 +9,11 @@
     sink fails. Stop: the last figures, then every actor in reverse order of its start,
     but for the key pool, which stops with the chains, before the broker that takes its
     last usage records. Exit codes: README "Stopping and exit codes". SIGHUP and `ctl RELOAD`
-    reload the decoding sources and the watchlists (pipeline_reload) while it waits. */
+    reload the decoding sources and the watchlists (pipeline_reload) while it waits; `ctl
+    BACKFILL` runs beside the chains (pipeline_backfill.c; what both share: pipeline_run.h). */
 #include "evmtap.h"
 #include "pipeline.h"
+#include "pipeline_run.h"
 #include "block.h"
 #include "broker.h"
 #include "call_decoder.h"
@@ -33,8 +35,6 @@
 #include "metrics_server.h"
 #include "options.h"
 #include "sink.h"
-#include "block_msg.h"
-#include "topics.h"
 #include <sys/un.h>
 #include "watch_match.h"
 #include "state_settings.h"
@@ -49,71 +49,6 @@
 //  How often the dispatchers' figures go to the metrics actor (--metrics).
 #define PIPELINE_METRICS_MS 1000
 
-//  `evmtap ctl BACKFILL A B`: the range's own dispatcher, fetch workers and head poller,
-//  publishing to the chain's topics as the stream <chain>@<A>-<B> (topics.h), which the
-//  broker checkpoints apart from the chain's, so that the same command resumes it.
-typedef struct {
-    char stream [BLOCK_MSG_CHAIN_SIZE];
-    uint64_t from, to;
-    dispatcher_t *dispatcher;
-    fetch_worker_t **workers;
-    size_t worker_count;
-    char jobs [100];
-    char parent_hash [BLOCK_HASH_SIZE];    //  the stream's last block checkpointed, or ""
-    head_poller_args_t poller_args;        //  borrowed by the head poller while it runs
-    head_poller_t *poller;                 //  NULL when none runs
-} backfill_run_t;
-
-//  What one chain runs, in start order.
-typedef struct {
-    chain_plan_t *plan;    //  its providers, keys, id, name and start
-    dispatcher_t *dispatcher;
-    fetch_worker_t **workers;          //  plan->worker_count of them, NULL until started
-    size_t worker_live;                //  started, as `evmtap ctl SCALE` left them
-    char workers_endpoint [96];        //  where its fetch workers connect
-    uint64_t requeued_reported;        //  the dispatcher's requeued count the metrics have
-    int64_t requeue_due;               //  SCALE stopped workers: requeue again then, or 0
-    fetch_worker_t *proxy_worker;      //  with --abis: the decoder's proxy lookups
-    char jobs [100];                   //  where the head poller connects to the dispatcher
-    head_poller_args_t poller_args;    //  borrowed by the head poller while it runs
-    head_poller_t *poller;
-    bool flushed;                     //  the broker checkpointed the end of its stream
-    bool published;                   //  flushed: some block of the chain is published
-    uint64_t last;                    //  flushed and published: its last block published
-    head_poller_stats_t end_stats;    //  the head poller's last figures, before it stopped
-    bool end_stats_known;             //  it answered
-    backfill_run_t backfill;          //  `evmtap ctl BACKFILL`, when one runs
-} chain_run_t;
-
-//  Everything a run starts, and what it needs to stop it.
-struct _pipeline_t {
-    options_t *options;               //  the parsed command line and config, borrowed
-    const char *command;              //  "run" or "backfill"
-    data_dir_lock_t *lock;            //  held from the first step to the last
-    bool (*signalled) (void *arg);    //  true once a signal asked to stop
-    void *signalled_arg;
-    chain_run_t *chains;    //  one per chain of the options, in their order
-    size_t chain_count;
-    zpoller_t *wait_poller;    //  pipeline_wait's, while it runs: a backfill's poller joins it
-    unsigned backfills;        //  started so far: each binds endpoints of its own
-    keypool_t *pool;           //  leases and usage journal, started first
-    broker_t *broker;          //  the sink's only writer
-    decoder_t *decoder;
-    classifier_t *classifier;
-    curve_auth_t *auth;              //  CURVE for a non-local control endpoint, or NULL
-    control_t *control;              //  the `evmtap ctl` socket, started last
-    bool stop_requested;             //  `evmtap ctl STOP`: drain as on SIGTERM
-    bool paused;                     //  `evmtap ctl PAUSE`: no new block jobs
-    bool commit_on_timer;            //  pipeline_commit_on_timer
-    watch_match_t *watch;            //  the plan's --watchlist files, until the decoder takes them
-    state_chain_t **state_chains;    //  per chain, NULL for a chain without watchers
-    state_watcher_args_t state_args;    //  borrowed by the state watcher while it runs
-    state_watcher_t *state_watcher;     //  between the decoder and the broker, when any
-    metrics_server_t *metrics;          //  --metrics: started before the key pool, stopped last
-    zsock_t *metrics_push;              //  the dispatchers' figures go there
-    metric_batch_t *updates;
-    int64_t metrics_due;    //  zclock_mono time of their next sending
-};
 
 //  Loads the --watchlist files into *watch (NULL when none is given). Returns 0, or -1
 //  with the reason (FILE:LINE for a malformed line) in err.
@@ -331,12 +266,9 @@ s_probe (pipeline_t *self)
     return s_read_checkpoint (self);
 }
 
-//  Starts one of a chain's in-process fetch workers (worker: its index, or
-//  CHAIN_PLAN_PROXY_WORKER) at the endpoint, sending its figures to the metrics actor
-//  with --metrics. NULL when it could not start.
-static fetch_worker_t *
-s_fetch_worker_start (chain_plan_t *plan, size_t worker, const char *endpoint,
-                      const options_t *options)
+fetch_worker_t *
+pipeline_fetch_worker_start (chain_plan_t *plan, size_t worker, const char *endpoint,
+                             const options_t *options)
 {
     fetch_worker_args_t *args = chain_plan_worker_args (plan, worker, endpoint, KEYPOOL_ENDPOINT,
                                                         options->rpc_timeout_ms);
@@ -373,7 +305,7 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
     chain->workers = (fetch_worker_t **) calloc (plan->worker_count, sizeof (fetch_worker_t *));
     assert (chain->workers);
     for (size_t worker = 0; worker < plan->worker_count; worker++) {
-        chain->workers [worker] = s_fetch_worker_start (plan, worker, workers, options);
+        chain->workers [worker] = pipeline_fetch_worker_start (plan, worker, workers, options);
         if (!chain->workers [worker])
             return -1;
         chain->worker_live = worker + 1;
@@ -381,8 +313,8 @@ s_chain_start (chain_run_t *chain, const options_t *options, size_t index, curve
     if (options->abis) {
         char proxies [96];
         snprintf (proxies, sizeof (proxies), "inproc://evmtap-proxies-%zu", index);
-        chain->proxy_worker = s_fetch_worker_start (plan, CHAIN_PLAN_PROXY_WORKER, proxies,
-                                                    options);
+        chain->proxy_worker = pipeline_fetch_worker_start (plan, CHAIN_PLAN_PROXY_WORKER, proxies,
+                                                           options);
         if (!chain->proxy_worker)
             return -1;
     }
@@ -504,20 +436,6 @@ pipeline_start (pipeline_t *self)
     return pipeline_control_start (self);
 }
 
-//  Stops a ctl BACKFILL's actors (what they did not publish, the same command resumes).
-static void
-s_backfill_stop (pipeline_t *self, backfill_run_t *backfill)
-{
-    if (backfill->poller && self->wait_poller)
-        zpoller_remove (self->wait_poller, head_poller_socket (backfill->poller));
-    head_poller_destroy (&backfill->poller);
-    for (size_t index = 0; backfill->workers && index < backfill->worker_count; index++)
-        fetch_worker_destroy (&backfill->workers [index]);
-    free (backfill->workers);
-    backfill->workers = NULL;
-    dispatcher_destroy (&backfill->dispatcher);
-}
-
 //  Takes one event of the broker. Returns -1 when the sink failed.
 static int
 s_handle_broker (pipeline_t *self)
@@ -536,7 +454,7 @@ s_handle_broker (pipeline_t *self)
                 bool complete = head_poller_state (chain->backfill.poller) == HEAD_POLLER_COMPLETE;
                 zsys_info ("control: backfill %s %s at block %" PRIu64, chain->backfill.stream,
                            complete ? "done" : "stopped", event->number);
-                s_backfill_stop (self, &chain->backfill);
+                pipeline_backfill_stop (self, &chain->backfill);
             }
         }
     }
@@ -710,7 +628,7 @@ pipeline_wait (pipeline_t *self, pipeline_tick_fn *tick, int tick_ms, void *arg)
 static void
 s_chain_stop (pipeline_t *self, chain_run_t *chain)
 {
-    s_backfill_stop (self, &chain->backfill);
+    pipeline_backfill_stop (self, &chain->backfill);
     head_poller_destroy (&chain->poller);
     for (size_t index = 0; chain->workers && index < chain->worker_live; index++)
         fetch_worker_destroy (&chain->workers [index]);
@@ -953,7 +871,7 @@ pipeline_scale (pipeline_t *self, size_t count)
             assert (workers);
             chain->workers = workers;
             while (chain->worker_live < count) {
-                fetch_worker_t *worker = s_fetch_worker_start (
+                fetch_worker_t *worker = pipeline_fetch_worker_start (
                     chain->plan, chain->worker_live, chain->workers_endpoint, self->options);
                 if (!worker)
                     return -1;
@@ -971,133 +889,6 @@ pipeline_scale (pipeline_t *self, size_t count)
         }
     }
     return 0;
-}
-
-//  The fetch workers of a ctl BACKFILL take worker numbers of their own (their lease
-//  holders, `.../w<n>`, differ from the chain's, which SCALE keeps below 257).
-#define PIPELINE_BACKFILL_WORKER_BASE 1000
-
-int
-pipeline_backfill (pipeline_t *self, uint64_t from, uint64_t to, char *text, size_t text_size)
-{
-    if (self->chain_count != 1) {
-        snprintf (text, text_size, "BACKFILL serves one chain: run one coordinator per chain");
-        return -1;
-    }
-    chain_run_t *chain = &self->chains [0];
-    backfill_run_t *backfill = &chain->backfill;
-    if (backfill->poller) {
-        snprintf (text, text_size, "a backfill of %" PRIu64 "..%" PRIu64 " runs: wait for its end",
-                  backfill->from, backfill->to);
-        return -1;
-    }
-    head_poller_stats_t stats;
-    if (!chain->poller || head_poller_stats (chain->poller, &stats)) {
-        snprintf (text, text_size, "the head poller is busy: ask again");
-        return -1;
-    }
-    //  The chain's own stream holds its blocks from its first ever on (from the next one
-    //  on, for a data dir older than that record): a backfill stays below, so that no
-    //  block is published by both.
-    uint64_t chain_last;
-    char chain_hash [BLOCK_HASH_SIZE];
-    int64_t chain_first = -1;
-    if (broker_last (self->broker, chain->plan->name, 5000, &chain_last, chain_hash, &chain_first)
-        < 0) {
-        snprintf (text, text_size, "the broker did not answer: ask again");
-        return -1;
-    }
-    uint64_t own = chain_first >= 0 && (uint64_t) chain_first < stats.next ? (uint64_t) chain_first
-                                                                           : stats.next;
-    if (to >= own) {
-        snprintf (text, text_size,
-                  "block %" PRIu64 " is the run's to publish (its stream holds blocks from %" PRIu64
-                  " on): backfill below it",
-                  to, own);
-        return -1;
-    }
-    char stream [BLOCK_MSG_CHAIN_SIZE];
-    if (snprintf (stream, sizeof (stream), "%s%c%" PRIu64 "-%" PRIu64, chain->plan->name,
-                  TOPICS_STREAM_MARK, from, to)
-        >= (int) sizeof (stream)) {
-        snprintf (text, text_size, "the stream name %s@%" PRIu64 "-%" PRIu64 " is too long",
-                  chain->plan->name, from, to);
-        return -1;
-    }
-    uint64_t last = 0;
-    char last_hash [BLOCK_HASH_SIZE] = "";
-    int64_t stream_first;
-    int known = broker_last (self->broker, stream, 5000, &last, last_hash, &stream_first);
-    if (known < 0) {
-        snprintf (text, text_size, "the broker did not answer: ask again");
-        return -1;
-    }
-    if (known == 0 && last >= to) {
-        snprintf (text, text_size, "%s is published already (up to block %" PRIu64 ")", stream,
-                  last);
-        return 1;
-    }
-    *backfill = (backfill_run_t) {.from = from, .to = to};
-    snprintf (backfill->stream, sizeof (backfill->stream), "%s", stream);
-    unsigned serial = self->backfills++;
-    char workers [96], jobs [96];
-    snprintf (workers, sizeof (workers), "inproc://evmtap-backfill-workers-%u", serial);
-    snprintf (jobs, sizeof (jobs), "inproc://evmtap-backfill-jobs-%u", serial);
-    dispatcher_args_t dispatcher_args = {.workers = workers, .jobs = jobs};
-    backfill->dispatcher = dispatcher_new (&dispatcher_args);
-    chain_plan_t *plan = chain->plan;
-    backfill->worker_count = plan->worker_count ? plan->worker_count : 1;
-    backfill->workers = (fetch_worker_t **) calloc (backfill->worker_count,
-                                                    sizeof (fetch_worker_t *));
-    assert (backfill->workers);
-    bool started = backfill->dispatcher != NULL;
-    for (size_t index = 0; started && index < backfill->worker_count; index++)
-        started = (backfill->workers [index] = s_fetch_worker_start (
-                       plan, PIPELINE_BACKFILL_WORKER_BASE + index, workers, self->options))
-                  != NULL;
-    snprintf (backfill->jobs, sizeof (backfill->jobs), ">%s", jobs);
-    backfill->poller_args = chain->poller_args;
-    backfill->poller_args.chain = backfill->stream;
-    backfill->poller_args.jobs = backfill->jobs;
-    backfill->poller_args.start = (int64_t) (known == 0 ? last + 1 : from);
-    backfill->poller_args.to = (int64_t) to;
-    backfill->poller_args.window = (int) backfill->worker_count * 2;
-    snprintf (backfill->parent_hash, sizeof (backfill->parent_hash), "%s",
-              known == 0 ? last_hash : "");
-    backfill->poller_args.parent_hash = backfill->parent_hash;
-    backfill->poller_args.published = NULL;
-    backfill->poller_args.finalized = false;    //  history: final already
-    if (started)
-        backfill->poller = head_poller_new (&backfill->poller_args);
-    if (!backfill->poller) {
-        s_backfill_stop (self, backfill);
-        snprintf (text, text_size, "the backfill's actors could not start (see the log)");
-        return -1;
-    }
-    if (self->wait_poller)
-        zpoller_add (self->wait_poller, head_poller_socket (backfill->poller));
-    snprintf (text, text_size, "%s: blocks %" PRId64 " to %" PRIu64 " (stream %s)",
-              known == 0 ? "resumed" : "started", backfill->poller_args.start, to, stream);
-    zsys_info ("control: backfill %s", text);
-    return 0;
-}
-
-bool
-pipeline_chain_backfill (pipeline_t *self, size_t index, const char **stream, uint64_t *from,
-                         uint64_t *to, uint64_t *next)
-{
-    assert (index < self->chain_count);
-    backfill_run_t *backfill = &self->chains [index].backfill;
-    head_poller_stats_t stats;
-    if (!backfill->poller)
-        return false;
-    *stream = backfill->stream;
-    *from = backfill->from;
-    *to = backfill->to;
-    *next = head_poller_stats (backfill->poller, &stats) == 0
-                ? stats.next
-                : (uint64_t) backfill->poller_args.start;
-    return true;
 }
 
 int
