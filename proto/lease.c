@@ -74,14 +74,13 @@ static const msg_table_t s_tables [] = {
     MSG_TABLE ("lease_refund", MSG_TYPE_LEASE_REFUND, lease_t, s_refund_fields),
 };
 
+static const msg_family_t s_family = {s_tables, sizeof (s_tables) / sizeof (s_tables [0]),
+                                      MSG_TYPE_LEASE_ACQUIRE};
+
 const msg_table_t *
 lease_table (msg_type_t type)
 {
-    size_t index = (size_t) type - MSG_TYPE_LEASE_ACQUIRE;
-    if (type < MSG_TYPE_LEASE_ACQUIRE || index >= sizeof (s_tables) / sizeof (s_tables [0]))
-        return NULL;
-    assert (s_tables [index].type == type);
-    return &s_tables [index];
+    return msg_family_table (&s_family, type);
 }
 
 zframe_t *
@@ -95,16 +94,7 @@ lease_encode (const lease_t *self)
 int
 lease_decode (zframe_t *frame, lease_t *self)
 {
-    int type = msg_type (frame);
-    const msg_table_t *table = type < 0 ? NULL : lease_table ((msg_type_t) type);
-    if (!table) {
-        memset (self, 0, sizeof (*self));
-        return -2;
-    }
-    int rc = msg_decode (table, frame, self);
-    if (rc == 0)
-        self->type = (msg_type_t) type;
-    return rc;
+    return msg_family_decode (&s_family, frame, self, &self->type);
 }
 
 void

@@ -838,6 +838,31 @@ msg_decode (const msg_table_t *table, zframe_t *frame, void *self)
     return rc;
 }
 
+const msg_table_t *
+msg_family_table (const msg_family_t *family, msg_type_t type)
+{
+    size_t index = (size_t) type - family->first;
+    if (type < family->first || index >= family->count)
+        return NULL;
+    assert (family->tables [index].type == type);
+    return &family->tables [index];
+}
+
+int
+msg_family_decode (const msg_family_t *family, zframe_t *frame, void *self, msg_type_t *type)
+{
+    int found = msg_type (frame);
+    const msg_table_t *table = found < 0 ? NULL : msg_family_table (family, (msg_type_t) found);
+    if (!table) {
+        memset (self, 0, family->tables [0].size);
+        return -2;
+    }
+    int rc = msg_decode (table, frame, self);
+    if (rc == 0)
+        *type = (msg_type_t) found;
+    return rc;
+}
+
 void
 msg_clear (const msg_table_t *table, void *self)
 {

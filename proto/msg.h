@@ -198,6 +198,21 @@ void msg_clear (const msg_table_t *table, void *self);
 //  text is yours.
 char *msg_print (const msg_table_t *table, const void *self);
 
+//  Message types in a row that share one struct (lease.h, worker_link.h): the table of
+//  each, by type from first on.
+typedef struct {
+    const msg_table_t *tables;
+    size_t count;
+    msg_type_t first;
+} msg_family_t;
+
+//  The table of a type of the family; NULL when the type is none of its.
+const msg_table_t *msg_family_table (const msg_family_t *family, msg_type_t type);
+//  Decodes a frame (borrowed) of any type of the family into self, which is zeroed first,
+//  and its type into *type (which may lie in self). 0, or -2 when malformed or of a type
+//  outside the family; self then holds nothing to free.
+int msg_family_decode (const msg_family_t *family, zframe_t *frame, void *self, msg_type_t *type);
+
 //  --------------------------------------------------------------------------
 //  Writer: packs msgpack into a growing buffer, then hands it over as a frame. The field
 //  tables use it; tests use it to build frames the tables would never write.

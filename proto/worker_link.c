@@ -60,14 +60,13 @@ static const msg_table_t s_tables [] = {
     MSG_TABLE ("link_leave", MSG_TYPE_LINK_LEAVE, worker_link_t, s_leave_fields),
 };
 
+static const msg_family_t s_family = {s_tables, sizeof (s_tables) / sizeof (s_tables [0]),
+                                      MSG_TYPE_LINK_JOIN};
+
 const msg_table_t *
 worker_link_table (msg_type_t type)
 {
-    size_t index = (size_t) type - MSG_TYPE_LINK_JOIN;
-    if (type < MSG_TYPE_LINK_JOIN || index >= sizeof (s_tables) / sizeof (s_tables [0]))
-        return NULL;
-    assert (s_tables [index].type == type);
-    return &s_tables [index];
+    return msg_family_table (&s_family, type);
 }
 
 zframe_t *
@@ -81,16 +80,7 @@ worker_link_encode (const worker_link_t *self)
 int
 worker_link_decode (zframe_t *frame, worker_link_t *self)
 {
-    int type = msg_type (frame);
-    const msg_table_t *table = type < 0 ? NULL : worker_link_table ((msg_type_t) type);
-    if (!table) {
-        memset (self, 0, sizeof (*self));
-        return -2;
-    }
-    int rc = msg_decode (table, frame, self);
-    if (rc == 0)
-        self->type = (msg_type_t) type;
-    return rc;
+    return msg_family_decode (&s_family, frame, self, &self->type);
 }
 
 void
