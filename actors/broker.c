@@ -29,6 +29,8 @@
                             arrives from now on (none is checkpointed), so that actors
                             blocked sending to the broker can stop; files and stdout: no
                             effect (they never stop reading)
+        STREAMS <chain>     replies STREAMS <stream>...: the chain's ctl BACKFILL streams
+                            (<chain>@A-B) that have a block checkpointed
         LAST <stream>       replies LAST <number> <hash> <first>: the stream's last block
                             checkpointed (- "" when none) and its first block ever
                             (meta first.<stream>, recorded with its first checkpoint; -
@@ -59,6 +61,7 @@
 #include "batch.h"
 #include "block.h"
 #include "block_msg.h"
+#include "topics.h"
 #include "block_window.h"
 #include "checkpoint.h"
 #include "files_sink.h"
@@ -791,6 +794,22 @@ s_self_handle_pull (self_t *self)
     zmsg_destroy (&msg);
 }
 
+//  STREAMS: the ctl BACKFILL streams of a chain that the checkpoint holds.
+typedef struct {
+    zmsg_t *reply;
+    const char *chain;
+} s_streams_t;
+
+static void
+s_add_stream (const char *name, uint64_t number, void *arg)
+{
+    (void) number;
+    s_streams_t *streams = (s_streams_t *) arg;
+    size_t len = strlen (streams->chain);
+    if (strncmp (name, streams->chain, len) == 0 && name [len] == TOPICS_STREAM_MARK)
+        zmsg_addstr (streams->reply, name);
+}
+
 static void
 s_self_handle_pipe (self_t *self)
 {
@@ -816,6 +835,13 @@ s_self_handle_pipe (self_t *self)
         snprintf (bytes, sizeof (bytes), "%" PRIu64, self->bytes);
         snprintf (last, sizeof (last), "%" PRId64, self->last_commit);
         zstr_sendx (self->pipe, "STATS", batches, records, bytes, last, NULL);
+    }
+    else if (strncmp (command, "STREAMS ", 8) == 0) {
+        zmsg_t *reply = zmsg_new ();
+        zmsg_addstr (reply, "STREAMS");
+        s_streams_t streams = {reply, command + 8};
+        checkpoint_each_block (self->checkpoint, s_add_stream, &streams);
+        zmsg_send (&reply, self->pipe);
     }
     else if (strncmp (command, "LAST ", 5) == 0) {
         //  What the stream has published (checkpointed), as a restart would find it.
@@ -947,43 +973,78 @@ broker_queued (broker_t *self)
     return zlist_size (self->queued) > 0;
 }
 
+//  Sends a pipe command and waits for its answer, the message whose first frame is verb:
+//  reports that come first wait in queued for broker_recv. NULL when none came in time.
+static zmsg_t *
+s_ask (broker_t *self, const char *command, const char *verb, int timeout_ms)
+{
+    zstr_send (self->actor, command);
+    zpoller_t *poller = zpoller_new (self->actor, NULL);
+    int64_t deadline = zclock_mono () + timeout_ms;
+    zmsg_t *answer = NULL;
+    while (!answer && zclock_mono () < deadline
+           && zpoller_wait (poller, (int) (deadline - zclock_mono ()))) {
+        zmsg_t *msg = zmsg_recv (self->actor);
+        if (!msg)
+            break;
+        if (zframe_streq (zmsg_first (msg), verb)) {
+            zframe_t *first = zmsg_pop (msg);
+            zframe_destroy (&first);
+            answer = msg;
+        }
+        else
+            zlist_append (self->queued, msg);
+    }
+    zpoller_destroy (&poller);
+    return answer;
+}
+
 int
 broker_last (broker_t *self, const char *stream, int timeout_ms, uint64_t *number, char *hash,
              int64_t *first)
 {
     assert (self && stream && hash && first);
     *first = -1;
-    zstr_sendf (self->actor, "LAST %s", stream);
-    zpoller_t *poller = zpoller_new (self->actor, NULL);
-    int64_t deadline = zclock_mono () + timeout_ms;
-    int rc = -1;
-    while (rc == -1 && zclock_mono () < deadline
-           && zpoller_wait (poller, (int) (deadline - zclock_mono ()))) {
-        zmsg_t *msg = zmsg_recv (self->actor);
-        if (!msg)
-            break;
-        if (!zframe_streq (zmsg_first (msg), "LAST")) {
-            zlist_append (self->queued, msg);    //  a report: broker_recv hands it out
-            continue;
-        }
-        zframe_t *verb = zmsg_pop (msg);
-        zframe_destroy (&verb);
-        char *text = zmsg_popstr (msg), *last_hash = zmsg_popstr (msg);
-        char *first_text = zmsg_popstr (msg);
-        rc = !text || !last_hash || !first_text ? -1 : streq (text, "-") ? 1 : 0;
-        if (rc == 0) {
-            *number = strtoull (text, NULL, 10);
-            snprintf (hash, BLOCK_HASH_SIZE, "%s", last_hash);
-        }
-        if (rc >= 0 && !streq (first_text, "-"))
-            *first = (int64_t) strtoull (first_text, NULL, 10);
-        zstr_free (&text);
-        zstr_free (&last_hash);
-        zstr_free (&first_text);
-        zmsg_destroy (&msg);
+    char command [BLOCK_MSG_CHAIN_SIZE + 8];
+    snprintf (command, sizeof (command), "LAST %s", stream);
+    zmsg_t *msg = s_ask (self, command, "LAST", timeout_ms);
+    if (!msg)
+        return -1;
+    char *text = zmsg_popstr (msg), *last_hash = zmsg_popstr (msg);
+    char *first_text = zmsg_popstr (msg);
+    int rc = !text || !last_hash || !first_text ? -1 : streq (text, "-") ? 1 : 0;
+    if (rc == 0) {
+        *number = strtoull (text, NULL, 10);
+        snprintf (hash, BLOCK_HASH_SIZE, "%s", last_hash);
     }
-    zpoller_destroy (&poller);
+    if (rc >= 0 && !streq (first_text, "-"))
+        *first = (int64_t) strtoull (first_text, NULL, 10);
+    zstr_free (&text);
+    zstr_free (&last_hash);
+    zstr_free (&first_text);
+    zmsg_destroy (&msg);
     return rc;
+}
+
+zlist_t *
+broker_streams (broker_t *self, const char *chain, int timeout_ms)
+{
+    assert (self && chain);
+    char command [BLOCK_MSG_CHAIN_SIZE + 8];
+    snprintf (command, sizeof (command), "STREAMS %s", chain);
+    zmsg_t *msg = s_ask (self, command, "STREAMS", timeout_ms);
+    if (!msg)
+        return NULL;
+    zlist_t *streams = zlist_new ();
+    assert (streams);
+    zlist_autofree (streams);
+    char *name;
+    while ((name = zmsg_popstr (msg))) {
+        zlist_append (streams, name);
+        zstr_free (&name);
+    }
+    zmsg_destroy (&msg);
+    return streams;
 }
 
 broker_event_t *

@@ -62,7 +62,10 @@ void broker_event_destroy (broker_event_t **self_p);
 //  come meanwhile wait for broker_recv.
 int broker_last (broker_t *self, const char *stream, int timeout_ms, uint64_t *number, char *hash,
                  int64_t *first);
-//  Reports broker_last took wait: broker_recv returns them without the socket's being
+//  The chain's ctl BACKFILL streams (<chain>@A-B) with a block checkpointed: a list of
+//  names (yours: zlist_destroy), or NULL when the broker did not answer within timeout_ms.
+zlist_t *broker_streams (broker_t *self, const char *chain, int timeout_ms);
+//  Reports broker_last and broker_streams took wait: broker_recv returns them without the socket's being
 //  readable.
 bool broker_queued (broker_t *self);
 //  Kafka: drops the batch waiting for room and every batch that comes from now on (none is

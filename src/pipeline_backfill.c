@@ -7,6 +7,35 @@
 #include "pipeline_run.h"
 #include "topics.h"
 
+//  The stream of an earlier BACKFILL whose range shares a block with from..to (another
+//  range than this one, which resumes), copied into overlap; false when none does or the
+//  broker did not answer (why in overlap).
+static bool
+s_overlapping_stream (pipeline_t *self, const char *chain, const char *stream, uint64_t from,
+                      uint64_t to, char *overlap, size_t overlap_size)
+{
+    zlist_t *streams = broker_streams (self->broker, chain, 5000);
+    if (!streams) {
+        snprintf (overlap, overlap_size, "the broker did not answer: ask again");
+        return true;
+    }
+    bool found = false;
+    for (const char *name = (const char *) zlist_first (streams); name && !found;
+         name = (const char *) zlist_next (streams)) {
+        uint64_t first, last;
+        const char *range = name + topics_chain_len (name) + 1;
+        found = !streq (name, stream) && sscanf (range, "%" SCNu64 "-%" SCNu64, &first, &last) == 2
+                && first <= to && from <= last;
+        if (found)
+            snprintf (overlap, overlap_size,
+                      "blocks %" PRIu64 "..%" PRIu64 " are %s's (an earlier BACKFILL, resumed by "
+                      "the same command): backfill outside them",
+                      first > from ? first : from, last < to ? last : to, name);
+    }
+    zlist_destroy (&streams);
+    return found;
+}
+
 //  Stops a ctl BACKFILL's actors (what they did not publish, the same command resumes).
 void
 pipeline_backfill_stop (pipeline_t *self, backfill_run_t *backfill)
@@ -72,6 +101,8 @@ pipeline_backfill (pipeline_t *self, uint64_t from, uint64_t to, char *text, siz
                   chain->plan->name, from, to);
         return -1;
     }
+    if (s_overlapping_stream (self, chain->plan->name, stream, from, to, text, text_size))
+        return -1;
     uint64_t last = 0;
     char last_hash [BLOCK_HASH_SIZE] = "";
     int64_t stream_first;

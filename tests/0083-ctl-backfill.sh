@@ -5,7 +5,7 @@
 # (its own checkpoint stream, anvil@0-39). STATUS shows it while it runs; a coordinator
 # stopped in the middle and started again resumes it with the same command (no gap, no
 # duplicate); done, the same command says so; a range that reaches the run's own blocks
-# is refused (exit 1). In the end every block 0..head is in the files exactly once.
+# or an earlier range's is refused (exit 1). In the end every block 0..head is in the files exactly once.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 evmtap="${EVMTAP_BIN:?EVMTAP_BIN is set by ctest}"
@@ -80,7 +80,12 @@ ctl --json BACKFILL 0 39 | jq -e '.ok == true and .started == false
 rc=0; ctl BACKFILL 30 "$head" 2>"$work/refused.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q "is the run's to publish" "$work/refused.err" \
     || fail "BACKFILL over the run's own blocks: exit $rc, $(cat "$work/refused.err")"
-pass "a finished range is said so; one that reaches the run's blocks is refused (exit 1)"
+rc=0; ctl BACKFILL 30 45 2>"$work/overlap.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "BACKFILL 30 45: exit $rc"
+rc=0; ctl BACKFILL 30 35 2>"$work/overlap.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "blocks 30..35 are anvil@0-39's" "$work/overlap.err" \
+    || fail "BACKFILL inside a finished range: exit $rc, $(cat "$work/overlap.err")"
+pass "a finished range is said so; one that reaches the run's blocks or another range's is refused (exit 1)"
 
 stop_run run2.log
 python3 "$EVMTAP_ROOT/tests/verify.py" --rpc "$ANVIL_URL" --topics "$work/data/topics" \

@@ -383,11 +383,13 @@ checkpoint_abort (checkpoint_t *self)
     }
 }
 
-int
-checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg)
+//  Calls visit for every record of dbi, in key order (key and value borrowed); a record
+//  visit refuses (-1) is logged as damaged and skipped. 0, or -1 on an LMDB error (logged).
+static int
+s_each (checkpoint_t *self, MDB_dbi dbi, const char *what,
+        int (*visit) (const MDB_val *key, const MDB_val *data, void *arg), void *arg)
 {
     assert (self);
-    assert (fn);
     assert (!self->txn);
     MDB_txn *txn;
     MDB_cursor *cursor;
@@ -396,7 +398,7 @@ checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg)
         zsys_error ("checkpoint: %s: mdb_txn_begin: %s", self->path, mdb_strerror (rc));
         return -1;
     }
-    rc = mdb_cursor_open (txn, self->files, &cursor);
+    rc = mdb_cursor_open (txn, dbi, &cursor);
     if (rc != 0) {
         zsys_error ("checkpoint: %s: mdb_cursor_open: %s", self->path, mdb_strerror (rc));
         mdb_txn_abort (txn);
@@ -404,17 +406,11 @@ checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg)
     }
     MDB_val key, data;
     int result = 0;
-    char path [4096];
     MDB_cursor_op op = MDB_FIRST;
     while ((rc = mdb_cursor_get (cursor, &key, &data, op)) == 0) {
         op = MDB_NEXT;
-        if (key.mv_size >= sizeof (path) || data.mv_size != 8) {
-            zsys_error ("checkpoint: %s: skipping a damaged file record", self->path);
-            continue;
-        }
-        memcpy (path, key.mv_data, key.mv_size);
-        path [key.mv_size] = 0;
-        fn (path, s_get_u64 ((const unsigned char *) data.mv_data), arg);
+        if (visit (&key, &data, arg) != 0)
+            zsys_error ("checkpoint: %s: skipping a damaged %s record", self->path, what);
     }
     if (rc != MDB_NOTFOUND) {
         zsys_error ("checkpoint: %s: mdb_cursor_get: %s", self->path, mdb_strerror (rc));
@@ -423,6 +419,54 @@ checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg)
     mdb_cursor_close (cursor);
     mdb_txn_abort (txn);
     return result;
+}
+
+typedef struct {
+    checkpoint_file_fn *file_fn;
+    checkpoint_block_fn *block_fn;
+    void *arg;
+} s_each_t;
+
+static int
+s_visit_file (const MDB_val *key, const MDB_val *data, void *arg)
+{
+    s_each_t *each = (s_each_t *) arg;
+    char path [4096];
+    if (key->mv_size >= sizeof (path) || data->mv_size != 8)
+        return -1;
+    memcpy (path, key->mv_data, key->mv_size);
+    path [key->mv_size] = 0;
+    each->file_fn (path, s_get_u64 ((const unsigned char *) data->mv_data), each->arg);
+    return 0;
+}
+
+int
+checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg)
+{
+    assert (fn);
+    s_each_t each = {.file_fn = fn, .arg = arg};
+    return s_each (self, self->files, "file", s_visit_file, &each);
+}
+
+static int
+s_visit_block (const MDB_val *key, const MDB_val *data, void *arg)
+{
+    s_each_t *each = (s_each_t *) arg;
+    char chain [256];
+    if (key->mv_size >= sizeof (chain) || data->mv_size < 8)
+        return -1;
+    memcpy (chain, key->mv_data, key->mv_size);
+    chain [key->mv_size] = 0;
+    each->block_fn (chain, s_get_u64 ((const unsigned char *) data->mv_data), each->arg);
+    return 0;
+}
+
+int
+checkpoint_each_block (checkpoint_t *self, checkpoint_block_fn *fn, void *arg)
+{
+    assert (fn);
+    s_each_t each = {.block_fn = fn, .arg = arg};
+    return s_each (self, self->blocks, "block", s_visit_block, &each);
 }
 
 
@@ -434,6 +478,15 @@ typedef struct {
     uint64_t total;
     bool saw_a;
 } s_each_state_t;
+
+//  Counts the chains, and checks mainnet's block.
+static void
+s_test_each_block (const char *chain, uint64_t number, void *arg)
+{
+    (*(uint64_t *) arg)++;
+    if (streq (chain, "mainnet"))
+        assert (number == 19000003);
+}
 
 static void
 s_test_each (const char *path, uint64_t size, void *arg)
@@ -551,6 +604,10 @@ checkpoint_test (bool verbose)
     assert (state.count == 2);
     assert (state.saw_a);
     assert (state.total == 100 + (1ULL << 40));
+    //  Every chain recorded, with its last block.
+    uint64_t blocks_seen = 0;
+    assert (checkpoint_each_block (checkpoint, s_test_each_block, &blocks_seen) == 0);
+    assert (blocks_seen == 2);
     //  A transaction left open at destroy is aborted.
     assert (checkpoint_begin (checkpoint) == 0);
     assert (checkpoint_set_block (checkpoint, "mainnet", 1, "0x03") == 0);

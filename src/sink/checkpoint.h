@@ -50,6 +50,9 @@ void checkpoint_abort (checkpoint_t *self);
 //  Calls fn for every file recorded, with its checkpointed size.
 typedef void (checkpoint_file_fn) (const char *path, uint64_t size, void *arg);
 int checkpoint_each_file (checkpoint_t *self, checkpoint_file_fn *fn, void *arg);
+//  Calls fn for every chain (stream) recorded, with its last block published.
+typedef void (checkpoint_block_fn) (const char *chain, uint64_t number, void *arg);
+int checkpoint_each_block (checkpoint_t *self, checkpoint_block_fn *fn, void *arg);
 
 void checkpoint_test (bool verbose);
 
