@@ -46,15 +46,7 @@ if [ ! -x /usr/bin/time ]; then
     fi
 fi
 
-start_anvil "$(free_port)" --no-mining
-log "anvil at $ANVIL_URL; building $BLOCKS blocks of $PER_BLOCK transactions"
-BUILT=$(python3 "$HERE/make_big_blocks.py" --rpc "$ANVIL_URL" --blocks "$BLOCKS" \
-            --txs-per-block "$PER_BLOCK" 2>"$EVMTAP_TEST_ROOT/make_big_blocks.log") \
-    || { cat "$EVMTAP_TEST_ROOT/make_big_blocks.log" >&2; fail "make_big_blocks.py failed"; }
-FIRST=$(jq -r .first <<<"$BUILT")
-LAST=$(jq -r .last <<<"$BUILT")
-TXS=$(jq -r .txs <<<"$BUILT")
-log "blocks $FIRST..$LAST, $TXS transactions"
+big_blocks "$BLOCKS" "$PER_BLOCK"
 start_badrpc "$ANVIL_URL" --fault-rate 0
 
 # mode rep via wall_ms rss_kb requests calls evmtap_requests evmtap_cpu_ms anvil_cpu_ms

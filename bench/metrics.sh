@@ -25,17 +25,8 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$EVMTAP" ] || fail "$EVMTAP not built: scripts/build release"
 
-start_anvil "$(free_port)" --no-mining
-log "anvil at $ANVIL_URL; building $BLOCKS blocks of $PER_BLOCK transactions"
-BUILT=$(python3 "$HERE/make_big_blocks.py" --rpc "$ANVIL_URL" --blocks "$BLOCKS" \
-            --txs-per-block "$PER_BLOCK" 2>"$EVMTAP_TEST_ROOT/make_big_blocks.log") \
-    || { cat "$EVMTAP_TEST_ROOT/make_big_blocks.log" >&2; fail "make_big_blocks.py failed"; }
-FIRST=$(jq -r .first <<<"$BUILT")
-LAST=$(jq -r .last <<<"$BUILT")
-TXS=$(jq -r .txs <<<"$BUILT")
-log "blocks $FIRST..$LAST, $TXS transactions"
+big_blocks "$BLOCKS" "$PER_BLOCK"
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 now_ms() { date +%s%3N; }
 
 # backfill_tps [--metrics]: "wall cpu": transactions per second of wall time and per CPU
