@@ -220,6 +220,120 @@ s_pause (self_t *self, int64_t ms)
     return self->terminated ? -1 : 0;
 }
 
+//  What one attempt of s_request spends: the lease and where its calls are journaled.
+typedef struct {
+    keypool_lease_t granted;
+    const char *url;         //  the chain's, or the leased key's
+    const char *key_name;    //  NULL without a key pool
+    char journal_key [KEYPOOL_KEY_SIZE + 64];
+    uint64_t units;    //  journaled for the attempt
+    uint64_t minute;
+} s_attempt_t;
+
+//  Leases one of the chain's keys for count calls of method, journals them and waits for
+//  the key's per-second budget. 0 with attempt set, 1 to try again (no key now, or the
+//  pool did not answer: paused already), -1 when told to leave.
+static int
+s_attempt_lease (self_t *self, state_chain_t *chain, const char *method, size_t count,
+                 s_attempt_t *attempt)
+{
+    if (!chain->lease)
+        chain->lease = key_lease_new (chain->provider, (const char *const *) chain->key_names,
+                                      chain->key_count, chain->timeout_ms, chain->costs);
+    if (!self->pool)
+        self->pool = keypool_client_new (chain->keypool);
+    key_lease_t *lease = chain->lease;
+    keypool_busy_t busy;
+    size_t index;
+    if (keypool_client_acquire (self->pool, chain->holder, key_lease_ttl_ms (lease),
+                                chain->key_daily, key_lease_daily_utc (lease),
+                                key_lease_keys (lease), key_lease_count (lease), &attempt->granted,
+                                &busy))
+        return s_pause (self, 250) ? -1 : 1;
+    if (key_lease_take (lease, &attempt->granted, zclock_mono (), &index)) {
+        keypool_client_release (self->pool, &attempt->granted, 0, 0);
+        return s_pause (self, 250) ? -1 : 1;
+    }
+    snprintf (attempt->journal_key, sizeof (attempt->journal_key), "%s",
+              key_lease_journal_key (lease));
+    key_lease_drop (lease);
+    attempt->units = key_lease_units (lease, method) * count;
+    if (keypool_client_spend_minute (self->pool, attempt->journal_key, method, count,
+                                     attempt->units, &attempt->minute)) {
+        keypool_client_release (self->pool, &attempt->granted, 0, 0);
+        return s_pause (self, 1000) ? -1 : 1;
+    }
+    attempt->url = chain->key_urls [index];
+    attempt->key_name = chain->key_names [index];
+    //  A key taken over has an empty per-second budget: it fills at key_rps.
+    if (chain->key_rps > 0) {
+        uint64_t throughput = chain->costs ? cost_table_throughput (chain->costs, method) * count
+                                           : count;
+        if (s_pause (self, (int64_t) (1000.0 * (double) throughput / chain->key_rps))) {
+            keypool_client_release (self->pool, &attempt->granted, 0, 0);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+//  Posts body and parses the answer (a batch of count calls when batch): its status, a
+//  call of the batch refused for the rate standing for the whole.
+static jsonrpc_status_t
+s_attempt_post (self_t *self, state_chain_t *chain, const char *url, const char *body, size_t count,
+                bool batch, cJSON **doc_p, jsonrpc_answer_t *answers)
+{
+    rpc_client_t *client = rpc_client_new (url, chain->provider, chain->timeout_ms);
+    rpc_client_set_abort (client, s_should_abort, self);
+    const char *bodies [1] = {body};
+    rpc_response_t response;
+    memset (&response, 0, sizeof (response));
+    int posted = rpc_client_post (client, bodies, 1, &response);
+    rpc_client_destroy (&client);
+    self->requests += count;
+    jsonrpc_status_t status = JSONRPC_TRANSPORT;
+    jsonrpc_answer_t single;
+    *doc_p = NULL;
+    if (posted == 0 && batch)
+        status = jsonrpc_parse_batch (response.http_status, response.body, response.size, count,
+                                      doc_p, answers);
+    else if (posted == 0) {
+        status = jsonrpc_parse (response.http_status, response.body, response.size, doc_p, &single);
+        answers [0] = single;
+    }
+    else
+        snprintf (answers [0].message, sizeof (answers [0].message), "%s", response.error);
+    rpc_response_clear (&response);
+    for (size_t index = 0; status == JSONRPC_OK && batch && index < count; index++)
+        if (answers [index].status == JSONRPC_RATE_LIMITED
+            || answers [index].status == JSONRPC_QUOTA_EXCEEDED)
+            status = answers [index].status;
+    return status;
+}
+
+//  Hands the attempt's key back: what the provider did not bill is refunded, a rate limit
+//  cools the key down, a quota answer parks it.
+static void
+s_attempt_settle (self_t *self, state_chain_t *chain, const char *method, size_t count,
+                  s_attempt_t *attempt, jsonrpc_status_t status, const jsonrpc_answer_t *answers)
+{
+    bool refused = status == JSONRPC_RATE_LIMITED || status == JSONRPC_QUOTA_EXCEEDED;
+    uint64_t billed = refused && chain->costs
+                          ? cost_table_answer_units (chain->costs, method,
+                                                     status == JSONRPC_RATE_LIMITED ? 429 : 402)
+                                * count
+                          : attempt->units;
+    if (billed < attempt->units)
+        keypool_client_refund (self->pool, attempt->journal_key, method, attempt->minute,
+                               attempt->units - billed);
+    int64_t cool = status == JSONRPC_RATE_LIMITED ? key_lease_cool_ms (answers [0].backoff_seconds)
+                                                  : 0;
+    int64_t park = status == JSONRPC_QUOTA_EXCEEDED
+                       ? key_lease_quota_park_ms (chain->lease, zclock_time ())
+                       : 0;
+    keypool_client_release (self->pool, &attempt->granted, cool, park);
+}
+
 //  Posts body (count calls of method) under a lease of one of the chain's keys, or to
 //  its URL, and parses it (a batch when batch). Retries transport failures, HTTP errors,
 //  bad answers and rate-limit or quota answers (under another key) with backoff, until an
@@ -232,106 +346,19 @@ s_request (self_t *self, state_chain_t *chain, const char *method, const char *b
     backoff_t backoff;
     backoff_init (&backoff, 250, 8000);
     while (!self->terminated) {
-        keypool_lease_t granted;
-        const char *url = chain->url;
-        const char *key_name = NULL;
-        char journal_key [KEYPOOL_KEY_SIZE + 64] = "";
-        uint64_t units = count, minute = 0;
+        s_attempt_t attempt = {.url = chain->url, .units = count};
         if (chain->keypool) {
-            if (!chain->lease)
-                chain->lease = key_lease_new (chain->provider,
-                                              (const char *const *) chain->key_names,
-                                              chain->key_count, chain->timeout_ms, chain->costs);
-            if (!self->pool)
-                self->pool = keypool_client_new (chain->keypool);
-            key_lease_t *lease = chain->lease;
-            keypool_busy_t busy;
-            size_t index;
-            if (keypool_client_acquire (self->pool, chain->holder, key_lease_ttl_ms (lease),
-                                        chain->key_daily, key_lease_daily_utc (lease),
-                                        key_lease_keys (lease), key_lease_count (lease), &granted,
-                                        &busy)) {
-                if (s_pause (self, 250))
-                    return -1;
+            int leased = s_attempt_lease (self, chain, method, count, &attempt);
+            if (leased < 0)
+                return -1;
+            if (leased > 0)
                 continue;
-            }
-            if (key_lease_take (lease, &granted, zclock_mono (), &index)) {
-                keypool_client_release (self->pool, &granted, 0, 0);
-                if (s_pause (self, 250))
-                    return -1;
-                continue;
-            }
-            snprintf (journal_key, sizeof (journal_key), "%s", key_lease_journal_key (lease));
-            key_lease_drop (lease);
-            units = key_lease_units (lease, method) * count;
-            if (keypool_client_spend_minute (self->pool, journal_key, method, count, units,
-                                             &minute)) {
-                keypool_client_release (self->pool, &granted, 0, 0);
-                if (s_pause (self, 1000))
-                    return -1;
-                continue;
-            }
-            url = chain->key_urls [index];
-            key_name = chain->key_names [index];
-            //  A key taken over has an empty per-second budget: it fills at key_rps.
-            if (chain->key_rps > 0) {
-                uint64_t throughput = chain->costs
-                                          ? cost_table_throughput (chain->costs, method) * count
-                                          : count;
-                if (s_pause (self, (int64_t) (1000.0 * (double) throughput / chain->key_rps))) {
-                    keypool_client_release (self->pool, &granted, 0, 0);
-                    return -1;
-                }
-            }
         }
-        rpc_client_t *client = rpc_client_new (url, chain->provider, chain->timeout_ms);
-        rpc_client_set_abort (client, s_should_abort, self);
-        const char *bodies [1] = {body};
-        rpc_response_t response;
-        memset (&response, 0, sizeof (response));
-        int posted = rpc_client_post (client, bodies, 1, &response);
-        rpc_client_destroy (&client);
-        self->requests += count;
-        jsonrpc_status_t status = JSONRPC_TRANSPORT;
-        jsonrpc_answer_t single;
-        *doc_p = NULL;
-        if (posted == 0 && batch)
-            status = jsonrpc_parse_batch (response.http_status, response.body, response.size, count,
-                                          doc_p, answers);
-        else if (posted == 0) {
-            status = jsonrpc_parse (response.http_status, response.body, response.size, doc_p,
-                                    &single);
-            answers [0] = single;
-        }
-        else
-            snprintf (answers [0].message, sizeof (answers [0].message), "%s", response.error);
-        rpc_response_clear (&response);
-        //  A call of the batch refused for the rate stands for the whole.
-        for (size_t index = 0; status == JSONRPC_OK && batch && index < count; index++)
-            if (answers [index].status == JSONRPC_RATE_LIMITED
-                || answers [index].status == JSONRPC_QUOTA_EXCEEDED)
-                status = answers [index].status;
-        bool done = status == JSONRPC_OK || status == JSONRPC_RPC_ERROR
-                    || status == JSONRPC_NOT_SUPPORTED;
-        if (chain->keypool) {
-            bool refused = status == JSONRPC_RATE_LIMITED || status == JSONRPC_QUOTA_EXCEEDED;
-            uint64_t billed = refused && chain->costs
-                                  ? cost_table_answer_units (chain->costs, method,
-                                                             status == JSONRPC_RATE_LIMITED ? 429
-                                                                                            : 402)
-                                        * count
-                                  : units;
-            if (billed < units)
-                keypool_client_refund (self->pool, journal_key, method, minute, units - billed);
-            int64_t cool = status == JSONRPC_RATE_LIMITED
-                               ? key_lease_cool_ms (answers [0].backoff_seconds)
-                               : 0;
-            int64_t park = status == JSONRPC_QUOTA_EXCEEDED
-                               ? key_lease_quota_park_ms (chain->lease, zclock_time ())
-                               : 0;
-            keypool_client_release (self->pool, &granted, cool, park);
-        }
-        if (done)
+        jsonrpc_status_t status = s_attempt_post (self, chain, attempt.url, body, count, batch,
+                                                  doc_p, answers);
+        if (chain->keypool)
+            s_attempt_settle (self, chain, method, count, &attempt, status, answers);
+        if (status == JSONRPC_OK || status == JSONRPC_RPC_ERROR || status == JSONRPC_NOT_SUPPORTED)
             return 0;
         cJSON_Delete (*doc_p);
         *doc_p = NULL;
@@ -341,7 +368,8 @@ s_request (self_t *self, state_chain_t *chain, const char *method, const char *b
                            ? 0
                            : backoff_next (&backoff);
         zsys_warning ("state %s: %s%s%s: %s: %s: %s (again in %" PRId64 " ms)", chain->chain,
-                      chain->provider, key_name ? " key " : "", key_name ? key_name : "", method,
+                      chain->provider, attempt.key_name ? " key " : "",
+                      attempt.key_name ? attempt.key_name : "", method,
                       jsonrpc_status_name (status), answers [0].message, wait);
         if (s_pause (self, wait))
             return -1;
