@@ -55,6 +55,7 @@
     leaves (use broker_new to get NULL then). */
 #include "evmtap.h"
 #include "broker.h"
+#include "actor_start.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <unistd.h>
@@ -929,13 +930,9 @@ broker_t *
 broker_new (broker_args_t *args)
 {
     assert (args);
-    args->error [0] = 0;
-    zactor_t *actor = zactor_new (broker_actor, args);
-    assert (actor);
-    if (args->error [0]) {
-        zactor_destroy (&actor);
+    zactor_t *actor = actor_start (broker_actor, args, args->error, sizeof (args->error), "broker");
+    if (!actor)
         return NULL;
-    }
     broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
     assert (self);
     self->actor = actor;

@@ -15,6 +15,7 @@
 #include "evmtap.h"
 #include "control_actor.h"
 #include "control.h"
+#include "actor_start.h"
 #include "curve_auth.h"
 
 typedef struct {
@@ -167,17 +168,11 @@ control_t *
 control_new (control_args_t *args)
 {
     assert (args && args->endpoint);
-    args->error [0] = 0;
-    zactor_t *actor = zactor_new (control_actor, args);
-    //  The actor says why it could not bind before its handshake.
-    if (actor && args->error [0])
-        zactor_destroy (&actor);
-    if (!actor) {
-        if (!args->error [0])
-            snprintf (args->error, sizeof (args->error), "--control %s: cannot start",
-                      args->endpoint);
+    char what [300];
+    snprintf (what, sizeof (what), "--control %s", args->endpoint);
+    zactor_t *actor = actor_start (control_actor, args, args->error, sizeof (args->error), what);
+    if (!actor)
         return NULL;
-    }
     control_t *self = (control_t *) zmalloc (sizeof (control_t));
     assert (self);
     self->actor = actor;

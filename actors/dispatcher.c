@@ -33,6 +33,7 @@
 */
 #include "evmtap.h"
 #include "dispatcher.h"
+#include "actor_start.h"
 #include <errno.h>
 #include <inttypes.h>
 #include "fetch_worker.h"
@@ -609,16 +610,11 @@ dispatcher_t *
 dispatcher_new (dispatcher_args_t *args)
 {
     assert (args);
-    *args->error = 0;
-    zactor_t *actor = zactor_new (dispatcher_actor, args);
-    //  zactor_new returns whatever the actor signalled: a start that failed (a --listen
-    //  port taken) left its reason in args->error, and the actor is gone.
-    if (!actor || *args->error) {
-        if (!*args->error)
-            snprintf (args->error, sizeof (args->error), "the dispatcher could not start");
-        zactor_destroy (&actor);
+    //  A start that fails (a --listen port taken) says why in args->error.
+    zactor_t *actor = actor_start (dispatcher_actor, args, args->error, sizeof (args->error),
+                                   "dispatcher");
+    if (!actor)
         return NULL;
-    }
     dispatcher_t *self = (dispatcher_t *) zmalloc (sizeof (dispatcher_t));
     assert (self);
     self->actor = actor;

@@ -1,5 +1,6 @@
 /*  keypool: the key pool actor, its facade and its workers' client (see keypool.h). */
 #include "keypool.h"
+#include "actor_start.h"
 #include <inttypes.h>
 #include <time.h>
 #include <unistd.h>
@@ -473,14 +474,9 @@ s_actor (zsock_t *pipe, void *args_arg)
 keypool_t *
 keypool_new (keypool_args_t *args)
 {
-    args->error [0] = 0;
-    zactor_t *actor = zactor_new (s_actor, args);
-    if (!actor || *args->error) {
-        zactor_destroy (&actor);
-        if (!*args->error)
-            snprintf (args->error, sizeof (args->error), "keypool: cannot start");
+    zactor_t *actor = actor_start (s_actor, args, args->error, sizeof (args->error), "keypool");
+    if (!actor)
         return NULL;
-    }
     keypool_t *self = (keypool_t *) zmalloc (sizeof (keypool_t));
     assert (self);
     self->actor = actor;

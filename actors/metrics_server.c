@@ -16,6 +16,7 @@
     Start: signals 0 when serving; on failure fills args->error, logs it, signals 1. */
 #include "evmtap.h"
 #include "metrics_server.h"
+#include "actor_start.h"
 #include <microhttpd.h>
 #include <netdb.h>
 #include "metric.h"
@@ -356,13 +357,10 @@ metrics_server_actor (zsock_t *pipe, void *args)
 metrics_server_t *
 metrics_server_new (metrics_server_args_t *args)
 {
-    zactor_t *actor = zactor_new (metrics_server_actor, args);
+    zactor_t *actor = actor_start (metrics_server_actor, args, args->error, sizeof (args->error),
+                                   "metrics");
     if (!actor)
         return NULL;
-    if (args->error [0]) {
-        zactor_destroy (&actor);
-        return NULL;
-    }
     metrics_server_t *self = (metrics_server_t *) zmalloc (sizeof (metrics_server_t));
     assert (self);
     self->actor = actor;

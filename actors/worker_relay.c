@@ -18,6 +18,7 @@
 */
 #include "evmtap.h"
 #include "worker_relay.h"
+#include "actor_start.h"
 #include <inttypes.h>
 #include "curve_auth.h"
 #include "dispatcher.h"
@@ -358,16 +359,10 @@ worker_relay_t *
 worker_relay_new (worker_relay_args_t *args)
 {
     assert (args);
-    *args->error = 0;
-    zactor_t *actor = zactor_new (worker_relay_actor, args);
-    //  zactor_new returns whatever the actor signalled: a start that failed left its
-    //  reason in args->error, and the actor is gone.
-    if (!actor || *args->error) {
-        if (!*args->error)
-            snprintf (args->error, sizeof (args->error), "the relay could not start");
-        zactor_destroy (&actor);
+    zactor_t *actor = actor_start (worker_relay_actor, args, args->error, sizeof (args->error),
+                                   "worker relay");
+    if (!actor)
         return NULL;
-    }
     worker_relay_t *self = (worker_relay_t *) zmalloc (sizeof (worker_relay_t));
     assert (self);
     self->actor = actor;

@@ -53,6 +53,7 @@
 #include "stage.h"
 #include "token_bucket.h"
 #include "backoff.h"
+#include "actor_start.h"
 #include "curve_auth.h"
 #include "control_actor.h"
 #include "usage_journal.h"
@@ -85,6 +86,7 @@ static const selftest_t s_selftests [] = {
     {"rpc_client", rpc_client_test},
     {"token_bucket", token_bucket_test},
     {"backoff", backoff_test},
+    {"actor_start", actor_start_test},
     {"curve_auth", curve_auth_test},
     {"control", control_test},
     {"secrets", secrets_test},
