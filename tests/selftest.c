@@ -53,6 +53,7 @@
 #include "stage.h"
 #include "token_bucket.h"
 #include "backoff.h"
+#include "lmdb_env.h"
 #include "actor_start.h"
 #include "curve_auth.h"
 #include "control_actor.h"
@@ -87,6 +88,7 @@ static const selftest_t s_selftests [] = {
     {"token_bucket", token_bucket_test},
     {"backoff", backoff_test},
     {"actor_start", actor_start_test},
+    {"lmdb_env", lmdb_env_test},
     {"curve_auth", curve_auth_test},
     {"control", control_test},
     {"secrets", secrets_test},

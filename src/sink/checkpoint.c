@@ -9,7 +9,7 @@
     published before the bytes that publish it are on disk, and never after.
     @locality one write transaction at a time, owned by the thread that began it (the broker). */
 #include "evmtap.h"
-#include <lmdb.h>
+#include "lmdb_env.h"
 #include <sys/stat.h>
 #include <errno.h>
 #include "checkpoint.h"
@@ -91,53 +91,17 @@ checkpoint_open (const char *data_dir, char *err, size_t err_size)
     checkpoint_t *self = (checkpoint_t *) zmalloc (sizeof (checkpoint_t));
     assert (self);
     self->path = path;
-    const char *step = "mdb_env_create";
-    int rc = mdb_env_create (&self->env);
-    if (rc == 0) {
-        step = "mdb_env_set_mapsize";
-        rc = mdb_env_set_mapsize (self->env, CHECKPOINT_MAP_SIZE);
-    }
-    if (rc == 0) {
-        step = "mdb_env_set_maxdbs";
-        rc = mdb_env_set_maxdbs (self->env, 4);
-    }
-    if (rc == 0) {
-        //  MDB_NOTLS: main reads before the broker starts, on another thread.
-        step = "mdb_env_open";
-        rc = mdb_env_open (self->env, path, MDB_NOTLS, 0644);
-    }
-    if (rc == 0) {
-        MDB_txn *txn;
-        step = "mdb_txn_begin";
-        rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-        if (rc == 0) {
-            step = "mdb_dbi_open blocks";
-            rc = mdb_dbi_open (txn, "blocks", MDB_CREATE, &self->blocks);
-            if (rc == 0) {
-                step = "mdb_dbi_open files";
-                rc = mdb_dbi_open (txn, "files", MDB_CREATE, &self->files);
-            }
-            if (rc == 0) {
-                step = "mdb_dbi_open meta";
-                rc = mdb_dbi_open (txn, "meta", MDB_CREATE, &self->meta);
-            }
-            if (rc == 0) {
-                step = "mdb_dbi_open windows";
-                rc = mdb_dbi_open (txn, "windows", MDB_CREATE, &self->windows);
-            }
-            if (rc == 0) {
-                step = "mdb_txn_commit";
-                rc = mdb_txn_commit (txn);
-            }
-            else
-                mdb_txn_abort (txn);
-        }
-    }
-    if (rc != 0) {
-        snprintf (err, err_size, "%s: %s: %s", path, step, mdb_strerror (rc));
+    //  (MDB_NOTLS: main reads before the broker starts, on another thread.)
+    static const char *const names [] = {"blocks", "files", "meta", "windows"};
+    MDB_dbi dbis [4];
+    if (lmdb_env_open (path, CHECKPOINT_MAP_SIZE, names, dbis, 4, &self->env, err, err_size)) {
         checkpoint_destroy (&self);
         return NULL;
     }
+    self->blocks = dbis [0];
+    self->files = dbis [1];
+    self->meta = dbis [2];
+    self->windows = dbis [3];
     return self;
 }
 

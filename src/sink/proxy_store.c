@@ -3,7 +3,7 @@
     per contract a call reached without a bound ABI) and written once per lookup. */
 #include "evmtap.h"
 #include "proxy_store.h"
-#include <lmdb.h>
+#include "lmdb_env.h"
 #include "hexutil.h"
 
 //  Far more than the contracts of any chain: 64 bytes an entry.
@@ -28,34 +28,9 @@ proxy_store_open (const char *data_dir, char *err, size_t err_size)
     proxy_store_t *self = (proxy_store_t *) zmalloc (sizeof (proxy_store_t));
     assert (self);
     self->path = path;
-    const char *step = "mdb_env_create";
-    int rc = mdb_env_create (&self->env);
-    if (rc == 0) {
-        step = "mdb_env_set_mapsize";
-        rc = mdb_env_set_mapsize (self->env, S_MAP_SIZE);
-    }
-    if (rc == 0) {
-        //  MDB_NOTLS: opened by main, used by the decoder's thread.
-        step = "mdb_env_open";
-        rc = mdb_env_open (self->env, path, MDB_NOTLS, 0644);
-    }
-    MDB_txn *txn = NULL;
-    if (rc == 0) {
-        step = "mdb_txn_begin";
-        rc = mdb_txn_begin (self->env, NULL, 0, &txn);
-    }
-    if (rc == 0) {
-        step = "mdb_dbi_open";
-        rc = mdb_dbi_open (txn, NULL, 0, &self->dbi);
-        if (rc == 0) {
-            step = "mdb_txn_commit";
-            rc = mdb_txn_commit (txn);
-        }
-        else
-            mdb_txn_abort (txn);
-    }
-    if (rc != 0) {
-        snprintf (err, err_size, "%s: %s: %s", path, step, mdb_strerror (rc));
+    //  (MDB_NOTLS: opened by main, used by the decoder's thread.)
+    static const char *const names [] = {NULL};
+    if (lmdb_env_open (path, S_MAP_SIZE, names, &self->dbi, 1, &self->env, err, err_size)) {
         proxy_store_destroy (&self);
         return NULL;
     }
