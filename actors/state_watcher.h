@@ -56,5 +56,7 @@ state_watcher_t *state_watcher_new (state_watcher_args_t *args);
 //  Stops the actor, even in the middle of a call; batches it holds are dropped (they are
 //  not checkpointed).
 void state_watcher_destroy (state_watcher_t **self_p);
+//  The actor's pipe, through which the selftest asks STATS.
+zsock_t *state_watcher_socket (state_watcher_t *self);
 
 #endif
